@@ -1,0 +1,143 @@
+"""The tables of a store.
+
+Times are stored as naive UTC and read back as aware UTC (:class:`UTCDateTime`), so the same
+columns work on SQLite and PostgreSQL. Code lists other than topics are validated against
+``resources/`` rather than held in tables: they change with the helpline, not with the data.
+Every schema change goes through an Alembic revision in ``advice_desk/migrations``.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+
+class UTCDateTime(sa.types.TypeDecorator[datetime]):
+    impl = sa.DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"refusing to store naive datetime {value.isoformat()}")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+def _utc(nullable: bool = False, index: bool = False) -> Any:
+    return Field(sa_column=sa.Column(UTCDateTime(), nullable=nullable, index=index))
+
+
+def _text(nullable: bool = True) -> Any:
+    return Field(default=None, sa_column=sa.Column(sa.Text(), nullable=nullable))
+
+
+class User(SQLModel, table=True):
+    __tablename__ = "app_user"
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(max_length=64, unique=True)
+    display_name: str = Field(max_length=120)
+    role: str = Field(max_length=20)  # "worker" or "supervisor"
+    password_hash: str | None = Field(default=None, max_length=255)
+    active: bool = True
+    created_at: datetime = _utc()
+
+
+class Topic(SQLModel, table=True):
+    """A call topic. Codes are stable; topics are retired, never deleted."""
+
+    __tablename__ = "topic"
+
+    code: str = Field(primary_key=True, max_length=80)
+    parent_code: str | None = Field(default=None, foreign_key="topic.code", max_length=80)
+    label: str = Field(max_length=200)
+    position: int = 0
+    retired: bool = False
+
+
+class Call(SQLModel, table=True):
+    __tablename__ = "call"
+    __table_args__ = (
+        sa.Index("ix_call_worker_started", "worker_id", "started_at"),
+        sa.Index("ix_call_follow_up_on", "follow_up_on"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(default="data", max_length=20)  # "data" or a non-data kind
+    started_at: datetime = _utc(index=True)
+    ended_at: datetime | None = _utc(nullable=True)
+    duration_s: int | None = None
+    channel: str = Field(default="phone", max_length=30)
+    direction: str = Field(default="inbound", max_length=30)
+    in_hours: bool | None = None
+    worker_id: int = Field(foreign_key="app_user.id")
+    caller_type: str | None = Field(default=None, max_length=40)
+    arrangement: str | None = Field(default=None, max_length=40)
+    local_authority: str | None = Field(default=None, max_length=9)
+    children_count: int | None = None
+    children_age_bands: str | None = Field(default=None, max_length=200)  # ";"-joined
+    follow_up_on: date | None = None
+    follow_up_note: str | None = _text()
+    follow_up_done_at: datetime | None = _utc(nullable=True)
+    safeguarding: bool = False
+    first_time_caller: str = Field(default="unknown", max_length=10)
+    how_heard: str | None = Field(default=None, max_length=40)
+    consent_to_store_details: bool = False
+    caller_name: str | None = _text()
+    caller_phone: str | None = _text()
+    caller_email: str | None = _text()
+    caller_postcode: str | None = _text()
+    notes: str | None = _text()
+    reviewed_by_id: int | None = Field(default=None, foreign_key="app_user.id")
+    reviewed_at: datetime | None = _utc(nullable=True)
+    review_note: str | None = _text()
+    created_at: datetime = _utc()
+    updated_at: datetime = _utc()
+
+
+class CallTopic(SQLModel, table=True):
+    __tablename__ = "call_topic"
+    __table_args__ = (sa.Index("ix_call_topic_topic", "topic_code", "call_id"),)
+
+    call_id: int = Field(
+        sa_column=sa.Column(sa.ForeignKey("call.id", ondelete="CASCADE"), primary_key=True)
+    )
+    topic_code: str = Field(foreign_key="topic.code", primary_key=True, max_length=80)
+    is_primary: bool = False
+
+
+class CallOutcome(SQLModel, table=True):
+    __tablename__ = "call_outcome"
+    __table_args__ = (sa.Index("ix_call_outcome_outcome", "outcome", "call_id"),)
+
+    call_id: int = Field(
+        sa_column=sa.Column(sa.ForeignKey("call.id", ondelete="CASCADE"), primary_key=True)
+    )
+    outcome: str = Field(primary_key=True, max_length=40)
+    referred_to: str = Field(default="", primary_key=True, max_length=40)  # "" unless referred
+
+
+class Setting(SQLModel, table=True):
+    __tablename__ = "setting"
+
+    key: str = Field(primary_key=True, max_length=100)
+    value: str = Field(sa_column=sa.Column(sa.Text(), nullable=False))  # JSON
+
+
+class Draft(SQLModel, table=True):
+    """The intake form as the worker left it: one per worker, kept until saved or discarded."""
+
+    __tablename__ = "draft"
+
+    user_id: int = Field(
+        sa_column=sa.Column(sa.ForeignKey("app_user.id", ondelete="CASCADE"), primary_key=True)
+    )
+    updated_at: datetime = _utc()
+    payload: str = Field(sa_column=sa.Column(sa.Text(), nullable=False))  # JSON of the form

@@ -1,0 +1,50 @@
+"""Where the store, config, logs and backups live.
+
+The data folder comes from ``--data-dir``, else ``ADVICE_DESK_DATA_DIR``, else platformdirs'
+user data dir; a database URL (``--database-url`` / ``ADVICE_DESK_DATABASE_URL``) replaces the
+embedded SQLite file. Tests always pass a folder of their own, so they never touch real data.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import platformdirs
+
+APP_NAME = "advice-desk"
+DATA_DIR_ENV = "ADVICE_DESK_DATA_DIR"
+DATABASE_URL_ENV = "ADVICE_DESK_DATABASE_URL"
+DATABASE_FILE = "advice-desk.sqlite3"
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where one store lives: its data folder and the SQLAlchemy URL of its database."""
+
+    data_dir: Path
+    database_url: str
+
+    @property
+    def backup_dir(self) -> Path:
+        return self.data_dir / "backups"
+
+    @property
+    def sqlite_file(self) -> Path | None:
+        prefix = "sqlite:///"
+        if self.database_url.startswith(prefix):
+            return Path(self.database_url[len(prefix):])
+        return None
+
+
+def resolve_location(data_dir: str | os.PathLike[str] | None = None,
+                     database_url: str | None = None) -> Location:
+    chosen_dir = data_dir or os.environ.get(DATA_DIR_ENV) or platformdirs.user_data_dir(APP_NAME)
+    folder = Path(chosen_dir).expanduser().resolve()
+    url = database_url or os.environ.get(DATABASE_URL_ENV) or f"sqlite:///{folder / DATABASE_FILE}"
+    return Location(folder, url)
+
+
+def config_dir() -> Path:
+    return Path(platformdirs.user_config_dir(APP_NAME))

@@ -1,0 +1,179 @@
+"""Opening a store: engine set-up, migrations, and short sessions for reads and writes.
+
+On SQLite the store is a single file in WAL mode with ``synchronous=FULL``, foreign keys on and a
+busy timeout, and every write transaction starts with ``BEGIN IMMEDIATE``: it takes the write lock
+up front, so two copies of the app on one PC queue for it instead of failing with "database is
+locked" half-way through a transaction. Nothing outside :func:`_create_engine` knows it is SQLite.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlmodel import Session, select
+
+from advice_desk.clock import Clock, SystemClock, to_uk
+from advice_desk.models import Topic
+from advice_desk.paths import Location
+from advice_desk.reference import default_topics
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+BUSY_TIMEOUT_S = 30
+
+
+class StoreError(Exception):
+    """The store cannot be opened; the message says why and what to do."""
+
+
+class Store:
+    """An open store. Each read or write is one short session (``expire_on_commit=False``)."""
+
+    def __init__(self, engine: sa.Engine, location: Location) -> None:
+        self.engine = engine
+        self.location = location
+        self._write_engine = engine.execution_options(begin="BEGIN IMMEDIATE")
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.engine.dialect.name == "sqlite"
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        with Session(self.engine, expire_on_commit=False) as session:
+            yield session
+
+    @contextmanager
+    def write(self) -> Iterator[Session]:
+        """One write transaction: committed when the block ends, rolled back on error."""
+        with Session(self._write_engine, expire_on_commit=False) as session, session.begin():
+            yield session
+
+    @contextmanager
+    def raw_write(self) -> Iterator[sa.Connection]:
+        """A Core connection in one write transaction, for bulk inserts."""
+        with self._write_engine.begin() as connection:
+            yield connection
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def open_store(location: Location, clock: Clock | None = None) -> Store:
+    """Open (creating or upgrading as needed) the store at ``location``."""
+    clock = clock or SystemClock()
+    if location.sqlite_file is not None:
+        location.sqlite_file.parent.mkdir(parents=True, exist_ok=True)
+    engine = _create_engine(location.database_url)
+    store = Store(engine, location)
+    try:
+        _migrate(store, clock)
+        _seed_taxonomy(store)
+    except sa.exc.DatabaseError as exc:
+        engine.dispose()
+        raise StoreError(f"cannot open the store {_describe(location)}: {exc.orig}") from exc
+    except StoreError:
+        engine.dispose()
+        raise
+    return store
+
+
+def _describe(location: Location) -> str:
+    return str(location.sqlite_file or location.database_url)
+
+
+def _create_engine(url: str) -> sa.Engine:
+    if not url.startswith("sqlite"):
+        return sa.create_engine(url, pool_pre_ping=True)
+    engine = sa.create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_S})
+
+    @sa.event.listens_for(engine, "connect")
+    def _configure(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
+        # Take transaction control away from the sqlite3 module, so BEGIN is ours to issue.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_S * 1000}")
+        cursor.close()
+
+    @sa.event.listens_for(engine, "begin")
+    def _begin(connection: sa.Connection) -> None:
+        connection.exec_driver_sql(connection.get_execution_options().get("begin", "BEGIN"))
+
+    return engine
+
+
+def _alembic_config(connection: sa.Connection | None = None) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.attributes["connection"] = connection
+    return config
+
+
+def schema_head() -> str:
+    head = ScriptDirectory.from_config(_alembic_config()).get_current_head()
+    assert head is not None, "no Alembic revisions shipped"
+    return head
+
+
+def current_revision(connection: sa.Connection) -> str | None:
+    return MigrationContext.configure(connection).get_current_revision()
+
+
+def _migrate(store: Store, clock: Clock) -> None:
+    script = ScriptDirectory.from_config(_alembic_config())
+    head = schema_head()
+    with store.engine.connect() as connection:
+        current = current_revision(connection)
+        has_tables = bool(sa.inspect(connection).get_table_names())
+    if current == head:
+        return
+    if current is not None and current not in {rev.revision for rev in script.walk_revisions()}:
+        raise StoreError(
+            f"the store {_describe(store.location)} was written by a newer version of "
+            f"Advice Desk (schema {current}); install that version or newer to open it"
+        )
+    if has_tables:
+        backup_before_migration(store, current or "unversioned", clock)
+    with store.raw_write() as connection:
+        # Checked again under the write lock: another copy of the app may have just migrated.
+        if current_revision(connection) != head:
+            command.upgrade(_alembic_config(connection), "head")
+
+
+def backup_before_migration(store: Store, revision: str, clock: Clock) -> Path | None:
+    """Copy the SQLite file aside before its schema changes, with SQLite's online backup API."""
+    source_file = store.location.sqlite_file
+    if source_file is None:
+        return None  # a server database is backed up by its own tools
+    stamp = to_uk(clock.now()).strftime("%Y%m%d-%H%M%S")
+    target = store.location.backup_dir / f"before-migration-{revision}-{stamp}.sqlite3"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    source, copy = sqlite3.connect(source_file), sqlite3.connect(target)
+    try:
+        source.backup(copy)
+    finally:
+        copy.close()
+        source.close()
+    return target
+
+
+def _seed_taxonomy(store: Store) -> None:
+    with store.write() as session:
+        if session.exec(select(Topic.code).limit(1)).first() is not None:
+            return
+        session.add_all(
+            Topic(code=t.code, parent_code=t.parent_code, label=t.label, position=t.position)
+            for t in default_topics()
+        )
+
