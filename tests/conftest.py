@@ -1,0 +1,48 @@
+"""Shared fixtures: a fixed clock, a real SQLite store in tmp_path, a worker.
+
+Qt runs offscreen, set here before pytest-qt creates the QApplication, so tests never need a
+display. Every store lives in its own tmp_path folder: no test touches real user data.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime
+from pathlib import Path
+
+os.environ["QT_QPA_PLATFORM"] = "offscreen"
+os.environ.pop("ADVICE_DESK_DATA_DIR", None)
+os.environ.pop("ADVICE_DESK_DATABASE_URL", None)
+
+import pytest
+
+from advice_desk.clock import UK, FixedClock
+from advice_desk.models import User
+from advice_desk.paths import Location, resolve_location
+from advice_desk.store import Store, open_store
+from advice_desk.users import get_or_create_user
+
+# A Monday, 10:15 in London (GMT): the line is open.
+MONDAY_MORNING = datetime(2026, 11, 23, 10, 15, tzinfo=UK)
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(MONDAY_MORNING)
+
+
+@pytest.fixture
+def location(tmp_path: Path) -> Location:
+    return resolve_location(tmp_path / "data")
+
+
+@pytest.fixture
+def store(location: Location, clock: FixedClock):
+    opened = open_store(location, clock)
+    yield opened
+    opened.close()
+
+
+@pytest.fixture
+def worker(store: Store, clock: FixedClock) -> User:
+    return get_or_create_user(store, "amy", clock, display_name="Amy Adviser")
