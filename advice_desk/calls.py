@@ -152,9 +152,9 @@ def validate(details: CallDetails, allowed_topics: set[str], clock: Clock) -> li
     check_code("arrangement", details.arrangement, h.arrangements)
     check_code("first_time_caller", details.first_time_caller, h.first_time_caller)
     check_code("how_heard", details.how_heard, h.how_heard, required=False)
-    if details.local_authority and details.local_authority not in (
-            reference.local_authority_by_code()):
-        errors.append(FieldError("local_authority", f"unknown GSS code {details.local_authority!r}"))
+    authority = details.local_authority
+    if authority and authority not in reference.local_authority_by_code():
+        errors.append(FieldError("local_authority", f"unknown GSS code {authority!r}"))
     errors += _check_children(details)
     errors += _check_list("topics", details.topics, allowed_topics, "topic")
     errors += _check_list("outcomes", details.outcomes, {c.code for c in h.outcomes}, "outcome")
