@@ -8,7 +8,7 @@ with exactly one primary, at least one outcome, and no personal details unless t
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, fields, replace
 from datetime import date, datetime, timedelta
 
@@ -256,16 +256,26 @@ def _write_codes(session: Session, call_id: int, details: CallDetails) -> None:
 
 def log_call(store: Store, details: CallDetails, worker_id: int, clock: Clock) -> int:
     """Save a new call with content; returns its id. Raises :class:`ValidationError`."""
+    return log_calls(store, [details], worker_id, clock)[0]
+
+
+def log_calls(store: Store, calls: Sequence[CallDetails], worker_id: int, clock: Clock
+              ) -> list[int]:
+    """Save several calls in one transaction: all of them, or (on any error) none."""
+    ids = []
     with store.write() as session:
-        details = _checked(details, _active_topics(session), clock)
+        allowed = _active_topics(session)
         now = clock.now()
-        call = Call(**_call_columns(details), kind="data", worker_id=worker_id,
-                    created_at=now, updated_at=now)
-        session.add(call)
-        session.flush()
-        assert call.id is not None
-        _write_codes(session, call.id, details)
-        return call.id
+        for details in calls:
+            details = _checked(details, allowed, clock)
+            call = Call(**_call_columns(details), kind="data", worker_id=worker_id,
+                        created_at=now, updated_at=now)
+            session.add(call)
+            session.flush()
+            assert call.id is not None
+            _write_codes(session, call.id, details)
+            ids.append(call.id)
+    return ids
 
 
 def log_non_data_call(store: Store, kind: str, worker_id: int, clock: Clock,
