@@ -1,0 +1,206 @@
+"""What a call record holds, and the rules it must follow, whoever enters it.
+
+Pure data and checks: no database and no Qt, so the intake form can build and check a call
+before the store has even opened, and the import, the demo and the services share one rule set.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field, fields, replace
+from datetime import date, datetime, timedelta
+
+from advice_desk import reference
+from advice_desk.clock import Clock
+from advice_desk.privacy import CONSENT_GATED_FIELDS
+from advice_desk.validation import FieldError
+
+MAX_CALL_LENGTH = timedelta(hours=12)
+MAX_FUTURE_START = timedelta(minutes=5)
+MAX_CHILDREN = 20
+MAX_TEXT = 10_000
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_PHONE = re.compile(r"^\+?[\d\s().-]+$")
+_POSTCODE = re.compile(r"^[A-Z]{1,2}\d[A-Z\d]?(\s*\d[A-Z]{2})?$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class CallDetails:
+    """What a worker records about a call with content. ``topics[0]`` is the primary topic."""
+
+    started_at: datetime
+    ended_at: datetime | None = None
+    channel: str = "phone"
+    direction: str = "inbound"
+    caller_type: str | None = None
+    arrangement: str | None = None
+    local_authority: str | None = None
+    children_count: int | None = None
+    children_age_bands: tuple[str, ...] = ()
+    topics: tuple[str, ...] = ()
+    outcomes: tuple[str, ...] = ()
+    referred_to: tuple[str, ...] = ()
+    follow_up_on: date | None = None
+    follow_up_note: str | None = None
+    safeguarding: bool = False
+    first_time_caller: str = "unknown"
+    how_heard: str | None = None
+    consent_to_store_details: bool = False
+    caller_name: str | None = None
+    caller_phone: str | None = None
+    caller_email: str | None = None
+    caller_postcode: str | None = None
+    notes: str | None = None
+
+
+@dataclass(frozen=True)
+class StoredCall:
+    id: int
+    kind: str
+    worker_id: int
+    in_hours: bool | None
+    details: CallDetails
+    reviewed_at: datetime | None = None
+    review_note: str | None = None
+
+
+@dataclass(frozen=True)
+class CallQuery:
+    """Which calls the history shows, and in what order. Dates are UK calendar days."""
+
+    date_from: date | None = None
+    date_to: date | None = None
+    topic: str | None = None  # a top-level code also matches its subtopics
+    worker_id: int | None = None
+    sort: str = "started_at"
+    descending: bool = True
+
+
+@dataclass(frozen=True)
+class CallSummary:
+    """One row of the call history."""
+
+    id: int
+    started_at: datetime
+    kind: str
+    worker: str
+    caller_type: str | None
+    primary_topic: str | None
+    outcomes: str
+    duration_s: int | None
+    safeguarding: bool
+    follow_up_on: date | None
+    reviewed: bool = field(default=False)
+
+
+# --- validation --------------------------------------------------------------------------
+
+def _clean(text: str | None) -> str | None:
+    text = (text or "").strip()
+    return text or None
+
+
+def normalise(details: CallDetails) -> CallDetails:
+    """Trim text, drop details the caller did not agree to, and fill what follows from the rest."""
+    texts = {f.name: _clean(getattr(details, f.name)) for f in fields(CallDetails)
+             if f.name.startswith("caller_") and f.name != "caller_type"}
+    texts["notes"] = _clean(details.notes)
+    texts["follow_up_note"] = _clean(details.follow_up_note)
+    if not details.consent_to_store_details:
+        texts.update(dict.fromkeys(CONSENT_GATED_FIELDS))
+    children = details.children_count
+    if children is None and details.children_age_bands:
+        children = len(details.children_age_bands)
+    referred = details.referred_to if "referred" in details.outcomes else ()
+    return replace(details, **texts, children_count=children, referred_to=referred,
+                   local_authority=_clean(details.local_authority))
+
+
+def validate(details: CallDetails, allowed_topics: set[str], clock: Clock) -> list[FieldError]:
+    """Every problem with a call, each naming its field. Expects :func:`normalise`d details."""
+    h = reference.helpline()
+    errors: list[FieldError] = []
+
+    def check_code(name: str, value: str | None, choices: Iterable[reference.Choice],
+                   required: bool = True) -> None:
+        if value is None:
+            if required:
+                errors.append(FieldError(name, "required"))
+        elif value not in {c.code for c in choices}:
+            errors.append(FieldError(name, f"unknown code {value!r}"))
+
+    errors += _check_times(details, clock)
+    check_code("channel", details.channel, h.channels)
+    check_code("direction", details.direction, h.directions)
+    check_code("caller_type", details.caller_type, h.caller_types)
+    check_code("arrangement", details.arrangement, h.arrangements)
+    check_code("first_time_caller", details.first_time_caller, h.first_time_caller)
+    check_code("how_heard", details.how_heard, h.how_heard, required=False)
+    authority = details.local_authority
+    if authority and authority not in reference.local_authority_by_code():
+        errors.append(FieldError("local_authority", f"unknown GSS code {authority!r}"))
+    errors += _check_children(details)
+    errors += _check_list("topics", details.topics, allowed_topics, "topic")
+    errors += _check_list("outcomes", details.outcomes, {c.code for c in h.outcomes}, "outcome")
+    if "referred" in details.outcomes and not details.referred_to:
+        errors.append(FieldError("referred_to", "say who the caller was referred to"))
+    errors += _check_list("referred_to", details.referred_to,
+                          {c.code for c in h.referral_targets}, "referral", required=False)
+    if details.follow_up_note and details.follow_up_on is None:
+        errors.append(FieldError("follow_up_on", "a follow-up note needs a follow-up date"))
+    errors += _check_contact(details)
+    return errors
+
+
+def _check_times(details: CallDetails, clock: Clock) -> list[FieldError]:
+    errors = []
+    if details.started_at.tzinfo is None:
+        return [FieldError("started_at", "has no time zone")]
+    if details.started_at > clock.now() + MAX_FUTURE_START:
+        errors.append(FieldError("started_at", "is in the future"))
+    if details.ended_at is not None:
+        if details.ended_at < details.started_at:
+            errors.append(FieldError("ended_at", "is before the start of the call"))
+        elif details.ended_at - details.started_at > MAX_CALL_LENGTH:
+            errors.append(FieldError("ended_at", "makes the call longer than 12 hours"))
+    return errors
+
+
+def _check_children(details: CallDetails) -> list[FieldError]:
+    errors = []
+    bands = {c.code for c in reference.helpline().age_bands}
+    count = details.children_count
+    if count is not None and not 0 <= count <= MAX_CHILDREN:
+        errors.append(FieldError("children_count", f"must be between 0 and {MAX_CHILDREN}"))
+    errors += [FieldError("children_age_bands", f"unknown age band {b!r}")
+               for b in details.children_age_bands if b not in bands]
+    if count is not None and len(details.children_age_bands) > count:
+        errors.append(FieldError("children_age_bands", "more age bands than children"))
+    return errors
+
+
+def _check_list(name: str, values: tuple[str, ...], allowed: set[str], what: str,
+                required: bool = True) -> list[FieldError]:
+    if not values:
+        return [FieldError(name, f"choose at least one {what}")] if required else []
+    errors = [FieldError(name, f"unknown {what} {v!r}") for v in values if v not in allowed]
+    if len(set(values)) != len(values):
+        errors.append(FieldError(name, f"the same {what} is chosen twice"))
+    return errors
+
+
+def _check_contact(details: CallDetails) -> list[FieldError]:
+    errors = []
+    if details.caller_email and not _EMAIL.match(details.caller_email):
+        errors.append(FieldError("caller_email", "is not an email address"))
+    if details.caller_phone and not (
+            _PHONE.match(details.caller_phone)
+            and 6 <= sum(ch.isdigit() for ch in details.caller_phone) <= 15):
+        errors.append(FieldError("caller_phone", "is not a phone number"))
+    if details.caller_postcode and not _POSTCODE.match(details.caller_postcode):
+        errors.append(FieldError("caller_postcode", "is not a UK postcode"))
+    for name in ("notes", "follow_up_note", "caller_name"):
+        if len(getattr(details, name) or "") > MAX_TEXT:
+            errors.append(FieldError(name, f"is longer than {MAX_TEXT} characters"))
+    return errors
