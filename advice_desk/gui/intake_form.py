@@ -1,0 +1,548 @@
+"""The intake form: everything about one call, typed with the keyboard while listening.
+
+The form turns its widgets into a :class:`CallDetails` and back, and into a JSON payload for the
+draft the main window saves as the worker types. It never talks to the store itself.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from PySide6.QtCore import QDate, QDateTime, Qt, QTime, QTimer, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QCompleter,
+    QListWidget,
+    QListWidgetItem,
+    QWidget,
+)
+
+from advice_desk import reference
+from advice_desk.call_details import CallDetails, StoredCall
+from advice_desk.clock import UK, Clock, to_uk
+from advice_desk.gui.forms import load_form, plain_label
+from advice_desk.validation import FieldError, ValidationError
+
+CODE = Qt.ItemDataRole.UserRole
+BAND_SPINS = ("band_0_4_spin", "band_5_10_spin", "band_11_15_spin", "band_16_17_spin",
+              "band_18_spin")
+PAYLOAD_VERSION = 1
+
+# Which widget shows the problem with each field of a call.
+FIELD_WIDGETS = {
+    "started_at": "started_edit", "ended_at": "duration_spin", "channel": "channel_combo",
+    "direction": "direction_combo", "caller_type": "caller_type_combo",
+    "arrangement": "arrangement_combo", "local_authority": "local_authority_combo",
+    "children_count": "children_spin", "children_age_bands": "band_0_4_spin",
+    "topics": "topic_edit", "outcomes": "outcome_list", "referred_to": "referral_list",
+    "follow_up_on": "follow_up_date", "follow_up_note": "follow_up_note_edit",
+    "first_time_caller": "first_time_combo", "how_heard": "how_heard_combo",
+    "caller_name": "caller_name_edit", "caller_phone": "caller_phone_edit",
+    "caller_email": "caller_email_edit", "caller_postcode": "caller_postcode_edit",
+    "notes": "notes_edit",
+}
+PERSONAL_EDITS = ("caller_name_edit", "caller_phone_edit", "caller_email_edit",
+                  "caller_postcode_edit")
+
+
+def _fill(combo: QComboBox, choices: tuple[reference.Choice, ...], blank: str | None = None
+          ) -> None:
+    if blank is not None:
+        combo.addItem(blank, None)
+    for choice in choices:
+        combo.addItem(choice.label, choice.code)
+
+
+def _select(combo: QComboBox, code: object) -> None:
+    index = combo.findData(code)
+    combo.setCurrentIndex(max(index, 0))
+
+
+def _checked_codes(widget: QListWidget) -> tuple[str, ...]:
+    return tuple(widget.item(i).data(CODE) for i in range(widget.count())
+                 if widget.item(i).checkState() == Qt.CheckState.Checked)
+
+
+def _set_checked(widget: QListWidget, codes: tuple[str, ...] | list[str]) -> None:
+    for i in range(widget.count()):
+        item = widget.item(i)
+        item.setCheckState(Qt.CheckState.Checked if item.data(CODE) in codes
+                           else Qt.CheckState.Unchecked)
+
+
+def _checkable_list(widget: QListWidget, choices: tuple[reference.Choice, ...]) -> None:
+    for choice in choices:
+        item = QListWidgetItem(choice.label, widget)
+        item.setData(CODE, choice.code)
+        item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+        item.setCheckState(Qt.CheckState.Unchecked)
+
+
+def _to_qdatetime(at: datetime) -> QDateTime:
+    local = to_uk(at)
+    return QDateTime(QDate(local.year, local.month, local.day), QTime(local.hour, local.minute))
+
+
+class IntakeForm(QWidget):
+    """Signals: ``changed`` on any edit by the worker; ``call_started`` when timing begins."""
+
+    changed = Signal()
+    call_started = Signal()
+
+    def __init__(self, clock: Clock, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.clock = clock
+        self.ui = load_form("intake_form.ui", self)
+        self.setAccessibleName(self.tr("Call form"))
+        self._topics: dict[str, Any] = {}  # code -> TopicChoice
+        self._timer_started: datetime | None = None
+        self._duration_typed = False
+        self._loaded: tuple[datetime, datetime | None, int] | None = None
+        self._editing_call_id: int | None = None
+        self._dirty = False
+        self._quiet = 0  # > 0 while the form itself sets widgets
+        self._tick = QTimer(self, interval=1000)
+        self._tick.timeout.connect(self._show_elapsed)
+        self._populate()
+        self._connect()
+        self.clear()
+
+    # --- set-up ---------------------------------------------------------------------------
+
+    def _populate(self) -> None:
+        h = reference.helpline()
+        ui = self.ui
+        _fill(ui.channel_combo, h.channels)
+        _fill(ui.direction_combo, h.directions)
+        _fill(ui.caller_type_combo, h.caller_types, blank=self.tr("— choose —"))
+        _fill(ui.arrangement_combo, h.arrangements, blank=self.tr("— choose —"))
+        _fill(ui.first_time_combo, h.first_time_caller)
+        _fill(ui.how_heard_combo, h.how_heard, blank=self.tr("— not asked —"))
+        ui.consent_combo.addItem(self.tr("No"), False)
+        ui.consent_combo.addItem(self.tr("Yes"), True)
+        ui.local_authority_combo.addItem("", None)
+        for authority in reference.local_authorities():
+            ui.local_authority_combo.addItem(authority.name, authority.code)
+        completer = ui.local_authority_combo.completer()
+        completer.setFilterMode(Qt.MatchFlag.MatchContains)
+        completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        completer.setCompletionMode(QCompleter.CompletionMode.PopupCompletion)
+        ui.local_authority_combo.lineEdit().setPlaceholderText(self.tr("Type to search"))
+        ui.children_spin.setSpecialValueText(self.tr("not recorded"))
+        _checkable_list(ui.outcome_list, h.outcomes)
+        _checkable_list(ui.referral_list, h.referral_targets)
+        ui.error_label.hide()
+        ui.notice_label.hide()
+
+    def _connect(self) -> None:
+        ui = self.ui
+        for name in ("channel_combo", "direction_combo", "caller_type_combo", "arrangement_combo",
+                     "first_time_combo", "how_heard_combo", "consent_combo"):
+            getattr(ui, name).currentIndexChanged.connect(self._edited)
+        ui.local_authority_combo.editTextChanged.connect(self._edited)
+        for name in ("children_spin", *BAND_SPINS):
+            getattr(ui, name).valueChanged.connect(self._edited)
+        for name in ("follow_up_note_edit", "topic_edit", *PERSONAL_EDITS):
+            getattr(ui, name).textEdited.connect(self._edited)
+        ui.notes_edit.textChanged.connect(self._edited)
+        for name in ("safeguarding_check", "follow_up_check"):
+            getattr(ui, name).toggled.connect(self._edited)
+        ui.follow_up_date.dateChanged.connect(self._edited)
+        for name in ("outcome_list", "referral_list"):
+            getattr(ui, name).itemChanged.connect(self._edited)
+        ui.started_edit.dateTimeChanged.connect(self._started_edited)
+        ui.duration_spin.valueChanged.connect(self._duration_edited)
+        ui.consent_combo.currentIndexChanged.connect(self._apply_consent)
+        ui.follow_up_check.toggled.connect(self._apply_follow_up)
+        ui.outcome_list.itemChanged.connect(self._apply_referral)
+        ui.topic_edit.returnPressed.connect(self._add_typed_topic)
+        ui.primary_button.clicked.connect(self._make_primary)
+        ui.remove_topic_button.clicked.connect(self._remove_topic)
+
+    def set_topics(self, topics: list[Any]) -> None:
+        """Topics from the store (TopicChoice); retired ones only show on old calls."""
+        self._topics = {t.code: t for t in topics}
+        active = [t.display for t in topics if not t.retired]
+        completer = QCompleter(active, self.ui.topic_edit)
+        completer.setFilterMode(Qt.MatchFlag.MatchContains)
+        completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        completer.activated.connect(self._add_topic_by_display)
+        self.ui.topic_edit.setCompleter(completer)
+
+    # --- state ----------------------------------------------------------------------------
+
+    @property
+    def is_dirty(self) -> bool:
+        return self._dirty
+
+    @property
+    def editing_call_id(self) -> int | None:
+        return self._editing_call_id
+
+    def clear(self) -> None:
+        """An empty form, not yet timing a call."""
+        with self._setting():
+            ui = self.ui
+            ui.started_edit.setDateTime(_to_qdatetime(self.clock.now()))
+            ui.duration_spin.setValue(0)
+            for combo in ("channel_combo", "direction_combo", "caller_type_combo",
+                          "arrangement_combo", "first_time_combo", "how_heard_combo",
+                          "consent_combo", "local_authority_combo"):
+                getattr(ui, combo).setCurrentIndex(0)
+            ui.local_authority_combo.setEditText("")
+            for spin in ("children_spin", *BAND_SPINS):
+                getattr(ui, spin).setValue(0)
+            for edit in ("topic_edit", "follow_up_note_edit", *PERSONAL_EDITS):
+                getattr(ui, edit).clear()
+            ui.notes_edit.clear()
+            ui.topic_list.clear()
+            _set_checked(ui.outcome_list, ())
+            _set_checked(ui.referral_list, ())
+            ui.safeguarding_check.setChecked(False)
+            ui.follow_up_check.setChecked(False)
+            ui.follow_up_date.setDate(self._today().addDays(7))
+        self._timer_started = None
+        self._duration_typed = False
+        self._loaded = None
+        self._editing_call_id = None
+        self._dirty = False
+        self._tick.stop()
+        self.ui.mode_label.setText(self.tr("New call"))
+        self.ui.timer_label.setText(self.tr("Press Ctrl+N to start timing a call"))
+        self.show_errors([])
+        self.set_notice("")
+        self._apply_consent()
+        self._apply_follow_up()
+        self._apply_referral()
+
+    def start_new_call(self) -> None:
+        """Clear the form and start the call timer now."""
+        self.clear()
+        self._start_timer()
+        self.ui.caller_type_combo.setFocus(Qt.FocusReason.ShortcutFocusReason)
+
+    def _start_timer(self) -> None:
+        now = self.clock.now()
+        self._timer_started = now
+        with self._setting():
+            self.ui.started_edit.setDateTime(_to_qdatetime(now))
+        self._tick.start()
+        self._show_elapsed()
+        self.call_started.emit()
+
+    def _today(self) -> QDate:
+        today = to_uk(self.clock.now()).date()
+        return QDate(today.year, today.month, today.day)
+
+    def _setting(self) -> _Quiet:
+        return _Quiet(self)
+
+    def _edited(self, *_: object) -> None:
+        if self._quiet:
+            return
+        if self._timer_started is None and self._editing_call_id is None and not self._dirty:
+            self._start_timer()  # typing into an idle form means a call has begun
+        self._dirty = True
+        self.changed.emit()
+
+    def _started_edited(self) -> None:
+        if self._quiet:
+            return
+        self._timer_started = None  # logged afterwards: the start time is the worker's
+        self._tick.stop()
+        self.ui.timer_label.setText(self.tr("Start time entered by hand"))
+        self._dirty = True
+        self.changed.emit()
+
+    def _duration_edited(self) -> None:
+        if self._quiet:
+            return
+        self._duration_typed = True
+        self._edited()
+
+    def _show_elapsed(self) -> None:
+        if self._timer_started is None:
+            return
+        elapsed = int((self.clock.now() - self._timer_started).total_seconds())
+        minutes, seconds = divmod(max(elapsed, 0), 60)
+        self.ui.timer_label.setText(self.tr("Call time {0:02d}:{1:02d}").format(minutes, seconds))
+        if not self._duration_typed:
+            with self._setting():
+                self.ui.duration_spin.setValue(minutes)
+
+    def _apply_consent(self) -> None:
+        consent = bool(self.ui.consent_combo.currentData())
+        for name in PERSONAL_EDITS:
+            edit = getattr(self.ui, name)
+            edit.setEnabled(consent)
+            if not consent:
+                edit.clear()  # never kept, not even in the draft
+
+    def _apply_follow_up(self) -> None:
+        on = self.ui.follow_up_check.isChecked()
+        self.ui.follow_up_date.setEnabled(on)
+        self.ui.follow_up_note_edit.setEnabled(on)
+
+    def _apply_referral(self, *_: object) -> None:
+        self.ui.referral_list.setEnabled("referred" in _checked_codes(self.ui.outcome_list))
+
+    def set_notice(self, text: str) -> None:
+        self.ui.notice_label.setText(text)
+        self.ui.notice_label.setVisible(bool(text))
+
+    # --- topics ---------------------------------------------------------------------------
+
+    def _topic_codes(self) -> tuple[str, ...]:
+        lst = self.ui.topic_list
+        return tuple(lst.item(i).data(CODE) for i in range(lst.count()))
+
+    def _set_topic_codes(self, codes: tuple[str, ...] | list[str]) -> None:
+        self.ui.topic_list.clear()
+        for position, code in enumerate(codes):
+            topic = self._topics.get(code)
+            text = topic.display if topic else code
+            if position == 0:
+                text = self.tr("{0} — primary").format(text)
+            item = QListWidgetItem(text, self.ui.topic_list)
+            item.setData(CODE, code)
+
+    def _add_typed_topic(self) -> None:
+        typed = self.ui.topic_edit.text().strip().casefold()
+        if not typed:
+            return
+        active = [t for t in self._topics.values() if not t.retired]
+        exact = [t for t in active if typed in (t.display.casefold(), t.label.casefold(), t.code)]
+        matches = exact or [t for t in active if typed in t.display.casefold()]
+        if len(matches) != 1:
+            self.show_errors([FieldError("topics", self.tr("{0} topics match “{1}”: type more")
+                                         .format(len(matches), typed))])
+            return
+        self._add_topic(matches[0].code)
+
+    def _add_topic_by_display(self, display: str) -> None:
+        for topic in self._topics.values():
+            if topic.display == display and not topic.retired:
+                self._add_topic(topic.code)
+                return
+
+    def _add_topic(self, code: str) -> None:
+        codes = self._topic_codes()
+        if code not in codes:
+            self._set_topic_codes((*codes, code))
+        self.ui.topic_edit.clear()
+        self.show_errors([])
+        self._edited()
+
+    def _make_primary(self) -> None:
+        row = self.ui.topic_list.currentRow()
+        codes = list(self._topic_codes())
+        if row <= 0 or row >= len(codes):
+            return
+        codes.insert(0, codes.pop(row))
+        self._set_topic_codes(codes)
+        self.ui.topic_list.setCurrentRow(0)
+        self._edited()
+
+    def _remove_topic(self) -> None:
+        row = self.ui.topic_list.currentRow()
+        codes = list(self._topic_codes())
+        if 0 <= row < len(codes):
+            del codes[row]
+            self._set_topic_codes(codes)
+            self.ui.topic_list.setCurrentRow(min(row, len(codes) - 1))
+            self._edited()
+
+    # --- reading and writing a call -------------------------------------------------------
+
+    def _started(self) -> datetime:
+        qdt = self.ui.started_edit.dateTime()
+        d, t = qdt.date(), qdt.time()
+        return datetime(d.year(), d.month(), d.day(), t.hour(), t.minute(), tzinfo=UK)
+
+    def _ended(self, started: datetime) -> datetime:
+        minutes = self.ui.duration_spin.value()
+        if self._loaded and self._loaded[0] == started and self._loaded[2] == minutes:
+            return self._loaded[1] or started  # unchanged: keep the exact stored end
+        if self._timer_started is not None and not self._duration_typed:
+            return max(self.clock.now(), started)
+        return started + timedelta(minutes=minutes)
+
+    def _local_authority(self, lenient: bool) -> str | None:
+        text = self.ui.local_authority_combo.currentText().strip()
+        if not text:
+            return None
+        wanted = text.casefold()
+        for authority in reference.local_authorities():
+            if wanted in (authority.name.casefold(), authority.code.casefold()):
+                return authority.code
+        if lenient:
+            return None  # the draft keeps the typed text itself
+        raise ValidationError([FieldError("local_authority",
+                                          self.tr("no authority called “{0}”").format(text))])
+
+    def _age_bands(self) -> tuple[str, ...]:
+        bands = reference.helpline().age_bands
+        return tuple(band.code for band, spin in zip(bands, BAND_SPINS, strict=True)
+                     for _ in range(getattr(self.ui, spin).value()))
+
+    def read_details(self, lenient: bool = False) -> CallDetails:
+        """The call as typed. Raises ValidationError for what the form itself cannot read,
+        unless ``lenient`` (for a draft, which must be saved whatever state the form is in)."""
+        ui = self.ui
+        started = self._started()
+        follow_up = ui.follow_up_check.isChecked()
+        qd = ui.follow_up_date.date()
+        return CallDetails(
+            started_at=started,
+            ended_at=self._ended(started),
+            channel=ui.channel_combo.currentData(),
+            direction=ui.direction_combo.currentData(),
+            caller_type=ui.caller_type_combo.currentData(),
+            arrangement=ui.arrangement_combo.currentData(),
+            local_authority=self._local_authority(lenient),
+            children_count=ui.children_spin.value() or None,
+            children_age_bands=self._age_bands(),
+            topics=self._topic_codes(),
+            outcomes=_checked_codes(ui.outcome_list),
+            referred_to=_checked_codes(ui.referral_list),
+            follow_up_on=date(qd.year(), qd.month(), qd.day()) if follow_up else None,
+            follow_up_note=ui.follow_up_note_edit.text() if follow_up else None,
+            safeguarding=ui.safeguarding_check.isChecked(),
+            first_time_caller=ui.first_time_combo.currentData(),
+            how_heard=ui.how_heard_combo.currentData(),
+            consent_to_store_details=bool(ui.consent_combo.currentData()),
+            caller_name=ui.caller_name_edit.text(),
+            caller_phone=ui.caller_phone_edit.text(),
+            caller_email=ui.caller_email_edit.text(),
+            caller_postcode=ui.caller_postcode_edit.text(),
+            notes=ui.notes_edit.toPlainText(),
+        )
+
+    def load_call(self, call: StoredCall) -> None:
+        """Show a saved call for editing."""
+        self.clear()
+        self._show_details(call.details)
+        minutes = self.ui.duration_spin.value()
+        self._loaded = (call.details.started_at, call.details.ended_at, minutes)
+        self._editing_call_id = call.id
+        self.ui.mode_label.setText(self.tr("Editing call {0}").format(call.id))
+        self.ui.timer_label.setText("")
+
+    def _show_details(self, d: CallDetails) -> None:
+        ui = self.ui
+        with self._setting():
+            ui.started_edit.setDateTime(_to_qdatetime(d.started_at))
+            if d.ended_at:
+                ui.duration_spin.setValue(int((d.ended_at - d.started_at).total_seconds()) // 60)
+            for combo, code in (("channel_combo", d.channel), ("direction_combo", d.direction),
+                                ("caller_type_combo", d.caller_type),
+                                ("arrangement_combo", d.arrangement),
+                                ("first_time_combo", d.first_time_caller),
+                                ("how_heard_combo", d.how_heard),
+                                ("consent_combo", d.consent_to_store_details)):
+                _select(getattr(ui, combo), code)
+            authority = reference.local_authority_by_code().get(d.local_authority or "")
+            ui.local_authority_combo.setEditText(authority.name if authority else "")
+            ui.children_spin.setValue(d.children_count or 0)
+            for band, spin in zip(reference.helpline().age_bands, BAND_SPINS, strict=True):
+                getattr(ui, spin).setValue(d.children_age_bands.count(band.code))
+            self._set_topic_codes(d.topics)
+            _set_checked(ui.outcome_list, d.outcomes)
+            _set_checked(ui.referral_list, d.referred_to)
+            ui.safeguarding_check.setChecked(d.safeguarding)
+            ui.follow_up_check.setChecked(d.follow_up_on is not None)
+            if d.follow_up_on:
+                ui.follow_up_date.setDate(QDate(d.follow_up_on.year, d.follow_up_on.month,
+                                                d.follow_up_on.day))
+            ui.follow_up_note_edit.setText(d.follow_up_note or "")
+            self._apply_consent()
+            for name in PERSONAL_EDITS:
+                getattr(ui, name).setText(getattr(d, name.removesuffix("_edit")) or "")
+            ui.notes_edit.setPlainText(d.notes or "")
+        self._apply_follow_up()
+        self._apply_referral()
+
+    # --- drafts ---------------------------------------------------------------------------
+
+    def payload(self) -> dict[str, Any]:
+        """Everything needed to put the form back as it is, as JSON-ready values."""
+        d = self.read_details(lenient=True)
+        return {
+            "version": PAYLOAD_VERSION,
+            "editing_call_id": self._editing_call_id,
+            "timer_started": self._timer_started.isoformat() if self._timer_started else None,
+            "duration_typed": self._duration_typed,
+            "duration_minutes": self.ui.duration_spin.value(),
+            "local_authority_text": self.ui.local_authority_combo.currentText(),
+            "details": {
+                **{k: v for k, v in vars(d).items() if isinstance(v, str | bool | int | None)},
+                "started_at": d.started_at.isoformat(),
+                "ended_at": None,
+                "follow_up_on": d.follow_up_on.isoformat() if d.follow_up_on else None,
+                "children_age_bands": list(d.children_age_bands),
+                "topics": list(d.topics), "outcomes": list(d.outcomes),
+                "referred_to": list(d.referred_to),
+            },
+        }
+
+    def restore(self, payload: dict[str, Any]) -> None:
+        """Put back a form saved by :meth:`payload` (a recovered draft)."""
+        raw = dict(payload["details"])
+        details = CallDetails(**{
+            **raw,
+            "started_at": datetime.fromisoformat(raw["started_at"]),
+            "follow_up_on": date.fromisoformat(raw["follow_up_on"]) if raw["follow_up_on"]
+            else None,
+            "children_age_bands": tuple(raw["children_age_bands"]),
+            "topics": tuple(raw["topics"]), "outcomes": tuple(raw["outcomes"]),
+            "referred_to": tuple(raw["referred_to"]),
+        })
+        self.clear()
+        self._show_details(details)
+        with self._setting():
+            self.ui.duration_spin.setValue(payload["duration_minutes"])
+            self.ui.local_authority_combo.setEditText(payload["local_authority_text"])
+        self._editing_call_id = payload["editing_call_id"]
+        self._duration_typed = payload["duration_typed"]
+        started = payload["timer_started"]
+        if started:
+            self._timer_started = datetime.fromisoformat(started)
+            self._tick.start()
+            self._show_elapsed()
+        if self._editing_call_id is not None:
+            self.ui.mode_label.setText(self.tr("Editing call {0}").format(self._editing_call_id))
+        self._dirty = True
+
+    # --- errors ---------------------------------------------------------------------------
+
+    def show_errors(self, errors: list[FieldError]) -> None:
+        """List the problems by the names the worker sees, and put the cursor on the first."""
+        label = self.ui.error_label
+        if not errors:
+            label.hide()
+            label.setText("")
+            return
+        lines = []
+        for error in errors:
+            widget = getattr(self.ui, FIELD_WIDGETS.get(error.field, ""), None)
+            name = plain_label(widget.accessibleName()) if widget is not None else error.field
+            lines.append(f"{name}: {error.message}")
+        label.setText(self.tr("Please check: {0}").format("; ".join(lines)))
+        label.show()
+        first = getattr(self.ui, FIELD_WIDGETS.get(errors[0].field, ""), None)
+        if first is not None:
+            first.setFocus(Qt.FocusReason.OtherFocusReason)
+
+
+class _Quiet:
+    """While the form fills its own widgets, their change signals are not the worker's edits."""
+
+    def __init__(self, form: IntakeForm) -> None:
+        self.form = form
+
+    def __enter__(self) -> None:
+        self.form._quiet += 1
+
+    def __exit__(self, *exc: object) -> None:
+        self.form._quiet -= 1

@@ -1,0 +1,300 @@
+"""The main window: the intake form beside the call history.
+
+The window paints before the store is open: the store opens on the store thread while the
+worker can already start typing, and saving is enabled once it is ready. Every action has a
+shortcut (Ctrl+N new call, Ctrl+Enter save, F5–F9 non-data calls, Ctrl+H history).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QModelIndex, Qt, QTimer
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import QHeaderView, QMainWindow, QMessageBox, QWidget
+
+from advice_desk import reference
+from advice_desk.call_details import CallQuery
+from advice_desk.clock import Clock, to_uk
+from advice_desk.gui.forms import load_form
+from advice_desk.gui.history_model import HistoryModel
+from advice_desk.gui.intake_form import IntakeForm
+from advice_desk.gui.taskman import TaskManager
+from advice_desk.paths import Location
+from advice_desk.validation import ValidationError
+
+if TYPE_CHECKING:
+    from advice_desk.desk import Desk
+
+DRAFT_DELAY_MS = 800  # save the draft this long after the last keystroke
+PERIODS = (("All dates", None), ("Today", 0), ("Last 7 days", 6), ("Last 30 days", 29))
+
+
+def _open_desk(location: Location, clock: Clock, username: str) -> Desk:
+    # Imported here, on the store thread, after the first paint: SQLModel is slow to import.
+    from advice_desk.desk import open_desk
+
+    return open_desk(location, clock, username)
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, location: Location, clock: Clock, username: str,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.location = location
+        self.clock = clock
+        self.username = username
+        self.desk: Desk | None = None
+        self.tasks = TaskManager(self)
+        self._saving = False
+        self.setWindowTitle(self.tr("Advice Desk — {0}").format(reference.helpline().name))
+        self.resize(1280, 800)
+        central = QWidget(self)
+        self.setCentralWidget(central)
+        self.ui = load_form("main_window.ui", central)
+        self.form = IntakeForm(clock, self.ui.form_slot)
+        self.ui.form_slot.layout().addWidget(self.form)
+        self.history = HistoryModel(self.tasks, self)
+        self._draft_timer = QTimer(self, singleShot=True, interval=DRAFT_DELAY_MS)
+        self._build_history_view()
+        self._build_actions()
+        self._connect()
+        self._set_ready(False)
+        self.statusBar().showMessage(self.tr("Opening the store…"))
+
+    # --- set-up ---------------------------------------------------------------------------
+
+    def _build_history_view(self) -> None:
+        view = self.ui.history_view
+        view.setModel(self.history)
+        view.setAccessibleName(self.tr("Call history"))
+        view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        view.horizontalHeader().setStretchLastSection(True)
+        view.verticalHeader().hide()
+        view.sortByColumn(0, Qt.SortOrder.DescendingOrder)
+        for label, days in PERIODS:
+            self.ui.period_combo.addItem(self.tr(label), days)
+        self.ui.topic_filter_combo.addItem(self.tr("All topics"), None)
+        self.ui.worker_filter_combo.addItem(self.tr("All workers"), None)
+        self.ui.splitter.setSizes([620, 660])
+
+    def _action(self, text: str, shortcuts: list[QKeySequence | str], slot: Any) -> QAction:
+        action = QAction(text, self)
+        action.setShortcuts([QKeySequence(s) for s in shortcuts])
+        action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        action.triggered.connect(slot)
+        self.addAction(action)
+        return action
+
+    def _build_actions(self) -> None:
+        self.new_action = self._action(self.tr("&New call"), [QKeySequence.StandardKey.New],
+                                       self.new_call)
+        self.save_action = self._action(self.tr("&Save call"), ["Ctrl+Return", "Ctrl+Enter"],
+                                        self.save_call)
+        self.discard_action = self._action(self.tr("&Discard call"), [], self.discard_call)
+        history_action = self._action(self.tr("Go to call &history"), ["Ctrl+H"],
+                                      self.ui.history_view.setFocus)
+        form_action = self._action(self.tr("Go to the call &form"), ["Ctrl+F"],
+                                   self.form.ui.caller_type_combo.setFocus)
+        edit_action = self._action(self.tr("&Edit selected call"), [], self._edit_selected)
+        quit_action = self._action(self.tr("&Quit"), [QKeySequence.StandardKey.Quit], self.close)
+        self.non_data_actions = [
+            self._action(self.tr("{0}").format(kind.label), [kind.key],
+                         lambda _=False, code=kind.code: self.log_non_data_call(code))
+            for kind in reference.helpline().non_data_kinds]
+        menu = self.menuBar()
+        file_menu = menu.addMenu(self.tr("&File"))
+        file_menu.addActions([self.new_action, self.save_action, self.discard_action])
+        file_menu.addSeparator()
+        file_menu.addAction(quit_action)
+        calls_menu = menu.addMenu(self.tr("&Calls"))
+        calls_menu.addActions([edit_action, history_action, form_action])
+        calls_menu.addSeparator()
+        calls_menu.addActions(self.non_data_actions)
+        toolbar = self.addToolBar(self.tr("Non-data calls"))
+        toolbar.setObjectName("non_data_toolbar")
+        toolbar.addActions(self.non_data_actions)
+        for action in self.non_data_actions:
+            button = toolbar.widgetForAction(action)
+            button.setAccessibleName(action.text())
+            button.setToolTip(f"{action.text()} ({action.shortcut().toString()})")
+            button.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # reached by its key, not by Tab
+
+    def _connect(self) -> None:
+        self.form.ui.save_button.clicked.connect(self.save_call)
+        self.form.ui.discard_button.clicked.connect(self.discard_call)
+        self.form.changed.connect(self._draft_timer.start)
+        self._draft_timer.timeout.connect(self._save_draft)
+        self.ui.history_view.activated.connect(self._edit_call_at)
+        for combo in (self.ui.period_combo, self.ui.topic_filter_combo,
+                      self.ui.worker_filter_combo):
+            combo.currentIndexChanged.connect(self._apply_filters)
+
+    def _set_ready(self, ready: bool) -> None:
+        for action in (self.save_action, *self.non_data_actions):
+            action.setEnabled(ready)
+        self.form.ui.save_button.setEnabled(ready)
+
+    # --- opening the store ----------------------------------------------------------------
+
+    def open_store(self) -> None:
+        location, clock, username = self.location, self.clock, self.username
+        self.tasks.run(lambda: _open_desk(location, clock, username),
+                       on_success=self._store_opened, on_failure=self._store_failed)
+
+    def _store_opened(self, desk: Desk) -> None:
+        self.desk = desk
+        self.tasks.run(lambda: (desk.topics(), desk.workers(), desk.load_draft()),
+                       on_success=self._desk_loaded, on_failure=self._show_failure)
+
+    def _desk_loaded(self, loaded: tuple[list[Any], list[Any], Any]) -> None:
+        assert self.desk is not None
+        topics, workers, draft = loaded
+        self.form.set_topics(topics)
+        for topic in topics:
+            self.ui.topic_filter_combo.addItem(topic.display, topic.code)
+        for worker in workers:
+            self.ui.worker_filter_combo.addItem(worker.display_name, worker.id)
+        self.history.attach(self.desk.list_calls, {t.code: t.display for t in topics})
+        self._set_ready(True)
+        self.statusBar().showMessage(
+            self.tr("Ready. Signed in as {0}.").format(self.desk.user.display_name), 5000)
+        if draft is not None and not self.form.is_dirty:
+            self.form.restore(draft.payload)
+            when = to_uk(draft.updated_at).strftime("%H:%M on %d %b")
+            self.form.set_notice(self.tr(
+                "Recovered the call you were writing at {0}. Save it with Ctrl+Enter or "
+                "discard it with Alt+D.").format(when))
+
+    def _store_failed(self, error: BaseException) -> None:
+        self.statusBar().showMessage(self.tr("The store could not be opened."))
+        QMessageBox.critical(self, self.tr("Advice Desk cannot open its store"), str(error))
+
+    def _show_failure(self, error: BaseException) -> None:
+        if isinstance(error, ValidationError):
+            self.form.show_errors(error.errors)
+            return
+        self.statusBar().showMessage(self.tr("Something went wrong: {0}").format(error))
+        QMessageBox.warning(self, self.tr("Advice Desk"), self.tr(
+            "{0}\n\nWhat you typed is kept; try again, and if this goes on, tell your "
+            "supervisor.").format(error))
+
+    # --- actions --------------------------------------------------------------------------
+
+    def new_call(self) -> None:
+        if self.form.is_dirty:
+            self.statusBar().showMessage(
+                self.tr("Save (Ctrl+Enter) or discard (Alt+D) the call you are writing first."))
+            return
+        self.form.start_new_call()
+
+    def save_call(self) -> None:
+        if self.desk is None or self._saving:
+            return
+        try:
+            details = self.form.read_details()
+        except ValidationError as error:
+            self.form.show_errors(error.errors)
+            return
+        desk, call_id = self.desk, self.form.editing_call_id
+        self._saving = True
+        self._draft_timer.stop()
+        if call_id is None:
+            self.tasks.run(lambda: desk.log_call(details), on_success=self._saved,
+                           on_failure=self._save_failed)
+        else:
+            self.tasks.run(lambda: desk.update_call(call_id, details),
+                           on_success=lambda changed: self._updated(call_id, changed),
+                           on_failure=self._save_failed)
+
+    def _saved(self, call_id: int) -> None:
+        self._saving = False
+        self.form.clear()
+        self.history.reload()
+        self.statusBar().showMessage(self.tr("Call {0} saved.").format(call_id), 5000)
+
+    def _updated(self, call_id: int, changed: list[str]) -> None:
+        self._saving = False
+        self.form.clear()
+        self.history.reload()
+        message = (self.tr("Call {0} updated.").format(call_id) if changed
+                   else self.tr("Call {0} had no changes.").format(call_id))
+        self.statusBar().showMessage(message, 5000)
+
+    def _save_failed(self, error: BaseException) -> None:
+        self._saving = False
+        self._show_failure(error)
+
+    def discard_call(self) -> None:
+        self._draft_timer.stop()
+        self.form.clear()
+        if self.desk is not None:
+            desk = self.desk
+            self.tasks.run(desk.discard_draft, on_failure=self._show_failure)
+        self.statusBar().showMessage(self.tr("Call discarded."), 5000)
+
+    def log_non_data_call(self, kind: str) -> None:
+        if self.desk is None:
+            return
+        desk = self.desk
+        label = {k.code: k.label for k in reference.helpline().non_data_kinds}[kind]
+        self.tasks.run(lambda: desk.log_non_data_call(kind),
+                       on_success=lambda call_id: self._non_data_logged(label, call_id),
+                       on_failure=self._show_failure)
+
+    def _non_data_logged(self, label: str, call_id: int) -> None:
+        self.history.reload()
+        self.statusBar().showMessage(self.tr("{0} logged (call {1}).").format(label, call_id),
+                                     5000)
+
+    def _edit_selected(self) -> None:
+        self._edit_call_at(self.ui.history_view.currentIndex())
+
+    def _edit_call_at(self, index: QModelIndex) -> None:
+        if self.desk is None or not index.isValid():
+            return
+        if self.form.is_dirty:
+            self.statusBar().showMessage(self.tr(
+                "Save (Ctrl+Enter) or discard (Alt+D) the call you are writing before "
+                "opening another."))
+            return
+        desk, call_id = self.desk, self.history.call_id(index.row())
+        self.tasks.run(lambda: desk.get_call(call_id), on_success=self._show_call,
+                       on_failure=self._show_failure)
+
+    def _show_call(self, call: Any) -> None:
+        if call.kind != "data":
+            self.statusBar().showMessage(self.tr("A non-data call has nothing to edit."), 5000)
+            return
+        self.form.load_call(call)
+        self.form.ui.caller_type_combo.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def _apply_filters(self) -> None:
+        days = self.ui.period_combo.currentData()
+        today = to_uk(self.clock.now()).date()
+        query = self.history.query
+        self.history.set_query(CallQuery(
+            date_from=None if days is None else today - timedelta(days=days),
+            date_to=None if days is None else today,
+            topic=self.ui.topic_filter_combo.currentData(),
+            worker_id=self.ui.worker_filter_combo.currentData(),
+            sort=query.sort, descending=query.descending))
+
+    # --- drafts and closing ---------------------------------------------------------------
+
+    def _save_draft(self) -> None:
+        if self.desk is None or not self.form.is_dirty:
+            return
+        desk, payload = self.desk, self.form.payload()
+        self.tasks.run(lambda: desk.save_draft(payload), on_failure=self._show_failure)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self._draft_timer.stop()
+        if self.desk is not None and self.form.is_dirty:
+            desk, payload = self.desk, self.form.payload()
+            self.tasks.run_now(lambda: desk.save_draft(payload))
+        self.tasks.shutdown()
+        if self.desk is not None:
+            self.desk.close()
+        super().closeEvent(event)
