@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ctypes.util
 import getpass
+import os
 import sys
 
 from PySide6.QtCore import QTimer
@@ -13,8 +15,32 @@ from advice_desk.clock import Clock, SystemClock
 from advice_desk.gui.main_window import MainWindow
 from advice_desk.paths import Location
 
+# Libraries Qt's X11 plugin loads at run time that many Linux desktops lack (Qt 6.5+).
+XCB_LIBRARIES = {"xcb-cursor": "libxcb-cursor0", "xkbcommon-x11": "libxkbcommon-x11-0",
+                 "xcb-icccm": "libxcb-icccm4", "xcb-keysyms": "libxcb-keysyms1"}
+
+
+def display_problem() -> str | None:
+    """Why Qt could not open a window here, said before Qt aborts the process with less help."""
+    if not sys.platform.startswith("linux") or os.environ.get("QT_QPA_PLATFORM"):
+        return None
+    if os.environ.get("WAYLAND_DISPLAY"):
+        return None
+    if not os.environ.get("DISPLAY"):
+        return ("no display: start Advice Desk from a desktop session "
+                "(the command-line commands work without one: advice-desk --help)")
+    missing = [pkg for lib, pkg in XCB_LIBRARIES.items() if ctypes.util.find_library(lib) is None]
+    if missing:
+        return ("Qt needs system libraries that are not installed; on Debian or Ubuntu run: "
+                f"sudo apt-get install {' '.join(missing)}")
+    return None
+
 
 def run(location: Location, clock: Clock | None = None) -> int:
+    problem = display_problem()
+    if problem:
+        print(f"advice-desk: error: {problem}", file=sys.stderr)
+        return 1
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("Advice Desk")
     app.setApplicationVersion(__version__)

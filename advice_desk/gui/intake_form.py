@@ -79,6 +79,12 @@ def _checkable_list(widget: QListWidget, choices: tuple[reference.Choice, ...]) 
         item.setCheckState(Qt.CheckState.Unchecked)
 
 
+def _fit_to_rows(widget: QListWidget) -> None:
+    """A short fixed list shows every row, with no scroll bar to tab through."""
+    rows = widget.sizeHintForRow(0) * widget.count()
+    widget.setFixedHeight(rows + 2 * widget.frameWidth() + 2)
+
+
 def _to_qdatetime(at: datetime) -> QDateTime:
     local = to_uk(at)
     return QDateTime(QDate(local.year, local.month, local.day), QTime(local.hour, local.minute))
@@ -132,6 +138,8 @@ class IntakeForm(QWidget):
         ui.children_spin.setSpecialValueText(self.tr("not recorded"))
         _checkable_list(ui.outcome_list, h.outcomes)
         _checkable_list(ui.referral_list, h.referral_targets)
+        for short_list in (ui.outcome_list, ui.referral_list):
+            _fit_to_rows(short_list)
         ui.error_label.hide()
         ui.notice_label.hide()
 
