@@ -110,6 +110,17 @@ def log_non_data_call(store: Store, kind: str, worker_id: int, clock: Clock,
         return call.id
 
 
+def _comparable(details: CallDetails, name: str) -> object:
+    """A field's value as the store keeps it: only the first (primary) topic has a place;
+    the other topics, the outcomes and the referral targets are sets."""
+    value = getattr(details, name)
+    if name == "topics":
+        return (value[:1], sorted(value[1:]))
+    if name in ("outcomes", "referred_to"):
+        return sorted(value)
+    return value
+
+
 def update_call(store: Store, call_id: int, details: CallDetails, clock: Clock) -> list[str]:
     """Replace what is recorded about a call; returns the names of the fields that changed.
 
@@ -122,7 +133,7 @@ def update_call(store: Store, call_id: int, details: CallDetails, clock: Clock) 
         before = _details(session, call)
         details = _checked(details, _active_topics(session) | set(before.topics), clock)
         changed = [f.name for f in fields(CallDetails)
-                   if getattr(before, f.name) != getattr(details, f.name)]
+                   if _comparable(before, f.name) != _comparable(details, f.name)]
         if not changed:
             return []
         for name, value in _call_columns(details).items():

@@ -1,0 +1,143 @@
+"""Drafts of the intake form: saved as the worker types, back after a restart or a crash."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from datetime import timedelta
+
+import sqlalchemy as sa
+
+from advice_desk.clock import FixedClock
+from advice_desk.drafts import discard_draft, load_draft, save_draft
+from advice_desk.models import User
+from advice_desk.paths import Location
+from advice_desk.store import Store, open_store
+from advice_desk.users import get_or_create_user
+
+FORM = {
+    "caller_type": "grandparent",
+    "topics": ["financial.allowances", "legal.sgo"],
+    "children_age_bands": ["0-4", "11-15"],
+    "consent_to_store_details": True,
+    "caller_name": "Siân Ellis-O'Connor",  # Welsh and Irish names survive the round trip
+    "notes": "Line one\nLine two — “quoted”",
+    "children_count": 2,
+    "follow_up_on": None,
+}
+
+
+def wid(user: User) -> int:
+    assert user.id is not None
+    return user.id
+
+
+def draft_rows(store: Store) -> int:
+    with store.engine.connect() as connection:
+        return connection.execute(sa.text("SELECT count(*) FROM draft")).scalar_one()
+
+
+def test_there_is_no_draft_at_first(store: Store, worker: User) -> None:
+    assert load_draft(store, wid(worker)) is None
+
+
+def test_a_saved_draft_loads_back(store: Store, worker: User, clock: FixedClock) -> None:
+    save_draft(store, wid(worker), FORM, clock)
+    draft = load_draft(store, wid(worker))
+    assert draft is not None
+    assert draft.payload == FORM
+    assert draft.updated_at == clock.now()
+
+
+def test_saving_again_overwrites_the_draft(store: Store, worker: User,
+                                           clock: FixedClock) -> None:
+    save_draft(store, wid(worker), FORM, clock)
+    clock.advance(timedelta(seconds=2))
+    later = {**FORM, "notes": "Typed more", "topics": ["education.send"]}
+    save_draft(store, wid(worker), later, clock)
+    draft = load_draft(store, wid(worker))
+    assert draft is not None
+    assert draft.payload == later
+    assert draft.updated_at == clock.now()
+    assert draft_rows(store) == 1
+
+
+def test_discarding_removes_the_draft(store: Store, worker: User, clock: FixedClock) -> None:
+    save_draft(store, wid(worker), FORM, clock)
+    discard_draft(store, wid(worker))
+    assert load_draft(store, wid(worker)) is None
+    assert draft_rows(store) == 0  # personal details in it do not linger
+    discard_draft(store, wid(worker))  # discarding nothing is fine
+
+
+def test_each_worker_has_their_own_draft(store: Store, worker: User,
+                                         clock: FixedClock) -> None:
+    bob = get_or_create_user(store, "bob", clock)
+    save_draft(store, wid(worker), FORM, clock)
+    save_draft(store, wid(bob), {"notes": "Bob's call"}, clock)
+    discard_draft(store, wid(bob))
+    amy_draft = load_draft(store, wid(worker))
+    assert amy_draft is not None and amy_draft.payload == FORM
+    assert load_draft(store, wid(bob)) is None
+
+
+def test_a_draft_goes_with_its_user(store: Store, clock: FixedClock) -> None:
+    leaver = get_or_create_user(store, "leaver", clock)
+    save_draft(store, wid(leaver), FORM, clock)
+    with store.raw_write() as connection:
+        connection.execute(sa.text("DELETE FROM app_user WHERE id = :id"), {"id": wid(leaver)})
+    assert draft_rows(store) == 0  # ON DELETE CASCADE: foreign keys are on
+
+
+def test_a_draft_survives_closing_and_reopening_the_store(
+        location: Location, clock: FixedClock) -> None:
+    first = open_store(location, clock)
+    user_id = wid(get_or_create_user(first, "amy", clock))
+    save_draft(first, user_id, FORM, clock)
+    first.close()
+
+    again = open_store(location, clock)
+    try:
+        draft = load_draft(again, user_id)
+    finally:
+        again.close()
+    assert draft is not None
+    assert draft.payload == FORM
+    assert draft.updated_at == clock.now()
+
+
+CRASHING_WRITER = textwrap.dedent("""
+    import json, os, sys
+    from datetime import datetime
+    from advice_desk.clock import UK, FixedClock
+    from advice_desk.drafts import save_draft
+    from advice_desk.paths import resolve_location
+    from advice_desk.store import open_store
+
+    clock = FixedClock(datetime(2026, 11, 23, 10, 15, tzinfo=UK))
+    store = open_store(resolve_location(sys.argv[1]), clock)
+    save_draft(store, int(sys.argv[2]), json.loads(sys.argv[3]), clock)
+    os._exit(0)  # like a power cut: no close, no checkpoint, no clean-up
+""")
+
+
+def test_a_draft_survives_a_crash(location: Location, clock: FixedClock) -> None:
+    store = open_store(location, clock)
+    user_id = wid(get_or_create_user(store, "amy", clock))
+    store.close()
+
+    done = subprocess.run(
+        [sys.executable, "-c", CRASHING_WRITER, str(location.data_dir), str(user_id),
+         json.dumps(FORM)], capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    assert location.sqlite_file is not None
+    assert location.sqlite_file.with_name(location.sqlite_file.name + "-wal").exists()
+
+    again = open_store(location, clock)
+    try:
+        draft = load_draft(again, user_id)
+    finally:
+        again.close()
+    assert draft is not None and draft.payload == FORM

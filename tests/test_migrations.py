@@ -1,0 +1,214 @@
+"""Schema migrations: every saved store of an old revision upgrades with its calls intact,
+and the Alembic revisions build exactly the schema the models describe.
+
+tests/fixtures/store-<rev>.sqlite3 are stores saved at each schema revision, with what they must
+read back as in store-<rev>.json; tests/fixtures/make_fixtures.py wrote them. When a revision is
+added, save a store of the previous head first (see that script), so this test covers it forever.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlmodel import SQLModel, func, select
+
+import advice_desk.models  # noqa: F401  (the tables, on SQLModel.metadata)
+from advice_desk import store as store_module
+from advice_desk.calls import get_call
+from advice_desk.clock import FixedClock
+from advice_desk.drafts import load_draft
+from advice_desk.models import Call, Topic, User
+from advice_desk.paths import resolve_location
+from advice_desk.store import MIGRATIONS_DIR, current_revision, open_store, schema_head
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+SAVED_STORES = sorted(FIXTURES.glob("store-*.sqlite3"))
+
+
+def _revision_of(path: Path) -> str:
+    with sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True) as db:
+        (revision,) = db.execute("SELECT version_num FROM alembic_version").fetchone()
+    db.close()
+    return revision
+
+
+def _alembic_config(connection: sa.Connection) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.attributes["connection"] = connection
+    return config
+
+
+def test_there_is_a_saved_store_of_every_revision() -> None:
+    script = ScriptDirectory(str(MIGRATIONS_DIR))
+    revisions = {rev.revision for rev in script.walk_revisions()}
+    saved = {path.name.removeprefix("store-").removesuffix(".sqlite3") for path in SAVED_STORES}
+    assert saved == revisions
+    for path in SAVED_STORES:
+        assert _revision_of(path) == path.name.removeprefix("store-").removesuffix(".sqlite3")
+        assert path.with_suffix(".json").is_file()
+        assert not Path(f"{path}-wal").exists(), "checkpoint the fixture into one file"
+        assert path.stat().st_size < 512 * 1024, "keep the fixtures small"
+
+
+def _instant(text: str | None) -> datetime | None:
+    return None if text is None else datetime.fromisoformat(text)
+
+
+def _day(text: str | None) -> date | None:
+    return None if text is None else date.fromisoformat(text)
+
+
+@pytest.mark.parametrize("saved", SAVED_STORES, ids=lambda path: path.stem)
+def test_a_saved_store_upgrades_with_its_calls(saved: Path, tmp_path: Path,
+                                               clock: FixedClock) -> None:
+    expected: dict[str, Any] = json.loads(saved.with_suffix(".json").read_text("utf-8"))
+    location = resolve_location(tmp_path / "data")
+    assert location.sqlite_file is not None
+    location.data_dir.mkdir()
+    shutil.copyfile(saved, location.sqlite_file)
+    revision = _revision_of(location.sqlite_file)
+    assert revision == expected["revision"]
+
+    store = open_store(location, clock)
+    try:
+        with store.read() as session:
+            assert current_revision(session.connection()) == schema_head()
+            assert session.exec(select(func.count()).select_from(Call)).one() == len(
+                expected["calls"])
+            assert session.exec(select(func.count()).select_from(Topic)).one() == expected[
+                "topic_count"]
+            assert sorted(session.exec(select(User.username))) == sorted(expected["users"])
+        for want in expected["calls"]:
+            got = get_call(store, want["id"])
+            details = got.details
+            assert got.kind == want["kind"]
+            assert got.worker_id == want["worker_id"]
+            assert got.in_hours == want["in_hours"]
+            assert got.review_note == want["review_note"]
+            assert got.reviewed_at == _instant(want["reviewed_at"])
+            assert details.started_at == _instant(want["started_at"])
+            assert details.ended_at == _instant(want["ended_at"])
+            assert details.follow_up_on == _day(want["follow_up_on"])
+            for name in ("channel", "direction", "caller_type", "arrangement",
+                         "local_authority", "children_count", "follow_up_note", "safeguarding",
+                         "first_time_caller", "how_heard", "consent_to_store_details",
+                         "caller_name", "caller_phone", "caller_email", "caller_postcode",
+                         "notes"):
+                assert getattr(details, name) == want[name], name
+            assert ";".join(details.children_age_bands) == (want["children_age_bands"] or "")
+            assert list(details.topics) == want["topics"]  # the primary topic first
+            assert set(details.outcomes) == set(want["outcomes"])
+            assert sorted(details.referred_to) == sorted(want["referred_to"])
+        draft = load_draft(store, expected["draft"]["user_id"])
+        assert draft is not None
+        assert draft.payload == expected["draft"]["payload"]
+        assert draft.updated_at == _instant(expected["draft"]["updated_at"])
+    finally:
+        store.close()
+
+    backups = sorted(location.backup_dir.glob("*.sqlite3")) if location.backup_dir.exists() else []
+    if revision == schema_head():
+        assert backups == []
+    else:
+        # The backup was taken before the upgrade: it still holds the old revision.
+        assert len(backups) == 1
+        assert revision in backups[0].name
+        assert _revision_of(backups[0]) == revision
+
+
+def test_migrations_build_exactly_the_models_schema(store) -> None:
+    with store.engine.connect() as connection:
+        context = MigrationContext.configure(
+            connection, opts={"compare_type": True, "compare_server_default": True})
+        differences = compare_metadata(context, SQLModel.metadata)
+    # Nothing is ignored: an empty list means every table, column, type, nullability, index,
+    # unique and foreign key of the models is made by the migrations, and nothing else is.
+    assert differences == []
+
+
+def test_the_migrations_have_one_head_and_go_down_and_up_again(store) -> None:
+    script = ScriptDirectory(str(MIGRATIONS_DIR))
+    assert script.get_heads() == [schema_head()]
+    store.close()
+    with store.engine.begin() as connection:
+        command.downgrade(_alembic_config(connection), "base")
+    with store.engine.connect() as connection:
+        assert current_revision(connection) is None
+        assert set(sa.inspect(connection).get_table_names()) <= {"alembic_version"}
+    with store.engine.begin() as connection:
+        command.upgrade(_alembic_config(connection), "head")
+    with store.engine.connect() as connection:
+        assert current_revision(connection) == schema_head()
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        assert compare_metadata(context, SQLModel.metadata) == []
+
+
+NEXT_REVISION = '''\
+"""a later revision, made up by the test
+
+Revision ID: 9000
+Revises: {head}
+"""
+from alembic import op
+import sqlalchemy as sa
+
+revision = "9000"
+down_revision = "{head}"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table("probe", sa.Column("id", sa.Integer(), primary_key=True))
+
+
+def downgrade() -> None:
+    op.drop_table("probe")
+'''
+
+
+def test_an_old_store_is_backed_up_before_it_is_upgraded(
+        tmp_path: Path, clock: FixedClock, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Today's head is the newest saved store, so a made-up next revision plays the upgrade."""
+    head = schema_head()
+    saved = FIXTURES / f"store-{head}.sqlite3"
+    migrations = tmp_path / "migrations"
+    shutil.copytree(MIGRATIONS_DIR, migrations, ignore=shutil.ignore_patterns("__pycache__"))
+    (migrations / "versions" / "9000_later.py").write_text(NEXT_REVISION.format(head=head))
+    monkeypatch.setattr(store_module, "MIGRATIONS_DIR", migrations)
+    assert schema_head() == "9000"
+
+    location = resolve_location(tmp_path / "data")
+    assert location.sqlite_file is not None
+    location.data_dir.mkdir()
+    shutil.copyfile(saved, location.sqlite_file)
+    store = open_store(location, clock)
+    try:
+        with store.read() as session:
+            assert current_revision(session.connection()) == "9000"
+            assert "probe" in sa.inspect(session.connection()).get_table_names()
+            calls = session.exec(select(func.count()).select_from(Call)).one()
+    finally:
+        store.close()
+    assert calls == len(json.loads(saved.with_suffix(".json").read_text("utf-8"))["calls"])
+
+    (backup,) = location.backup_dir.glob("*.sqlite3")
+    assert backup.name == f"before-migration-{head}-20261123-101500.sqlite3"
+    assert _revision_of(backup) == head
+    with sqlite3.connect(f"file:{backup}?mode=ro&immutable=1", uri=True) as copy:
+        assert copy.execute("SELECT count(*) FROM call").fetchone() == (calls,)
+        assert copy.execute("SELECT 1 FROM sqlite_master WHERE name = 'probe'").fetchone() is None
+    copy.close()
