@@ -24,7 +24,9 @@ from advice_desk.call_details import (
     validate,
 )
 from advice_desk.clock import Clock, uk_day_start
+from advice_desk.hours import HoursPolicy
 from advice_desk.models import Call, CallOutcome, CallTopic, Topic, User
+from advice_desk.settings import hours_policy_in
 from advice_desk.store import Store
 from advice_desk.validation import FieldError, ValidationError
 
@@ -51,9 +53,10 @@ def _checked(details: CallDetails, allowed_topics: set[str], clock: Clock) -> Ca
     return details
 
 
-def _call_columns(details: CallDetails) -> dict[str, object]:
+def _call_columns(details: CallDetails, policy: HoursPolicy) -> dict[str, object]:
     columns = {f.name: getattr(details, f.name) for f in fields(CallDetails)
                if f.name not in ("topics", "outcomes", "referred_to", "children_age_bands")}
+    columns["in_hours"] = policy.is_open(details.started_at)
     columns["children_age_bands"] = ";".join(details.children_age_bands) or None
     columns["duration_s"] = (int((details.ended_at - details.started_at).total_seconds())
                              if details.ended_at else None)
@@ -81,10 +84,11 @@ def log_calls(store: Store, calls: Sequence[CallDetails], worker_id: int, clock:
     ids = []
     with store.write() as session:
         allowed = _active_topics(session)
+        policy = hours_policy_in(session)
         now = clock.now()
         for details in calls:
             details = _checked(details, allowed, clock)
-            call = Call(**_call_columns(details), kind="data", worker_id=worker_id,
+            call = Call(**_call_columns(details, policy), kind="data", worker_id=worker_id,
                         created_at=now, updated_at=now)
             session.add(call)
             session.flush()
@@ -101,8 +105,10 @@ def log_non_data_call(store: Store, kind: str, worker_id: int, clock: Clock,
     if kind not in kinds:
         raise ValidationError([FieldError("kind", f"unknown non-data call {kind!r}")])
     now = clock.now()
+    started_at = started_at or now
     with store.write() as session:
-        call = Call(kind=kind, started_at=started_at or now, worker_id=worker_id,
+        call = Call(kind=kind, started_at=started_at, worker_id=worker_id,
+                    in_hours=hours_policy_in(session).is_open(started_at),
                     created_at=now, updated_at=now)
         session.add(call)
         session.flush()
@@ -136,7 +142,7 @@ def update_call(store: Store, call_id: int, details: CallDetails, clock: Clock) 
                    if _comparable(before, f.name) != _comparable(details, f.name)]
         if not changed:
             return []
-        for name, value in _call_columns(details).items():
+        for name, value in _call_columns(details, hours_policy_in(session)).items():
             setattr(call, name, value)
         call.kind = "data"
         call.updated_at = clock.now()

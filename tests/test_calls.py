@@ -594,3 +594,28 @@ def test_the_history_pages(store: Store, worker: User, clock: FixedClock) -> Non
     assert [row.id for page in pages for row in page] == ids  # newest first, none twice
     assert [row.id for row in list_calls(store, CallQuery(), offset=3, limit=2)] == ids[3:5]
     assert len(list_calls(store, CallQuery())) == 25
+
+
+# --- in hours --------------------------------------------------------------------------------
+
+def test_in_hours_is_computed_from_the_start_of_the_call(store: Store, worker: User,
+                                                          clock: FixedClock) -> None:
+    inside = log_call(store, a_call(clock), wid(worker), clock)  # Monday 09:55 UK
+    evening = datetime(2026, 11, 20, 18, 5, tzinfo=UK)  # Friday evening voicemail
+    outside = log_call(store, a_call(clock, started_at=evening,
+                                     ended_at=evening + timedelta(minutes=3),
+                                     channel="voicemail-callback"), wid(worker), clock)
+    silent = log_non_data_call(store, "silent", wid(worker), clock,
+                               started_at=datetime(2026, 8, 31, 10, 0, tzinfo=UK))  # bank hol.
+    assert get_call(store, inside).in_hours is True
+    assert get_call(store, outside).in_hours is False
+    assert get_call(store, silent).in_hours is False
+
+
+def test_moving_a_call_out_of_hours_on_an_edit_updates_in_hours(store: Store, worker: User,
+                                                                 clock: FixedClock) -> None:
+    call_id = log_call(store, a_call(clock), wid(worker), clock)
+    early = datetime(2026, 11, 23, 8, 45, tzinfo=UK)
+    update_call(store, call_id, a_call(clock, started_at=early,
+                                       ended_at=early + timedelta(minutes=10)), clock)
+    assert get_call(store, call_id).in_hours is False

@@ -1,0 +1,204 @@
+"""Opening hours: is the line open at an instant, when does it close, when does it next open.
+
+Pure functions of an explicit instant and a policy: weekly sessions in the line's time zone,
+bank holidays from the ``holidays`` package, and closure dates a supervisor adds. Sessions are
+wall-clock times in the line's zone, so 09:30 stays 09:30 across clock changes; every comparison
+is done in UTC, because Python compares datetimes of one zone by wall time and ignores ``fold``.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from enum import StrEnum
+from functools import cached_property
+from itertools import pairwise
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import holidays
+
+from advice_desk.clock import to_utc
+from advice_desk.resources import resource_path
+from advice_desk.validation import FieldError
+
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+LOOK_AHEAD_DAYS = 400  # how far ahead to look for the next opening before saying "none"
+
+
+@dataclass(frozen=True, order=True)
+class OpeningSession:
+    weekday: int  # 0 = Monday
+    opens: time
+    closes: time
+
+
+@dataclass(frozen=True)
+class Closure:
+    day: date
+    reason: str
+
+
+class LineState(StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"  # outside the weekly sessions
+    HOLIDAY = "holiday"  # a bank holiday on a day with sessions
+    CLOSURE = "closure"  # a closure date set by a supervisor
+
+
+@dataclass(frozen=True)
+class LineStatus:
+    state: LineState
+    reason: str | None  # the holiday's name or the closure's reason, for today
+    closes_at: datetime | None  # while open: the end of this opening (UTC)
+    next_opening: datetime | None  # while closed: the next opening (UTC), None if never
+
+    @property
+    def is_open(self) -> bool:
+        return self.state is LineState.OPEN
+
+
+@dataclass(frozen=True)
+class HoursPolicy:
+    sessions: tuple[OpeningSession, ...]
+    time_zone: str = "Europe/London"
+    holiday_country: str = "GB"
+    holiday_subdivision: str | None = "ENG"
+    closures: tuple[Closure, ...] = field(default=())
+
+    @cached_property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.time_zone)
+
+    @cached_property
+    def _holidays(self) -> holidays.HolidayBase:
+        return holidays.country_holidays(self.holiday_country, subdiv=self.holiday_subdivision)
+
+    @cached_property
+    def _closures(self) -> dict[date, str]:
+        return {c.day: c.reason for c in self.closures}
+
+    # --- days -----------------------------------------------------------------------------
+
+    def closed_reason(self, day: date) -> tuple[LineState, str] | None:
+        """Why the line is shut all of ``day`` though sessions may be set, if it is."""
+        if day in self._closures:
+            return LineState.CLOSURE, self._closures[day]
+        name = self._holidays.get(day)
+        return (LineState.HOLIDAY, name) if name else None
+
+    def openings_on(self, day: date) -> list[tuple[datetime, datetime]]:
+        """The UTC intervals the line is open on a local ``day``; touching sessions merge."""
+        if self.closed_reason(day) is not None:
+            return []
+        intervals: list[tuple[datetime, datetime]] = []
+        for session in sorted(s for s in self.sessions if s.weekday == day.weekday()):
+            opens = self._instant(day, session.opens)
+            closes = self._instant(day, session.closes)
+            if intervals and intervals[-1][1] >= opens:
+                intervals[-1] = (intervals[-1][0], max(intervals[-1][1], closes))
+            else:
+                intervals.append((opens, closes))
+        return intervals
+
+    def _instant(self, day: date, at: time) -> datetime:
+        return datetime.combine(day, at, tzinfo=self.zone).astimezone(UTC)
+
+    def local_day(self, at: datetime) -> date:
+        return to_utc(at).astimezone(self.zone).date()
+
+    # --- instants -------------------------------------------------------------------------
+
+    def _opening_at(self, at: datetime) -> tuple[datetime, datetime] | None:
+        at = to_utc(at)
+        day = self.local_day(at)
+        for opens, closes in self.openings_on(day):
+            if opens <= at < closes:
+                return opens, closes
+        return None
+
+    def is_open(self, at: datetime) -> bool:
+        return self._opening_at(at) is not None
+
+    def closes_at(self, at: datetime) -> datetime | None:
+        """When the current opening ends, or None while closed."""
+        opening = self._opening_at(at)
+        return opening[1] if opening else None
+
+    def next_opening(self, at: datetime) -> datetime | None:
+        """The first instant after ``at`` at which the line opens, or None within a year."""
+        at = to_utc(at)
+        day = self.local_day(at)
+        for offset in range(LOOK_AHEAD_DAYS):
+            for opens, _ in self.openings_on(day + timedelta(days=offset)):
+                if opens > at:
+                    return opens
+        return None
+
+    def status(self, at: datetime) -> LineStatus:
+        opening = self._opening_at(at)
+        if opening is not None:
+            return LineStatus(LineState.OPEN, None, opening[1], None)
+        day = self.local_day(at)
+        shut = self.closed_reason(day)
+        if shut is None or not any(s.weekday == day.weekday() for s in self.sessions):
+            shut = (LineState.CLOSED, None)  # a holiday on a day the line never opens
+        state, reason = shut
+        return LineStatus(state, reason, None, self.next_opening(at))
+
+    # --- checking and storing -------------------------------------------------------------
+
+    def problems(self) -> list[FieldError]:
+        """What is wrong with the policy, each naming the session or date."""
+        errors = []
+        for s in self.sessions:
+            if s.closes <= s.opens:
+                errors.append(FieldError(
+                    "sessions", f"{WEEKDAYS[s.weekday].title()} {s.opens:%H:%M}–{s.closes:%H:%M}: "
+                                "the end must be after the start"))
+        for weekday in range(7):
+            day = sorted(s for s in self.sessions if s.weekday == weekday)
+            for before, after in pairwise(day):
+                if after.opens < before.closes:
+                    errors.append(FieldError(
+                        "sessions", f"{WEEKDAYS[weekday].title()}: {before.opens:%H:%M}–"
+                                    f"{before.closes:%H:%M} overlaps {after.opens:%H:%M}–"
+                                    f"{after.closes:%H:%M}"))
+        seen: set[date] = set()
+        for closure in self.closures:
+            if closure.day in seen:
+                errors.append(FieldError("closures", f"{closure.day} is listed twice"))
+            seen.add(closure.day)
+            if not closure.reason.strip():
+                errors.append(FieldError("closures", f"{closure.day}: give a reason"))
+        return errors
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "time_zone": self.time_zone,
+            "holiday_country": self.holiday_country,
+            "holiday_subdivision": self.holiday_subdivision,
+            "sessions": {name: [[f"{s.opens:%H:%M}", f"{s.closes:%H:%M}"]
+                                for s in sorted(self.sessions) if s.weekday == i]
+                         for i, name in enumerate(WEEKDAYS)},
+            "closures": [{"day": c.day.isoformat(), "reason": c.reason}
+                         for c in sorted(self.closures, key=lambda c: c.day)],
+        }
+
+
+def policy_from_dict(data: dict[str, Any]) -> HoursPolicy:
+    sessions = tuple(
+        OpeningSession(WEEKDAYS.index(name), time.fromisoformat(opens), time.fromisoformat(closes))
+        for name, times in data["sessions"].items() for opens, closes in times)
+    closures = tuple(Closure(date.fromisoformat(c["day"]), c["reason"])
+                     for c in data.get("closures", []))
+    return HoursPolicy(sessions, data.get("time_zone", "Europe/London"),
+                       data.get("holiday_country", "GB"), data.get("holiday_subdivision"),
+                       closures)
+
+
+def default_policy() -> HoursPolicy:
+    """The hours shipped in ``resources/hours.toml``."""
+    with resource_path("hours.toml").open("rb") as f:
+        return policy_from_dict(tomllib.load(f))
