@@ -152,6 +152,36 @@ def update_call(store: Store, call_id: int, details: CallDetails, clock: Clock) 
         return changed
 
 
+def recompute_in_hours(store: Store, batch: int = 20_000) -> int:
+    """Set ``in_hours`` on every call from the current hours policy; returns how many changed.
+
+    For after a policy change (a closure added for a past day, new sessions), so reports agree
+    with the hours as they now stand.
+    """
+    changed = 0
+    last_id = 0
+    while True:
+        with store.write() as session:
+            policy = hours_policy_in(session)
+            rows = session.exec(select(Call.id, Call.started_at, Call.in_hours)
+                                .where(col(Call.id) > last_id).order_by(Call.id)
+                                .limit(batch)).all()
+            if not rows:
+                return changed
+            last_id = rows[-1][0]
+            flips: dict[int, bool] = {}
+            for call_id, started, was_in in rows:
+                is_in = policy.is_open(started)
+                if is_in != was_in:
+                    flips[call_id] = is_in
+            for value in (True, False):
+                ids = [call_id for call_id, flipped in flips.items() if flipped is value]
+                if ids:
+                    session.exec(sa.update(Call).where(col(Call.id).in_(ids))
+                                 .values(in_hours=value))
+            changed += len(flips)
+
+
 # --- reading -----------------------------------------------------------------------------
 
 def _details(session: Session, call: Call) -> CallDetails:

@@ -10,9 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from advice_desk import calls, drafts
+from advice_desk import calls, drafts, settings
 from advice_desk.call_details import CallDetails, CallQuery, CallSummary, StoredCall
 from advice_desk.clock import Clock
+from advice_desk.hours import HoursPolicy
 from advice_desk.models import Topic, User
 from advice_desk.paths import Location
 from advice_desk.store import Store, open_store
@@ -77,6 +78,12 @@ class Desk:
 
     def discard_draft(self) -> None:
         drafts.discard_draft(self.store, self.user_id)
+
+    def hours_policy(self) -> HoursPolicy:
+        return settings.hours_policy(self.store)
+
+    def save_hours_policy(self, policy: HoursPolicy) -> None:
+        settings.save_hours_policy(self.store, policy)
 
     def close(self) -> None:
         self.store.close()

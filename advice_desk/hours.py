@@ -9,6 +9,7 @@ is done in UTC, because Python compares datetimes of one zone by wall time and i
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
@@ -88,14 +89,26 @@ class HoursPolicy:
         name = self._holidays.get(day)
         return (LineState.HOLIDAY, name) if name else None
 
+    @cached_property
+    def _openings(self) -> dict[date, list[tuple[datetime, datetime]]]:
+        return {}  # a cache: checking a million calls touches only a few hundred days
+
     def openings_on(self, day: date) -> list[tuple[datetime, datetime]]:
         """The UTC intervals the line is open on a local ``day``; touching sessions merge."""
+        cached = self._openings.get(day)
+        if cached is None:
+            cached = self._openings[day] = self._compute_openings(day)
+        return cached
+
+    def _compute_openings(self, day: date) -> list[tuple[datetime, datetime]]:
         if self.closed_reason(day) is not None:
             return []
         intervals: list[tuple[datetime, datetime]] = []
         for session in sorted(s for s in self.sessions if s.weekday == day.weekday()):
             opens = self._instant(day, session.opens)
             closes = self._instant(day, session.closes)
+            if closes <= opens:
+                continue  # the whole session falls in the hour skipped when the clocks go forward
             if intervals and intervals[-1][1] >= opens:
                 intervals[-1] = (intervals[-1][0], max(intervals[-1][1], closes))
             else:
@@ -103,7 +116,22 @@ class HoursPolicy:
         return intervals
 
     def _instant(self, day: date, at: time) -> datetime:
-        return datetime.combine(day, at, tzinfo=self.zone).astimezone(UTC)
+        """The first instant at which the line's wall clock reads ``at`` or later on ``day``."""
+        wall = datetime.combine(day, at)
+        instant = wall.replace(tzinfo=self.zone).astimezone(UTC)
+        if instant.astimezone(self.zone).replace(tzinfo=None) == wall:
+            return instant
+        # ``at`` is skipped when the clocks go forward; the wall clock passes it at the jump, which
+        # lies after the reading with the later offset (fold=1) and at or before ``instant``.
+        low = int(wall.replace(tzinfo=self.zone, fold=1).astimezone(UTC).timestamp())
+        high = int(instant.timestamp())
+        while high - low > 1:
+            middle = (low + high) // 2
+            if datetime.fromtimestamp(middle, self.zone).replace(tzinfo=None) < wall:
+                low = middle
+            else:
+                high = middle
+        return datetime.fromtimestamp(high, UTC)
 
     def local_day(self, at: datetime) -> date:
         return to_utc(at).astimezone(self.zone).date()
@@ -202,3 +230,82 @@ def default_policy() -> HoursPolicy:
     """The hours shipped in ``resources/hours.toml``."""
     with resource_path("hours.toml").open("rb") as f:
         return policy_from_dict(tomllib.load(f))
+
+
+# --- words ---------------------------------------------------------------------------------
+
+def _same(text: str) -> str:
+    return text
+
+
+def _until(delta: timedelta) -> str:
+    minutes = max(1, -(-int(delta.total_seconds()) // 60))  # rounded up: "in 1 min" at 13:59:30
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes} min" if hours else f"{minutes} min"
+
+
+def _when(opening: datetime, at: datetime, zone: ZoneInfo) -> str:
+    local, now = opening.astimezone(zone), at.astimezone(zone)
+    if local.date() == now.date():
+        return f"{local:%H:%M}"
+    if (local.date() - now.date()).days < 7:
+        return f"{local:%a %H:%M}"
+    return f"{local:%a %d %b %H:%M}"
+
+
+def describe_status(status: LineStatus, at: datetime, policy: HoursPolicy,
+                    translate: Callable[[str], str] = _same) -> str:
+    """One line for the status bar and the command line, e.g. "Line closed · opens Mon 09:30".
+
+    ``translate`` lets the GUI pass Qt's translator; the command line speaks English.
+    """
+    zone = policy.zone
+    if status.is_open and status.closes_at is not None:
+        return translate("Line open · closes {time} (in {until})").format(
+            time=f"{status.closes_at.astimezone(zone):%H:%M}", until=_until(status.closes_at - at))
+    if status.state is LineState.CLOSED:
+        text = translate("Line closed")
+    else:
+        text = translate("Closed today: {reason}").format(reason=status.reason)
+    if status.next_opening is not None:
+        text += translate(" · opens {when}").format(when=_when(status.next_opening, at, zone))
+    return text
+
+
+def format_sessions(policy: HoursPolicy, weekday: int) -> str:
+    return ", ".join(f"{s.opens:%H:%M}–{s.closes:%H:%M}"
+                     for s in sorted(policy.sessions) if s.weekday == weekday)
+
+
+def parse_sessions(weekday: int, text: str) -> tuple[OpeningSession, ...]:
+    """Sessions as a supervisor types them: ``09:30–14:00`` or ``09:00-12:00, 13:00-17:00``."""
+    sessions = []
+    for part in filter(None, (p.strip() for p in text.replace(";", ",").split(","))):
+        pieces = part.replace("–", "-").split("-")
+        try:
+            opens, closes = (time.fromisoformat(p.strip().zfill(5)) for p in pieces)
+        except ValueError:
+            raise ValueError(f"{WEEKDAYS[weekday].title()}: “{part}” is not a time range "
+                             "like 09:30–14:00") from None
+        sessions.append(OpeningSession(weekday, opens, closes))
+    return tuple(sessions)
+
+
+def format_closures(policy: HoursPolicy) -> str:
+    return "\n".join(f"{c.day.isoformat()} {c.reason}"
+                     for c in sorted(policy.closures, key=lambda c: c.day))
+
+
+def parse_closures(text: str) -> tuple[Closure, ...]:
+    """One closure a line: ``2026-12-24 Staff training``."""
+    closures = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        day, _, reason = line.strip().partition(" ")
+        try:
+            closures.append(Closure(date.fromisoformat(day), reason.strip()))
+        except ValueError:
+            raise ValueError(f"closure line {number}: “{day}” is not a date like "
+                             "2026-12-24") from None
+    return tuple(closures)

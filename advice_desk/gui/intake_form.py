@@ -22,6 +22,7 @@ from advice_desk import reference
 from advice_desk.call_details import CallDetails, StoredCall
 from advice_desk.clock import UK, Clock, to_uk
 from advice_desk.gui.forms import load_form, plain_label
+from advice_desk.hours import HoursPolicy, default_policy
 from advice_desk.validation import FieldError, ValidationError
 
 CODE = Qt.ItemDataRole.UserRole
@@ -108,6 +109,7 @@ class IntakeForm(QWidget):
         self._editing_call_id: int | None = None
         self._dirty = False
         self._quiet = 0  # > 0 while the form itself sets widgets
+        self._policy = default_policy()  # until the store's own policy arrives
         self._tick = QTimer(self, interval=1000)
         self._tick.timeout.connect(self._show_elapsed)
         self._populate()
@@ -160,6 +162,7 @@ class IntakeForm(QWidget):
         for name in ("outcome_list", "referral_list"):
             getattr(ui, name).itemChanged.connect(self._edited)
         ui.started_edit.dateTimeChanged.connect(self._started_edited)
+        ui.started_edit.dateTimeChanged.connect(self._show_hours)
         ui.duration_spin.valueChanged.connect(self._duration_edited)
         ui.consent_combo.currentIndexChanged.connect(self._apply_consent)
         ui.follow_up_check.toggled.connect(self._apply_follow_up)
@@ -177,6 +180,23 @@ class IntakeForm(QWidget):
         completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
         completer.activated.connect(self._add_topic_by_display)
         self.ui.topic_edit.setCompleter(completer)
+
+    def set_hours_policy(self, policy: HoursPolicy) -> None:
+        self._policy = policy
+        self._show_hours()
+
+    def _show_hours(self) -> None:
+        """Say while the form is filled in whether the call will count as out of hours."""
+        out = self.out_of_hours
+        label = self.ui.hours_label
+        label.setText(self.tr("Out of hours") if out else self.tr("In hours"))
+        label.setStyleSheet("color: white; background: #b3261e; font-weight: bold; "
+                            "padding: 0 6px" if out else "")
+        label.setAccessibleName(label.text())
+
+    @property
+    def out_of_hours(self) -> bool:
+        return not self._policy.is_open(self._started())
 
     # --- state ----------------------------------------------------------------------------
 
@@ -223,6 +243,7 @@ class IntakeForm(QWidget):
         self._apply_consent()
         self._apply_follow_up()
         self._apply_referral()
+        self._show_hours()
 
     def start_new_call(self) -> None:
         """Clear the form and start the call timer now."""

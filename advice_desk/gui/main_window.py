@@ -7,7 +7,7 @@ shortcut (Ctrl+N new call, Ctrl+Enter save, F5–F9 non-data calls, Ctrl+H histo
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QModelIndex, Qt, QTimer
@@ -19,8 +19,11 @@ from advice_desk.call_details import CallQuery
 from advice_desk.clock import Clock, to_uk
 from advice_desk.gui.forms import load_form
 from advice_desk.gui.history_model import HistoryModel
+from advice_desk.gui.hours_dialog import HoursDialog
 from advice_desk.gui.intake_form import IntakeForm
+from advice_desk.gui.line_status import LineStatusLabel
 from advice_desk.gui.taskman import TaskManager
+from advice_desk.hours import HoursPolicy, default_policy
 from advice_desk.paths import Location
 from advice_desk.validation import ValidationError
 
@@ -56,6 +59,8 @@ class MainWindow(QMainWindow):
         self.form = IntakeForm(clock, self.ui.form_slot)
         self.ui.form_slot.layout().addWidget(self.form)
         self.history = HistoryModel(self.tasks, self)
+        self.line_status = LineStatusLabel(clock, default_policy(), self)
+        self.statusBar().addPermanentWidget(self.line_status)
         self._draft_timer = QTimer(self, singleShot=True, interval=DRAFT_DELAY_MS)
         self._build_history_view()
         self._build_actions()
@@ -112,6 +117,10 @@ class MainWindow(QMainWindow):
         calls_menu.addActions([edit_action, history_action, form_action])
         calls_menu.addSeparator()
         calls_menu.addActions(self.non_data_actions)
+        self.hours_action = self._action(self.tr("Opening &hours…"), [], self.edit_hours)
+        self.hours_action.setEnabled(False)
+        supervisor_menu = menu.addMenu(self.tr("&Supervisor"))
+        supervisor_menu.addAction(self.hours_action)
         toolbar = self.addToolBar(self.tr("Non-data calls"))
         toolbar.setObjectName("non_data_toolbar")
         toolbar.addActions(self.non_data_actions)
@@ -127,6 +136,7 @@ class MainWindow(QMainWindow):
         self.form.changed.connect(self._draft_timer.start)
         self._draft_timer.timeout.connect(self._save_draft)
         self.ui.history_view.activated.connect(self._edit_call_at)
+        self.line_status.closing_soon.connect(self._warn_closing)
         for combo in (self.ui.period_combo, self.ui.topic_filter_combo,
                       self.ui.worker_filter_combo):
             combo.currentIndexChanged.connect(self._apply_filters)
@@ -145,12 +155,15 @@ class MainWindow(QMainWindow):
 
     def _store_opened(self, desk: Desk) -> None:
         self.desk = desk
-        self.tasks.run(lambda: (desk.topics(), desk.workers(), desk.load_draft()),
-                       on_success=self._desk_loaded, on_failure=self._show_failure)
+        self.tasks.run(
+            lambda: (desk.topics(), desk.workers(), desk.load_draft(), desk.hours_policy()),
+            on_success=self._desk_loaded, on_failure=self._show_failure)
 
-    def _desk_loaded(self, loaded: tuple[list[Any], list[Any], Any]) -> None:
+    def _desk_loaded(self, loaded: tuple[list[Any], list[Any], Any, HoursPolicy]) -> None:
         assert self.desk is not None
-        topics, workers, draft = loaded
+        topics, workers, draft, policy = loaded
+        self._apply_hours_policy(policy)
+        self.hours_action.setEnabled(True)
         self.form.set_topics(topics)
         for topic in topics:
             self.ui.topic_filter_combo.addItem(topic.display, topic.code)
@@ -280,6 +293,31 @@ class MainWindow(QMainWindow):
             topic=self.ui.topic_filter_combo.currentData(),
             worker_id=self.ui.worker_filter_combo.currentData(),
             sort=query.sort, descending=query.descending))
+
+    # --- opening hours ----------------------------------------------------------------------
+
+    def _apply_hours_policy(self, policy: HoursPolicy) -> None:
+        self.line_status.set_policy(policy)
+        self.form.set_hours_policy(policy)
+
+    def _warn_closing(self, closes_at: datetime) -> None:
+        self.statusBar().showMessage(self.tr("The line closes at {0}.").format(
+            to_uk(closes_at).strftime("%H:%M")), 60_000)
+
+    def edit_hours(self) -> None:
+        if self.desk is None:
+            return
+        dialog = HoursDialog(self.line_status.policy, self)
+        if dialog.exec() != HoursDialog.DialogCode.Accepted or dialog.policy is None:
+            return
+        desk, policy = self.desk, dialog.policy
+        self.tasks.run(lambda: desk.save_hours_policy(policy),
+                       on_success=lambda _: self._hours_saved(policy),
+                       on_failure=self._show_failure)
+
+    def _hours_saved(self, policy: HoursPolicy) -> None:
+        self._apply_hours_policy(policy)
+        self.statusBar().showMessage(self.tr("Opening hours saved."), 5000)
 
     # --- drafts and closing ---------------------------------------------------------------
 
