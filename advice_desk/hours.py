@@ -68,6 +68,11 @@ class HoursPolicy:
     holiday_subdivision: str | None = "ENG"
     closures: tuple[Closure, ...] = field(default=())
 
+    def __post_init__(self) -> None:
+        # One order, so two policies with the same sessions and closures are equal.
+        object.__setattr__(self, "sessions", tuple(sorted(self.sessions)))
+        object.__setattr__(self, "closures", tuple(sorted(self.closures, key=lambda c: c.day)))
+
     @cached_property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.time_zone)
@@ -221,9 +226,9 @@ def policy_from_dict(data: dict[str, Any]) -> HoursPolicy:
         for name, times in data["sessions"].items() for opens, closes in times)
     closures = tuple(Closure(date.fromisoformat(c["day"]), c["reason"])
                      for c in data.get("closures", []))
-    return HoursPolicy(sessions, data.get("time_zone", "Europe/London"),
-                       data.get("holiday_country", "GB"), data.get("holiday_subdivision"),
-                       closures)
+    places = {key: data[key] for key in ("time_zone", "holiday_country", "holiday_subdivision")
+              if key in data}  # what is left out keeps the class's defaults
+    return HoursPolicy(sessions, closures=closures, **places)
 
 
 def default_policy() -> HoursPolicy:
