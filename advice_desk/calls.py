@@ -23,7 +23,7 @@ from advice_desk.call_details import (
     normalise,
     validate,
 )
-from advice_desk.clock import Clock, uk_day_start
+from advice_desk.clock import Clock, uk_day_and_minute, uk_day_start
 from advice_desk.hours import HoursPolicy
 from advice_desk.models import Call, CallOutcome, CallTopic, Topic, User
 from advice_desk.settings import hours_policy_in
@@ -57,6 +57,7 @@ def _call_columns(details: CallDetails, policy: HoursPolicy) -> dict[str, object
     columns = {f.name: getattr(details, f.name) for f in fields(CallDetails)
                if f.name not in ("topics", "outcomes", "referred_to", "children_age_bands")}
     columns["in_hours"] = policy.is_open(details.started_at)
+    columns["local_date"], columns["local_minute"] = uk_day_and_minute(details.started_at)
     columns["children_age_bands"] = ";".join(details.children_age_bands) or None
     columns["duration_s"] = (int((details.ended_at - details.started_at).total_seconds())
                              if details.ended_at else None)
@@ -107,7 +108,9 @@ def log_non_data_call(store: Store, kind: str, worker_id: int, clock: Clock,
     now = clock.now()
     started_at = started_at or now
     with store.write() as session:
+        local_date, local_minute = uk_day_and_minute(started_at)
         call = Call(kind=kind, started_at=started_at, worker_id=worker_id,
+                    local_date=local_date, local_minute=local_minute,
                     in_hours=hours_policy_in(session).is_open(started_at),
                     created_at=now, updated_at=now)
         session.add(call)

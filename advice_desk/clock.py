@@ -53,3 +53,9 @@ def to_uk(at: datetime) -> datetime:
 def uk_day_start(day: date) -> datetime:
     """The UTC instant at which a UK calendar day begins (midnight is never skipped in the UK)."""
     return datetime.combine(day, time(0), tzinfo=UK).astimezone(UTC)
+
+
+def uk_day_and_minute(at: datetime) -> tuple[date, int]:
+    """The UK calendar day of an instant and the minutes after that day's midnight."""
+    local = to_uk(at)
+    return local.date(), local.hour * 60 + local.minute

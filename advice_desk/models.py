@@ -48,6 +48,9 @@ class User(SQLModel, table=True):
     password_hash: str | None = Field(default=None, max_length=255)
     active: bool = True
     created_at: datetime = _utc()
+    # Wrong passwords since the last good one: each makes the next attempt wait longer.
+    failed_sign_ins: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    last_failed_sign_in_at: datetime | None = _utc(nullable=True)
 
 
 class Topic(SQLModel, table=True):
@@ -72,6 +75,11 @@ class Call(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     kind: str = Field(default="data", max_length=20)  # "data" or a non-data kind
     started_at: datetime = _utc(index=True)
+    # The start as the line's clock read it, kept beside the UTC instant because every report
+    # groups by UK day and 30-minute slot: stored once, they need no time-zone arithmetic in SQL
+    # (which SQLite and PostgreSQL spell differently) and the day can be indexed.
+    local_date: date | None = Field(default=None, index=True)
+    local_minute: int | None = None  # minutes after local midnight
     ended_at: datetime | None = _utc(nullable=True)
     duration_s: int | None = None
     channel: str = Field(default="phone", max_length=30)
@@ -122,6 +130,20 @@ class CallOutcome(SQLModel, table=True):
     )
     outcome: str = Field(primary_key=True, max_length=40)
     referred_to: str = Field(default="", primary_key=True, max_length=40)  # "" unless referred
+
+
+class AuditEvent(SQLModel, table=True):
+    """Who did what, when. Append-only: the database itself refuses updates and deletes."""
+
+    __tablename__ = "audit_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = _utc(index=True)
+    actor_id: int | None = Field(default=None, foreign_key="app_user.id", index=True)
+    actor: str = Field(max_length=120)  # the name at the time; the command line has no user row
+    action: str = Field(max_length=40, index=True)
+    subject: str | None = Field(default=None, max_length=120)  # e.g. "call 123", "user amy"
+    detail: str | None = _text()  # JSON; never personal values
 
 
 class Setting(SQLModel, table=True):

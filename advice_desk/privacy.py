@@ -22,6 +22,8 @@ CALL_FIELDS: dict[str, Sensitivity] = {
     "id": N,
     "kind": N,
     "started_at": Q,
+    "local_date": Q,
+    "local_minute": Q,
     "ended_at": Q,
     "duration_s": Q,
     "channel": N,

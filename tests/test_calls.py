@@ -619,3 +619,14 @@ def test_moving_a_call_out_of_hours_on_an_edit_updates_in_hours(store: Store, wo
     update_call(store, call_id, a_call(clock, started_at=early,
                                        ended_at=early + timedelta(minutes=10)), clock)
     assert get_call(store, call_id).in_hours is False
+
+
+def test_the_uk_day_and_minute_of_the_start_are_kept(store: Store, worker: User,
+                                                      clock: FixedClock) -> None:
+    summer_night = datetime(2026, 7, 1, 23, 30, tzinfo=UTC)  # 00:30 BST on 2 July
+    call_id = log_call(store, a_call(clock, started_at=summer_night,
+                                     ended_at=summer_night + timedelta(minutes=5)),
+                       wid(worker), clock)
+    silent = log_non_data_call(store, "silent", wid(worker), clock)  # Monday 10:15 GMT
+    assert raw(store, "select id, local_date, local_minute from call order by id") == [
+        (call_id, "2026-07-02", 30), (silent, "2026-11-23", 615)]

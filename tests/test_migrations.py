@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import shutil
 import sqlite3
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,9 +25,8 @@ from alembic.script import ScriptDirectory
 from sqlmodel import SQLModel, func, select
 
 import advice_desk.models  # noqa: F401  (the tables, on SQLModel.metadata)
-from advice_desk import store as store_module
 from advice_desk.calls import get_call
-from advice_desk.clock import FixedClock
+from advice_desk.clock import UK, FixedClock
 from advice_desk.drafts import load_draft
 from advice_desk.models import Call, Topic, User
 from advice_desk.paths import resolve_location
@@ -156,59 +155,27 @@ def test_the_migrations_have_one_head_and_go_down_and_up_again(store) -> None:
         assert compare_metadata(context, SQLModel.metadata) == []
 
 
-NEXT_REVISION = '''\
-"""a later revision, made up by the test
-
-Revision ID: 9000
-Revises: {head}
-"""
-from alembic import op
-import sqlalchemy as sa
-
-revision = "9000"
-down_revision = "{head}"
-branch_labels = None
-depends_on = None
-
-
-def upgrade() -> None:
-    op.create_table("probe", sa.Column("id", sa.Integer(), primary_key=True))
+def test_upgrading_to_0002_works_out_the_uk_start_of_old_calls(tmp_path: Path) -> None:
+    copy = tmp_path / "store.sqlite3"
+    shutil.copy(FIXTURES / "store-0001.sqlite3", copy)
+    store = open_store(resolve_location(tmp_path, f"sqlite:///{copy}"))
+    with store.engine.connect() as connection:
+        rows = connection.execute(sa.text(
+            "select started_at, local_date, local_minute from call")).all()
+    store.close()
+    assert rows
+    for started_at, local_date, local_minute in rows:
+        local = datetime.fromisoformat(started_at).replace(tzinfo=UTC).astimezone(UK)
+        assert (local_date, local_minute) == (local.date().isoformat(),
+                                              local.hour * 60 + local.minute)
 
 
-def downgrade() -> None:
-    op.drop_table("probe")
-'''
-
-
-def test_an_old_store_is_backed_up_before_it_is_upgraded(
-        tmp_path: Path, clock: FixedClock, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Today's head is the newest saved store, so a made-up next revision plays the upgrade."""
-    head = schema_head()
-    saved = FIXTURES / f"store-{head}.sqlite3"
-    migrations = tmp_path / "migrations"
-    shutil.copytree(MIGRATIONS_DIR, migrations, ignore=shutil.ignore_patterns("__pycache__"))
-    (migrations / "versions" / "9000_later.py").write_text(NEXT_REVISION.format(head=head))
-    monkeypatch.setattr(store_module, "MIGRATIONS_DIR", migrations)
-    assert schema_head() == "9000"
-
-    location = resolve_location(tmp_path / "data")
-    assert location.sqlite_file is not None
-    location.data_dir.mkdir()
-    shutil.copyfile(saved, location.sqlite_file)
-    store = open_store(location, clock)
-    try:
-        with store.read() as session:
-            assert current_revision(session.connection()) == "9000"
-            assert "probe" in sa.inspect(session.connection()).get_table_names()
-            calls = session.exec(select(func.count()).select_from(Call)).one()
-    finally:
-        store.close()
-    assert calls == len(json.loads(saved.with_suffix(".json").read_text("utf-8"))["calls"])
-
-    (backup,) = location.backup_dir.glob("*.sqlite3")
-    assert backup.name == f"before-migration-{head}-20261123-101500.sqlite3"
-    assert _revision_of(backup) == head
-    with sqlite3.connect(f"file:{backup}?mode=ro&immutable=1", uri=True) as copy:
-        assert copy.execute("SELECT count(*) FROM call").fetchone() == (calls,)
-        assert copy.execute("SELECT 1 FROM sqlite_master WHERE name = 'probe'").fetchone() is None
-    copy.close()
+def test_the_audit_trail_refuses_updates_and_deletes(store) -> None:
+    with store.engine.begin() as connection:
+        connection.execute(sa.text(
+            "insert into audit_event (at, actor, action) values ('2026-11-23 10:00:00', 'amy', "
+            "'sign-in')"))
+    for statement in ("update audit_event set actor = 'bob'", "delete from audit_event"):
+        with pytest.raises(sa.exc.DatabaseError, match="the audit trail cannot be changed"), \
+                store.engine.begin() as connection:
+            connection.execute(sa.text(statement))
