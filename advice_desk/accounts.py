@@ -1,0 +1,230 @@
+"""Local accounts: argon2id password hashes, a growing wait after wrong passwords, and the
+supervisor's tools to add, disable and reset users. Every sign-in, good or bad, is audited.
+"""
+
+from __future__ import annotations
+
+from contextlib import suppress
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import cache
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlmodel import Session, col, select
+
+from advice_desk import audit
+from advice_desk.clock import Clock
+from advice_desk.models import User
+from advice_desk.permissions import Action, Actor, Role, require
+from advice_desk.store import Store
+from advice_desk.validation import FieldError, ValidationError
+
+MIN_PASSWORD_LENGTH = 8
+FREE_ATTEMPTS = 3  # wrong passwords before any wait
+MAX_WAIT = timedelta(minutes=5)
+_hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
+
+
+class SignInError(Exception):
+    """Sign-in refused; ``retry_after`` is set when the user must wait."""
+
+    def __init__(self, message: str, retry_after: datetime | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True)
+class Account:
+    id: int
+    username: str
+    display_name: str
+    role: Role
+    active: bool
+    can_sign_in: bool
+
+
+def actor_of(user: User) -> Actor:
+    assert user.id is not None
+    return Actor(user.id, user.display_name, Role(user.role))
+
+
+def wait_after(failures: int) -> timedelta:
+    """How long to wait after this many wrong passwords in a row: 0, then 1 s doubling to 5 min."""
+    if failures < FREE_ATTEMPTS:
+        return timedelta(0)
+    return min(timedelta(seconds=2 ** (failures - FREE_ATTEMPTS)), MAX_WAIT)
+
+
+def _check_new(username: str, display_name: str, password: str) -> None:
+    errors = []
+    if not username.strip() or any(ch.isspace() for ch in username.strip()):
+        errors.append(FieldError("username", "give a user name without spaces"))
+    if not display_name.strip():
+        errors.append(FieldError("display_name", "give the name people know this user by"))
+    errors += _password_problems(password)
+    if errors:
+        raise ValidationError(errors)
+
+
+def _password_problems(password: str) -> list[FieldError]:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        return [FieldError("password", f"use at least {MIN_PASSWORD_LENGTH} characters")]
+    return []
+
+
+def needs_first_supervisor(store: Store) -> bool:
+    """True until somebody can sign in as a supervisor: the first start asks for one."""
+    with store.read() as session:
+        return session.exec(select(User.id).where(
+            User.role == Role.SUPERVISOR, col(User.password_hash).is_not(None),
+            col(User.active).is_(True)).limit(1)).first() is None
+
+
+def create_first_supervisor(store: Store, username: str, display_name: str, password: str,
+                            clock: Clock) -> Actor:
+    _check_new(username, display_name, password)
+    with store.write() as session:
+        if session.exec(select(User.id).where(User.role == Role.SUPERVISOR,
+                                              col(User.password_hash).is_not(None))).first():
+            raise ValidationError([FieldError("username", "this store already has a supervisor")])
+        user = _new_user(session, username, display_name, Role.SUPERVISOR, password, clock)
+        actor = actor_of(user)
+        audit.record(session, clock, actor, "user-added", f"user {user.username}",
+                     {"role": user.role, "first start": True})
+        return actor
+
+
+def _new_user(session: Session, username: str, display_name: str, role: Role, password: str,
+              clock: Clock) -> User:
+    username = username.strip()
+    user = session.exec(select(User).where(User.username == username)).first()
+    if user is not None and user.password_hash is not None:
+        raise ValidationError([FieldError("username", f"{username} is taken")])
+    if user is None:  # a user with no password yet (imported calls) becomes a real account
+        user = User(username=username, display_name="", role=role, created_at=clock.now())
+    user.display_name = display_name.strip()
+    user.role = role
+    user.password_hash = _hasher.hash(password)
+    user.active = True
+    session.add(user)
+    session.flush()
+    return user
+
+
+def sign_in(store: Store, username: str, password: str, clock: Clock) -> Actor:
+    """The signed-in actor; raises :class:`SignInError` with a message to show."""
+    now = clock.now()
+    with store.write() as session:
+        user = session.exec(select(User).where(User.username == username.strip())).first()
+        usable = user is not None and user.active and user.password_hash is not None
+        if usable and user is not None and user.last_failed_sign_in_at is not None:
+            retry_after = user.last_failed_sign_in_at + wait_after(user.failed_sign_ins)
+            if now < retry_after:
+                seconds = int((retry_after - now).total_seconds()) + 1
+                raise SignInError(f"Too many wrong passwords: try again in {seconds} s.",
+                                  retry_after)
+        if usable and user is not None and _verify(user, password):
+            user.failed_sign_ins = 0
+            user.last_failed_sign_in_at = None
+            actor = actor_of(user)
+            audit.record(session, clock, actor, "sign-in")
+            return actor
+        if not usable:
+            _verify_nothing(password)
+        if user is not None:
+            user.failed_sign_ins += 1
+            user.last_failed_sign_in_at = now
+        audit.record(session, clock, None, "sign-in-failed", f"user {username.strip()}",
+                     actor_name=username.strip() or "(blank)")
+    raise SignInError("Wrong user name or password.")
+
+
+def _verify(user: User, password: str) -> bool:
+    assert user.password_hash is not None
+    try:
+        _hasher.verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = _hasher.hash(password)  # the parameters have risen since
+    return True
+
+
+@cache
+def _dummy_hash() -> str:
+    return _hasher.hash("not the password of anyone")
+
+
+def _verify_nothing(password: str) -> None:
+    """Spend as long on an unknown user name as on a wrong password: names stay secret."""
+    with suppress(VerificationError):
+        _hasher.verify(_dummy_hash(), password)
+
+
+def check_password(store: Store, actor: Actor, password: str, clock: Clock) -> bool:
+    """Unlock after idle time: the signed-in user's own password, throttled like a sign-in."""
+    with store.read() as session:
+        user = session.get(User, actor.id)
+        username = user.username if user else ""
+    try:
+        sign_in(store, username, password, clock)
+    except SignInError:
+        return False
+    return True
+
+
+def list_accounts(store: Store, actor: Actor) -> list[Account]:
+    require(actor, Action.USERS)
+    with store.read() as session:
+        users = session.exec(select(User).order_by(User.display_name)).all()
+    return [Account(u.id or 0, u.username, u.display_name, Role(u.role), u.active,
+                    u.password_hash is not None) for u in users]
+
+
+def add_user(store: Store, actor: Actor, username: str, display_name: str, role: Role,
+             password: str, clock: Clock) -> int:
+    require(actor, Action.USERS)
+    _check_new(username, display_name, password)
+    with store.write() as session:
+        user = _new_user(session, username, display_name, role, password, clock)
+        audit.record(session, clock, actor, "user-added", f"user {user.username}",
+                     {"role": user.role})
+        assert user.id is not None
+        return user.id
+
+
+def set_active(store: Store, actor: Actor, user_id: int, active: bool, clock: Clock) -> None:
+    require(actor, Action.USERS)
+    with store.write() as session:
+        user = _user(session, user_id)
+        if not active and user.role == Role.SUPERVISOR and _other_supervisors(session, user) == 0:
+            raise ValidationError([FieldError("active", "the last supervisor cannot be disabled")])
+        user.active = active
+        audit.record(session, clock, actor, "user-enabled" if active else "user-disabled",
+                     f"user {user.username}")
+
+
+def reset_password(store: Store, actor: Actor, user_id: int, password: str,
+                   clock: Clock) -> None:
+    require(actor, Action.USERS)
+    if problems := _password_problems(password):
+        raise ValidationError(problems)
+    with store.write() as session:
+        user = _user(session, user_id)
+        user.password_hash = _hasher.hash(password)
+        user.failed_sign_ins = 0
+        user.last_failed_sign_in_at = None
+        audit.record(session, clock, actor, "password-reset", f"user {user.username}")
+
+
+def _user(session: Session, user_id: int) -> User:
+    user = session.get(User, user_id)
+    if user is None:
+        raise ValidationError([FieldError("user", f"there is no user {user_id}")])
+    return user
+
+
+def _other_supervisors(session: Session, user: User) -> int:
+    return len(session.exec(select(User.id).where(
+        User.role == Role.SUPERVISOR, col(User.active).is_(True), User.id != user.id)).all())
