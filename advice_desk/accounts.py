@@ -46,7 +46,7 @@ class Account:
 
 def actor_of(user: User) -> Actor:
     assert user.id is not None
-    return Actor(user.id, user.display_name, Role(user.role))
+    return Actor(user.id, user.username, user.display_name, Role(user.role))
 
 
 def wait_after(failures: int) -> timedelta:

@@ -1,23 +1,26 @@
-"""One worker's desk: an open store, the person using it and the clock, behind plain methods.
+"""The desk: an open store, the person signed in at it and the clock, behind plain methods.
 
 This is the whole surface the GUI uses, so views stay thin and every action is usable (and
 testable) without Qt. The GUI imports this module on its store thread after the window has
-painted, because importing SQLModel alone takes about 0.3 s.
+painted, because importing SQLModel alone takes about 0.3 s. :class:`Reception` is the store
+before anyone has signed in; signing in turns it into a :class:`Desk`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
-from advice_desk import calls, drafts, settings
+from advice_desk import accounts, calls, drafts, settings
 from advice_desk.call_details import CallDetails, CallQuery, CallSummary, StoredCall
 from advice_desk.clock import Clock
 from advice_desk.hours import HoursPolicy
 from advice_desk.models import Topic, User
 from advice_desk.paths import Location
+from advice_desk.permissions import Actor
 from advice_desk.store import Store, open_store
-from advice_desk.users import get_or_create_user, list_users
+from advice_desk.users import list_users
 
 
 @dataclass(frozen=True)
@@ -33,15 +36,49 @@ class TopicChoice:
 
 
 @dataclass
+class Reception:
+    """An open store, waiting for someone to sign in."""
+
+    store: Store
+    clock: Clock
+
+    def needs_first_supervisor(self) -> bool:
+        return accounts.needs_first_supervisor(self.store)
+
+    def create_first_supervisor(self, username: str, display_name: str, password: str) -> Desk:
+        actor = accounts.create_first_supervisor(self.store, username, display_name, password,
+                                                 self.clock)
+        return Desk(self.store, self.clock, actor)
+
+    def sign_in(self, username: str, password: str) -> Desk:
+        return Desk(self.store, self.clock,
+                    accounts.sign_in(self.store, username, password, self.clock))
+
+    def close(self) -> None:
+        self.store.close()
+
+
+def open_reception(location: Location, clock: Clock) -> Reception:
+    return Reception(open_store(location, clock), clock)
+
+
+@dataclass
 class Desk:
     store: Store
     clock: Clock
-    user: User
+    actor: Actor
 
     @property
     def user_id(self) -> int:
-        assert self.user.id is not None
-        return self.user.id
+        assert self.actor.id is not None, "the desk is always a signed-in user's"
+        return self.actor.id
+
+    def unlock(self, username: str, password: str) -> Desk:
+        """After idle time: only the same user's password opens the desk again."""
+        actor = accounts.sign_in(self.store, username, password, self.clock)
+        if actor.id != self.actor.id:
+            raise accounts.SignInError("Only the person who was signed in can unlock.")
+        return self
 
     def topics(self) -> list[TopicChoice]:
         """Every topic, parents before their subtopics, retired ones included (old calls)."""
@@ -85,17 +122,10 @@ class Desk:
     def save_hours_policy(self, policy: HoursPolicy) -> None:
         settings.save_hours_policy(self.store, policy)
 
-    def close(self) -> None:
-        self.store.close()
+    def idle_limit(self) -> timedelta:
+        return timedelta(minutes=settings.idle_lock_minutes(self.store))
 
 
 def _choice(topic: Topic, by_code: dict[str, Topic]) -> TopicChoice:
     parent = by_code.get(topic.parent_code) if topic.parent_code else None
     return TopicChoice(topic.code, topic.label, parent.label if parent else None, topic.retired)
-
-
-def open_desk(location: Location, clock: Clock, username: str,
-              display_name: str | None = None) -> Desk:
-    store = open_store(location, clock)
-    user = get_or_create_user(store, username, clock, display_name=display_name)
-    return Desk(store, clock, user)

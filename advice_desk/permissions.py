@@ -38,6 +38,7 @@ class Actor:
     """Who is acting: a signed-in user, or the command line (``id`` None)."""
 
     id: int | None
+    username: str
     name: str
     role: Role
 
@@ -47,7 +48,8 @@ class Actor:
 
 
 def command_line_actor() -> Actor:
-    return Actor(None, f"command line ({getpass.getuser()})", Role.SUPERVISOR)
+    user = getpass.getuser()
+    return Actor(None, f"cli:{user}", f"command line ({user})", Role.SUPERVISOR)
 
 
 class PermissionDenied(Exception):

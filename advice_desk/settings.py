@@ -16,6 +16,8 @@ from advice_desk.store import Store
 from advice_desk.validation import ValidationError
 
 HOURS = "hours"
+IDLE_LOCK_MINUTES = "idle_lock_minutes"
+DEFAULT_IDLE_LOCK_MINUTES = 10
 
 
 def read_setting(session: Session, key: str) -> Any | None:
@@ -44,3 +46,10 @@ def save_hours_policy(store: Store, policy: HoursPolicy) -> None:
         raise ValidationError(problems)
     with store.write() as session:
         write_setting(session, HOURS, policy.to_dict())
+
+
+def idle_lock_minutes(store: Store) -> int:
+    """Minutes without a key press or mouse action before the app locks itself."""
+    with store.read() as session:
+        value = read_setting(session, IDLE_LOCK_MINUTES)
+    return DEFAULT_IDLE_LOCK_MINUTES if value is None else int(value)

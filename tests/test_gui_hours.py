@@ -14,7 +14,7 @@ from advice_desk.gui.line_status import LineStatusLabel
 from advice_desk.hours import default_policy
 from advice_desk.settings import hours_policy
 from advice_desk.store import open_store
-from tests.test_gui_intake import open_window
+from tests.gui_support import open_window
 
 
 def uk(text: str) -> datetime:

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtWidgets import QWidget
 from sqlalchemy import text
 
 from advice_desk import drafts
@@ -16,36 +16,7 @@ from advice_desk.calls import CallQuery, get_call, list_calls
 from advice_desk.gui.main_window import MainWindow
 from advice_desk.store import open_store
 from advice_desk.users import get_or_create_user
-
-
-def focused() -> QWidget:
-    widget = QApplication.focusWidget()
-    assert widget is not None, "nothing has the keyboard focus"
-    return widget
-
-
-def focused_name() -> str:
-    return focused().accessibleName()
-
-
-def press(qtbot, key: Qt.Key, modifier=Qt.KeyboardModifier.NoModifier) -> None:
-    qtbot.keyClick(focused(), key, modifier)
-
-
-def type_text(qtbot, text: str) -> None:
-    qtbot.keyClicks(focused(), text)
-
-
-def open_window(qtbot, location, clock, username="amy") -> MainWindow:
-    window = MainWindow(location, clock, username)
-    qtbot.addWidget(window)
-    with qtbot.waitActive(window):
-        window.show()
-        window.activateWindow()
-    window.open_store()
-    qtbot.waitUntil(lambda: window.save_action.isEnabled())
-    qtbot.waitUntil(lambda: not window.tasks.busy)
-    return window
+from tests.gui_support import focused_name, open_window, press, type_text
 
 
 @pytest.fixture

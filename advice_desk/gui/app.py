@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ctypes.util
-import getpass
 import os
 import sys
 
@@ -45,7 +44,7 @@ def run(location: Location, clock: Clock | None = None) -> int:
     app.setApplicationName("Advice Desk")
     app.setApplicationVersion(__version__)
     app.setOrganizationName("advice-desk")
-    window = MainWindow(location, clock or SystemClock(), getpass.getuser())
+    window = MainWindow(location, clock or SystemClock())
     window.show()
     QTimer.singleShot(0, window.open_store)
     return app.exec()

@@ -20,35 +20,38 @@ from advice_desk.clock import Clock, to_uk
 from advice_desk.gui.forms import load_form
 from advice_desk.gui.history_model import HistoryModel
 from advice_desk.gui.hours_dialog import HoursDialog
+from advice_desk.gui.idle_lock import IdleWatch
 from advice_desk.gui.intake_form import IntakeForm
 from advice_desk.gui.line_status import LineStatusLabel
+from advice_desk.gui.sign_in import FirstSupervisorDialog, SignInDialog
 from advice_desk.gui.taskman import TaskManager
 from advice_desk.hours import HoursPolicy, default_policy
 from advice_desk.paths import Location
 from advice_desk.validation import ValidationError
 
 if TYPE_CHECKING:
-    from advice_desk.desk import Desk
+    from advice_desk.desk import Desk, Reception
 
 DRAFT_DELAY_MS = 800  # save the draft this long after the last keystroke
 PERIODS = (("All dates", None), ("Today", 0), ("Last 7 days", 6), ("Last 30 days", 29))
 
 
-def _open_desk(location: Location, clock: Clock, username: str) -> Desk:
+def _open_reception(location: Location, clock: Clock) -> tuple[Reception, bool]:
     # Imported here, on the store thread, after the first paint: SQLModel is slow to import.
-    from advice_desk.desk import open_desk
+    from advice_desk.desk import open_reception
 
-    return open_desk(location, clock, username)
+    reception = open_reception(location, clock)
+    return reception, reception.needs_first_supervisor()
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, location: Location, clock: Clock, username: str,
-                 parent: QWidget | None = None) -> None:
+    def __init__(self, location: Location, clock: Clock, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.location = location
         self.clock = clock
-        self.username = username
+        self.reception: Reception | None = None
         self.desk: Desk | None = None
+        self.sign_in_dialog: SignInDialog | FirstSupervisorDialog | None = None
         self.tasks = TaskManager(self)
         self._saving = False
         self.setWindowTitle(self.tr("Advice Desk — {0}").format(reference.helpline().name))
@@ -62,6 +65,7 @@ class MainWindow(QMainWindow):
         self.line_status = LineStatusLabel(clock, default_policy(), self)
         self.statusBar().addPermanentWidget(self.line_status)
         self._draft_timer = QTimer(self, singleShot=True, interval=DRAFT_DELAY_MS)
+        self.idle_watch = IdleWatch(clock, timedelta(minutes=10), self)
         self._build_history_view()
         self._build_actions()
         self._connect()
@@ -137,6 +141,7 @@ class MainWindow(QMainWindow):
         self._draft_timer.timeout.connect(self._save_draft)
         self.ui.history_view.activated.connect(self._edit_call_at)
         self.line_status.closing_soon.connect(self._warn_closing)
+        self.idle_watch.idle.connect(self.lock)
         for combo in (self.ui.period_combo, self.ui.topic_filter_combo,
                       self.ui.worker_filter_combo):
             combo.currentIndexChanged.connect(self._apply_filters)
@@ -149,19 +154,42 @@ class MainWindow(QMainWindow):
     # --- opening the store ----------------------------------------------------------------
 
     def open_store(self) -> None:
-        location, clock, username = self.location, self.clock, self.username
-        self.tasks.run(lambda: _open_desk(location, clock, username),
+        location, clock = self.location, self.clock
+        self.tasks.run(lambda: _open_reception(location, clock),
                        on_success=self._store_opened, on_failure=self._store_failed)
 
-    def _store_opened(self, desk: Desk) -> None:
+    def _store_opened(self, opened: tuple[Reception, bool]) -> None:
+        self.reception, needs_supervisor = opened
+        if needs_supervisor:
+            dialog: SignInDialog | FirstSupervisorDialog = FirstSupervisorDialog(
+                self.tasks, self.reception.create_first_supervisor, self)
+            message = self.tr("Create the first supervisor.")
+        else:
+            dialog = SignInDialog(self.tasks, self.reception.sign_in, self)
+            dialog.rejected.connect(self.close)
+            message = self.tr("Sign in to log calls.")
+        self.statusBar().showMessage(message)
+        self._ask(dialog, self._signed_in)
+
+    def _ask(self, dialog: SignInDialog | FirstSupervisorDialog, then: Any) -> None:
+        self.sign_in_dialog = dialog
+        dialog.done_with.connect(then)
+        dialog.open()
+
+    def _signed_in(self, desk: Desk) -> None:
         self.desk = desk
+        self.sign_in_dialog = None
         self.tasks.run(
-            lambda: (desk.topics(), desk.workers(), desk.load_draft(), desk.hours_policy()),
+            lambda: (desk.topics(), desk.workers(), desk.load_draft(), desk.hours_policy(),
+                     desk.idle_limit()),
             on_success=self._desk_loaded, on_failure=self._show_failure)
 
-    def _desk_loaded(self, loaded: tuple[list[Any], list[Any], Any, HoursPolicy]) -> None:
+    def _desk_loaded(self, loaded: tuple[list[Any], list[Any], Any, HoursPolicy, timedelta]
+                     ) -> None:
         assert self.desk is not None
-        topics, workers, draft, policy = loaded
+        topics, workers, draft, policy, idle_limit = loaded
+        self.idle_watch.limit = idle_limit
+        self.idle_watch.start()
         self._apply_hours_policy(policy)
         self.hours_action.setEnabled(True)
         self.form.set_topics(topics)
@@ -172,7 +200,7 @@ class MainWindow(QMainWindow):
         self.history.attach(self.desk.list_calls, {t.code: t.display for t in topics})
         self._set_ready(True)
         self.statusBar().showMessage(
-            self.tr("Ready. Signed in as {0}.").format(self.desk.user.display_name), 5000)
+            self.tr("Ready. Signed in as {0}.").format(self.desk.actor.name), 5000)
         if draft is not None and not self.form.is_dirty:
             self.form.restore(draft.payload)
             when = to_uk(draft.updated_at).strftime("%H:%M on %d %b")
@@ -319,6 +347,30 @@ class MainWindow(QMainWindow):
         self._apply_hours_policy(policy)
         self.statusBar().showMessage(self.tr("Opening hours saved."), 5000)
 
+    # --- locking ----------------------------------------------------------------------------
+
+    @property
+    def locked(self) -> bool:
+        return not self.centralWidget().isVisible() and self.desk is not None
+
+    def lock(self) -> None:
+        """Hide everything until the same person signs in again; the call in hand is kept."""
+        if self.desk is None:
+            return
+        self._draft_timer.stop()
+        self._save_draft()
+        self.centralWidget().hide()
+        self._set_ready(False)
+        desk = self.desk
+        dialog = SignInDialog(self.tasks, desk.unlock, self, locked_as=desk.actor.username)
+        self._ask(dialog, self._unlocked)
+
+    def _unlocked(self, _: Desk) -> None:
+        self.sign_in_dialog = None
+        self.centralWidget().show()
+        self._set_ready(True)
+        self.idle_watch.start()
+
     # --- drafts and closing ---------------------------------------------------------------
 
     def _save_draft(self) -> None:
@@ -329,10 +381,11 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self._draft_timer.stop()
+        self.idle_watch.stop()
         if self.desk is not None and self.form.is_dirty:
             desk, payload = self.desk, self.form.payload()
             self.tasks.run_now(lambda: desk.save_draft(payload))
         self.tasks.shutdown()
-        if self.desk is not None:
-            self.desk.close()
+        if self.reception is not None:
+            self.reception.close()
         super().closeEvent(event)

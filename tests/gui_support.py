@@ -1,0 +1,74 @@
+"""Helpers for driving the real window with the keyboard, as a worker would."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication, QWidget
+
+from advice_desk import accounts
+from advice_desk.gui.main_window import MainWindow
+from advice_desk.permissions import Role
+from advice_desk.store import open_store
+
+PASSWORD = "correct horse battery"
+
+
+def focused() -> QWidget:
+    widget = QApplication.focusWidget()
+    assert widget is not None, "nothing has the keyboard focus"
+    return widget
+
+
+def focused_name() -> str:
+    return focused().accessibleName()
+
+
+def press(qtbot, key: Qt.Key, modifier=Qt.KeyboardModifier.NoModifier) -> None:
+    qtbot.keyClick(focused(), key, modifier)
+
+
+def type_text(qtbot, text: str) -> None:
+    qtbot.keyClicks(focused(), text)
+
+
+def make_account(location, clock, username: str = "amy", role: Role = Role.WORKER) -> None:
+    """The store's first supervisor (sam) and the named user, unless they exist already."""
+    store = open_store(location, clock)
+    try:
+        if accounts.needs_first_supervisor(store):
+            accounts.create_first_supervisor(store, "sam", "Sam Supervisor", PASSWORD, clock)
+        sam = accounts.sign_in(store, "sam", PASSWORD, clock)
+        if username not in {a.username for a in accounts.list_accounts(store, sam)}:
+            accounts.add_user(store, sam, username, username.title() + " Adviser", role,
+                              PASSWORD, clock)
+    finally:
+        store.close()
+
+
+def sign_in_with_keyboard(qtbot, window: MainWindow, username: str,
+                          password: str = PASSWORD) -> None:
+    qtbot.waitUntil(lambda: window.sign_in_dialog is not None)
+    dialog = window.sign_in_dialog
+    qtbot.waitUntil(lambda: dialog.ui.username_edit.hasFocus())
+    type_text(qtbot, username)
+    press(qtbot, Qt.Key.Key_Tab)
+    type_text(qtbot, password)
+    press(qtbot, Qt.Key.Key_Return)
+
+
+def open_window(qtbot, location, clock, username: str = "amy",
+                role: Role = Role.WORKER) -> MainWindow:
+    """A window on the store at ``location``, signed in as ``username`` with the keyboard."""
+    make_account(location, clock, username, role)
+    window = MainWindow(location, clock)
+    qtbot.addWidget(window)
+    with qtbot.waitActive(window):
+        window.show()
+        window.activateWindow()
+    window.open_store()
+    sign_in_with_keyboard(qtbot, window, username)
+    qtbot.waitUntil(lambda: window.save_action.isEnabled())
+    qtbot.waitUntil(lambda: not window.tasks.busy)
+    window.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is window)
+    return window
