@@ -9,16 +9,19 @@ before anyone has signed in; signing in turns it into a :class:`Desk`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
-from advice_desk import accounts, calls, drafts, settings
+from advice_desk import accounts, calls, drafts, report_output, settings
 from advice_desk.call_details import CallDetails, CallQuery, CallSummary, StoredCall
 from advice_desk.clock import Clock
 from advice_desk.hours import HoursPolicy
 from advice_desk.models import Topic, User
 from advice_desk.paths import Location
 from advice_desk.permissions import Actor
+from advice_desk.report import Report, compute_report
+from advice_desk.report_pdf import write_pdf
 from advice_desk.store import Store, open_store
 from advice_desk.users import list_users
 
@@ -121,6 +124,14 @@ class Desk:
 
     def save_hours_policy(self, policy: HoursPolicy) -> None:
         settings.save_hours_policy(self.store, policy)
+
+    def report(self, date_from: date, date_to: date) -> tuple[Report, dict[str, str]]:
+        """The figures for a period, with the labels of the topics they name."""
+        labels = {choice.code: choice.label for choice in self.topics()}
+        return compute_report(self.store, self.actor, date_from, date_to), labels
+
+    def save_report_pdf(self, report: Report, labels: dict[str, str], path: Path) -> None:
+        write_pdf(report, report_output.labeller(labels), path)
 
     def idle_limit(self) -> timedelta:
         return timedelta(minutes=settings.idle_lock_minutes(self.store))

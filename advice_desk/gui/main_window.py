@@ -31,6 +31,7 @@ from advice_desk.validation import ValidationError
 
 if TYPE_CHECKING:
     from advice_desk.desk import Desk, Reception
+    from advice_desk.gui.report_view import ReportWindow
 
 DRAFT_DELAY_MS = 800  # save the draft this long after the last keystroke
 PERIODS = (("All dates", None), ("Today", 0), ("Last 7 days", 6), ("Last 30 days", 29))
@@ -52,6 +53,7 @@ class MainWindow(QMainWindow):
         self.reception: Reception | None = None
         self.desk: Desk | None = None
         self.sign_in_dialog: SignInDialog | FirstSupervisorDialog | None = None
+        self.report_window: ReportWindow | None = None
         self.tasks = TaskManager(self)
         self._saving = False
         self.setWindowTitle(self.tr("Advice Desk — {0}").format(reference.helpline().name))
@@ -121,10 +123,12 @@ class MainWindow(QMainWindow):
         calls_menu.addActions([edit_action, history_action, form_action])
         calls_menu.addSeparator()
         calls_menu.addActions(self.non_data_actions)
+        self.report_action = self._action(self.tr("&Report…"), ["Ctrl+R"], self.open_report)
         self.hours_action = self._action(self.tr("Opening &hours…"), [], self.edit_hours)
-        self.hours_action.setEnabled(False)
-        supervisor_menu = menu.addMenu(self.tr("&Supervisor"))
-        supervisor_menu.addAction(self.hours_action)
+        self.supervisor_actions = [self.report_action, self.hours_action]
+        self.supervisor_menu = menu.addMenu(self.tr("&Supervisor"))
+        self.supervisor_menu.addActions(self.supervisor_actions)
+        self._show_supervisor_tools(False)
         toolbar = self.addToolBar(self.tr("Non-data calls"))
         toolbar.setObjectName("non_data_toolbar")
         toolbar.addActions(self.non_data_actions)
@@ -145,6 +149,12 @@ class MainWindow(QMainWindow):
         for combo in (self.ui.period_combo, self.ui.topic_filter_combo,
                       self.ui.worker_filter_combo):
             combo.currentIndexChanged.connect(self._apply_filters)
+
+    def _show_supervisor_tools(self, shown: bool) -> None:
+        """A courtesy: the core refuses these to workers whatever the menus show."""
+        self.supervisor_menu.menuAction().setVisible(shown)
+        for action in self.supervisor_actions:
+            action.setEnabled(shown)
 
     def _set_ready(self, ready: bool) -> None:
         for action in (self.save_action, *self.non_data_actions):
@@ -191,7 +201,7 @@ class MainWindow(QMainWindow):
         self.idle_watch.limit = idle_limit
         self.idle_watch.start()
         self._apply_hours_policy(policy)
-        self.hours_action.setEnabled(True)
+        self._show_supervisor_tools(self.desk.actor.is_supervisor)
         self.form.set_topics(topics)
         for topic in topics:
             self.ui.topic_filter_combo.addItem(topic.display, topic.code)
@@ -321,6 +331,21 @@ class MainWindow(QMainWindow):
             topic=self.ui.topic_filter_combo.currentData(),
             worker_id=self.ui.worker_filter_combo.currentData(),
             sort=query.sort, descending=query.descending))
+
+    # --- report -----------------------------------------------------------------------------
+
+    def open_report(self) -> None:
+        if self.desk is None or not self.desk.actor.is_supervisor:
+            return
+        # Imported on first use: QtCharts is only loaded when a supervisor opens a report.
+        from advice_desk.gui.report_view import ReportWindow
+
+        if self.report_window is None:
+            self.report_window = ReportWindow(self.tasks, self.desk.report,
+                                              self.desk.save_report_pdf, self.clock, self)
+        self.report_window.show()
+        self.report_window.raise_()
+        self.report_window.activateWindow()
 
     # --- opening hours ----------------------------------------------------------------------
 
