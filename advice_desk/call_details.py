@@ -73,6 +73,9 @@ class CallQuery:
     date_to: date | None = None
     topic: str | None = None  # a top-level code also matches its subtopics
     worker_id: int | None = None
+    unreviewed_only: bool = False
+    safeguarding_only: bool = False
+    started_after: datetime | None = None  # an instant: how far back a worker may look
     sort: str = "started_at"
     descending: bool = True
 

@@ -225,6 +225,12 @@ def _filtered(statement: sa.Select, query: CallQuery) -> sa.Select:
             Call.started_at < uk_day_start(query.date_to + timedelta(days=1)))
     if query.worker_id is not None:
         statement = statement.where(Call.worker_id == query.worker_id)
+    if query.started_after is not None:
+        statement = statement.where(Call.started_at >= query.started_after)
+    if query.unreviewed_only:
+        statement = statement.where(col(Call.reviewed_at).is_(None), Call.kind == "data")
+    if query.safeguarding_only:
+        statement = statement.where(col(Call.safeguarding).is_(True))
     if query.topic:
         matching = select(CallTopic.call_id).where(
             sa.or_(CallTopic.topic_code == query.topic,
