@@ -13,7 +13,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from advice_desk import accounts, calls, drafts, report_output, settings
+from advice_desk import accounts, calls, drafts, report_output, review, settings
 from advice_desk.call_details import CallDetails, CallQuery, CallSummary, StoredCall
 from advice_desk.clock import Clock
 from advice_desk.hours import HoursPolicy
@@ -132,6 +132,15 @@ class Desk:
 
     def save_report_pdf(self, report: Report, labels: dict[str, str], path: Path) -> None:
         write_pdf(report, report_output.labeller(labels), path)
+
+    def review_call(self, call_id: int, note: str) -> None:
+        review.review_call(self.store, self.actor, call_id, note, self.clock)
+
+    def follow_ups(self) -> list[review.FollowUp]:
+        return review.follow_ups(self.store, self.actor, self.clock)
+
+    def complete_follow_up(self, call_id: int) -> None:
+        review.complete_follow_up(self.store, self.actor, call_id, self.clock)
 
     def idle_limit(self) -> timedelta:
         return timedelta(minutes=settings.idle_lock_minutes(self.store))

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QHeaderView, QMainWindow, QMessageBox, QWidget
 from advice_desk import reference
 from advice_desk.call_details import CallQuery
 from advice_desk.clock import Clock, to_uk
+from advice_desk.gui.follow_ups import FollowUpsDialog
 from advice_desk.gui.forms import load_form
 from advice_desk.gui.history_model import HistoryModel
 from advice_desk.gui.hours_dialog import HoursDialog
@@ -32,6 +33,7 @@ from advice_desk.validation import ValidationError
 if TYPE_CHECKING:
     from advice_desk.desk import Desk, Reception
     from advice_desk.gui.report_view import ReportWindow
+    from advice_desk.gui.review_window import ReviewWindow
 
 DRAFT_DELAY_MS = 800  # save the draft this long after the last keystroke
 PERIODS = (("All dates", None), ("Today", 0), ("Last 7 days", 6), ("Last 30 days", 29))
@@ -54,6 +56,9 @@ class MainWindow(QMainWindow):
         self.desk: Desk | None = None
         self.sign_in_dialog: SignInDialog | FirstSupervisorDialog | None = None
         self.report_window: ReportWindow | None = None
+        self.review_window: ReviewWindow | None = None
+        self._topics: list[Any] = []
+        self._workers: list[Any] = []
         self.tasks = TaskManager(self)
         self._saving = False
         self.setWindowTitle(self.tr("Advice Desk — {0}").format(reference.helpline().name))
@@ -109,6 +114,8 @@ class MainWindow(QMainWindow):
         form_action = self._action(self.tr("Go to the call &form"), ["Ctrl+F"],
                                    self.form.ui.caller_type_combo.setFocus)
         edit_action = self._action(self.tr("&Edit selected call"), [], self._edit_selected)
+        self.follow_ups_action = self._action(self.tr("Follow-&ups…"), ["Ctrl+U"],
+                                              self.open_follow_ups)
         quit_action = self._action(self.tr("&Quit"), [QKeySequence.StandardKey.Quit], self.close)
         self.non_data_actions = [
             self._action(self.tr("{0}").format(kind.label), [kind.key],
@@ -120,12 +127,14 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         file_menu.addAction(quit_action)
         calls_menu = menu.addMenu(self.tr("&Calls"))
-        calls_menu.addActions([edit_action, history_action, form_action])
+        calls_menu.addActions([edit_action, history_action, form_action, self.follow_ups_action])
         calls_menu.addSeparator()
         calls_menu.addActions(self.non_data_actions)
         self.report_action = self._action(self.tr("&Report…"), ["Ctrl+R"], self.open_report)
+        self.review_action = self._action(self.tr("Re&view calls…"), ["Ctrl+Shift+R"],
+                                          self.open_review)
         self.hours_action = self._action(self.tr("Opening &hours…"), [], self.edit_hours)
-        self.supervisor_actions = [self.report_action, self.hours_action]
+        self.supervisor_actions = [self.report_action, self.review_action, self.hours_action]
         self.supervisor_menu = menu.addMenu(self.tr("&Supervisor"))
         self.supervisor_menu.addActions(self.supervisor_actions)
         self._show_supervisor_tools(False)
@@ -202,6 +211,7 @@ class MainWindow(QMainWindow):
         self.idle_watch.start()
         self._apply_hours_policy(policy)
         self._show_supervisor_tools(self.desk.actor.is_supervisor)
+        self._topics, self._workers = topics, workers
         self.form.set_topics(topics)
         for topic in topics:
             self.ui.topic_filter_combo.addItem(topic.display, topic.code)
@@ -346,6 +356,28 @@ class MainWindow(QMainWindow):
         self.report_window.show()
         self.report_window.raise_()
         self.report_window.activateWindow()
+
+    def open_review(self) -> None:
+        if self.desk is None or not self.desk.actor.is_supervisor:
+            return
+        from advice_desk.gui.review_window import ReviewWindow
+
+        if self.review_window is None:
+            desk = self.desk
+            self.review_window = ReviewWindow(self.tasks, desk.list_calls, desk.get_call,
+                                              desk.review_call, self._topics, self._workers,
+                                              self)
+        self.review_window.show()
+        self.review_window.raise_()
+        self.review_window.activateWindow()
+
+    def open_follow_ups(self) -> None:
+        if self.desk is None:
+            return
+        dialog = FollowUpsDialog(self.tasks, self.desk.follow_ups, self.desk.complete_follow_up,
+                                 {t.code: t.display for t in self._topics}, self)
+        dialog.finished.connect(self.history.reload)
+        dialog.open()
 
     # --- opening hours ----------------------------------------------------------------------
 

@@ -1,0 +1,47 @@
+"""A saved call as a short, readable page: for the supervisor reviewing it."""
+
+from __future__ import annotations
+
+from html import escape
+
+from advice_desk import reference
+from advice_desk.call_details import StoredCall
+from advice_desk.clock import to_uk
+
+
+def call_summary_html(call: StoredCall, topic_labels: dict[str, str]) -> str:
+    h = reference.helpline()
+    labels = {c.code: c.label for c in (*h.caller_types, *h.arrangements, *h.outcomes,
+                                        *h.referral_targets, *h.channels, *h.directions,
+                                        *h.how_heard)}
+    d = call.details
+    authority = reference.local_authority_by_code().get(d.local_authority or "")
+    minutes = (int((d.ended_at - d.started_at).total_seconds()) // 60) if d.ended_at else None
+    rows = [
+        ("Started", to_uk(d.started_at).strftime("%a %d %b %Y %H:%M")),
+        ("Duration", f"{minutes} min" if minutes is not None else "–"),
+        ("In hours", {True: "yes", False: "no", None: "–"}[call.in_hours]),
+        ("Channel", f"{labels.get(d.channel, d.channel)}, {labels.get(d.direction, d.direction)}"),
+        ("Caller", labels.get(d.caller_type or "", "–")),
+        ("Arrangement", labels.get(d.arrangement or "", "–")),
+        ("Local authority", authority.name if authority else "–"),
+        ("Children", str(d.children_count or "–")),
+        ("Topics", ", ".join(topic_labels.get(t, t) for t in d.topics)),
+        ("Outcomes", ", ".join(labels.get(o, o) for o in d.outcomes)),
+        ("Referred to", ", ".join(labels.get(r, r) for r in d.referred_to) or "–"),
+        ("Safeguarding", "yes" if d.safeguarding else "no"),
+        ("Follow-up", f"{d.follow_up_on:%d %b %Y}: {d.follow_up_note or ''}"
+         if d.follow_up_on else "–"),
+        ("Notes", d.notes or "–"),
+        ("Reviewed", _reviewed(call)),
+    ]
+    body = "".join(f"<tr><th align=left valign=top>{escape(k)}</th><td>{escape(v)}</td></tr>"
+                   for k, v in rows)
+    return f"<h3>Call {call.id}</h3><table cellspacing=4>{body}</table>"
+
+
+def _reviewed(call: StoredCall) -> str:
+    if call.reviewed_at is None:
+        return "not yet"
+    when = to_uk(call.reviewed_at).strftime("%d %b %Y %H:%M")
+    return f"{when}: {call.review_note}" if call.review_note else when

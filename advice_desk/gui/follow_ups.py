@@ -1,0 +1,73 @@
+"""Follow-ups promised to callers: overdue, due today and upcoming; tick one when it is done."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QDialog, QTreeWidgetItem, QWidget
+
+from advice_desk import reference
+from advice_desk.gui.forms import load_form
+from advice_desk.gui.taskman import TaskManager
+
+GROUPS = (("overdue", "Overdue"), ("today", "Due today"), ("upcoming", "Coming up"))
+CALL_ID = Qt.ItemDataRole.UserRole
+
+
+class FollowUpsDialog(QDialog):
+    def __init__(self, tasks: TaskManager, list_follow_ups: Callable[[], list[Any]],
+                 complete: Callable[[int], None], topic_labels: dict[str, str],
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(self.tr("Follow-ups"))
+        self.resize(820, 460)
+        self.ui = load_form("follow_ups.ui", self)
+        self.tasks, self._list, self._complete = tasks, list_follow_ups, complete
+        self._topic_labels = topic_labels
+        self._callers = {c.code: c.label for c in reference.helpline().caller_types}
+        tree = self.ui.follow_ups_tree
+        tree.setHeaderLabels([self.tr("Due"), self.tr("Call"), self.tr("Worker"),
+                              self.tr("Topic"), self.tr("What to do")])
+        tree.setAccessibleName(self.tr("Follow-ups"))
+        tree.itemChanged.connect(self._ticked)
+        self.ui.follow_ups_close_button.clicked.connect(self.accept)
+        self.reload()
+
+    def reload(self) -> None:
+        self.tasks.run(self._list, on_success=self._show, on_failure=self._failed)
+
+    def _show(self, follow_ups: list[Any]) -> None:
+        tree = self.ui.follow_ups_tree
+        tree.blockSignals(True)
+        tree.clear()
+        for due, title in GROUPS:
+            items = [f for f in follow_ups if f.due == due]
+            group = QTreeWidgetItem(tree, [f"{self.tr(title)} ({len(items)})"])
+            for follow_up in items:
+                item = QTreeWidgetItem(group, [
+                    follow_up.due_on.strftime("%a %d %b"), str(follow_up.call_id),
+                    follow_up.worker,
+                    self._topic_labels.get(follow_up.primary_topic or "", ""),
+                    follow_up.note or ""])
+                item.setData(0, CALL_ID, follow_up.call_id)
+                item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+                item.setCheckState(0, Qt.CheckState.Unchecked)
+            group.setExpanded(True)
+        tree.blockSignals(False)
+        for column in range(4):
+            tree.resizeColumnToContents(column)
+        self.ui.follow_ups_status.setText(
+            self.tr("{0} follow-ups open.").format(len(follow_ups)))
+
+    def _ticked(self, item: QTreeWidgetItem, column: int) -> None:
+        call_id = item.data(0, CALL_ID)
+        if call_id is None or item.checkState(0) != Qt.CheckState.Checked:
+            return
+        complete = self._complete
+        self.tasks.run(lambda: complete(call_id), on_success=lambda _: self.reload(),
+                       on_failure=self._failed)
+
+    def _failed(self, error: BaseException) -> None:
+        self.ui.follow_ups_status.setText(str(error))
