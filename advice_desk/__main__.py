@@ -6,6 +6,7 @@ imported only when it is started, so commands never load Qt.
 
 from __future__ import annotations
 
+import multiprocessing
 import sys
 
 from advice_desk.cli import main as cli_main
@@ -19,6 +20,7 @@ def _start_gui(location: Location) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    multiprocessing.freeze_support()  # the demo's generator process, in a frozen build
     return cli_main(sys.argv[1:] if argv is None else argv, start_gui=_start_gui)
 
 

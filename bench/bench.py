@@ -1,0 +1,168 @@
+"""Measure the speed targets of PRODUCT.md §11 (``make bench``); never run by the test suite.
+
+Each measurement is a function of the bench settings that returns figures: what it measured,
+the target, and a baseline (the same work done the plainest way, here on the same machine), so
+a slow figure can be told from a slow machine. Add a measurement by writing such a function and
+listing it in ``MEASUREMENTS``. Times come from ``time.perf_counter``. The script exits with 1
+when a figure misses its target.
+
+    make bench                              # the full size: a million calls
+    make bench BENCH_ARGS="--calls 100000"  # a quick look
+
+Targets are set for the full size. At another size they are scaled in proportion and shown as
+indicative only: start-up costs do not shrink with the store, so they cannot fail the bench.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from advice_desk.clock import SystemClock
+from advice_desk.paths import resolve_location
+from advice_desk.store import open_store
+from advice_desk.users import get_or_create_user
+
+FULL_SIZE = 1_000_000  # calls in the store the targets are set for
+DEMO_TARGET_S = 30.0
+
+
+@dataclass(frozen=True)
+class Settings:
+    calls: int
+    work_dir: Path  # a temporary folder, removed when the bench ends
+
+    @property
+    def full_size(self) -> bool:
+        return self.calls == FULL_SIZE
+
+    def scaled(self, target_s: float) -> float:
+        """A target set for the full size, for the size being measured."""
+        return target_s * self.calls / FULL_SIZE
+
+
+@dataclass(frozen=True)
+class Figure:
+    name: str
+    measured_s: float
+    target_s: float
+    baseline_s: float | None = None
+    baseline: str = ""  # what the baseline is
+    indicative: bool = False  # a target scaled to another size, which cannot fail
+
+    @property
+    def met(self) -> bool:
+        return self.indicative or self.measured_s <= self.target_s
+
+    @property
+    def verdict(self) -> str:
+        if self.indicative:
+            return "indicative"
+        return "ok" if self.met else "MISSED"
+
+
+Measurement = Callable[[Settings], list[Figure]]
+
+
+def timed(work: Callable[[], object]) -> float:
+    started = time.perf_counter()
+    work()
+    return time.perf_counter() - started
+
+
+# --- demo ------------------------------------------------------------------------------------
+
+def measure_demo(settings: Settings) -> list[Figure]:
+    """``advice-desk demo --calls N`` as a user runs it, beside the raw-SQL floor."""
+    demo_dir = settings.work_dir / "demo"
+    command = [sys.executable, "-m", "advice_desk", "--data-dir", str(demo_dir), "demo",
+               "--calls", str(settings.calls)]
+    measured = timed(lambda: subprocess.run(command, check=True, stdout=subprocess.DEVNULL))
+    floor = raw_insert_floor(settings.calls, settings.work_dir / "floor")
+    return [Figure(f"demo --calls {settings.calls}", measured,
+                   settings.scaled(DEMO_TARGET_S), floor,
+                   f"sqlite3.executemany of {settings.calls} calls + topic rows",
+                   indicative=not settings.full_size)]
+
+
+def raw_insert_floor(calls: int, data_dir: Path) -> float:
+    """Plain ``sqlite3.executemany`` of ``calls`` call rows and as many topic rows, in one
+    transaction, into a store with the same schema and settings: no app can write faster."""
+    location = resolve_location(data_dir)
+    store = open_store(location)
+    worker = get_or_create_user(store, "bench", SystemClock())
+    store.close()
+    assert location.sqlite_file is not None and worker.id is not None
+    starts = list(_start_texts(calls))  # made before the clock starts
+    connection = sqlite3.connect(location.sqlite_file, isolation_level=None)
+    for pragma in ("journal_mode=WAL", "synchronous=FULL", "foreign_keys=ON"):
+        connection.execute(f"PRAGMA {pragma}")
+
+    def insert() -> None:
+        connection.execute("BEGIN IMMEDIATE")
+        connection.executemany(
+            "INSERT INTO call (id, kind, started_at, ended_at, duration_s, channel, direction,"
+            " in_hours, worker_id, caller_type, arrangement, safeguarding, first_time_caller,"
+            " consent_to_store_details, created_at, updated_at)"
+            " VALUES (?, 'data', ?, ?, 720, 'phone', 'inbound', 1, ?, 'grandparent', 'sgo',"
+            " 0, 'unknown', 0, ?, ?)",
+            ((i, s, s, worker.id, s, s) for i, s in enumerate(starts, start=1)))
+        connection.executemany(
+            "INSERT INTO call_topic (call_id, topic_code, is_primary) VALUES (?, ?, 1)",
+            ((i, "financial.allowances") for i in range(1, calls + 1)))
+        connection.execute("COMMIT")
+
+    try:
+        return timed(insert)
+    finally:
+        connection.close()
+
+
+def _start_texts(calls: int) -> Iterator[str]:
+    """Start times spread evenly over a year, in order, as SQLAlchemy stores them."""
+    first = datetime(2025, 1, 1, 9, 30)
+    step = timedelta(days=365) / max(calls, 1)
+    for i in range(calls):
+        yield (first + i * step).isoformat(" ", "microseconds")
+
+
+# --- the table -------------------------------------------------------------------------------
+
+MEASUREMENTS: list[Measurement] = [measure_demo]
+
+
+def _seconds(value: float | None) -> str:
+    return "" if value is None else f"{value:.1f} s"
+
+
+def print_table(figures: list[Figure]) -> None:
+    width = max(len(f.name) for f in figures)
+    print(f"{'measurement':<{width}}  {'measured':>9}  {'target':>9}  {'baseline':>9}")
+    for f in figures:
+        print(f"{f.name:<{width}}  {_seconds(f.measured_s):>9}  "
+              f"{'≤ ' + _seconds(f.target_s):>9}  {_seconds(f.baseline_s):>9}  {f.verdict}"
+              + (f"  (baseline: {f.baseline})" if f.baseline else ""))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--calls", type=int, default=FULL_SIZE, metavar="N",
+                        help=f"size of the store to measure with (default: {FULL_SIZE})")
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="advice-desk-bench-") as work_dir:
+        settings = Settings(args.calls, Path(work_dir))
+        figures = [figure for measure in MEASUREMENTS for figure in measure(settings)]
+    print_table(figures)
+    return 0 if all(f.met for f in figures) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

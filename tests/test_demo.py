@@ -1,0 +1,197 @@
+"""The demo store: reproducible, shaped like the real line, and within every rule of a call."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from collections import Counter
+from datetime import datetime, time, timedelta
+from pathlib import Path
+
+import holidays
+import pytest
+from sqlmodel import select
+
+from advice_desk import demo as demo_module
+from advice_desk.call_details import normalise, validate
+from advice_desk.calls import get_call, topic_labels
+from advice_desk.clock import UK, FixedClock, to_uk
+from advice_desk.demo import DEMO_WORKERS, CoreBulkWriter, DemoError, add_demo_calls
+from advice_desk.models import Call, CallOutcome, CallTopic, Topic, User
+from advice_desk.paths import resolve_location
+from advice_desk.store import Store, open_store
+
+CALLS = 3000
+BANK_HOLIDAYS = holidays.country_holidays("GB", subdiv="ENG")
+DRAMA_PHONE = re.compile(r"^07700 900\d{3}$")
+POSTCODE = re.compile(r"^[A-Z]{1,2}\d[A-Z\d]? \d[A-Z]{2}$")
+
+
+def _open(tmp_path: Path, name: str, clock: FixedClock) -> Store:
+    return open_store(resolve_location(tmp_path / name), clock)
+
+
+def _raw_rows(store: Store) -> dict[str, list[tuple[object, ...]]]:
+    """Every stored value as SQLite holds it (text, not what SQLAlchemy parses it into)."""
+    assert store.location.sqlite_file is not None
+    with sqlite3.connect(store.location.sqlite_file) as connection:
+        return {table: connection.execute(f"SELECT * FROM {table} ORDER BY 1, 2, 3").fetchall()
+                for table in ("call", "call_topic", "call_outcome")}
+
+
+def _calls(store: Store) -> list[Call]:
+    with store.read() as session:
+        return list(session.exec(select(Call).order_by(Call.id)))
+
+
+@pytest.fixture
+def demo(store: Store, clock: FixedClock) -> Store:
+    add_demo_calls(store, CALLS, clock, seed=1)
+    return store
+
+
+def test_the_same_seed_and_clock_give_the_same_rows_made_here_or_in_a_second_process(
+        tmp_path: Path, clock: FixedClock, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(demo_module, "CHUNK_CALLS", 300)  # several chunks go through the pipe
+    stores = {name: _open(tmp_path, name, clock) for name in ("here", "parallel", "other")}
+    add_demo_calls(stores["here"], 2000, clock, seed=7, days=60, parallel=False)
+    add_demo_calls(stores["parallel"], 2000, clock, seed=7, days=60, parallel=True)
+    add_demo_calls(stores["other"], 2000, clock, seed=8, days=60)
+    rows = {name: _raw_rows(store) for name, store in stores.items()}
+    for store in stores.values():
+        store.close()
+    assert len(rows["here"]["call"]) == 2000
+    assert rows["here"] == rows["parallel"]
+    assert rows["here"]["call"] != rows["other"]["call"]
+
+
+def test_the_sqlite_writer_stores_exactly_what_sqlalchemy_would(tmp_path: Path,
+                                                                 clock: FixedClock) -> None:
+    fast, core = _open(tmp_path, "fast", clock), _open(tmp_path, "core", clock)
+    add_demo_calls(fast, 500, clock, seed=3, days=30)
+    add_demo_calls(core, 500, clock, seed=3, days=30, writer=CoreBulkWriter)
+    fast_rows, core_rows = _raw_rows(fast), _raw_rows(core)
+    fast.close()
+    core.close()
+    assert fast_rows == core_rows
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}", fast_rows["call"][0][2])
+
+
+def test_calls_fall_on_open_days_up_to_now(demo: Store, clock: FixedClock) -> None:
+    now = clock.now()
+    first_day = to_uk(now).date() - timedelta(days=364)
+    calls = _calls(demo)
+    days = {to_uk(call.started_at).date() for call in calls}
+    assert len(calls) == CALLS
+    assert all(day.weekday() < 5 and day not in BANK_HOLIDAYS for day in days)
+    assert min(days) >= first_day
+    assert len(days) > 200  # spread over the year
+    assert all(call.started_at <= now for call in calls)
+    assert all(call.ended_at is None or call.ended_at <= now for call in calls)
+
+
+def test_in_hours_follows_the_uk_clock_in_summer_and_winter(demo: Store) -> None:
+    calls = _calls(demo)
+    local_times = [to_uk(call.started_at) for call in calls]
+    assert {t.utcoffset() for t in local_times} == {timedelta(0), timedelta(hours=1)}
+    for call, local in zip(calls, local_times, strict=True):
+        assert call.in_hours == (time(9, 30) <= local.time() < time(14)), local
+        if call.kind == "data" and not call.in_hours:
+            assert (call.channel, call.direction) == ("voicemail-callback", "outbound-callback")
+    hours = Counter(t.hour for t in local_times)
+    assert hours.most_common(1)[0][0] in (10, 11)  # the morning peak
+
+
+def test_the_calls_are_shaped_like_the_line(demo: Store) -> None:
+    calls = _calls(demo)
+    data = [c for c in calls if c.kind == "data"]
+    assert 0.93 <= sum(c.in_hours is True for c in calls) / len(calls) <= 0.97
+    assert 0.06 <= 1 - len(data) / len(calls) <= 0.10
+    assert 0.55 <= sum(c.consent_to_store_details for c in data) / len(data) <= 0.65
+    assert 0.015 <= sum(c.safeguarding for c in data) / len(data) <= 0.045
+    assert 0.07 <= sum(c.follow_up_on is not None for c in data) / len(data) <= 0.13
+    assert Counter(c.caller_type for c in data).most_common(1)[0][0] == "grandparent"
+    durations = sorted(c.duration_s for c in data if c.duration_s is not None)
+    assert 9 * 60 <= durations[len(durations) // 2] <= 15 * 60
+    with demo.read() as session:
+        primary = Counter(code.split(".")[0] for code in session.exec(
+            select(CallTopic.topic_code).where(CallTopic.is_primary)))
+    assert {code for code, _ in primary.most_common(4)} == {
+        "financial", "education", "legal", "family"}
+
+
+def test_demo_calls_follow_every_rule_of_a_call(demo: Store, clock: FixedClock) -> None:
+    active = set(topic_labels(demo, include_retired=False))
+    stored = [get_call(demo, call_id) for call_id in range(1, CALLS + 1, 15)]
+    data = [s for s in stored if s.kind == "data"]
+    assert len(data) > 150
+    for call in data:
+        assert normalise(call.details) == call.details
+        assert validate(call.details, active, clock) == [], call
+    for call in stored:
+        if call.kind != "data":
+            assert call.details.topics == call.details.outcomes == ()
+            assert call.details.caller_type is None
+
+
+def test_personal_details_are_fake_and_only_kept_with_consent(demo: Store) -> None:
+    calls = [c for c in _calls(demo) if c.kind == "data"]
+    agreed = [c for c in calls if c.consent_to_store_details]
+    for call in agreed:
+        assert call.caller_name
+        assert call.caller_phone and DRAMA_PHONE.match(call.caller_phone)
+        assert call.caller_email and call.caller_email.endswith("@example.org")
+        assert call.caller_postcode and POSTCODE.match(call.caller_postcode)
+    personal = ("caller_name", "caller_phone", "caller_email", "caller_postcode", "notes",
+                "follow_up_note")
+    for call in calls:
+        if not call.consent_to_store_details:
+            assert all(getattr(call, name) is None for name in personal)
+
+
+def test_codes_are_valid_and_retired_topics_unused(store: Store, clock: FixedClock) -> None:
+    with store.write() as session:
+        for code in ("financial.debt", "other"):
+            topic = session.get(Topic, code)
+            assert topic is not None
+            topic.retired = True
+    add_demo_calls(store, 1500, clock, seed=5)
+    with store.read() as session:
+        used = set(session.exec(select(CallTopic.topic_code)))
+        referrals = session.exec(select(CallOutcome).where(CallOutcome.outcome == "referred"))
+        assert all(r.referred_to for r in referrals)
+    assert used <= set(topic_labels(store, include_retired=False))
+    assert "financial.debt" not in used and "other" not in used
+
+
+def test_a_second_run_adds_calls_for_the_same_demo_workers(demo: Store,
+                                                            clock: FixedClock) -> None:
+    add_demo_calls(demo, 100, clock, seed=2)
+    with demo.read() as session:
+        usernames = list(session.exec(select(User.username)))
+        ids = list(session.exec(select(Call.id).order_by(Call.id)))
+    assert sorted(usernames) == sorted(name for name, *_ in DEMO_WORKERS)
+    assert ids == list(range(1, CALLS + 101))
+
+
+def test_a_demo_needs_an_open_day_and_sensible_numbers(store: Store) -> None:
+    sunday = FixedClock(datetime(2026, 11, 22, 12, tzinfo=UK))
+    with pytest.raises(DemoError, match="not open on any of the last 1 days"):
+        add_demo_calls(store, 10, sunday, days=1)
+    with pytest.raises(DemoError):
+        add_demo_calls(store, -1, sunday)
+    with pytest.raises(DemoError):
+        add_demo_calls(store, 10, sunday, days=0)
+
+
+def test_demo_calls_know_their_uk_day_and_minute(tmp_path) -> None:
+    clock = FixedClock(datetime(2026, 7, 3, 15, 0, tzinfo=UK))
+    store = open_store(resolve_location(tmp_path / "data"), clock)
+    add_demo_calls(store, 300, clock, seed=7, days=20)
+    with store.read() as session:
+        rows = session.exec(select(Call.started_at, Call.local_date, Call.local_minute)).all()
+    store.close()
+    assert len(rows) == 300
+    for started_at, local_date, local_minute in rows:
+        local = to_uk(started_at)
+        assert (local_date, local_minute) == (local.date(), local.hour * 60 + local.minute)
