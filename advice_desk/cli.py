@@ -13,10 +13,12 @@ import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from datetime import date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 from advice_desk import __version__
+from advice_desk.files import write_atomically
 from advice_desk.paths import DATA_DIR_ENV, DATABASE_URL_ENV, Location, resolve_location
 
 if TYPE_CHECKING:
@@ -35,9 +37,16 @@ class CommandError(Exception):
         self.details = list(details)
 
 
+class _Parser(argparse.ArgumentParser):
+    """Bad input is one line on stderr (``--help`` still shows the usage), exit code 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message}\n")
+
+
 def _store_options(*, top_level: bool) -> argparse.ArgumentParser:
     """--data-dir / --database-url, accepted before or after the command name."""
-    parser = argparse.ArgumentParser(add_help=False)
+    parser = _Parser(add_help=False)
     default = None if top_level else argparse.SUPPRESS
     parser.add_argument("--data-dir", metavar="DIR", default=default,
                         help=f"folder of the store (default: ${DATA_DIR_ENV} or the user data dir)")
@@ -47,7 +56,7 @@ def _store_options(*, top_level: bool) -> argparse.ArgumentParser:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="advice-desk", parents=[_store_options(top_level=True)],
         description="Log, review and report the calls of a telephone advice line. "
                     "With no command, start the app.")
@@ -167,11 +176,126 @@ def run_import(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# --- hours --------------------------------------------------------------------------------
+
+def _instant(text: str) -> datetime:
+    from advice_desk.clock import parse_instant
+
+    try:
+        return parse_instant(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def register_hours(commands: argparse._SubParsersAction,
+                   parents: list[argparse.ArgumentParser]) -> None:
+    parser = commands.add_parser(
+        "hours", parents=parents, help="open or closed, and the next opening or closing",
+        description="Say whether the line is open now (or at --at), and when that changes, "
+                    "from the store's opening hours. --recompute sets the in-hours flag of "
+                    "every stored call again after the hours have changed.")
+    parser.add_argument("--at", type=_instant, metavar="DATETIME",
+                        help="YYYY-MM-DD HH:MM in UK time, or ISO 8601 with an offset")
+    parser.add_argument("--recompute", action="store_true",
+                        help="recompute in-hours for every stored call from the current hours")
+    parser.set_defaults(func=run_hours)
+
+
+def run_hours(args: argparse.Namespace) -> int:
+    from advice_desk.calls import recompute_in_hours
+    from advice_desk.clock import SystemClock
+    from advice_desk.hours import describe_status
+    from advice_desk.settings import hours_policy
+
+    with opened_store(args) as store:
+        policy = hours_policy(store)
+        if args.recompute:
+            changed = recompute_in_hours(store)
+            print(f"In-hours recomputed: {_calls(changed)} changed")
+            return EXIT_OK
+    at = args.at or SystemClock().now()
+    print(describe_status(policy.status(at), at, policy))
+    return EXIT_OK
+
+
+# --- report -------------------------------------------------------------------------------
+
+REPORT_FORMATS = ("text", "json", "csv", "pdf")
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2026-11-23") from None
+
+
+def register_report(commands: argparse._SubParsersAction,
+                    parents: list[argparse.ArgumentParser]) -> None:
+    parser = commands.add_parser(
+        "report", parents=parents, help="the supervisor's report for a day or a range",
+        description="Every figure of the daily report for one UK day (--date) or a range "
+                    "(--from and --to, both included), as text, JSON, CSV or PDF.")
+    parser.add_argument("--date", type=_day, metavar="D", help="one day, YYYY-MM-DD")
+    parser.add_argument("--from", dest="date_from", type=_day, metavar="D",
+                        help="first day of a range")
+    parser.add_argument("--to", dest="date_to", type=_day, metavar="D",
+                        help="last day of a range")
+    parser.add_argument("--format", choices=REPORT_FORMATS, default="text")
+    parser.add_argument("--out", type=Path, metavar="FILE",
+                        help="write to FILE (written whole or not at all) instead of stdout")
+    parser.set_defaults(func=run_report)
+
+
+def _period(args: argparse.Namespace) -> tuple[date, date]:
+    if args.date and (args.date_from or args.date_to):
+        raise CommandError("give either --date or --from and --to, not both")
+    if args.date:
+        return args.date, args.date
+    if not (args.date_from and args.date_to):
+        raise CommandError("give --date D, or --from D and --to D")
+    if args.date_to < args.date_from:
+        raise CommandError(f"--to {args.date_to} is before --from {args.date_from}")
+    return args.date_from, args.date_to
+
+
+def run_report(args: argparse.Namespace) -> int:
+    date_from, date_to = _period(args)
+    if args.format == "pdf" and args.out is None:
+        raise CommandError("--format pdf needs --out FILE")
+    from advice_desk import report_output
+    from advice_desk.calls import topic_labels
+    from advice_desk.permissions import command_line_actor
+    from advice_desk.report import compute_report
+    from advice_desk.report_pdf import write_pdf
+
+    with opened_store(args) as store:
+        report = compute_report(store, command_line_actor(), date_from, date_to)
+        name = report_output.labeller({c: t.label for c, t in topic_labels(store).items()})
+    try:
+        if args.format == "pdf":
+            write_pdf(report, name, args.out)
+            return EXIT_OK
+        text = {"text": lambda: report_output.as_text(report, name),
+                "json": lambda: report_output.as_json(report),
+                "csv": lambda: report_output.as_csv(report)}[args.format]()
+        if args.out is None:
+            sys.stdout.write(text)
+        else:
+            write_atomically(args.out, lambda f: f.write(text))
+    except OSError as error:
+        raise CommandError(f"cannot write {args.out}: {error.strerror or error}",
+                           EXIT_FAILED) from error
+    return EXIT_OK
+
+
 # Each entry adds one sub-command: register(subparsers, parents) sets ``func`` on its parser,
 # a function (args) -> int that may raise CommandError.
 COMMANDS: list[Callable[[argparse._SubParsersAction, list[argparse.ArgumentParser]], None]] = [
     register_demo,
     register_import,
+    register_hours,
+    register_report,
 ]
 
 

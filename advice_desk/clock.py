@@ -6,6 +6,7 @@ Instants are always timezone-aware UTC; conversion to UK time happens only for d
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
@@ -59,3 +60,37 @@ def uk_day_and_minute(at: datetime) -> tuple[date, int]:
     """The UK calendar day of an instant and the minutes after that day's midnight."""
     local = to_uk(at)
     return local.date(), local.hour * 60 + local.minute
+
+
+_DATE_AND_TIME = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
+
+
+def parse_instant(text: str) -> datetime:
+    """``YYYY-MM-DD HH:MM`` in UK time, or ISO 8601 with an offset, as a UTC instant.
+
+    Raises ValueError, saying why, for text that is no date and time and for UK times that a
+    clock change makes impossible (spring) or ambiguous (autumn).
+    """
+    try:
+        if not _DATE_AND_TIME.match(text):
+            raise ValueError(text)
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"{text!r} is not a date and time: write YYYY-MM-DD HH:MM (UK time) "
+                         "or ISO 8601 with an offset") from None
+    if value.tzinfo is not None:
+        return value.astimezone(UTC)
+    first, second = value.replace(tzinfo=UK, fold=0), value.replace(tzinfo=UK, fold=1)
+    if first.utcoffset() == second.utcoffset():
+        return first.astimezone(UTC)
+    shown = f"{value:%Y-%m-%d %H:%M}"
+    if first.astimezone(UTC).astimezone(UK).replace(tzinfo=None) != value:
+        raise ValueError(f"{shown} did not happen in the UK: the clocks went forward an hour "
+                         "that night")
+    raise ValueError(f"{shown} happened twice in the UK (the clocks went back that night): add "
+                     f"the offset, {value:%Y-%m-%dT%H:%M}{_offset(first)} for the first or "
+                     f"{value:%Y-%m-%dT%H:%M}{_offset(second)} for the second")
+
+
+def _offset(at: datetime) -> str:
+    return at.strftime("%z")[:3] + ":" + at.strftime("%z")[3:]

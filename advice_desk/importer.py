@@ -25,14 +25,14 @@ import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TypeVar
 
 from advice_desk import reference
 from advice_desk.call_details import CallDetails, normalise, validate
 from advice_desk.calls import log_calls, topic_labels
-from advice_desk.clock import UK, Clock
+from advice_desk.clock import Clock, parse_instant
 from advice_desk.models import Topic
 from advice_desk.privacy import CONSENT_GATED_FIELDS
 from advice_desk.store import Store
@@ -56,7 +56,6 @@ FIELD_COLUMNS = {
     "children_count": "children_age_bands",
     "referred_to": "outcomes",
 }
-_DATE_AND_TIME = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
@@ -324,34 +323,9 @@ def _started_at(cell: str) -> datetime:
     if not cell:
         raise _CellError("required")
     try:
-        if not _DATE_AND_TIME.match(cell):
-            raise ValueError(cell)
-        value = datetime.fromisoformat(cell)
-    except ValueError:
-        raise _CellError(f"{cell!r} is not a date and time: write YYYY-MM-DD HH:MM (UK time) "
-                         "or ISO 8601 with an offset") from None
-    if value.tzinfo is None:
-        return _from_uk_time(value)
-    return value.astimezone(UTC)
-
-
-def _from_uk_time(local: datetime) -> datetime:
-    """The instant a UK wall-clock time names, refusing the times a clock change makes
-    impossible (spring) or ambiguous (autumn)."""
-    first, second = local.replace(tzinfo=UK, fold=0), local.replace(tzinfo=UK, fold=1)
-    if first.utcoffset() == second.utcoffset():
-        return first.astimezone(UTC)
-    shown = f"{local:%Y-%m-%d %H:%M}"
-    if first.astimezone(UTC).astimezone(UK).replace(tzinfo=None) != local:
-        raise _CellError(f"{shown} did not happen in the UK: the clocks went forward an hour "
-                         "that night")
-    raise _CellError(f"{shown} happened twice in the UK (the clocks went back that night): "
-                     f"add the offset, {local:%Y-%m-%dT%H:%M}{_offset(first)} for the first or "
-                     f"{local:%Y-%m-%dT%H:%M}{_offset(second)} for the second")
-
-
-def _offset(at: datetime) -> str:
-    return at.strftime("%z")[:3] + ":" + at.strftime("%z")[3:]
+        return parse_instant(cell)
+    except ValueError as error:
+        raise _CellError(str(error)) from None
 
 
 def _duration(cell: str) -> timedelta | None:

@@ -1,0 +1,124 @@
+"""``advice-desk hours`` and ``advice-desk report``: output, exit codes, one-line errors."""
+
+from __future__ import annotations
+
+import csv
+import json
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from advice_desk.call_details import CallDetails
+from advice_desk.calls import get_call, log_call, log_non_data_call
+from advice_desk.cli import EXIT_BAD_INPUT, EXIT_OK, main
+from advice_desk.clock import UK, FixedClock
+from advice_desk.hours import HoursPolicy, default_policy
+from advice_desk.paths import resolve_location
+from advice_desk.settings import save_hours_policy
+from advice_desk.store import open_store
+from advice_desk.users import get_or_create_user
+
+REPORT_KEYS = {"from", "to", "total_calls", "data_calls", "non_data_calls", "in_hours_calls",
+               "out_of_hours_calls", "by_topic", "by_subtopic", "by_caller_type",
+               "by_arrangement", "by_outcome", "by_slot", "duration_median_s", "duration_p90_s",
+               "follow_ups_due", "safeguarding_calls", "unreviewed_calls"}
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    """A store with two calls on Monday 23 November 2026 (one at 10:05, one silent at 18:00)."""
+    folder = tmp_path / "data"
+    clock = FixedClock(datetime(2026, 11, 23, 19, 0, tzinfo=UK))
+    store = open_store(resolve_location(folder), clock)
+    amy = get_or_create_user(store, "amy", clock)
+    start = datetime(2026, 11, 23, 10, 5, tzinfo=UK)
+    log_call(store, CallDetails(started_at=start, ended_at=start + timedelta(minutes=8),
+                                caller_type="sibling", arrangement="sgo",
+                                topics=("education.virtual-school", "financial"),
+                                outcomes=("advice",)), amy.id, clock)
+    log_non_data_call(store, "hang-up", amy.id, clock,
+                      started_at=datetime(2026, 11, 23, 18, 0, tzinfo=UK))
+    store.close()
+    return folder
+
+
+def test_hours_on_christmas_day(capsys, data_dir):
+    code, out, err = run(capsys, "--data-dir", str(data_dir), "hours", "--at",
+                         "2026-12-25 10:00")
+    assert (code, out, err) == (EXIT_OK, "Closed today: Christmas Day · opens Tue 09:30\n", "")
+
+
+def test_hours_with_an_offset_and_in_summer(capsys, data_dir):
+    assert run(capsys, "--data-dir", str(data_dir), "hours", "--at",
+               "2026-07-01T12:48:00+01:00")[1] == "Line open · closes 14:00 (in 1 h 12 min)\n"
+
+
+def test_hours_refuses_an_ambiguous_uk_time_in_one_line(capsys, data_dir):
+    with pytest.raises(SystemExit) as stopped:
+        main(["--data-dir", str(data_dir), "hours", "--at", "2026-10-25 01:30"])
+    err = capsys.readouterr().err
+    assert stopped.value.code == EXIT_BAD_INPUT
+    assert err.count("\n") == 1 and "happened twice in the UK" in err
+
+
+def test_hours_recompute_follows_a_changed_policy(capsys, data_dir):
+    store = open_store(resolve_location(data_dir))
+    closed_mondays = tuple(s for s in default_policy().sessions if s.weekday != 0)
+    save_hours_policy(store, HoursPolicy(closed_mondays))
+    store.close()
+    code, out, _ = run(capsys, "--data-dir", str(data_dir), "hours", "--recompute")
+    assert (code, out) == (EXIT_OK, "In-hours recomputed: 1 call changed\n")
+    store = open_store(resolve_location(data_dir))
+    assert get_call(store, 1).in_hours is False
+    store.close()
+
+
+def test_report_json_has_the_contract_keys_and_the_right_figures(capsys, data_dir):
+    code, out, _ = run(capsys, "--data-dir", str(data_dir), "report", "--date", "2026-11-23",
+                       "--format", "json")
+    figures = json.loads(out)
+    assert code == EXIT_OK
+    assert figures.keys() >= REPORT_KEYS
+    assert (figures["total_calls"], figures["data_calls"], figures["non_data_calls"]) == (2, 1, 1)
+    assert (figures["in_hours_calls"], figures["out_of_hours_calls"]) == (1, 1)
+    assert figures["by_topic"] == {"education": 1, "financial": 1}
+    assert figures["by_subtopic"] == {"education.virtual-school": 1}
+    assert figures["by_slot"]["10:00"] == 1 and sum(figures["by_slot"].values()) == 1
+    assert figures["duration_median_s"] == figures["duration_p90_s"] == 480
+
+
+def test_report_csv_and_text(capsys, data_dir):
+    _, out, _ = run(capsys, "--data-dir", str(data_dir), "report", "--from", "2026-11-23",
+                    "--to", "2026-11-24", "--format", "csv")
+    rows = list(csv.reader(out.splitlines()))
+    assert rows[0] == ["measure", "category", "calls"]
+    assert ["by_caller_type", "sibling", "1"] in rows
+    _, text, _ = run(capsys, "--data-dir", str(data_dir), "report", "--date", "2026-11-23")
+    assert "Virtual School" in text and "Total calls" in text
+
+
+def test_report_writes_a_pdf_only_to_a_file(capsys, data_dir, tmp_path):
+    out = tmp_path / "report.pdf"
+    assert run(capsys, "--data-dir", str(data_dir), "report", "--date", "2026-11-23",
+               "--format", "pdf", "--out", str(out))[0] == EXIT_OK
+    assert out.read_bytes().startswith(b"%PDF")
+    code, _, err = run(capsys, "--data-dir", str(data_dir), "report", "--date", "2026-11-23",
+                       "--format", "pdf")
+    assert (code, err) == (EXIT_BAD_INPUT, "advice-desk: error: --format pdf needs --out FILE\n")
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--from", "2026-11-24", "--to", "2026-11-23"], "--to 2026-11-23 is before --from"),
+    (["--from", "2026-11-24"], "give --date D, or --from D and --to D"),
+    (["--date", "2026-11-23", "--to", "2026-11-24"], "not both"),
+])
+def test_report_refuses_a_bad_period(capsys, data_dir, argv, message):
+    code, _, err = run(capsys, "--data-dir", str(data_dir), "report", *argv)
+    assert code == EXIT_BAD_INPUT and message in err and err.count("\n") == 1
