@@ -13,7 +13,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from advice_desk import accounts, calls, drafts, report_output, review, settings
+from advice_desk import accounts, calls, drafts, report_output, review, settings, taxonomy
 from advice_desk.call_details import CallDetails, CallQuery, CallSummary, StoredCall
 from advice_desk.clock import Clock
 from advice_desk.hours import HoursPolicy
@@ -141,6 +141,23 @@ class Desk:
 
     def complete_follow_up(self, call_id: int) -> None:
         review.complete_follow_up(self.store, self.actor, call_id, self.clock)
+
+    # The taxonomy editor's operations (gui.taxonomy_dialog.TaxonomyEditor).
+
+    def list_topics(self) -> list[taxonomy.TopicRow]:
+        return taxonomy.list_topics(self.store)
+
+    def add_topic(self, label: str, parent_code: str | None) -> str:
+        return taxonomy.add_topic(self.store, self.actor, label, parent_code, self.clock)
+
+    def rename_topic(self, code: str, label: str) -> None:
+        taxonomy.rename_topic(self.store, self.actor, code, label, self.clock)
+
+    def move_topic(self, code: str, offset: int) -> None:
+        taxonomy.move_topic(self.store, self.actor, code, offset, self.clock)
+
+    def set_retired(self, code: str, retired: bool) -> None:
+        taxonomy.set_retired(self.store, self.actor, code, retired, self.clock)
 
     def idle_limit(self) -> timedelta:
         return timedelta(minutes=settings.idle_lock_minutes(self.store))

@@ -26,6 +26,7 @@ from advice_desk.gui.intake_form import IntakeForm
 from advice_desk.gui.line_status import LineStatusLabel
 from advice_desk.gui.sign_in import FirstSupervisorDialog, SignInDialog
 from advice_desk.gui.taskman import TaskManager
+from advice_desk.gui.taxonomy_dialog import TaxonomyDialog
 from advice_desk.hours import HoursPolicy, default_policy
 from advice_desk.paths import Location
 from advice_desk.validation import ValidationError
@@ -91,7 +92,6 @@ class MainWindow(QMainWindow):
         view.sortByColumn(0, Qt.SortOrder.DescendingOrder)
         for label, days in PERIODS:
             self.ui.period_combo.addItem(self.tr(label), days)
-        self.ui.topic_filter_combo.addItem(self.tr("All topics"), None)
         self.ui.worker_filter_combo.addItem(self.tr("All workers"), None)
         self.ui.splitter.setSizes([620, 660])
 
@@ -134,7 +134,9 @@ class MainWindow(QMainWindow):
         self.review_action = self._action(self.tr("Re&view calls…"), ["Ctrl+Shift+R"],
                                           self.open_review)
         self.hours_action = self._action(self.tr("Opening &hours…"), [], self.edit_hours)
-        self.supervisor_actions = [self.report_action, self.review_action, self.hours_action]
+        self.topics_action = self._action(self.tr("&Topics…"), [], self.edit_topics)
+        self.supervisor_actions = [self.report_action, self.review_action, self.hours_action,
+                                   self.topics_action]
         self.supervisor_menu = menu.addMenu(self.tr("&Supervisor"))
         self.supervisor_menu.addActions(self.supervisor_actions)
         self._show_supervisor_tools(False)
@@ -211,10 +213,8 @@ class MainWindow(QMainWindow):
         self.idle_watch.start()
         self._apply_hours_policy(policy)
         self._show_supervisor_tools(self.desk.actor.is_supervisor)
-        self._topics, self._workers = topics, workers
-        self.form.set_topics(topics)
-        for topic in topics:
-            self.ui.topic_filter_combo.addItem(topic.display, topic.code)
+        self._workers = workers
+        self._show_topics(topics)
         for worker in workers:
             self.ui.worker_filter_combo.addItem(worker.display_name, worker.id)
         self.history.attach(self.desk.list_calls, {t.code: t.display for t in topics})
@@ -227,6 +227,19 @@ class MainWindow(QMainWindow):
             self.form.set_notice(self.tr(
                 "Recovered the call you were writing at {0}. Save it with Ctrl+Enter or "
                 "discard it with Alt+D.").format(when))
+
+    def _show_topics(self, topics: list[Any]) -> None:
+        self._topics = topics
+        self.form.set_topics(topics)
+        combo = self.ui.topic_filter_combo
+        chosen = combo.currentData()
+        combo.blockSignals(True)
+        combo.clear()
+        combo.addItem(self.tr("All topics"), None)
+        for topic in topics:
+            combo.addItem(topic.display, topic.code)
+        combo.setCurrentIndex(max(combo.findData(chosen), 0))
+        combo.blockSignals(False)
 
     def _store_failed(self, error: BaseException) -> None:
         self.statusBar().showMessage(self.tr("The store could not be opened."))
@@ -377,6 +390,15 @@ class MainWindow(QMainWindow):
         dialog = FollowUpsDialog(self.tasks, self.desk.follow_ups, self.desk.complete_follow_up,
                                  {t.code: t.display for t in self._topics}, self)
         dialog.finished.connect(self.history.reload)
+        dialog.open()
+
+    def edit_topics(self) -> None:
+        if self.desk is None or not self.desk.actor.is_supervisor:
+            return
+        desk = self.desk
+        dialog = TaxonomyDialog(self.tasks, desk, self)
+        dialog.changed.connect(lambda: self.tasks.run(desk.topics, on_success=self._show_topics,
+                                                      on_failure=self._show_failure))
         dialog.open()
 
     # --- opening hours ----------------------------------------------------------------------

@@ -1,0 +1,35 @@
+"""The supervisor's tools reached from the main window, and what changes when they are used."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QPushButton
+
+from advice_desk.gui.taxonomy_dialog import TaxonomyDialog
+from advice_desk.permissions import Role
+from tests.gui_support import open_window
+
+
+def test_a_topic_added_by_a_supervisor_can_be_chosen_at_once(qtbot, location, clock):
+    window = open_window(qtbot, location, clock, username="sam", role=Role.SUPERVISOR)
+    window.topics_action.trigger()
+    dialog = window.findChild(TaxonomyDialog)
+    qtbot.waitUntil(lambda: dialog.loaded)
+    label = next(w for w in dialog.findChildren(type(window.form.ui.topic_edit))
+                 if w.accessibleName() == "Label")
+    label.setText("Kinship allowance appeals")
+    add = next(b for b in dialog.findChildren(QPushButton) if b.accessibleName() == "Add topic")
+    with qtbot.waitSignal(dialog.changed):
+        add.click()
+    qtbot.waitUntil(lambda: window.ui.topic_filter_combo.findText(
+        "Kinship allowance appeals") >= 0)
+    window.form.ui.topic_edit.setText("allowance appeals")
+    window.form._add_typed_topic()
+    assert window.form.read_details(lenient=True).topics == ("kinship-allowance-appeals",)
+
+
+def test_a_worker_has_no_supervisor_tools(qtbot, location, clock):
+    window = open_window(qtbot, location, clock)
+    for action in window.supervisor_actions:
+        assert not action.isEnabled()
+    window.edit_topics()
+    assert window.findChild(TaxonomyDialog) is None

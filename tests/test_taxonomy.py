@@ -1,0 +1,283 @@
+"""The taxonomy editor's rules: stable codes, two levels, order among siblings, retiring and
+restoring, supervisors only, and an audit event for every change."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+from sqlmodel import col, select
+
+from advice_desk import accounts, taxonomy
+from advice_desk.call_details import CallDetails
+from advice_desk.calls import get_call, log_call, topic_labels
+from advice_desk.clock import FixedClock
+from advice_desk.models import AuditEvent
+from advice_desk.permissions import Actor, PermissionDenied, Role
+from advice_desk.store import Store
+from advice_desk.validation import ValidationError
+
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+def sam(store: Store, clock: FixedClock) -> Actor:
+    return accounts.create_first_supervisor(store, "sam", "Sam Supervisor", PASSWORD, clock)
+
+
+@pytest.fixture
+def amy(store: Store, sam: Actor, clock: FixedClock) -> Actor:
+    accounts.add_user(store, sam, "amy", "Amy", Role.WORKER, PASSWORD, clock)
+    return accounts.sign_in(store, "amy", PASSWORD, clock)
+
+
+def rows(store: Store) -> dict[str, taxonomy.TopicRow]:
+    return {row.code: row for row in taxonomy.list_topics(store)}
+
+
+def children(store: Store, parent: str | None) -> list[str]:
+    return [row.code for row in taxonomy.list_topics(store) if row.parent_code == parent]
+
+
+def error_field(caught: pytest.ExceptionInfo[ValidationError]) -> str:
+    [error] = caught.value.errors
+    return error.field
+
+
+def taxonomy_events(store: Store) -> list[AuditEvent]:
+    with store.read() as session:
+        return list(session.exec(select(AuditEvent)
+                                 .where(AuditEvent.action == "taxonomy-changed")
+                                 .order_by(col(AuditEvent.id))))
+
+
+def a_call(clock: FixedClock, topics: tuple[str, ...]) -> CallDetails:
+    start = clock.now() - timedelta(minutes=20)
+    return CallDetails(started_at=start, ended_at=start + timedelta(minutes=15),
+                       caller_type="grandparent", arrangement="sgo", topics=topics,
+                       outcomes=("advice",))
+
+
+# --- listing and codes ---------------------------------------------------------------------
+
+def test_topics_are_listed_parents_each_followed_by_their_subtopics(store: Store) -> None:
+    listed = taxonomy.list_topics(store)
+    assert [row.code for row in listed] == list(topic_labels(store))
+    assert listed[0] == taxonomy.TopicRow("financial", "Financial support", None, 0, False)
+    assert listed[1].parent_code == "financial"
+    assert [row.code for row in listed if row.parent_code is None] == [
+        "financial", "education", "legal", "family", "local-authority", "practical", "other"]
+
+
+@pytest.mark.parametrize(("label", "expected"), [
+    ("Kinship care", "kinship-care"),
+    ("  Guardian's Allowance ", "guardians-allowance"),
+    ("Crèche & Nursery (0–4)", "creche-nursery-0-4"),
+    ("SEND / EHCP", "send-ehcp"),
+    ("Ünïcödé", "unicode"),
+    ("★★★", "topic"),
+    ("x" * 100, "x" * taxonomy.SLUG_MAX),
+])
+def test_a_code_is_a_slug_of_the_label(label: str, expected: str) -> None:
+    assert taxonomy.slug(label) == expected
+
+
+def test_adding_a_topic_puts_it_last_with_a_slug_code(store: Store, sam: Actor,
+                                                      clock: FixedClock) -> None:
+    code = taxonomy.add_topic(store, sam, "  Kinship   care ", None, clock)
+    assert code == "kinship-care"
+    assert rows(store)[code] == taxonomy.TopicRow(code, "Kinship care", None, 7, False)
+    assert children(store, None)[-1] == code
+
+    sub = taxonomy.add_topic(store, sam, "Kinship Allowance", "financial", clock)
+    assert sub == "financial.kinship-allowance"
+    assert children(store, "financial")[-1] == sub
+    assert rows(store)[sub].position == len(children(store, "financial")) - 1
+    # The first subtopic of a new topic comes first.
+    assert taxonomy.add_topic(store, sam, "Peer groups", code, clock) == "kinship-care.peer-groups"
+    assert rows(store)["kinship-care.peer-groups"].position == 0
+
+
+def test_codes_are_made_unique_and_never_reused(store: Store, sam: Actor,
+                                                clock: FixedClock) -> None:
+    assert taxonomy.add_topic(store, sam, "Debt", "financial", clock) == "financial.debt-2"
+    assert taxonomy.add_topic(store, sam, "Debt!", "financial", clock) == "financial.debt-3"
+    assert taxonomy.add_topic(store, sam, "Other", None, clock) == "other-2"
+    # A retired topic keeps its code: a new topic of the same name gets another.
+    taxonomy.set_retired(store, sam, "financial.debt-3", True, clock)
+    assert taxonomy.add_topic(store, sam, "Debt", "financial", clock) == "financial.debt-4"
+    # The same name at another level is another code.
+    assert taxonomy.add_topic(store, sam, "Debt", "legal", clock) == "legal.debt"
+
+
+def test_adding_refuses_an_empty_label_and_a_bad_parent(store: Store, sam: Actor,
+                                                        clock: FixedClock) -> None:
+    before = taxonomy.list_topics(store)
+    with pytest.raises(ValidationError) as caught:
+        taxonomy.add_topic(store, sam, "   ", None, clock)
+    assert error_field(caught) == "label"
+    with pytest.raises(ValidationError) as caught:
+        taxonomy.add_topic(store, sam, "x" * 201, None, clock)
+    assert error_field(caught) == "label"
+    with pytest.raises(ValidationError) as caught:
+        taxonomy.add_topic(store, sam, "Nowhere", "no-such-topic", clock)
+    assert error_field(caught) == "parent"
+    # Two levels only: no subtopic under a subtopic.
+    with pytest.raises(ValidationError) as caught:
+        taxonomy.add_topic(store, sam, "Too deep", "legal.sgo", clock)
+    assert error_field(caught) == "parent"
+    assert "two levels" in str(caught.value)
+    taxonomy.set_retired(store, sam, "practical", True, clock)
+    with pytest.raises(ValidationError) as caught:
+        taxonomy.add_topic(store, sam, "Transport", "practical", clock)
+    assert error_field(caught) == "parent"
+    assert "retired" in str(caught.value)
+    assert [r.code for r in taxonomy.list_topics(store)] == [r.code for r in before]
+
+
+# --- renaming and moving -------------------------------------------------------------------
+
+def test_renaming_changes_the_label_and_never_the_code(store: Store, sam: Actor,
+                                                       clock: FixedClock) -> None:
+    taxonomy.rename_topic(store, sam, "legal.sgo", "Special guardianship orders", clock)
+    renamed = rows(store)["legal.sgo"]
+    assert renamed.label == "Special guardianship orders"
+    assert renamed.parent_code == "legal"
+    assert "legal.special-guardianship-orders" not in rows(store)
+    with pytest.raises(ValidationError) as caught:
+        taxonomy.rename_topic(store, sam, "legal.sgo", "", clock)
+    assert error_field(caught) == "label"
+    with pytest.raises(ValidationError) as caught:
+        taxonomy.rename_topic(store, sam, "legal.nothing", "Nothing", clock)
+    assert error_field(caught) == "code"
+
+
+def test_moving_reorders_among_siblings_only(store: Store, sam: Actor,
+                                             clock: FixedClock) -> None:
+    top = children(store, None)
+    taxonomy.move_topic(store, sam, "legal", -1, clock)
+    assert children(store, None) == ["financial", "legal", "education", *top[3:]]
+    assert [rows(store)[c].position for c in children(store, None)] == list(range(len(top)))
+
+    taxonomy.move_topic(store, sam, "financial", +1, clock)
+    assert children(store, None)[:3] == ["legal", "financial", "education"]
+
+    subs = children(store, "legal")
+    taxonomy.move_topic(store, sam, subs[2], -1, clock)
+    assert children(store, "legal") == [subs[0], subs[2], subs[1], *subs[3:]]
+    assert [rows(store)[c].position for c in children(store, "legal")] == list(
+        range(len(subs)))
+    assert children(store, None)[:3] == ["legal", "financial", "education"]  # untouched
+
+
+def test_moving_past_either_end_changes_nothing(store: Store, sam: Actor,
+                                                clock: FixedClock) -> None:
+    before = taxonomy.list_topics(store)
+    taxonomy.move_topic(store, sam, "financial", -1, clock)
+    taxonomy.move_topic(store, sam, "other", +1, clock)
+    taxonomy.move_topic(store, sam, children(store, "family")[-1], +1, clock)
+    assert taxonomy.list_topics(store) == before
+    assert taxonomy_events(store) == []
+
+
+# --- retiring ------------------------------------------------------------------------------
+
+def test_retiring_a_topic_retires_its_subtopics(store: Store, sam: Actor,
+                                                clock: FixedClock) -> None:
+    subs = children(store, "education")
+    taxonomy.set_retired(store, sam, "education.send", True, clock)
+    taxonomy.set_retired(store, sam, "education", True, clock)
+    listed = rows(store)
+    assert listed["education"].retired
+    assert all(listed[code].retired for code in subs)
+    assert not listed["legal"].retired
+    # The cascade is in the audit detail; the subtopic retired before is not counted again.
+    detail = json.loads(taxonomy_events(store)[-1].detail or "{}")
+    assert detail == {"change": "retired",
+                      "subtopics": [c for c in subs if c != "education.send"]}
+
+
+def test_a_subtopic_is_restored_only_under_an_active_parent(store: Store, sam: Actor,
+                                                            clock: FixedClock) -> None:
+    taxonomy.set_retired(store, sam, "legal", True, clock)
+    with pytest.raises(ValidationError) as caught:
+        taxonomy.set_retired(store, sam, "legal.sgo", False, clock)
+    assert error_field(caught) == "code"
+    assert rows(store)["legal.sgo"].retired
+
+    taxonomy.set_retired(store, sam, "legal", False, clock)
+    assert not rows(store)["legal"].retired
+    assert rows(store)["legal.sgo"].retired  # restored one by one
+    taxonomy.set_retired(store, sam, "legal.sgo", False, clock)
+    assert not rows(store)["legal.sgo"].retired
+    assert rows(store)["legal.cao"].retired
+    # A subtopic alone can be retired and restored under an active parent.
+    taxonomy.set_retired(store, sam, "legal.sgo", True, clock)
+    assert rows(store)["legal.sgo"].retired and not rows(store)["legal"].retired
+    with pytest.raises(ValidationError) as caught:
+        taxonomy.set_retired(store, sam, "legal.nothing", True, clock)
+    assert error_field(caught) == "code"
+
+
+def test_a_retired_topic_stays_on_old_calls_but_is_refused_on_new_ones(
+        store: Store, sam: Actor, clock: FixedClock) -> None:
+    assert sam.id is not None
+    new_code = taxonomy.add_topic(store, sam, "Kinship allowance", "financial", clock)
+    old_id = log_call(store, a_call(clock, (new_code, "legal.sgo")), sam.id, clock)
+    taxonomy.set_retired(store, sam, new_code, True, clock)
+
+    assert get_call(store, old_id).details.topics == (new_code, "legal.sgo")
+    assert topic_labels(store)[new_code].label == "Kinship allowance"
+    assert topic_labels(store)[new_code].retired
+    assert new_code not in topic_labels(store, include_retired=False)
+    with pytest.raises(ValidationError) as caught:
+        log_call(store, a_call(clock, (new_code,)), sam.id, clock)
+    assert {error.field for error in caught.value.errors} == {"topics"}
+
+    taxonomy.set_retired(store, sam, new_code, False, clock)
+    again = log_call(store, a_call(clock, (new_code,)), sam.id, clock)
+    assert get_call(store, again).details.topics == (new_code,)
+
+
+# --- who, and the audit trail --------------------------------------------------------------
+
+def test_a_worker_cannot_change_the_topics(store: Store, amy: Actor,
+                                           clock: FixedClock) -> None:
+    before = taxonomy.list_topics(store)
+    for change in (lambda: taxonomy.add_topic(store, amy, "Mine", None, clock),
+                   lambda: taxonomy.add_topic(store, amy, "", "nowhere", clock),
+                   lambda: taxonomy.rename_topic(store, amy, "legal", "Law", clock),
+                   lambda: taxonomy.move_topic(store, amy, "legal", -1, clock),
+                   lambda: taxonomy.set_retired(store, amy, "legal", True, clock)):
+        with pytest.raises(PermissionDenied):
+            change()
+    assert taxonomy.list_topics(store) == before
+    assert taxonomy_events(store) == []
+
+
+def test_every_change_is_audited_without_personal_data(store: Store, sam: Actor,
+                                                       clock: FixedClock) -> None:
+    code = taxonomy.add_topic(store, sam, "Kinship care", None, clock)
+    taxonomy.rename_topic(store, sam, code, "Kinship carers", clock)
+    taxonomy.rename_topic(store, sam, code, "Kinship carers", clock)  # no change, no event
+    taxonomy.move_topic(store, sam, code, -1, clock)
+    taxonomy.set_retired(store, sam, code, True, clock)
+    taxonomy.set_retired(store, sam, code, True, clock)  # already retired
+    taxonomy.set_retired(store, sam, code, False, clock)
+
+    events = taxonomy_events(store)
+    assert [(e.actor_id, e.actor, e.subject) for e in events] == [
+        (sam.id, "Sam Supervisor", "topic kinship-care")] * 5
+    assert all(e.at == clock.now() for e in events)
+    assert [json.loads(e.detail or "{}") for e in events] == [
+        {"change": "added", "label": "Kinship care"},
+        {"change": "renamed", "label": "Kinship carers", "previous label": "Kinship care"},
+        {"change": "moved", "position": 6, "previous position": 7},
+        {"change": "retired"},
+        {"change": "restored"},
+    ]
+    sub = taxonomy.add_topic(store, sam, "Allowances", code, clock)
+    assert taxonomy_events(store)[-1].subject == f"topic {sub}"
+    assert json.loads(taxonomy_events(store)[-1].detail or "{}") == {
+        "change": "added", "label": "Allowances", "parent": code}
