@@ -8,13 +8,13 @@ with exactly one primary, at least one outcome, and no personal details unless t
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import fields
+from dataclasses import fields, replace
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, delete, select
 
-from advice_desk import reference
+from advice_desk import audit, reference
 from advice_desk.call_details import (
     CallDetails,
     CallQuery,
@@ -26,6 +26,7 @@ from advice_desk.call_details import (
 from advice_desk.clock import Clock, uk_day_and_minute, uk_day_start
 from advice_desk.hours import HoursPolicy
 from advice_desk.models import Call, CallOutcome, CallTopic, Topic, User
+from advice_desk.permissions import WORKER_WINDOW, Actor, require_call
 from advice_desk.settings import hours_policy_in
 from advice_desk.store import Store
 from advice_desk.validation import FieldError, ValidationError
@@ -130,15 +131,15 @@ def _comparable(details: CallDetails, name: str) -> object:
     return value
 
 
-def update_call(store: Store, call_id: int, details: CallDetails, clock: Clock) -> list[str]:
+def update_call(store: Store, actor: Actor, call_id: int, details: CallDetails, clock: Clock
+                ) -> list[str]:
     """Replace what is recorded about a call; returns the names of the fields that changed.
 
-    Topics retired since the call was logged may stay on it; they cannot be newly added.
+    Topics retired since the call was logged may stay on it; they cannot be newly added. The
+    audit trail records which fields changed, never their values.
     """
     with store.write() as session:
-        call = session.get(Call, call_id)
-        if call is None:
-            raise ValidationError([FieldError("id", f"there is no call {call_id}")])
+        call = _call_for(session, actor, call_id, clock)
         before = _details(session, call)
         details = _checked(details, _active_topics(session) | set(before.topics), clock)
         changed = [f.name for f in fields(CallDetails)
@@ -152,7 +153,17 @@ def update_call(store: Store, call_id: int, details: CallDetails, clock: Clock) 
         session.exec(delete(CallTopic).where(col(CallTopic.call_id) == call_id))
         session.exec(delete(CallOutcome).where(col(CallOutcome.call_id) == call_id))
         _write_codes(session, call_id, details)
+        audit.record(session, clock, actor, "call-edited", f"call {call_id}", {"fields": changed})
         return changed
+
+
+def _call_for(session: Session, actor: Actor, call_id: int, clock: Clock) -> Call:
+    """The call, if it exists and the actor may open it."""
+    call = session.get(Call, call_id)
+    if call is None:
+        raise ValidationError([FieldError("id", f"there is no call {call_id}")])
+    require_call(actor, call.worker_id, call.started_at, clock.now())
+    return call
 
 
 def recompute_in_hours(store: Store, batch: int = 20_000) -> int:
@@ -206,11 +217,9 @@ def _details(session: Session, call: Call) -> CallDetails:
     )
 
 
-def get_call(store: Store, call_id: int) -> StoredCall:
+def get_call(store: Store, actor: Actor, call_id: int, clock: Clock) -> StoredCall:
     with store.read() as session:
-        call = session.get(Call, call_id)
-        if call is None:
-            raise ValidationError([FieldError("id", f"there is no call {call_id}")])
+        call = _call_for(session, actor, call_id, clock)
         assert call.id is not None
         return StoredCall(id=call.id, kind=call.kind, worker_id=call.worker_id,
                           in_hours=call.in_hours, details=_details(session, call),
@@ -239,9 +248,12 @@ def _filtered(statement: sa.Select, query: CallQuery) -> sa.Select:
     return statement
 
 
-def list_calls(store: Store, query: CallQuery, offset: int = 0, limit: int = 200
-               ) -> list[CallSummary]:
-    """One page of the call history, filtered and sorted by the database."""
+def list_calls(store: Store, actor: Actor, query: CallQuery, clock: Clock, offset: int = 0,
+               limit: int = 200) -> list[CallSummary]:
+    """One page of the call history, filtered and sorted by the database. A worker sees only
+    their own calls of the last seven days, whatever the query asks."""
+    if not actor.is_supervisor:
+        query = replace(query, worker_id=actor.id, started_after=clock.now() - WORKER_WINDOW)
     if query.sort not in SORTABLE:
         raise ValueError(f"cannot sort by {query.sort!r}")
     outcomes = (select(sa.func.aggregate_strings(CallOutcome.outcome, ","))

@@ -97,7 +97,7 @@ class Desk:
         return call_id
 
     def update_call(self, call_id: int, details: CallDetails) -> list[str]:
-        changed = calls.update_call(self.store, call_id, details, self.clock)
+        changed = calls.update_call(self.store, self.actor, call_id, details, self.clock)
         drafts.discard_draft(self.store, self.user_id)
         return changed
 
@@ -105,10 +105,10 @@ class Desk:
         return calls.log_non_data_call(self.store, kind, self.user_id, self.clock)
 
     def get_call(self, call_id: int) -> StoredCall:
-        return calls.get_call(self.store, call_id)
+        return calls.get_call(self.store, self.actor, call_id, self.clock)
 
     def list_calls(self, query: CallQuery, offset: int, limit: int) -> list[CallSummary]:
-        return calls.list_calls(self.store, query, offset, limit)
+        return calls.list_calls(self.store, self.actor, query, self.clock, offset, limit)
 
     def save_draft(self, payload: dict[str, Any]) -> None:
         drafts.save_draft(self.store, self.user_id, payload, self.clock)

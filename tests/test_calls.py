@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlmodel import func, select
 
 from advice_desk import reference
-from advice_desk.call_details import CallDetails, CallQuery
+from advice_desk.call_details import CallDetails, CallQuery, CallSummary, StoredCall
 from advice_desk.calls import (
     SORTABLE,
     get_call,
@@ -29,6 +29,7 @@ from advice_desk.paths import Location
 from advice_desk.store import Store
 from advice_desk.users import get_or_create_user
 from advice_desk.validation import ValidationError
+from tests.support import ANY_TIME, SUPERVISOR
 
 
 def a_call(clock: FixedClock, **changes: object) -> CallDetails:
@@ -57,6 +58,14 @@ def raw(store: Store, sql: str, **params: object) -> list[tuple]:
         return [tuple(row) for row in connection.execute(sa.text(sql), params)]
 
 
+def listed(store: Store, query: CallQuery = CallQuery(), **page: int) -> list[CallSummary]:  # noqa: B008
+    return list_calls(store, SUPERVISOR, query, ANY_TIME, **page)
+
+
+def read_back(store: Store, call_id: int) -> StoredCall:
+    return get_call(store, SUPERVISOR, call_id, ANY_TIME)
+
+
 def error_fields(caught: pytest.ExceptionInfo[ValidationError]) -> set[str]:
     return {error.field for error in caught.value.errors}
 
@@ -72,7 +81,7 @@ def test_a_valid_call_is_saved_and_read_back(store: Store, worker: User,
                      safeguarding=True, first_time_caller="yes", how_heard="website",
                      channel="webchat", direction="outbound-callback")
     call_id = log_call(store, details, wid(worker), clock)
-    stored = get_call(store, call_id)
+    stored = read_back(store, call_id)
     assert stored.kind == "data"
     assert stored.worker_id == wid(worker)
     # children_count follows from the age bands when it is not given.
@@ -196,7 +205,7 @@ def test_good_contact_details_are_accepted(store: Store, worker: User, clock: Fi
                                            field: str, value: str) -> None:
     call_id = log_call(store, a_call(clock, consent_to_store_details=True, **{field: value}),
                        wid(worker), clock)
-    assert getattr(get_call(store, call_id).details, field) == value
+    assert getattr(read_back(store, call_id).details, field) == value
 
 
 def test_every_problem_is_reported_at_once(store: Store, worker: User,
@@ -227,7 +236,7 @@ def test_without_consent_no_contact_details_are_stored(
                      **PERSONAL)
     call_id = log_call(store, details, wid(worker), clock)
 
-    stored = get_call(store, call_id).details
+    stored = read_back(store, call_id).details
     assert [getattr(stored, name) for name in PERSONAL] == [None] * 4
     assert stored.notes == "Worried about school"
     assert raw(store, CONSENT_SQL, id=call_id) == [
@@ -259,8 +268,8 @@ def test_withdrawing_consent_on_an_edit_removes_the_details(
         store: Store, worker: User, clock: FixedClock) -> None:
     details = a_call(clock, consent_to_store_details=True, **PERSONAL)
     call_id = log_call(store, details, wid(worker), clock)
-    changed = update_call(store, call_id, replace(details, consent_to_store_details=False),
-                          clock)
+    changed = update_call(store, SUPERVISOR, call_id,
+                          replace(details, consent_to_store_details=False), clock)
     assert set(changed) == {"consent_to_store_details", *PERSONAL}
     assert raw(store, CONSENT_SQL, id=call_id) == [(0, None, None, None, None, None)]
 
@@ -274,9 +283,9 @@ def test_the_first_topic_is_the_primary_one(store: Store, worker: User,
     rows = raw(store, "SELECT topic_code, is_primary FROM call_topic WHERE call_id = :id "
                       "ORDER BY topic_code", id=call_id)
     assert rows == [("education.send", 0), ("financial.allowances", 0), ("legal.sgo", 1)]
-    assert get_call(store, call_id).details.topics[0] == "legal.sgo"
-    assert set(get_call(store, call_id).details.topics) == set(topics)
-    (summary,) = list_calls(store, CallQuery())
+    assert read_back(store, call_id).details.topics[0] == "legal.sgo"
+    assert set(read_back(store, call_id).details.topics) == set(topics)
+    (summary,) = listed(store)
     assert summary.primary_topic == "legal.sgo"
 
 
@@ -288,10 +297,10 @@ def test_a_referral_is_stored_once_per_target(store: Store, worker: User,
     rows = raw(store, "SELECT outcome, referred_to FROM call_outcome WHERE call_id = :id "
                       "ORDER BY outcome, referred_to", id=call_id)
     assert rows == [("advice", ""), ("referred", "solicitor"), ("referred", "virtual-school")]
-    stored = get_call(store, call_id).details
+    stored = read_back(store, call_id).details
     assert set(stored.outcomes) == {"advice", "referred"}
     assert set(stored.referred_to) == {"solicitor", "virtual-school"}
-    (summary,) = list_calls(store, CallQuery())
+    (summary,) = listed(store)
     assert sorted(summary.outcomes.split(", ")) == ["advice", "referred"]
 
 
@@ -299,7 +308,7 @@ def test_referral_targets_are_dropped_without_the_referred_outcome(
         store: Store, worker: User, clock: FixedClock) -> None:
     call_id = log_call(store, a_call(clock, outcomes=("advice",), referred_to=("solicitor",)),
                        wid(worker), clock)
-    assert get_call(store, call_id).details.referred_to == ()
+    assert read_back(store, call_id).details.referred_to == ()
     assert raw(store, "SELECT referred_to FROM call_outcome") == [("",)]
 
 
@@ -311,11 +320,11 @@ def test_update_call_returns_the_changed_fields(store: Store, worker: User,
     call_id = log_call(store, details, wid(worker), clock)
     clock.advance(timedelta(minutes=3))
 
-    changed = update_call(store, call_id, replace(details, caller_type="sibling",
+    changed = update_call(store, SUPERVISOR, call_id, replace(details, caller_type="sibling",
                                                   notes="Better notes",
                                                   topics=("education.send",)), clock)
     assert changed == ["caller_type", "topics", "notes"]  # in the order of the form
-    stored = get_call(store, call_id).details
+    stored = read_back(store, call_id).details
     assert (stored.caller_type, stored.notes, stored.topics) == (
         "sibling", "Better notes", ("education.send",))
     assert raw(store, "SELECT topic_code, is_primary FROM call_topic") == [("education.send", 1)]
@@ -331,12 +340,13 @@ def test_an_unchanged_save_changes_nothing(store: Store, worker: User,
     call_id = log_call(store, details, wid(worker), clock)
     clock.advance(timedelta(minutes=3))
     # The details as the form had them, in the worker's own order, and as read back.
-    assert update_call(store, call_id, details, clock) == []
-    assert update_call(store, call_id, get_call(store, call_id).details, clock) == []
+    assert update_call(store, SUPERVISOR, call_id, details, clock) == []
+    assert update_call(store, SUPERVISOR, call_id, read_back(store, call_id).details,
+                       clock) == []
     assert raw(store, "SELECT updated_at = created_at FROM call") == [(1,)]
     # Only the primary topic's place matters: making another topic primary is a change.
     swapped = replace(details, topics=("financial.debt", "legal.sgo", "financial.allowances"))
-    assert update_call(store, call_id, swapped, clock) == ["topics"]
+    assert update_call(store, SUPERVISOR, call_id, swapped, clock) == ["topics"]
 
 
 def test_an_edit_is_validated_and_a_bad_one_changes_nothing(
@@ -344,17 +354,17 @@ def test_an_edit_is_validated_and_a_bad_one_changes_nothing(
     details = a_call(clock)
     call_id = log_call(store, details, wid(worker), clock)
     with pytest.raises(ValidationError) as caught:
-        update_call(store, call_id, replace(details, outcomes=()), clock)
+        update_call(store, SUPERVISOR, call_id, replace(details, outcomes=()), clock)
     assert error_fields(caught) == {"outcomes"}
-    assert get_call(store, call_id).details.outcomes == ("advice",)
+    assert read_back(store, call_id).details.outcomes == ("advice",)
 
 
 def test_editing_a_missing_call_is_an_error(store: Store, clock: FixedClock) -> None:
     with pytest.raises(ValidationError) as caught:
-        update_call(store, 404, a_call(clock), clock)
+        update_call(store, SUPERVISOR, 404, a_call(clock), clock)
     assert error_fields(caught) == {"id"}
     with pytest.raises(ValidationError):
-        get_call(store, 404)
+        read_back(store, 404)
 
 
 def _retire(store: Store, code: str) -> None:
@@ -373,11 +383,13 @@ def test_a_retired_topic_stays_on_old_calls_but_not_new_ones(
     _retire(store, "legal.support-plan")
 
     # An old call keeps it through an edit of something else...
-    assert update_call(store, old_id, replace(old, notes="Edited later"), clock) == ["notes"]
-    assert get_call(store, old_id).details.topics == ("legal.support-plan", "legal.sgo")
+    edited = replace(old, notes="Edited later")
+    assert update_call(store, SUPERVISOR, old_id, edited, clock) == ["notes"]
+    assert read_back(store, old_id).details.topics == ("legal.support-plan", "legal.sgo")
     # ...but no call can newly take it, old or new.
     with pytest.raises(ValidationError) as caught:
-        update_call(store, other_id, a_call(clock, topics=("legal.support-plan",)), clock)
+        update_call(store, SUPERVISOR, other_id, a_call(clock, topics=("legal.support-plan",)),
+                    clock)
     assert error_fields(caught) == {"topics"}
     with pytest.raises(ValidationError) as caught:
         log_call(store, a_call(clock, topics=("legal.support-plan",)), wid(worker), clock)
@@ -394,7 +406,7 @@ def test_log_calls_saves_a_batch(store: Store, worker: User, clock: FixedClock) 
     batch = [a_call(clock, caller_type=code) for code in ("parent", "sibling", "other")]
     ids = log_calls(store, batch, wid(worker), clock)
     assert len(set(ids)) == 3
-    assert [get_call(store, i).details.caller_type for i in ids] == ["parent", "sibling",
+    assert [read_back(store, i).details.caller_type for i in ids] == ["parent", "sibling",
                                                                      "other"]
 
 
@@ -420,12 +432,12 @@ def test_every_non_data_kind_is_logged_in_one_step(store: Store, worker: User,
         clock.advance(timedelta(minutes=1))
         ids[kind] = log_non_data_call(store, kind, wid(worker), clock)
     for kind, call_id in ids.items():
-        stored = get_call(store, call_id)
+        stored = read_back(store, call_id)
         assert stored.kind == kind
         assert stored.details.topics == () and stored.details.outcomes == ()
         assert stored.details.caller_type is None
     assert count(store, CallTopic) == 0 and count(store, CallOutcome) == 0
-    history = list_calls(store, CallQuery())
+    history = listed(store)
     assert [row.kind for row in history] == list(reversed(kinds))  # newest first
     assert history[0].started_at == clock.now()
     assert all(row.primary_topic is None and row.outcomes == "" for row in history)
@@ -435,7 +447,7 @@ def test_a_non_data_call_can_be_back_dated(store: Store, worker: User,
                                            clock: FixedClock) -> None:
     when = clock.now() - timedelta(minutes=7)
     call_id = log_non_data_call(store, "hang-up", wid(worker), clock, started_at=when)
-    assert get_call(store, call_id).details.started_at == when
+    assert read_back(store, call_id).details.started_at == when
 
 
 def test_an_unknown_non_data_kind_is_refused(store: Store, worker: User,
@@ -484,7 +496,7 @@ def _names(ids: dict[str, int], rows: list) -> str:
 
 
 def test_the_history_is_newest_first(store: Store, history: dict[str, int]) -> None:
-    rows = list_calls(store, CallQuery())
+    rows = listed(store)
     assert _names(history, rows) == "cebad"
     assert rows[0].worker == "Amy Adviser" and rows[1].caller_type == "aunt-uncle"
     assert rows[0].duration_s == 60 and rows[0].primary_topic == "financial.debt"
@@ -506,20 +518,20 @@ ORDERS = {
 def test_the_history_sorts_by_each_key(store: Store, history: dict[str, int], key: str,
                                        descending: bool) -> None:
     assert set(ORDERS) == set(SORTABLE)
-    rows = list_calls(store, CallQuery(sort=key, descending=descending))
+    rows = listed(store, CallQuery(sort=key, descending=descending))
     expected = ORDERS[key][::-1] if descending else ORDERS[key]
     assert _names(history, rows) == expected
 
 
 def test_an_unknown_sort_key_is_refused(store: Store) -> None:
     with pytest.raises(ValueError, match="notes"):
-        list_calls(store, CallQuery(sort="notes"))
+        listed(store, CallQuery(sort="notes"))
 
 
 def test_the_history_filters_by_worker(store: Store, history: dict[str, int],
                                        bob: User, worker: User) -> None:
-    assert _names(history, list_calls(store, CallQuery(worker_id=wid(bob)))) == "bd"
-    assert _names(history, list_calls(store, CallQuery(worker_id=wid(worker)))) == "cea"
+    assert _names(history, listed(store, CallQuery(worker_id=wid(bob)))) == "bd"
+    assert _names(history, listed(store, CallQuery(worker_id=wid(worker)))) == "cea"
 
 
 @pytest.mark.parametrize(("topic", "expected"), [
@@ -533,18 +545,18 @@ def test_the_history_filters_by_worker(store: Store, history: dict[str, int],
 ])
 def test_the_history_filters_by_topic(store: Store, history: dict[str, int], topic: str,
                                       expected: str) -> None:
-    assert _names(history, list_calls(store, CallQuery(topic=topic))) == expected
+    assert _names(history, listed(store, CallQuery(topic=topic))) == expected
 
 
 def test_the_history_filters_by_uk_day(store: Store, history: dict[str, int]) -> None:
     def days(first: date, last: date) -> str:
-        return _names(history, list_calls(store, CallQuery(date_from=first, date_to=last)))
+        return _names(history, listed(store, CallQuery(date_from=first, date_to=last)))
 
     assert days(date(2026, 11, 16), date(2026, 11, 16)) == "eba"
     assert days(date(2026, 11, 13), date(2026, 11, 16)) == "ebad"
     assert days(date(2026, 11, 14), date(2026, 11, 15)) == ""
-    assert _names(history, list_calls(store, CallQuery(date_from=date(2026, 11, 17)))) == "c"
-    assert _names(history, list_calls(store, CallQuery(date_to=date(2026, 11, 13)))) == "d"
+    assert _names(history, listed(store, CallQuery(date_from=date(2026, 11, 17)))) == "c"
+    assert _names(history, listed(store, CallQuery(date_to=date(2026, 11, 13)))) == "d"
 
 
 def test_a_uk_day_follows_british_summer_time(store: Store, worker: User,
@@ -563,7 +575,7 @@ def test_a_uk_day_follows_british_summer_time(store: Store, worker: User,
            for name, at in calls.items()}
 
     def on(day: date) -> set[str]:
-        found = {row.id for row in list_calls(store, CallQuery(date_from=day, date_to=day))}
+        found = {row.id for row in listed(store, CallQuery(date_from=day, date_to=day))}
         return {name for name, call_id in ids.items() if call_id in found}
 
     assert on(date(2026, 6, 15)) == {"late-june-15"}
@@ -581,19 +593,19 @@ def test_the_history_combines_filters(store: Store, history: dict[str, int],
                                       worker: User) -> None:
     query = CallQuery(worker_id=wid(worker), topic="education", date_from=date(2026, 11, 16),
                       date_to=date(2026, 11, 16), sort="duration_s", descending=False)
-    assert _names(history, list_calls(store, query)) == "e"
+    assert _names(history, listed(store, query)) == "e"
 
 
 def test_the_history_pages(store: Store, worker: User, clock: FixedClock) -> None:
     starts = [clock.now() - timedelta(hours=1, minutes=i) for i in range(25)]
     ids = log_calls(store, [a_call(clock, started_at=at, ended_at=None) for at in starts],
                     wid(worker), clock)
-    pages = [list_calls(store, CallQuery(), offset=offset, limit=10)
+    pages = [list_calls(store, SUPERVISOR, CallQuery(), ANY_TIME, offset=offset, limit=10)
              for offset in (0, 10, 20, 30)]
     assert [len(page) for page in pages] == [10, 10, 5, 0]
     assert [row.id for page in pages for row in page] == ids  # newest first, none twice
-    assert [row.id for row in list_calls(store, CallQuery(), offset=3, limit=2)] == ids[3:5]
-    assert len(list_calls(store, CallQuery())) == 25
+    assert [row.id for row in listed(store, CallQuery(), offset=3, limit=2)] == ids[3:5]
+    assert len(listed(store)) == 25
 
 
 # --- in hours --------------------------------------------------------------------------------
@@ -607,18 +619,18 @@ def test_in_hours_is_computed_from_the_start_of_the_call(store: Store, worker: U
                                      channel="voicemail-callback"), wid(worker), clock)
     silent = log_non_data_call(store, "silent", wid(worker), clock,
                                started_at=datetime(2026, 8, 31, 10, 0, tzinfo=UK))  # bank hol.
-    assert get_call(store, inside).in_hours is True
-    assert get_call(store, outside).in_hours is False
-    assert get_call(store, silent).in_hours is False
+    assert read_back(store, inside).in_hours is True
+    assert read_back(store, outside).in_hours is False
+    assert read_back(store, silent).in_hours is False
 
 
 def test_moving_a_call_out_of_hours_on_an_edit_updates_in_hours(store: Store, worker: User,
                                                                  clock: FixedClock) -> None:
     call_id = log_call(store, a_call(clock), wid(worker), clock)
     early = datetime(2026, 11, 23, 8, 45, tzinfo=UK)
-    update_call(store, call_id, a_call(clock, started_at=early,
+    update_call(store, SUPERVISOR, call_id, a_call(clock, started_at=early,
                                        ended_at=early + timedelta(minutes=10)), clock)
-    assert get_call(store, call_id).in_hours is False
+    assert read_back(store, call_id).in_hours is False
 
 
 def test_the_uk_day_and_minute_of_the_start_are_kept(store: Store, worker: User,

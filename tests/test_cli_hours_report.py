@@ -18,6 +18,7 @@ from advice_desk.paths import resolve_location
 from advice_desk.settings import save_hours_policy
 from advice_desk.store import open_store
 from advice_desk.users import get_or_create_user
+from tests.support import ANY_TIME, SUPERVISOR
 
 REPORT_KEYS = {"from", "to", "total_calls", "data_calls", "non_data_calls", "in_hours_calls",
                "out_of_hours_calls", "by_topic", "by_subtopic", "by_caller_type",
@@ -76,7 +77,7 @@ def test_hours_recompute_follows_a_changed_policy(capsys, data_dir):
     code, out, _ = run(capsys, "--data-dir", str(data_dir), "hours", "--recompute")
     assert (code, out) == (EXIT_OK, "In-hours recomputed: 1 call changed\n")
     store = open_store(resolve_location(data_dir))
-    assert get_call(store, 1).in_hours is False
+    assert get_call(store, SUPERVISOR, 1, ANY_TIME).in_hours is False
     store.close()
 
 

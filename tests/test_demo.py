@@ -20,6 +20,7 @@ from advice_desk.demo import DEMO_WORKERS, CoreBulkWriter, DemoError, add_demo_c
 from advice_desk.models import Call, CallOutcome, CallTopic, Topic, User
 from advice_desk.paths import resolve_location
 from advice_desk.store import Store, open_store
+from tests.support import ANY_TIME, SUPERVISOR
 
 CALLS = 3000
 BANK_HOLIDAYS = holidays.country_holidays("GB", subdiv="ENG")
@@ -122,7 +123,7 @@ def test_the_calls_are_shaped_like_the_line(demo: Store) -> None:
 
 def test_demo_calls_follow_every_rule_of_a_call(demo: Store, clock: FixedClock) -> None:
     active = set(topic_labels(demo, include_retired=False))
-    stored = [get_call(demo, call_id) for call_id in range(1, CALLS + 1, 15)]
+    stored = [get_call(demo, SUPERVISOR, call_id, ANY_TIME) for call_id in range(1, CALLS + 1, 15)]
     data = [s for s in stored if s.kind == "data"]
     assert len(data) > 150
     for call in data:

@@ -17,6 +17,7 @@ from advice_desk.gui.main_window import MainWindow
 from advice_desk.store import open_store
 from advice_desk.users import get_or_create_user
 from tests.gui_support import focused_name, open_window, press, type_text
+from tests.support import ANY_TIME, SUPERVISOR
 
 
 @pytest.fixture
@@ -27,7 +28,7 @@ def window(qtbot, location, clock):
 def store_calls(location, clock):
     store = open_store(location, clock)
     try:
-        return list_calls(store, CallQuery())
+        return list_calls(store, SUPERVISOR, CallQuery(), ANY_TIME)
     finally:
         store.close()
 
@@ -67,7 +68,7 @@ def test_a_call_is_logged_with_the_keyboard_alone(qtbot, window, location, clock
     rows = store_calls(location, clock)
     assert len(rows) == 1
     store = open_store(location, clock)
-    call = get_call(store, rows[0].id)
+    call = get_call(store, SUPERVISOR, rows[0].id, ANY_TIME)
     store.close()
     d = call.details
     assert (d.caller_type, d.arrangement, d.local_authority) == ("grandparent", "sgo", "E08000035")
@@ -100,7 +101,7 @@ def test_a_saved_call_opens_for_editing_from_the_history(qtbot, window, location
     rows = store_calls(location, clock)
     assert len(rows) == 1
     store = open_store(location, clock)
-    notes = get_call(store, rows[0].id).details.notes
+    notes = get_call(store, SUPERVISOR, rows[0].id, ANY_TIME).details.notes
     store.close()
     assert notes.endswith("for a 9-year-old. Rang back with the Virtual School's number.")
     assert window.statusBar().currentMessage() == f"Call {rows[0].id} updated."

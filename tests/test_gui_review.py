@@ -16,6 +16,7 @@ from advice_desk.permissions import Role
 from advice_desk.store import open_store
 from advice_desk.users import get_or_create_user
 from tests.gui_support import make_account, open_window, type_text
+from tests.support import ANY_TIME, SUPERVISOR
 
 
 def seed(location, clock, follow_up_on: date | None = None) -> list[int]:
@@ -55,8 +56,8 @@ def test_a_supervisor_reviews_the_calls_still_to_review(qtbot, location, clock):
     review.ui.review_show_combo.setCurrentIndex(1)  # safeguarding
     qtbot.waitUntil(lambda: review.model.rowCount() == 1 and review.model.call_id(0) == second)
     store = open_store(location, clock)
-    assert get_call(store, second).review_note == "Safeguarding handled well."
-    assert get_call(store, first).reviewed_at is None
+    assert get_call(store, SUPERVISOR, second, ANY_TIME).review_note == "Safeguarding handled well."
+    assert get_call(store, SUPERVISOR, first, ANY_TIME).reviewed_at is None
     store.close()
 
 

@@ -13,6 +13,7 @@ from advice_desk.clock import FixedClock
 from advice_desk.importer import ImportRejected, import_calls, read_text
 from advice_desk.models import Call, Topic, User
 from advice_desk.store import Store
+from tests.support import ANY_TIME, SUPERVISOR
 
 HEADER = ("started_at,duration_minutes,caller_type,arrangement,local_authority,topics,outcomes,"
           "consent,caller_name,caller_phone,caller_email,caller_postcode,notes,follow_up_on,"
@@ -48,7 +49,7 @@ GOOD = _csv(
 
 def test_codes_and_labels_in_any_case_are_imported(store: Store, clock: FixedClock) -> None:
     assert import_calls(store, GOOD, clock) == 2
-    first, second = get_call(store, 1), get_call(store, 2)
+    first, second = (get_call(store, SUPERVISOR, n, ANY_TIME) for n in (1, 2))
     d = first.details
     assert d.started_at == datetime(2026, 3, 2, 10, 15, tzinfo=UTC)
     assert (d.ended_at - d.started_at).total_seconds() == 12.5 * 60
@@ -137,8 +138,9 @@ def test_an_explicit_offset_settles_the_autumn_hour(store: Store, clock: FixedCl
     import_calls(store, _csv("2026-10-25T01:30+01:00,grandparent,sgo,legal,advice",
                              "2026-10-25T01:30+00:00,grandparent,sgo,legal,advice",
                              header=header), clock)
-    assert get_call(store, 1).details.started_at == datetime(2026, 10, 25, 0, 30, tzinfo=UTC)
-    assert get_call(store, 2).details.started_at == datetime(2026, 10, 25, 1, 30, tzinfo=UTC)
+    starts = [get_call(store, SUPERVISOR, n, ANY_TIME).details.started_at for n in (1, 2)]
+    assert starts == [datetime(2026, 10, 25, 0, 30, tzinfo=UTC),
+                      datetime(2026, 10, 25, 1, 30, tzinfo=UTC)]
 
 
 def test_unknown_repeated_and_missing_columns_are_errors(store: Store,
@@ -183,7 +185,7 @@ def test_a_label_shared_by_two_topics_must_be_written_as_a_code(store: Store,
         "practical.debt): write the code instead"]
     assert import_calls(store, _csv("2026-03-02 10:15,grandparent,sgo,Practical.Debt,advice",
                                     header=header), clock) == 1
-    assert get_call(store, 1).details.topics == ("practical.debt",)
+    assert get_call(store, SUPERVISOR, 1, ANY_TIME).details.topics == ("practical.debt",)
 
 
 def test_calls_belong_to_the_named_worker_who_must_exist(store: Store, clock: FixedClock,
@@ -191,7 +193,7 @@ def test_calls_belong_to_the_named_worker_who_must_exist(store: Store, clock: Fi
     text = _csv("2026-03-02 10:15,grandparent,sgo,legal,advice",
                 header="started_at,caller_type,arrangement,topics,outcomes")
     assert import_calls(store, text, clock, worker="amy") == 1
-    assert get_call(store, 1).worker_id == worker.id
+    assert get_call(store, SUPERVISOR, 1, ANY_TIME).worker_id == worker.id
     with pytest.raises(ImportRejected, match="there is no user 'amie'"):
         import_calls(store, text, clock, worker="amie")
     assert _call_count(store) == 1

@@ -31,6 +31,7 @@ from advice_desk.drafts import load_draft
 from advice_desk.models import Call, Topic, User
 from advice_desk.paths import resolve_location
 from advice_desk.store import MIGRATIONS_DIR, current_revision, open_store, schema_head
+from tests.support import ANY_TIME, SUPERVISOR
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 SAVED_STORES = sorted(FIXTURES.glob("store-*.sqlite3"))
@@ -91,7 +92,7 @@ def test_a_saved_store_upgrades_with_its_calls(saved: Path, tmp_path: Path,
                 "topic_count"]
             assert sorted(session.exec(select(User.username))) == sorted(expected["users"])
         for want in expected["calls"]:
-            got = get_call(store, want["id"])
+            got = get_call(store, SUPERVISOR, want["id"], ANY_TIME)
             details = got.details
             assert got.kind == want["kind"]
             assert got.worker_id == want["worker_id"]

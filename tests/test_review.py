@@ -14,6 +14,7 @@ from advice_desk.clock import UK
 from advice_desk.permissions import PermissionDenied, Role
 from advice_desk.review import Due, complete_follow_up, follow_ups, review_call
 from advice_desk.validation import ValidationError
+from tests.support import ANY_TIME, SUPERVISOR
 
 PASSWORD = "correct horse battery"
 
@@ -49,15 +50,16 @@ def events(store, action: str) -> list[tuple]:
 def test_a_supervisor_reviews_a_call_and_it_leaves_the_unreviewed_list(store, clock, sam, amy):
     call_id = log_call(store, a_call(safeguarding=True), amy.id, clock)
     unreviewed = CallQuery(unreviewed_only=True)
-    assert [c.id for c in list_calls(store, unreviewed)] == [call_id]
-    assert [c.id for c in list_calls(store, CallQuery(safeguarding_only=True))] == [call_id]
+    assert [c.id for c in list_calls(store, SUPERVISOR, unreviewed, ANY_TIME)] == [call_id]
+    safeguarding = CallQuery(safeguarding_only=True)
+    assert [c.id for c in list_calls(store, SUPERVISOR, safeguarding, ANY_TIME)] == [call_id]
 
     review_call(store, sam, call_id, "  Good signposting.  ", clock)
 
-    stored = get_call(store, call_id)
+    stored = get_call(store, SUPERVISOR, call_id, ANY_TIME)
     assert stored.reviewed_at == clock.now()
     assert stored.review_note == "Good signposting."
-    assert list_calls(store, unreviewed) == []
+    assert list_calls(store, SUPERVISOR, unreviewed, ANY_TIME) == []
     assert events(store, "call-reviewed") == [("Sam Supervisor", f"call {call_id}",
                                                '{"with note": true}')]
 
@@ -70,7 +72,7 @@ def test_a_worker_cannot_review(store, clock, amy):
 
 def test_non_data_calls_are_not_for_review(store, clock, sam, amy):
     silent = log_non_data_call(store, "silent", amy.id, clock)
-    assert list_calls(store, CallQuery(unreviewed_only=True)) == []
+    assert list_calls(store, SUPERVISOR, CallQuery(unreviewed_only=True), ANY_TIME) == []
     with pytest.raises(ValidationError, match="no call"):
         review_call(store, sam, silent, "", clock)
 
