@@ -21,6 +21,7 @@ from advice_desk.store import Store
 from advice_desk.validation import FieldError, ValidationError
 
 MIN_PASSWORD_LENGTH = 8
+MAX_USERNAME, MAX_DISPLAY_NAME = 64, 120  # the columns' sizes
 FREE_ATTEMPTS = 3  # wrong passwords before any wait
 MAX_WAIT = timedelta(minutes=5)
 _hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
@@ -53,15 +54,20 @@ def wait_after(failures: int) -> timedelta:
     """How long to wait after this many wrong passwords in a row: 0, then 1 s doubling to 5 min."""
     if failures < FREE_ATTEMPTS:
         return timedelta(0)
-    return min(timedelta(seconds=2 ** (failures - FREE_ATTEMPTS)), MAX_WAIT)
+    doublings = min(failures - FREE_ATTEMPTS, 16)  # beyond the cap already: no overflow
+    return min(timedelta(seconds=2 ** doublings), MAX_WAIT)
 
 
 def _check_new(username: str, display_name: str, password: str) -> None:
     errors = []
     if not username.strip() or any(ch.isspace() for ch in username.strip()):
         errors.append(FieldError("username", "give a user name without spaces"))
+    elif len(username.strip()) > MAX_USERNAME:
+        errors.append(FieldError("username", f"use at most {MAX_USERNAME} characters"))
     if not display_name.strip():
         errors.append(FieldError("display_name", "give the name people know this user by"))
+    elif len(display_name.strip()) > MAX_DISPLAY_NAME:
+        errors.append(FieldError("display_name", f"use at most {MAX_DISPLAY_NAME} characters"))
     errors += _password_problems(password)
     if errors:
         raise ValidationError(errors)
@@ -112,19 +118,23 @@ def _new_user(session: Session, username: str, display_name: str, role: Role, pa
     return user
 
 
+WRONG = "Wrong user name or password."
+
+
 def sign_in(store: Store, username: str, password: str, clock: Clock) -> Actor:
-    """The signed-in actor; raises :class:`SignInError` with a message to show."""
+    """The signed-in actor; raises :class:`SignInError` with a message to show.
+
+    Every refusal says the same thing, so the message never tells whether a user name
+    exists; an account that must wait after wrong passwords is refused unchecked.
+    """
     now = clock.now()
+    username = username.strip()
     with store.write() as session:
-        user = session.exec(select(User).where(User.username == username.strip())).first()
+        user = session.exec(select(User).where(User.username == username)).first()
         usable = user is not None and user.active and user.password_hash is not None
-        if usable and user is not None and user.last_failed_sign_in_at is not None:
-            retry_after = user.last_failed_sign_in_at + wait_after(user.failed_sign_ins)
-            if now < retry_after:
-                seconds = int((retry_after - now).total_seconds()) + 1
-                raise SignInError(f"Too many wrong passwords: try again in {seconds} s.",
-                                  retry_after)
-        if usable and user is not None and _verify(user, password):
+        retry_after = _retry_after(user) if usable and user is not None else None
+        waiting = retry_after is not None and now < retry_after
+        if usable and user is not None and not waiting and _verify(user, password):
             user.failed_sign_ins = 0
             user.last_failed_sign_in_at = None
             actor = actor_of(user)
@@ -132,12 +142,20 @@ def sign_in(store: Store, username: str, password: str, clock: Clock) -> Actor:
             return actor
         if not usable:
             _verify_nothing(password)
-        if user is not None:
+        if user is not None and not waiting:
             user.failed_sign_ins += 1
             user.last_failed_sign_in_at = now
-        audit.record(session, clock, None, "sign-in-failed", f"user {username.strip()}",
-                     actor_name=username.strip() or "(blank)")
-    raise SignInError("Wrong user name or password.")
+        # What was typed as a user name is kept only when it names a user: it may be a password.
+        name = f"user {username}" if user is not None else "an unknown user name"
+        audit.record(session, clock, None, "sign-in-waiting" if waiting else "sign-in-failed",
+                     name, actor_name=username if user is not None else "(unknown)")
+    raise SignInError(WRONG, retry_after if waiting else None)
+
+
+def _retry_after(user: User) -> datetime | None:
+    if user.last_failed_sign_in_at is None:
+        return None
+    return user.last_failed_sign_in_at + wait_after(user.failed_sign_ins)
 
 
 def _verify(user: User, password: str) -> bool:
@@ -201,6 +219,9 @@ def set_active(store: Store, actor: Actor, user_id: int, active: bool, clock: Cl
         if not active and user.role == Role.SUPERVISOR and _other_supervisors(session, user) == 0:
             raise ValidationError([FieldError("active", "the last supervisor cannot be disabled")])
         user.active = active
+        if active:  # a fresh start: wrong passwords tried while disabled do not count
+            user.failed_sign_ins = 0
+            user.last_failed_sign_in_at = None
         audit.record(session, clock, actor, "user-enabled" if active else "user-disabled",
                      f"user {user.username}")
 
@@ -226,5 +247,7 @@ def _user(session: Session, user_id: int) -> User:
 
 
 def _other_supervisors(session: Session, user: User) -> int:
+    """Other supervisors who can sign in (an account with no password cannot)."""
     return len(session.exec(select(User.id).where(
-        User.role == Role.SUPERVISOR, col(User.active).is_(True), User.id != user.id)).all())
+        User.role == Role.SUPERVISOR, col(User.active).is_(True),
+        col(User.password_hash).is_not(None), User.id != user.id)).all())

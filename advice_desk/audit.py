@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
+import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from advice_desk.clock import Clock, uk_day_start
@@ -49,8 +50,9 @@ def list_events(store: Store, actor: Actor, query: AuditQuery, offset: int = 0,
             AuditEvent.at < uk_day_start(query.date_to + timedelta(days=1)))
     if query.action:
         statement = statement.where(AuditEvent.action == query.action)
-    if query.actor:
-        statement = statement.where(col(AuditEvent.actor).contains(query.actor))
+    if query.actor:  # any part of the name, any case; % and _ are plain characters
+        statement = statement.where(sa.func.lower(AuditEvent.actor).contains(
+            query.actor.lower(), autoescape=True))
     statement = statement.order_by(col(AuditEvent.at).desc(), col(AuditEvent.id).desc())
     with store.read() as session:
         return list(session.exec(statement.offset(offset).limit(limit)))

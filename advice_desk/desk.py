@@ -13,13 +13,22 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from advice_desk import accounts, calls, drafts, report_output, review, settings, taxonomy
+from advice_desk import (
+    accounts,
+    audit,
+    calls,
+    drafts,
+    report_output,
+    review,
+    settings,
+    taxonomy,
+)
 from advice_desk.call_details import CallDetails, CallQuery, CallSummary, StoredCall
 from advice_desk.clock import Clock
 from advice_desk.hours import HoursPolicy
-from advice_desk.models import Topic, User
+from advice_desk.models import AuditEvent, Topic, User
 from advice_desk.paths import Location
-from advice_desk.permissions import Actor
+from advice_desk.permissions import Actor, Role
 from advice_desk.report import Report, compute_report
 from advice_desk.report_pdf import write_pdf
 from advice_desk.store import Store, open_store
@@ -158,6 +167,30 @@ class Desk:
 
     def set_retired(self, code: str, retired: bool) -> None:
         taxonomy.set_retired(self.store, self.actor, code, retired, self.clock)
+
+    # The users window's operations (gui.users_dialog.UserAdmin).
+
+    def list_accounts(self) -> list[accounts.Account]:
+        return accounts.list_accounts(self.store, self.actor)
+
+    def add_user(self, username: str, display_name: str, role: Role, password: str) -> int:
+        return accounts.add_user(self.store, self.actor, username, display_name, role,
+                                 password, self.clock)
+
+    def set_active(self, user_id: int, active: bool) -> None:
+        accounts.set_active(self.store, self.actor, user_id, active, self.clock)
+
+    def reset_password(self, user_id: int, password: str) -> None:
+        accounts.reset_password(self.store, self.actor, user_id, password, self.clock)
+
+    # The audit window's operations (gui.audit_view.AuditReader).
+
+    def list_events(self, query: audit.AuditQuery, offset: int, limit: int
+                    ) -> list[AuditEvent]:
+        return audit.list_events(self.store, self.actor, query, offset, limit)
+
+    def event_actions(self) -> list[str]:
+        return audit.event_actions(self.store)
 
     def idle_limit(self) -> timedelta:
         return timedelta(minutes=settings.idle_lock_minutes(self.store))

@@ -33,3 +33,19 @@ def test_a_worker_has_no_supervisor_tools(qtbot, location, clock):
         assert not action.isEnabled()
     window.edit_topics()
     assert window.findChild(TaxonomyDialog) is None
+
+
+def test_the_users_and_audit_windows_open_from_the_supervisor_menu(qtbot, location, clock):
+    from advice_desk.gui.audit_view import AuditWindow
+    from advice_desk.gui.users_dialog import UsersDialog
+
+    window = open_window(qtbot, location, clock, username="sam", role=Role.SUPERVISOR)
+    window.users_action.trigger()
+    users = window.findChild(UsersDialog)
+    qtbot.waitUntil(lambda: users.isVisible())
+    window.audit_action.trigger()
+    trail = window.findChild(AuditWindow)
+    qtbot.waitUntil(lambda: trail.model.rowCount() > 0)
+    actions = {trail.model.data(trail.model.index(row, 2))
+               for row in range(trail.model.rowCount())}
+    assert "sign-in" in actions

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QModelIndex, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
-from PySide6.QtWidgets import QHeaderView, QMainWindow, QMessageBox, QWidget
+from PySide6.QtWidgets import QComboBox, QHeaderView, QMainWindow, QMessageBox, QWidget
 
 from advice_desk import reference
 from advice_desk.call_details import CallQuery
@@ -46,6 +46,18 @@ def _open_reception(location: Location, clock: Clock) -> tuple[Reception, bool]:
 
     reception = open_reception(location, clock)
     return reception, reception.needs_first_supervisor()
+
+
+def _refill(combo: QComboBox, everything: str, items: list[tuple[str, Any]]) -> None:
+    """New choices for a filter, keeping the one chosen if it is still there."""
+    chosen = combo.currentData()
+    combo.blockSignals(True)
+    combo.clear()
+    combo.addItem(everything, None)
+    for text, data in items:
+        combo.addItem(text, data)
+    combo.setCurrentIndex(max(combo.findData(chosen), 0))
+    combo.blockSignals(False)
 
 
 class MainWindow(QMainWindow):
@@ -92,7 +104,6 @@ class MainWindow(QMainWindow):
         view.sortByColumn(0, Qt.SortOrder.DescendingOrder)
         for label, days in PERIODS:
             self.ui.period_combo.addItem(self.tr(label), days)
-        self.ui.worker_filter_combo.addItem(self.tr("All workers"), None)
         self.ui.splitter.setSizes([620, 660])
 
     def _action(self, text: str, shortcuts: list[QKeySequence | str], slot: Any) -> QAction:
@@ -135,8 +146,10 @@ class MainWindow(QMainWindow):
                                           self.open_review)
         self.hours_action = self._action(self.tr("Opening &hours…"), [], self.edit_hours)
         self.topics_action = self._action(self.tr("&Topics…"), [], self.edit_topics)
+        self.users_action = self._action(self.tr("&Users…"), [], self.edit_users)
+        self.audit_action = self._action(self.tr("&Audit trail…"), [], self.open_audit)
         self.supervisor_actions = [self.report_action, self.review_action, self.hours_action,
-                                   self.topics_action]
+                                   self.topics_action, self.users_action, self.audit_action]
         self.supervisor_menu = menu.addMenu(self.tr("&Supervisor"))
         self.supervisor_menu.addActions(self.supervisor_actions)
         self._show_supervisor_tools(False)
@@ -213,10 +226,8 @@ class MainWindow(QMainWindow):
         self.idle_watch.start()
         self._apply_hours_policy(policy)
         self._show_supervisor_tools(self.desk.actor.is_supervisor)
-        self._workers = workers
+        self._show_workers(workers)
         self._show_topics(topics)
-        for worker in workers:
-            self.ui.worker_filter_combo.addItem(worker.display_name, worker.id)
         self.history.attach(self.desk.list_calls, {t.code: t.display for t in topics})
         self._set_ready(True)
         self.statusBar().showMessage(
@@ -231,15 +242,8 @@ class MainWindow(QMainWindow):
     def _show_topics(self, topics: list[Any]) -> None:
         self._topics = topics
         self.form.set_topics(topics)
-        combo = self.ui.topic_filter_combo
-        chosen = combo.currentData()
-        combo.blockSignals(True)
-        combo.clear()
-        combo.addItem(self.tr("All topics"), None)
-        for topic in topics:
-            combo.addItem(topic.display, topic.code)
-        combo.setCurrentIndex(max(combo.findData(chosen), 0))
-        combo.blockSignals(False)
+        _refill(self.ui.topic_filter_combo, self.tr("All topics"),
+                [(t.display, t.code) for t in topics])
 
     def _store_failed(self, error: BaseException) -> None:
         self.statusBar().showMessage(self.tr("The store could not be opened."))
@@ -400,6 +404,32 @@ class MainWindow(QMainWindow):
         dialog.changed.connect(lambda: self.tasks.run(desk.topics, on_success=self._show_topics,
                                                       on_failure=self._show_failure))
         dialog.open()
+
+    def edit_users(self) -> None:
+        if self.desk is None or not self.desk.actor.is_supervisor:
+            return
+        from advice_desk.gui.users_dialog import UsersDialog
+
+        dialog = UsersDialog(self.tasks, self.desk, self)
+        dialog.changed.connect(self._reload_workers)
+        dialog.open()
+
+    def _reload_workers(self) -> None:
+        if self.desk is not None:
+            self.tasks.run(self.desk.workers, on_success=self._show_workers,
+                           on_failure=self._show_failure)
+
+    def _show_workers(self, workers: list[Any]) -> None:
+        self._workers = workers
+        _refill(self.ui.worker_filter_combo, self.tr("All workers"),
+                [(w.display_name, w.id) for w in workers])
+
+    def open_audit(self) -> None:
+        if self.desk is None or not self.desk.actor.is_supervisor:
+            return
+        from advice_desk.gui.audit_view import AuditWindow
+
+        AuditWindow(self.tasks, self.desk, self.clock, self).open()
 
     # --- opening hours ----------------------------------------------------------------------
 

@@ -1,0 +1,288 @@
+"""Accounts and the audit trail in the core: argon2id hashes, the growing wait after wrong
+passwords, the supervisor's user tools, the role rules and the append-only trail (real SQLite
+store, fixed clock: no waiting for real time)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+from argon2 import PasswordHasher
+from sqlmodel import select
+
+from advice_desk import accounts, audit
+from advice_desk.audit import AuditQuery
+from advice_desk.models import AuditEvent, User
+from advice_desk.permissions import PermissionDenied, Role
+from advice_desk.validation import ValidationError
+
+PASSWORD = "correct horse battery"
+WRONG = "wrong horse battery"
+
+
+@pytest.fixture
+def sam(store, clock):
+    return accounts.create_first_supervisor(store, "sam", "Sam Supervisor", PASSWORD, clock)
+
+
+@pytest.fixture
+def amy_id(store, clock, sam) -> int:
+    return accounts.add_user(store, sam, "amy", "Amy Adviser", Role.WORKER, PASSWORD, clock)
+
+
+def stored_user(store, username: str) -> User:
+    with store.read() as session:
+        user = session.exec(select(User).where(User.username == username)).one()
+    return user
+
+
+def actions(store, sam) -> list[str]:
+    """The trail, oldest first."""
+    return [e.action for e in reversed(audit.list_events(store, sam, AuditQuery()))]
+
+
+def refused(store, clock, username: str, password: str) -> accounts.SignInError:
+    with pytest.raises(accounts.SignInError) as caught:
+        accounts.sign_in(store, username, password, clock)
+    return caught.value
+
+
+# --- the first supervisor --------------------------------------------------------------------
+
+def test_the_first_supervisor_is_created_once(store, clock):
+    assert accounts.needs_first_supervisor(store)
+    sam = accounts.create_first_supervisor(store, "sam", "Sam Supervisor", PASSWORD, clock)
+    assert sam.is_supervisor and sam.username == "sam" and sam.name == "Sam Supervisor"
+    assert not accounts.needs_first_supervisor(store)
+    with pytest.raises(ValidationError, match="already has a supervisor"):
+        accounts.create_first_supervisor(store, "sue", "Sue Second", PASSWORD, clock)
+    assert [a.username for a in accounts.list_accounts(store, sam)] == ["sam"]
+
+
+# --- signing in ------------------------------------------------------------------------------
+
+def test_sign_in_with_the_right_password_and_refused_with_a_wrong_one(store, clock, amy_id):
+    amy = accounts.sign_in(store, "amy", PASSWORD, clock)
+    assert (amy.id, amy.username, amy.name, amy.role) == (amy_id, "amy", "Amy Adviser",
+                                                           Role.WORKER)
+    assert accounts.sign_in(store, " amy ", PASSWORD, clock).id == amy_id
+    error = refused(store, clock, "amy", WRONG)
+    assert str(error) == "Wrong user name or password."
+    assert error.retry_after is None
+
+
+def test_an_unknown_user_name_and_a_wrong_password_read_the_same(store, clock, amy_id):
+    unknown = refused(store, clock, "nobody", PASSWORD)
+    wrong = refused(store, clock, "amy", WRONG)
+    assert str(unknown) == str(wrong) == "Wrong user name or password."
+
+
+def test_the_wait_grows_after_three_wrong_passwords():
+    assert [accounts.wait_after(n) for n in range(3)] == [timedelta(0)] * 3
+    assert [accounts.wait_after(n).total_seconds() for n in range(3, 8)] == [1, 2, 4, 8, 16]
+    assert accounts.wait_after(20) == timedelta(minutes=5)
+    assert accounts.wait_after(100_000) == timedelta(minutes=5)  # no overflow, however many
+
+
+def test_a_sign_in_inside_the_wait_is_refused_unchecked(store, clock, amy_id):
+    """The message is the same as for a wrong password, so it never shows a name exists."""
+    for _ in range(3):  # the free attempts: no wait between them
+        assert str(refused(store, clock, "amy", WRONG)) == "Wrong user name or password."
+    third_failure = clock.now()
+    clock.advance(timedelta(milliseconds=200))
+    inside = refused(store, clock, "amy", PASSWORD)  # even the right password waits
+    assert str(inside) == "Wrong user name or password."
+    assert inside.retry_after == third_failure + timedelta(seconds=1)
+
+    clock.advance(timedelta(milliseconds=800))
+    refused(store, clock, "amy", WRONG)  # the fourth: now 2 s
+    clock.advance(timedelta(milliseconds=500))
+    assert refused(store, clock, "amy", PASSWORD).retry_after == clock.now() + timedelta(
+        milliseconds=1500)
+    clock.advance(timedelta(milliseconds=1000))
+    assert refused(store, clock, "amy", PASSWORD).retry_after is not None
+    clock.advance(timedelta(milliseconds=500))
+    assert accounts.sign_in(store, "amy", PASSWORD, clock).id == amy_id
+    user = stored_user(store, "amy")
+    assert (user.failed_sign_ins, user.last_failed_sign_in_at) == (0, None)
+    refused(store, clock, "amy", WRONG)  # a good sign-in started the count again: no wait
+    refused(store, clock, "amy", WRONG)
+    assert accounts.sign_in(store, "amy", PASSWORD, clock).id == amy_id
+
+
+def test_passwords_are_hashed_with_argon2id(store, clock, amy_id):
+    stored = stored_user(store, "amy").password_hash
+    assert stored is not None and stored.startswith("$argon2id$")
+    assert PASSWORD not in stored
+
+
+def test_a_hash_with_weaker_parameters_is_rehashed_at_the_next_good_sign_in(store, clock,
+                                                                           amy_id):
+    weak = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1).hash(PASSWORD)
+    with store.write() as session:
+        user = session.get(User, amy_id)
+        user.password_hash = weak
+    refused(store, clock, "amy", WRONG)
+    assert stored_user(store, "amy").password_hash == weak  # a wrong password changes nothing
+
+    accounts.sign_in(store, "amy", PASSWORD, clock)
+    rehashed = stored_user(store, "amy").password_hash
+    assert rehashed != weak and rehashed.startswith("$argon2id$")
+    assert not PasswordHasher().check_needs_rehash(rehashed)
+    assert accounts.sign_in(store, "amy", PASSWORD, clock).id == amy_id
+
+
+# --- the supervisor's tools ------------------------------------------------------------------
+
+def test_a_disabled_user_cannot_sign_in_until_enabled(store, clock, sam, amy_id):
+    accounts.set_active(store, sam, amy_id, False, clock)
+    assert str(refused(store, clock, "amy", PASSWORD)) == "Wrong user name or password."
+    assert not {a.username: a for a in accounts.list_accounts(store, sam)}["amy"].active
+    accounts.set_active(store, sam, amy_id, True, clock)
+    assert accounts.sign_in(store, "amy", PASSWORD, clock).id == amy_id
+
+
+def test_the_last_supervisor_cannot_be_disabled(store, clock, sam):
+    with pytest.raises(ValidationError, match="the last supervisor cannot be disabled"):
+        accounts.set_active(store, sam, sam.id, False, clock)
+    assert accounts.sign_in(store, "sam", PASSWORD, clock).id == sam.id
+    sue = accounts.add_user(store, sam, "sue", "Sue Second", Role.SUPERVISOR, PASSWORD, clock)
+    accounts.set_active(store, sam, sam.id, False, clock)  # another supervisor remains
+    with pytest.raises(ValidationError, match="the last supervisor"):
+        accounts.set_active(store, sam, sue, False, clock)
+
+
+def test_new_users_are_checked(store, clock, sam, amy_id):
+    with pytest.raises(ValidationError) as short:
+        accounts.add_user(store, sam, "bob", "Bob", Role.WORKER, "short", clock)
+    assert [(e.field, e.message) for e in short.value.errors] == [
+        ("password", "use at least 8 characters")]
+    with pytest.raises(ValidationError, match="amy is taken"):
+        accounts.add_user(store, sam, "amy", "Another Amy", Role.WORKER, PASSWORD, clock)
+    with pytest.raises(ValidationError, match="without spaces"):
+        accounts.add_user(store, sam, "bob smith", "Bob", Role.WORKER, PASSWORD, clock)
+
+
+def test_a_reset_password_works_at_once_and_clears_the_wait(store, clock, sam, amy_id):
+    for _ in range(5):
+        refused(store, clock, "amy", WRONG)
+        clock.advance(timedelta(seconds=2))
+    assert refused(store, clock, "amy", PASSWORD).retry_after is not None
+    with pytest.raises(ValidationError, match="at least 8"):
+        accounts.reset_password(store, sam, amy_id, "short", clock)
+
+    accounts.reset_password(store, sam, amy_id, "a brand new secret", clock)
+    assert accounts.sign_in(store, "amy", "a brand new secret", clock).id == amy_id
+    assert str(refused(store, clock, "amy", PASSWORD)) == "Wrong user name or password."
+
+
+def test_an_imported_user_shows_as_unable_to_sign_in_until_added(store, clock, sam):
+    from advice_desk.users import get_or_create_user
+
+    get_or_create_user(store, "imported", clock, display_name="Imported calls")
+    listed = {a.username: a for a in accounts.list_accounts(store, sam)}
+    assert not listed["imported"].can_sign_in
+    assert listed["sam"].can_sign_in
+    assert str(refused(store, clock, "imported", "")) == "Wrong user name or password."
+
+
+# --- the audit trail -------------------------------------------------------------------------
+
+def test_every_account_action_leaves_an_audit_event(store, clock, sam):
+    accounts.sign_in(store, "sam", PASSWORD, clock)
+    amy_id = accounts.add_user(store, sam, "amy", "Amy Adviser", Role.WORKER, PASSWORD, clock)
+    refused(store, clock, "amy", WRONG)
+    refused(store, clock, "nobody", WRONG)
+    accounts.set_active(store, sam, amy_id, False, clock)
+    accounts.set_active(store, sam, amy_id, True, clock)
+    accounts.reset_password(store, sam, amy_id, "a brand new secret", clock)
+    accounts.sign_in(store, "amy", "a brand new secret", clock)
+
+    events = list(reversed(audit.list_events(store, sam, AuditQuery())))
+    assert [(e.action, e.actor, e.subject) for e in events] == [
+        ("user-added", "Sam Supervisor", "user sam"),
+        ("sign-in", "Sam Supervisor", None),
+        ("user-added", "Sam Supervisor", "user amy"),
+        ("sign-in-failed", "amy", "user amy"),
+        ("sign-in-failed", "(unknown)", "an unknown user name"),  # what was typed is not kept
+        ("user-disabled", "Sam Supervisor", "user amy"),
+        ("user-enabled", "Sam Supervisor", "user amy"),
+        ("password-reset", "Sam Supervisor", "user amy"),
+        ("sign-in", "Amy Adviser", None),
+    ]
+    assert events[-1].actor_id == amy_id
+    assert events[3].actor_id is None  # a failed sign-in is nobody's yet
+    assert audit.describe(events[0]) == "first start: True; role: supervisor"
+    assert audit.describe(events[2]) == "role: worker"
+    assert all(PASSWORD not in (e.detail or "") and "a brand new" not in (e.detail or "")
+               for e in events)
+    assert audit.event_actions(store) == sorted({e.action for e in events})
+
+
+def test_the_trail_filters_by_action_person_and_uk_day(store, clock, sam, amy_id):
+    accounts.sign_in(store, "amy", PASSWORD, clock)
+    clock.advance(timedelta(days=2))
+    accounts.sign_in(store, "amy", PASSWORD, clock)
+    today = clock.now().date()
+    assert len(audit.list_events(store, sam, AuditQuery(action="sign-in"))) == 2
+    assert len(audit.list_events(store, sam, AuditQuery(actor="Amy"))) == 2
+    assert len(audit.list_events(store, sam, AuditQuery(date_from=today, date_to=today))) == 1
+    assert audit.list_events(store, sam, AuditQuery(date_from=today + timedelta(days=1))) == []
+    newest_first = audit.list_events(store, sam, AuditQuery())
+    assert [e.at for e in newest_first] == sorted((e.at for e in newest_first), reverse=True)
+    assert len(audit.list_events(store, sam, AuditQuery(), offset=1, limit=2)) == 2
+
+
+@pytest.mark.parametrize("call", [
+    lambda store, worker, clock: accounts.list_accounts(store, worker),
+    lambda store, worker, clock: accounts.add_user(store, worker, "bob", "Bob", Role.WORKER,
+                                                   PASSWORD, clock),
+    lambda store, worker, clock: accounts.set_active(store, worker, worker.id, False, clock),
+    lambda store, worker, clock: accounts.reset_password(store, worker, worker.id,
+                                                         "a brand new secret", clock),
+    lambda store, worker, clock: audit.list_events(store, worker, AuditQuery()),
+], ids=["list_accounts", "add_user", "set_active", "reset_password", "list_events"])
+def test_a_worker_cannot_manage_users_or_read_the_trail(store, clock, amy_id, call):
+    amy = accounts.sign_in(store, "amy", PASSWORD, clock)
+    with pytest.raises(PermissionDenied, match="only a supervisor can"):
+        call(store, amy, clock)
+    assert accounts.sign_in(store, "amy", PASSWORD, clock).id == amy_id  # nothing changed
+
+
+def test_the_database_refuses_to_change_or_delete_audit_events(store, clock, sam):
+    with store.read() as session:
+        before = session.exec(select(AuditEvent)).all()
+    assert before
+    for statement in ("UPDATE audit_event SET actor = 'someone else'",
+                      "DELETE FROM audit_event"):
+        with pytest.raises(sa.exc.DatabaseError, match="the audit trail cannot be changed"), \
+                store.write() as session:
+            session.exec(sa.text(statement))
+    with pytest.raises(sa.exc.DatabaseError, match="the audit trail cannot be changed"), \
+            store.write() as session:
+        event = session.get(AuditEvent, before[0].id)
+        session.delete(event)
+    with store.read() as session:
+        after = session.exec(select(AuditEvent)).all()
+    assert [(e.id, e.actor, e.action) for e in after] == [(e.id, e.actor, e.action)
+                                                          for e in before]
+
+
+def test_wrong_passwords_while_disabled_do_not_lock_out_the_enabled_account(store, clock,
+                                                                           amy_id):
+    sam = accounts.sign_in(store, "sam", PASSWORD, clock)
+    accounts.set_active(store, sam, amy_id, False, clock)
+    for _ in range(60):
+        refused(store, clock, "amy", WRONG)
+    accounts.set_active(store, sam, amy_id, True, clock)
+    assert accounts.sign_in(store, "amy", PASSWORD, clock).id == amy_id
+
+
+def test_a_sign_in_refused_during_the_wait_is_audited(store, clock, amy_id):
+    for _ in range(4):
+        refused(store, clock, "amy", WRONG)
+    refused(store, clock, "amy", PASSWORD)
+    sam = accounts.sign_in(store, "sam", PASSWORD, clock)
+    actions = [e.action for e in audit.list_events(store, sam, AuditQuery(actor="amy"))]
+    assert actions[0] == "sign-in-waiting"

@@ -1,0 +1,219 @@
+"""The supervisor's audit trail window: newest first, filtered by action, person and UK dates,
+loading a page at a time, and read-only (offscreen Qt, real store, fixed clock)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+import pytest
+from PySide6.QtCore import QDate, QModelIndex, Qt
+from PySide6.QtWidgets import QAbstractItemView, QWidget
+
+from advice_desk import accounts, audit
+from advice_desk.audit import AuditQuery
+from advice_desk.clock import UK
+from advice_desk.gui.audit_view import AuditWindow
+from advice_desk.gui.history_model import PAGE_SIZE
+from advice_desk.gui.taskman import TaskManager
+from advice_desk.models import AuditEvent
+from advice_desk.permissions import Actor, Role
+from advice_desk.store import Store
+
+PASSWORD = "correct horse battery"
+
+
+@dataclass
+class Reader:
+    """The desk's audit methods, bound to a store and the signed-in supervisor."""
+
+    store: Store
+    actor: Actor
+
+    def list_events(self, query: AuditQuery, offset: int, limit: int) -> list[AuditEvent]:
+        return audit.list_events(self.store, self.actor, query, offset, limit)
+
+    def event_actions(self) -> list[str]:
+        return audit.event_actions(self.store)
+
+
+@pytest.fixture
+def sam(store, clock) -> Actor:
+    return accounts.create_first_supervisor(store, "sam", "Sam Supervisor", PASSWORD, clock)
+
+
+@pytest.fixture
+def tasks(store):
+    manager = TaskManager()
+    yield manager
+    manager.shutdown()
+
+
+@pytest.fixture
+def signed_in(store, clock, sam) -> None:
+    """Sam signs in and adds Amy; Amy gets her password wrong once, then right: a minute
+    apart, from 10:15 (GMT) on Monday 23 November 2026."""
+    clock.advance(timedelta(minutes=1))
+    accounts.sign_in(store, "sam", PASSWORD, clock)
+    clock.advance(timedelta(minutes=1))
+    accounts.add_user(store, sam, "amy", "Amy Adviser", Role.WORKER, PASSWORD, clock)
+    clock.advance(timedelta(minutes=1))
+    with pytest.raises(accounts.SignInError):
+        accounts.sign_in(store, "amy", "not her password", clock)
+    clock.advance(timedelta(minutes=1))
+    accounts.sign_in(store, "amy", PASSWORD, clock)
+
+
+def open_window(qtbot, tasks, store, sam, clock) -> AuditWindow:
+    window = AuditWindow(tasks, Reader(store, sam), clock)
+    qtbot.addWidget(window)
+    window.open()  # window-modal, never blocking
+    wait_loaded(qtbot, window)
+    return window
+
+
+def wait_loaded(qtbot, window: AuditWindow) -> None:
+    qtbot.waitUntil(lambda: not window.tasks.busy and not window.model.loading)
+
+
+def table(window: AuditWindow) -> list[list[str]]:
+    model = window.model
+    return [[model.data(model.index(r, c)) for c in range(model.columnCount())]
+            for r in range(model.rowCount())]
+
+
+def test_the_trail_lists_sign_ins_and_users_newest_first(qtbot, store, clock, sam, signed_in,
+                                                         tasks):
+    window = open_window(qtbot, tasks, store, sam, clock)
+    assert [window.model.headerData(c, Qt.Orientation.Horizontal)
+            for c in range(window.model.columnCount())] == [
+        "When", "Who", "What", "About", "Details"]
+    assert table(window) == [
+        ["Mon 23 Nov 2026 10:19:00", "Amy Adviser", "sign-in", "", ""],
+        ["Mon 23 Nov 2026 10:18:00", "amy", "sign-in-failed", "user amy", ""],
+        ["Mon 23 Nov 2026 10:17:00", "Sam Supervisor", "user-added", "user amy", "role: worker"],
+        ["Mon 23 Nov 2026 10:16:00", "Sam Supervisor", "sign-in", "", ""],
+        ["Mon 23 Nov 2026 10:15:00", "Sam Supervisor", "user-added", "user sam",
+         "first start: True; role: supervisor"],
+    ]
+    assert window.ui.audit_status.text() == "5 events."
+    assert window.ui.audit_from_date.date() == QDate(2026, 10, 25)  # the last 30 days
+    assert window.ui.audit_to_date.date() == QDate(2026, 11, 23)
+
+
+def test_the_times_are_uk_time(qtbot, store, clock, sam, tasks):
+    clock.set(datetime(2026, 7, 1, 10, 15, tzinfo=UK))  # British Summer Time: 09:15 UTC
+    accounts.sign_in(store, "sam", PASSWORD, clock)
+    window = open_window(qtbot, tasks, store, sam, clock)
+    assert window.model.row(0).at.hour == 9  # stored as UTC
+    assert table(window)[0][:3] == ["Wed 01 Jul 2026 10:15:00", "Sam Supervisor", "sign-in"]
+    assert window.ui.audit_to_date.date() == QDate(2026, 7, 1)
+
+
+def test_filtering_by_action_narrows_the_rows(qtbot, store, clock, sam, signed_in, tasks):
+    window = open_window(qtbot, tasks, store, sam, clock)
+    combo = window.ui.action_combo
+    assert [combo.itemText(i) for i in range(combo.count())] == [
+        "All actions", "sign-in", "sign-in-failed", "user-added"]
+    combo.setCurrentIndex(combo.findText("sign-in-failed"))
+    wait_loaded(qtbot, window)
+    assert [row[1:4] for row in table(window)] == [["amy", "sign-in-failed", "user amy"]]
+    assert window.ui.audit_status.text() == "1 event."
+
+    combo.setCurrentIndex(combo.findText("sign-in"))
+    wait_loaded(qtbot, window)
+    assert [row[1] for row in table(window)] == ["Amy Adviser", "Sam Supervisor"]
+    combo.setCurrentIndex(0)
+    wait_loaded(qtbot, window)
+    assert len(table(window)) == 5
+
+
+def test_filtering_by_person_narrows_the_rows(qtbot, store, clock, sam, signed_in, tasks):
+    window = open_window(qtbot, tasks, store, sam, clock)
+    qtbot.keyClicks(window.ui.person_edit, "Sam")
+    qtbot.keyClick(window.ui.person_edit, Qt.Key.Key_Return)
+    wait_loaded(qtbot, window)
+    assert window.model.query.actor == "Sam"
+    assert [row[1:3] for row in table(window)] == [
+        ["Sam Supervisor", "user-added"], ["Sam Supervisor", "sign-in"],
+        ["Sam Supervisor", "user-added"]]
+
+    window.ui.person_edit.clear()
+    qtbot.keyClicks(window.ui.person_edit, "Adviser")  # applied after a pause in typing
+    qtbot.waitUntil(lambda: window.model.query.actor == "Adviser")
+    wait_loaded(qtbot, window)
+    assert [row[1:3] for row in table(window)] == [["Amy Adviser", "sign-in"]]
+
+
+def test_a_date_range_without_events_shows_no_rows(qtbot, store, clock, sam, signed_in,
+                                                   tasks):
+    window = open_window(qtbot, tasks, store, sam, clock)
+    window.ui.audit_from_date.setDate(QDate(2026, 1, 1))
+    window.ui.audit_to_date.setDate(QDate(2026, 1, 31))
+    qtbot.waitUntil(lambda: window.model.query.date_to == date(2026, 1, 31))
+    wait_loaded(qtbot, window)
+    assert window.model.rowCount() == 0
+    assert window.ui.audit_status.text() == "No events match."
+
+    window.ui.audit_to_date.setDate(QDate(2026, 11, 23))  # back to a range with the events
+    qtbot.waitUntil(lambda: window.model.query.date_to == date(2026, 11, 23))
+    wait_loaded(qtbot, window)
+    assert window.model.rowCount() == 5
+
+
+def test_more_than_a_page_loads_the_next_page_when_asked(qtbot, store, clock, sam, tasks):
+    with store.write() as session:  # 250 events, a second apart, after sam was added
+        for n in range(250):
+            clock.advance(timedelta(seconds=1))
+            audit.record(session, clock, sam, "call-edited", f"call {n}", {"fields": ["notes"]})
+    window = open_window(qtbot, tasks, store, sam, clock)
+    model = window.model
+    assert model.rowCount() == PAGE_SIZE == 200
+    assert model.canFetchMore(QModelIndex())
+    assert window.ui.audit_status.text() == "The newest 200 events; scroll down for more."
+    assert table(window)[0][3:] == ["call 249", "fields: notes"]
+
+    model.fetchMore(QModelIndex())
+    qtbot.waitUntil(lambda: model.rowCount() == 251)
+    wait_loaded(qtbot, window)
+    assert not model.canFetchMore(QModelIndex())
+    rows = table(window)
+    assert [row[3] for row in rows[199:202]] == ["call 50", "call 49", "call 48"]
+    assert rows[-1][2:4] == ["user-added", "user sam"]  # the oldest comes last
+    assert window.ui.audit_status.text() == "251 events."
+
+
+def test_nothing_in_the_window_can_change_an_event(qtbot, store, clock, sam, signed_in,
+                                                   tasks):
+    window = open_window(qtbot, tasks, store, sam, clock)
+    model, view = window.model, window.ui.audit_table
+    index = model.index(0, 2)
+    assert not model.flags(index) & Qt.ItemFlag.ItemIsEditable
+    assert view.editTriggers() == QAbstractItemView.EditTrigger.NoEditTriggers
+    assert not model.setData(index, "sign-out")
+    assert not model.removeRows(0, 1)
+    assert model.data(index) == "sign-in"
+
+
+def test_every_control_has_an_accessible_name(qtbot, store, clock, sam, tasks):
+    window = open_window(qtbot, tasks, store, sam, clock)
+    unnamed = [
+        f"{type(w).__name__} {w.objectName()}"
+        for w in window.findChildren(QWidget)
+        if w.focusPolicy() != Qt.FocusPolicy.NoFocus and w.isVisibleTo(window)
+        and not w.accessibleName() and not w.objectName().startswith("qt_")
+        and type(w.parent()).__name__ not in ("QComboBox", "QAbstractSpinBox")
+    ]
+    assert unnamed == []
+    names = {w.accessibleName() for w in window.findChildren(QWidget)}
+    assert {"From", "To", "Action", "Person", "Audit events", "Close"} <= names
+
+
+def test_importing_the_window_does_not_load_the_database_layer():
+    code = ("import sys; import advice_desk.gui.audit_view; "
+            "print(sorted(m for m in ('sqlmodel', 'sqlalchemy') if m in sys.modules))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=True)
+    assert result.stdout.strip() == "[]"
