@@ -132,7 +132,7 @@ class Desk:
         return settings.hours_policy(self.store)
 
     def save_hours_policy(self, policy: HoursPolicy) -> None:
-        settings.save_hours_policy(self.store, policy)
+        settings.save_hours_policy(self.store, self.actor, policy, self.clock)
 
     def report(self, date_from: date, date_to: date) -> tuple[Report, dict[str, str]]:
         """The figures for a period, with the labels of the topics they name."""

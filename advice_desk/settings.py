@@ -10,8 +10,11 @@ from typing import Any
 
 from sqlmodel import Session
 
+from advice_desk import audit
+from advice_desk.clock import Clock
 from advice_desk.hours import HoursPolicy, default_policy, policy_from_dict
 from advice_desk.models import Setting
+from advice_desk.permissions import Action, Actor, require
 from advice_desk.store import Store
 from advice_desk.validation import ValidationError
 
@@ -39,13 +42,20 @@ def hours_policy(store: Store) -> HoursPolicy:
         return hours_policy_in(session)
 
 
-def save_hours_policy(store: Store, policy: HoursPolicy) -> None:
-    """Store a new policy; refuses one with overlapping or back-to-front sessions."""
+def save_hours_policy(store: Store, actor: Actor, policy: HoursPolicy, clock: Clock) -> None:
+    """Store a new policy (supervisors only, audited); refuses overlapping or back-to-front
+    sessions. Calls already stored keep their in-hours flag until ``hours --recompute``."""
+    require(actor, Action.SETTINGS)
     problems = policy.problems()
     if problems:
         raise ValidationError(problems)
     with store.write() as session:
-        write_setting(session, HOURS, policy.to_dict())
+        before = hours_policy_in(session).to_dict()
+        after = policy.to_dict()
+        write_setting(session, HOURS, after)
+        changed = sorted(k for k in after if before.get(k) != after[k])
+        audit.record(session, clock, actor, "settings-changed", f"setting {HOURS}",
+                     {"changed": changed})
 
 
 def idle_lock_minutes(store: Store) -> int:

@@ -72,7 +72,7 @@ def test_hours_refuses_an_ambiguous_uk_time_in_one_line(capsys, data_dir):
 def test_hours_recompute_follows_a_changed_policy(capsys, data_dir):
     store = open_store(resolve_location(data_dir))
     closed_mondays = tuple(s for s in default_policy().sessions if s.weekday != 0)
-    save_hours_policy(store, HoursPolicy(closed_mondays))
+    save_hours_policy(store, SUPERVISOR, HoursPolicy(closed_mondays), ANY_TIME)
     store.close()
     code, out, _ = run(capsys, "--data-dir", str(data_dir), "hours", "--recompute")
     assert (code, out) == (EXIT_OK, "In-hours recomputed: 1 call changed\n")

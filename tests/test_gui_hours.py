@@ -12,6 +12,7 @@ from advice_desk.clock import UK
 from advice_desk.gui.hours_dialog import HoursDialog
 from advice_desk.gui.line_status import LineStatusLabel
 from advice_desk.hours import default_policy
+from advice_desk.permissions import Role
 from advice_desk.settings import hours_policy
 from advice_desk.store import open_store
 from tests.gui_support import open_window
@@ -68,7 +69,7 @@ def test_the_form_shows_out_of_hours_while_the_start_is_outside_hours(qtbot, loc
 
 
 def test_a_supervisor_changes_the_hours_and_the_window_follows(qtbot, location, clock):
-    window = open_window(qtbot, location, clock)
+    window = open_window(qtbot, location, clock, username="sam", role=Role.SUPERVISOR)
 
     def fill_in_dialog() -> None:
         dialog = window.findChild(HoursDialog)
@@ -110,3 +111,15 @@ def test_every_hours_page_control_has_an_accessible_name(qtbot):
                if w.focusPolicy() != Qt.FocusPolicy.NoFocus and not w.accessibleName()
                and not w.objectName().startswith("qt_") and w.isVisibleTo(dialog)]
     assert unnamed == []
+
+
+def test_a_change_of_hours_is_audited(qtbot, location, clock):
+    from advice_desk import audit
+    from tests.support import SUPERVISOR
+
+    test_a_supervisor_changes_the_hours_and_the_window_follows(qtbot, location, clock)
+    store = open_store(location, clock)
+    (event,) = audit.list_events(store, SUPERVISOR, audit.AuditQuery(action="settings-changed"))
+    store.close()
+    assert (event.actor, event.subject) == ("Sam Supervisor", "setting hours")
+    assert audit.describe(event) == "changed: closures, sessions"

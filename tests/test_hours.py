@@ -31,6 +31,7 @@ from advice_desk.hours import (
     policy_from_dict,
 )
 from advice_desk.validation import ValidationError
+from tests.support import ANY_TIME, SUPERVISOR
 
 UK = ZoneInfo("Europe/London")
 ZONES = ("Europe/London", "UTC", "America/New_York")
@@ -560,7 +561,7 @@ def test_with_nothing_stored_the_default_policy_applies(store) -> None:
 def test_an_invalid_policy_is_refused_and_nothing_is_stored(store) -> None:
     bad = weekly((WED,), ("09:00", "12:00"), ("11:00", "13:00"))
     with pytest.raises(ValidationError) as refused:
-        app_settings.save_hours_policy(store, bad)
+        app_settings.save_hours_policy(store, SUPERVISOR, bad, ANY_TIME)
     assert [(e.field, e.message) for e in refused.value.errors] == messages(bad)
     assert "Wednesday" in str(refused.value)
     assert app_settings.hours_policy(store) == default_policy()
@@ -572,11 +573,11 @@ def test_a_valid_policy_is_stored_and_read_back(store) -> None:
          OpeningSession(MON, time(12), time(13))),
         closures=(Closure(date(2026, 12, 31), "Stocktake"),
                   Closure(date(2026, 12, 24), "Christmas Eve training")))
-    app_settings.save_hours_policy(store, policy)
+    app_settings.save_hours_policy(store, SUPERVISOR, policy, ANY_TIME)
     stored = app_settings.hours_policy(store)
     assert normalised(stored) == normalised(policy)
     assert stored.to_dict() == policy.to_dict()
     assert stored.status(uk(2026, 12, 24, 10)) == policy.status(uk(2026, 12, 24, 10))
     # A later save replaces the earlier one.
-    app_settings.save_hours_policy(store, default_policy())
+    app_settings.save_hours_policy(store, SUPERVISOR, default_policy(), ANY_TIME)
     assert normalised(app_settings.hours_policy(store)) == normalised(default_policy())

@@ -442,7 +442,7 @@ class MainWindow(QMainWindow):
             to_uk(closes_at).strftime("%H:%M")), 60_000)
 
     def edit_hours(self) -> None:
-        if self.desk is None:
+        if self.desk is None or not self.desk.actor.is_supervisor:
             return
         dialog = HoursDialog(self.line_status.policy, self)
         if dialog.exec() != HoursDialog.DialogCode.Accepted or dialog.policy is None:
