@@ -16,7 +16,7 @@ from advice_desk import accounts, audit
 from advice_desk.audit import AuditQuery
 from advice_desk.clock import UK
 from advice_desk.gui.audit_view import AuditWindow
-from advice_desk.gui.history_model import PAGE_SIZE
+from advice_desk.gui.paged_model import PAGE_SIZE
 from advice_desk.gui.taskman import TaskManager
 from advice_desk.models import AuditEvent
 from advice_desk.permissions import Actor, Role

@@ -2,8 +2,8 @@
 dates (UK days), action and person. Read-only: nothing here can change an event, and the
 database would refuse if anything tried.
 
-Rows load a page at a time on the store thread as the supervisor scrolls, as the call history
-does (:mod:`advice_desk.gui.history_model`); the filters are applied by the database.
+Rows load a page at a time on the store thread as the supervisor scrolls
+(:mod:`advice_desk.gui.paged_model`); the filters are applied by the database.
 """
 
 from __future__ import annotations
@@ -14,12 +14,12 @@ from datetime import date, datetime, timedelta
 from functools import partial
 from typing import TYPE_CHECKING, Any, Protocol
 
-from PySide6.QtCore import QAbstractTableModel, QDate, QModelIndex, Qt, QTimer, Signal
+from PySide6.QtCore import QDate, QTimer
 from PySide6.QtWidgets import QDialog, QHeaderView, QWidget
 
 from advice_desk.clock import Clock, to_uk
 from advice_desk.gui.forms import load_form
-from advice_desk.gui.history_model import PAGE_SIZE, Index
+from advice_desk.gui.paged_model import PagedTableModel
 from advice_desk.gui.taskman import TaskManager
 
 if TYPE_CHECKING:  # the database layer: loaded with the desk, on the store thread
@@ -62,103 +62,15 @@ def fetch_rows(events: AuditReader, query: AuditQuery, offset: int,
 FetchRows = Callable[["AuditQuery", int, int], list[AuditRow]]
 
 
-class AuditModel(QAbstractTableModel):
-    """The events matching one query, a page at a time. Emits ``loaded`` after each page and
-    ``failed`` (with a message) when a page cannot be read."""
+class AuditModel(PagedTableModel):
+    """The events matching one query, newest first, a page at a time."""
 
-    loaded = Signal()
-    failed = Signal(str)
+    headers = COLUMNS
 
     def __init__(self, tasks: TaskManager, fetch: FetchRows, parent: Any = None) -> None:
-        super().__init__(parent)
-        self._tasks, self._fetch = tasks, fetch
-        self._query: AuditQuery | None = None
-        self._rows: list[AuditRow] = []
-        self._exhausted = True
-        self._loading = False
-        self._generation = 0
+        super().__init__(tasks, fetch, parent=parent)
 
-    @property
-    def query(self) -> AuditQuery | None:
-        return self._query
-
-    @property
-    def loading(self) -> bool:
-        return self._loading
-
-    def set_query(self, query: AuditQuery) -> None:
-        self._query = query
-        self.reload()
-
-    def reload(self) -> None:
-        self.beginResetModel()
-        self._rows = []
-        self._generation += 1
-        self._exhausted = self._query is None
-        self._loading = False
-        self.endResetModel()
-        self.fetchMore(QModelIndex())
-
-    def row(self, row: int) -> AuditRow:
-        return self._rows[row]
-
-    # --- lazy loading (as in HistoryModel) --------------------------------------------------
-
-    def canFetchMore(self, parent: Index = QModelIndex()) -> bool:  # noqa: B008
-        return not parent.isValid() and not self._exhausted and not self._loading
-
-    def fetchMore(self, parent: Index = QModelIndex()) -> None:  # noqa: B008
-        if not self.canFetchMore(parent) or self._query is None:
-            return
-        self._loading = True
-        fetch, query, offset = self._fetch, self._query, len(self._rows)
-        generation = self._generation
-        self._tasks.run(lambda: fetch(query, offset, PAGE_SIZE),
-                        on_success=lambda rows: self._append(generation, rows),
-                        on_failure=lambda error: self._fail(generation, error))
-
-    def _append(self, generation: int, rows: list[AuditRow]) -> None:
-        if generation != self._generation:
-            return  # a page for filters that have since changed
-        self._loading = False
-        self._exhausted = len(rows) < PAGE_SIZE
-        if rows:
-            first = len(self._rows)
-            self.beginInsertRows(QModelIndex(), first, first + len(rows) - 1)
-            self._rows.extend(rows)
-            self.endInsertRows()
-        self.loaded.emit()
-
-    def _fail(self, generation: int, error: BaseException) -> None:
-        if generation != self._generation:
-            return
-        self._loading = False
-        self._exhausted = True  # no retry loop on every scroll; changing a filter tries again
-        self.failed.emit(str(error))
-
-    # --- table (read-only) ------------------------------------------------------------------
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation,
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return self.tr(COLUMNS[section])
-        return None
-
-    def flags(self, index: Index) -> Qt.ItemFlag:
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
-
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or role not in (Qt.ItemDataRole.DisplayRole,
-                                               Qt.ItemDataRole.ToolTipRole):
-            return None
-        row = self._rows[index.row()]
-        column = index.column()
+    def cell(self, row: AuditRow, column: int) -> str:
         if column == 0:
             return to_uk(row.at).strftime("%a %d %b %Y %H:%M:%S")
         return (row.who, row.what, row.about, row.details)[column - 1]
