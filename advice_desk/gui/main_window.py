@@ -69,6 +69,7 @@ class MainWindow(QMainWindow):
         self.desk: Desk | None = None
         self.sign_in_dialog: SignInDialog | FirstSupervisorDialog | None = None
         self.report_window: ReportWindow | None = None
+        self._hidden_while_locked: list[QWidget] = []
         self.review_window: ReviewWindow | None = None
         self._topics: list[Any] = []
         self._workers: list[Any] = []
@@ -200,8 +201,8 @@ class MainWindow(QMainWindow):
             message = self.tr("Create the first supervisor.")
         else:
             dialog = SignInDialog(self.tasks, self.reception.sign_in, self)
-            dialog.rejected.connect(self.close)
             message = self.tr("Sign in to log calls.")
+        dialog.rejected.connect(self.close)  # nobody signed in: nothing to do but leave
         self.statusBar().showMessage(message)
         self._ask(dialog, self._signed_in)
 
@@ -469,6 +470,10 @@ class MainWindow(QMainWindow):
         self._draft_timer.stop()
         self._save_draft()
         self.centralWidget().hide()
+        self._hidden_while_locked = [w for w in self.findChildren(QWidget)
+                                     if w.isWindow() and w.isVisible()]
+        for window in self._hidden_while_locked:  # reports, reviews, follow-ups: calls' data
+            window.hide()
         self._set_ready(False)
         desk = self.desk
         dialog = SignInDialog(self.tasks, desk.unlock, self, locked_as=desk.actor.username)
@@ -477,6 +482,9 @@ class MainWindow(QMainWindow):
     def _unlocked(self, _: Desk) -> None:
         self.sign_in_dialog = None
         self.centralWidget().show()
+        for window in self._hidden_while_locked:
+            window.show()
+        self._hidden_while_locked = []
         self._set_ready(True)
         self.idle_watch.start()
 
