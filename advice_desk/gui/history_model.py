@@ -57,7 +57,7 @@ class HistoryModel(PagedTableModel):
 
     def cell(self, call: CallSummary, column: int) -> str:
         if column == 0:
-            return to_uk(call.started_at).strftime("%a %d %b %Y %H:%M")
+            return to_uk(call.started_at).strftime("%a %d %b %y %H:%M")
         if column == 1:
             return self._call_labels.get(call.caller_type or call.kind, "")
         if column == 2:

@@ -102,6 +102,7 @@ class MainWindow(QMainWindow):
         view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         view.horizontalHeader().setStretchLastSection(True)
         view.verticalHeader().hide()
+        view.setWordWrap(False)  # one line a call: a long topic shows in full as a tooltip
         view.sortByColumn(0, Qt.SortOrder.DescendingOrder)
         for label, days in PERIODS:
             self.ui.period_combo.addItem(self.tr(label), days)
@@ -231,6 +232,8 @@ class MainWindow(QMainWindow):
         self._show_topics(topics)
         self.history.attach(self.desk.list_calls, {t.code: t.display for t in topics})
         self._set_ready(True)
+        self.activateWindow()
+        self.form.ui.caller_type_combo.setFocus(Qt.FocusReason.OtherFocusReason)
         self.statusBar().showMessage(
             self.tr("Ready. Signed in as {0}.").format(self.desk.actor.name), 5000)
         if draft is not None and not self.form.is_dirty:
