@@ -241,10 +241,12 @@ def _filtered(statement: sa.Select, query: CallQuery) -> sa.Select:
     if query.safeguarding_only:
         statement = statement.where(col(Call.safeguarding).is_(True))
     if query.topic:
-        matching = select(CallTopic.call_id).where(
-            sa.or_(CallTopic.topic_code == query.topic,
-                   col(CallTopic.topic_code).startswith(query.topic + ".")))
-        statement = statement.where(col(Call.id).in_(matching))
+        # EXISTS, not IN: the newest-first walk stops at the first page of matches.
+        named = (select(CallTopic.call_id).correlate(Call)
+                 .where(CallTopic.call_id == Call.id,
+                        sa.or_(CallTopic.topic_code == query.topic,
+                               col(CallTopic.topic_code).startswith(query.topic + "."))))
+        statement = statement.where(named.exists())
     return statement
 
 

@@ -131,31 +131,28 @@ def _count_people(session: Session, report: Report, data: Any) -> None:
 def _count_topics(session: Session, report: Report, data: Any) -> None:
     """A call counts once under each topic it names, and once under each top-level topic."""
     rows = session.exec(select(CallTopic.topic_code, sa.func.count())
-                        .join(Call, col(Call.id) == CallTopic.call_id).where(data)
-                        .group_by(CallTopic.topic_code)).all()
+                        .select_from(Call).join(CallTopic, col(CallTopic.call_id) == Call.id)
+                        .where(data).group_by(CallTopic.topic_code)).all()
     report.by_subtopic = _sorted(Counter({code: n for code, n in rows if "." in code}))
     top = sa.case((col(CallTopic.topic_code).contains("."),
                    sa.func.substr(CallTopic.topic_code, 1,
                                   sa.func.instr(CallTopic.topic_code, ".") - 1)),
                   else_=CallTopic.topic_code)
-    calls_per_top = (select(top.label("top"), CallTopic.call_id)
-                     .join(Call, col(Call.id) == CallTopic.call_id).where(data)
-                     .distinct().subquery())
-    tops = session.exec(select(calls_per_top.c.top, sa.func.count())
-                        .group_by(calls_per_top.c.top)).all()
-    report.by_topic = _sorted(Counter(dict(tops)))
+    report.by_topic = _sorted(Counter(dict(session.exec(
+        select(top, sa.func.count(sa.distinct(CallTopic.call_id)))
+        .select_from(Call).join(CallTopic, col(CallTopic.call_id) == Call.id)
+        .where(data).group_by(top)).all())))
 
 
 def _count_outcomes(session: Session, report: Report, data: Any) -> None:
-    outcome_calls = (select(CallOutcome.outcome, CallOutcome.call_id)
-                     .join(Call, col(Call.id) == CallOutcome.call_id).where(data)
-                     .distinct().subquery())
+    """A call counts once per outcome, however many places it was referred to."""
     report.by_outcome = _sorted(Counter(dict(session.exec(
-        select(outcome_calls.c.outcome, sa.func.count()).group_by(outcome_calls.c.outcome)
-    ).all())))
+        select(CallOutcome.outcome, sa.func.count(sa.distinct(CallOutcome.call_id)))
+        .select_from(Call).join(CallOutcome, col(CallOutcome.call_id) == Call.id)
+        .where(data).group_by(CallOutcome.outcome)).all())))
     report.by_referral = _sorted(Counter(dict(session.exec(
         select(CallOutcome.referred_to, sa.func.count())
-        .join(Call, col(Call.id) == CallOutcome.call_id)
+        .select_from(Call).join(CallOutcome, col(CallOutcome.call_id) == Call.id)
         .where(data, CallOutcome.outcome == "referred").group_by(CallOutcome.referred_to)
     ).all())))
 
