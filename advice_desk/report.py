@@ -145,16 +145,23 @@ def _count_topics(session: Session, report: Report, data: Any) -> None:
 
 
 def _count_outcomes(session: Session, report: Report, data: Any) -> None:
-    """A call counts once per outcome, however many places it was referred to."""
+    """A call counts once per outcome, however many places it was referred to.
+
+    Neither query names an outcome in SQL: with an ``outcome = ...`` term SQLite would walk
+    every referral ever made instead of the period's calls.
+    """
+    def outcomes_of_calls(*columns: Any) -> Any:
+        return (select(*columns).select_from(Call)
+                .join(CallOutcome, col(CallOutcome.call_id) == Call.id).where(data))
+
     report.by_outcome = _sorted(Counter(dict(session.exec(
-        select(CallOutcome.outcome, sa.func.count(sa.distinct(CallOutcome.call_id)))
-        .select_from(Call).join(CallOutcome, col(CallOutcome.call_id) == Call.id)
-        .where(data).group_by(CallOutcome.outcome)).all())))
-    report.by_referral = _sorted(Counter(dict(session.exec(
-        select(CallOutcome.referred_to, sa.func.count())
-        .select_from(Call).join(CallOutcome, col(CallOutcome.call_id) == Call.id)
-        .where(data, CallOutcome.outcome == "referred").group_by(CallOutcome.referred_to)
-    ).all())))
+        outcomes_of_calls(CallOutcome.outcome, sa.func.count(sa.distinct(CallOutcome.call_id)))
+        .group_by(CallOutcome.outcome)).all())))
+    targets = session.exec(
+        outcomes_of_calls(CallOutcome.outcome, CallOutcome.referred_to, sa.func.count())
+        .group_by(CallOutcome.outcome, CallOutcome.referred_to)).all()
+    report.by_referral = _sorted(Counter(
+        {target: n for outcome, target, n in targets if outcome == "referred" and target}))
 
 
 def opening_slots(policy: HoursPolicy) -> list[int]:

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 import pytest
 from PySide6.QtCore import Qt
@@ -12,6 +11,7 @@ from PySide6.QtWidgets import QApplication, QWidget
 
 from advice_desk import accounts, taxonomy
 from advice_desk.clock import FixedClock
+from advice_desk.desk import Desk
 from advice_desk.gui.taskman import TaskManager
 from advice_desk.gui.taxonomy_dialog import TaxonomyDialog
 from advice_desk.permissions import Actor, Role
@@ -20,30 +20,6 @@ from tests.gui_support import PASSWORD, focused_name, press, type_text
 
 ALT = Qt.KeyboardModifier.AltModifier
 CTRL = Qt.KeyboardModifier.ControlModifier
-
-
-@dataclass
-class BoundEditor:
-    """The taxonomy functions bound to a store, an actor and a clock, as the desk has them."""
-
-    store: Store
-    actor: Actor
-    clock: FixedClock
-
-    def list_topics(self) -> list[taxonomy.TopicRow]:
-        return taxonomy.list_topics(self.store)
-
-    def add_topic(self, label: str, parent_code: str | None) -> str:
-        return taxonomy.add_topic(self.store, self.actor, label, parent_code, self.clock)
-
-    def rename_topic(self, code: str, label: str) -> None:
-        taxonomy.rename_topic(self.store, self.actor, code, label, self.clock)
-
-    def move_topic(self, code: str, offset: int) -> None:
-        taxonomy.move_topic(self.store, self.actor, code, offset, self.clock)
-
-    def set_retired(self, code: str, retired: bool) -> None:
-        taxonomy.set_retired(self.store, self.actor, code, retired, self.clock)
 
 
 @pytest.fixture
@@ -58,7 +34,7 @@ def tasks(store: Store) -> Iterator[TaskManager]:
     manager.shutdown()  # before the store closes: no job outlives it
 
 
-def open_dialog(qtbot, tasks: TaskManager, editor: BoundEditor) -> TaxonomyDialog:
+def open_dialog(qtbot, tasks: TaskManager, editor: Desk) -> TaxonomyDialog:
     dialog = TaxonomyDialog(tasks, editor)
     qtbot.addWidget(dialog)
     with qtbot.waitActive(dialog):
@@ -71,7 +47,7 @@ def open_dialog(qtbot, tasks: TaskManager, editor: BoundEditor) -> TaxonomyDialo
 @pytest.fixture
 def dialog(qtbot, tasks: TaskManager, store: Store, sam: Actor,
            clock: FixedClock) -> TaxonomyDialog:
-    return open_dialog(qtbot, tasks, BoundEditor(store, sam, clock))
+    return open_dialog(qtbot, tasks, Desk(store, clock, sam))
 
 
 def shown(dialog: TaxonomyDialog) -> list[tuple[str, str, str | None]]:
@@ -236,7 +212,7 @@ def test_refusals_are_shown_in_the_message_line(qtbot, dialog, store) -> None:
 def test_a_worker_is_refused(qtbot, tasks, store, sam, clock) -> None:
     accounts.add_user(store, sam, "amy", "Amy", Role.WORKER, PASSWORD, clock)
     amy = accounts.sign_in(store, "amy", PASSWORD, clock)
-    dialog = open_dialog(qtbot, tasks, BoundEditor(store, amy, clock))
+    dialog = open_dialog(qtbot, tasks, Desk(store, clock, amy))
     before = taxonomy.list_topics(store)
     type_label(qtbot, "Mine")
     press(qtbot, Qt.Key.Key_A, ALT)
