@@ -75,7 +75,8 @@ def parse_instant(text: str) -> datetime:
         if not _DATE_AND_TIME.match(text):
             raise ValueError(text)
         value = datetime.fromisoformat(text)
-    except ValueError:
+        value.astimezone(UTC)  # an offset that takes it past year 9999 fails here, not later
+    except (ValueError, OverflowError):
         raise ValueError(f"{text!r} is not a date and time: write YYYY-MM-DD HH:MM (UK time) "
                          "or ISO 8601 with an offset") from None
     if value.tzinfo is not None:

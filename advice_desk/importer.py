@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from advice_desk import reference
-from advice_desk.call_details import CallDetails, normalise, validate
+from advice_desk.call_details import MAX_CALL_LENGTH, CallDetails, normalise, validate
 from advice_desk.calls import log_calls, topic_labels
 from advice_desk.clock import Clock, parse_instant
 from advice_desk.models import Topic
@@ -57,6 +57,9 @@ FIELD_COLUMNS = {
     "referred_to": "outcomes",
 }
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+MAX_CALL_MINUTES = int(MAX_CALL_LENGTH.total_seconds()) // 60
 
 
 @dataclass(frozen=True)
@@ -337,6 +340,9 @@ def _duration(cell: str) -> timedelta | None:
         raise _CellError(f"{cell!r} is not a number of minutes") from None
     if not math.isfinite(minutes) or minutes < 0:
         raise _CellError(f"{cell!r} is not a number of minutes")
+    if minutes > MAX_CALL_MINUTES:  # a phone number pasted into the wrong column, say
+        raise _CellError(f"{cell!r} minutes is longer than any call "
+                         f"(at most {MAX_CALL_MINUTES})")
     return timedelta(seconds=round(minutes * 60))
 
 

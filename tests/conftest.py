@@ -1,4 +1,4 @@
-"""Shared fixtures: a fixed clock, a real SQLite store in tmp_path, a worker.
+"""Shared fixtures: a fixed clock, a real SQLite store in tmp_path, users, the store thread.
 
 Qt runs offscreen, set here before pytest-qt creates the QApplication, so tests never need a
 display. Every store lives in its own tmp_path folder: no test touches real user data.
@@ -16,11 +16,14 @@ os.environ.pop("ADVICE_DESK_DATABASE_URL", None)
 
 import pytest
 
+from advice_desk import accounts
 from advice_desk.clock import UK, FixedClock
 from advice_desk.models import User
 from advice_desk.paths import Location, resolve_location
+from advice_desk.permissions import Actor, Role
 from advice_desk.store import Store, open_store
 from advice_desk.users import get_or_create_user
+from tests.support import PASSWORD
 
 # A Monday, 10:15 in London (GMT): the line is open.
 MONDAY_MORNING = datetime(2026, 11, 23, 10, 15, tzinfo=UK)
@@ -46,3 +49,26 @@ def store(location: Location, clock: FixedClock):
 @pytest.fixture
 def worker(store: Store, clock: FixedClock) -> User:
     return get_or_create_user(store, "amy", clock, display_name="Amy Adviser")
+
+
+@pytest.fixture
+def sam(store: Store, clock: FixedClock) -> Actor:
+    """The store's first supervisor, signed in."""
+    return accounts.create_first_supervisor(store, "sam", "Sam Supervisor", PASSWORD, clock)
+
+
+@pytest.fixture
+def amy(store: Store, clock: FixedClock, sam: Actor) -> Actor:
+    """A worker, added by sam and signed in."""
+    accounts.add_user(store, sam, "amy", "Amy Adviser", Role.WORKER, PASSWORD, clock)
+    return accounts.sign_in(store, "amy", PASSWORD, clock)
+
+
+@pytest.fixture
+def tasks(store: Store):
+    """The GUI's store thread; stopped before the store closes, so no job outlives it."""
+    from advice_desk.gui.taskman import TaskManager
+
+    manager = TaskManager()
+    yield manager
+    manager.shutdown()

@@ -9,8 +9,7 @@ from advice_desk import accounts
 from advice_desk.gui.main_window import MainWindow
 from advice_desk.permissions import Role
 from advice_desk.store import open_store
-
-PASSWORD = "correct horse battery"
+from tests.support import PASSWORD
 
 
 def focused() -> QWidget:

@@ -6,5 +6,6 @@ from datetime import datetime
 from advice_desk.clock import UK, FixedClock
 from advice_desk.permissions import command_line_actor
 
+PASSWORD = "correct horse battery"
 SUPERVISOR = command_line_actor()
 ANY_TIME = FixedClock(datetime(2026, 11, 23, 10, 15, tzinfo=UK))

@@ -16,14 +16,9 @@ from advice_desk.audit import AuditQuery
 from advice_desk.models import AuditEvent, User
 from advice_desk.permissions import PermissionDenied, Role
 from advice_desk.validation import ValidationError
+from tests.support import PASSWORD
 
-PASSWORD = "correct horse battery"
 WRONG = "wrong horse battery"
-
-
-@pytest.fixture
-def sam(store, clock):
-    return accounts.create_first_supervisor(store, "sam", "Sam Supervisor", PASSWORD, clock)
 
 
 @pytest.fixture

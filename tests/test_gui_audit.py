@@ -17,12 +17,10 @@ from advice_desk.audit import AuditQuery
 from advice_desk.clock import UK
 from advice_desk.gui.audit_view import AuditWindow
 from advice_desk.gui.paged_model import PAGE_SIZE
-from advice_desk.gui.taskman import TaskManager
 from advice_desk.models import AuditEvent
 from advice_desk.permissions import Actor, Role
 from advice_desk.store import Store
-
-PASSWORD = "correct horse battery"
+from tests.support import PASSWORD
 
 
 @dataclass
@@ -37,18 +35,6 @@ class Reader:
 
     def event_actions(self) -> list[str]:
         return audit.event_actions(self.store)
-
-
-@pytest.fixture
-def sam(store, clock) -> Actor:
-    return accounts.create_first_supervisor(store, "sam", "Sam Supervisor", PASSWORD, clock)
-
-
-@pytest.fixture
-def tasks(store):
-    manager = TaskManager()
-    yield manager
-    manager.shutdown()
 
 
 @pytest.fixture

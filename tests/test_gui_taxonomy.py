@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QWidget
@@ -20,18 +18,6 @@ from tests.gui_support import PASSWORD, focused_name, press, type_text
 
 ALT = Qt.KeyboardModifier.AltModifier
 CTRL = Qt.KeyboardModifier.ControlModifier
-
-
-@pytest.fixture
-def sam(store: Store, clock: FixedClock) -> Actor:
-    return accounts.create_first_supervisor(store, "sam", "Sam Supervisor", PASSWORD, clock)
-
-
-@pytest.fixture
-def tasks(store: Store) -> Iterator[TaskManager]:
-    manager = TaskManager()
-    yield manager
-    manager.shutdown()  # before the store closes: no job outlives it
 
 
 def open_dialog(qtbot, tasks: TaskManager, editor: Desk) -> TaxonomyDialog:

@@ -18,8 +18,7 @@ from advice_desk.gui.users_dialog import UsersDialog
 from advice_desk.permissions import Actor, Role
 from advice_desk.store import Store
 from advice_desk.users import get_or_create_user
-
-PASSWORD = "correct horse battery"
+from tests.support import PASSWORD
 
 
 @dataclass
@@ -42,18 +41,6 @@ class Admin:
 
     def reset_password(self, user_id: int, password: str) -> None:
         accounts.reset_password(self.store, self.actor, user_id, password, self.clock)
-
-
-@pytest.fixture
-def sam(store, clock) -> Actor:
-    return accounts.create_first_supervisor(store, "sam", "Sam Supervisor", PASSWORD, clock)
-
-
-@pytest.fixture
-def tasks(store):
-    manager = TaskManager()
-    yield manager
-    manager.shutdown()
 
 
 def open_dialog(qtbot, tasks, store, sam, clock) -> UsersDialog:

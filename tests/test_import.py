@@ -213,3 +213,14 @@ def test_a_file_that_is_empty_or_not_csv_is_refused(store: Store, clock: FixedCl
         import_calls(store, "", clock)
     with pytest.raises(ImportRejected, match="cannot be read as CSV: field larger than"):
         import_calls(store, HEADER + "\n" + "x" * 200_000 + "\n", clock)
+
+
+def test_a_phone_number_in_the_duration_column_is_a_row_error(store: Store,
+                                                               clock: FixedClock) -> None:
+    text = ("started_at,duration_minutes,caller_type,arrangement,topics,outcomes\n"
+            "2026-11-20 10:00,07700900123,grandparent,sgo,financial,advice\n")
+    with pytest.raises(ImportRejected) as rejected:
+        import_calls(store, text, clock)
+    assert [str(p) for p in rejected.value.problems] == [
+        "row 2, column duration_minutes: '07700900123' minutes is longer than any call "
+        "(at most 720)"]

@@ -21,8 +21,8 @@ from advice_desk.clock import UK, FixedClock
 from advice_desk.hours import default_policy
 from advice_desk.permissions import Actor, PermissionDenied, Role
 from advice_desk.store import Store
+from tests.support import PASSWORD
 
-PASSWORD = "correct horse battery"
 MONDAY = date(2026, 11, 23)
 OWN_CALLS_ONLY = "Amy Adviser can only open their own calls of the last 7 days"
 

@@ -59,12 +59,11 @@ from advice_desk.clock import UK, FixedClock
 from advice_desk.paths import resolve_location
 from advice_desk.permissions import Actor, PermissionDenied, Role
 from advice_desk.report import Report, compute_report
-from advice_desk.review import review_call
+from advice_desk.review import complete_follow_up, review_call
 from advice_desk.store import Store, open_store
 from advice_desk.users import get_or_create_user
-from tests.support import SUPERVISOR
+from tests.support import PASSWORD, SUPERVISOR
 
-PASSWORD = "correct horse battery"
 FRIDAY, SATURDAY, SUNDAY, MONDAY = (date(2026, 11, d) for d in (20, 21, 22, 23))
 BANK_HOLIDAY = date(2026, 8, 31)
 JULY_1, JULY_2 = date(2026, 7, 1), date(2026, 7, 2)
@@ -461,3 +460,29 @@ def test_a_report_takes_the_same_few_queries_however_many_calls(tmp_path, clock)
     finally:
         few.close()
         many.close()
+
+
+def test_workers_who_share_a_name_are_told_apart(store, clock, sam) -> None:
+    for username in ("jo1", "jo2"):
+        accounts.add_user(store, sam, username, "Jo Smith", Role.WORKER, PASSWORD, clock)
+    start = datetime(2026, 11, 23, 9, 40, tzinfo=UK)
+    for username, calls in (("jo1", 1), ("jo2", 2)):
+        jo = accounts.sign_in(store, username, PASSWORD, clock)
+        for _ in range(calls):
+            log_call(store, CallDetails(started_at=start, ended_at=start + timedelta(minutes=5),
+                                        caller_type="sibling", arrangement="sgo",
+                                        topics=("legal",), outcomes=("advice",)), jo.id, clock)
+    report = compute_report(store, sam, date(2026, 11, 23), date(2026, 11, 23))
+    assert report.by_worker == {"Jo Smith (jo2)": 2, "Jo Smith (jo1)": 1}
+
+
+def test_a_follow_up_ticked_off_is_no_longer_due(store, clock, sam) -> None:
+    start = datetime(2026, 11, 23, 9, 40, tzinfo=UK)
+    call_id = log_call(store, CallDetails(
+        started_at=start, ended_at=start + timedelta(minutes=5), caller_type="sibling",
+        arrangement="sgo", topics=("legal",), outcomes=("advice",),
+        follow_up_on=date(2026, 11, 23)), sam.id, clock)
+    day = date(2026, 11, 23)
+    assert compute_report(store, sam, day, day).follow_ups_due == 1
+    complete_follow_up(store, sam, call_id, clock)
+    assert compute_report(store, sam, day, day).follow_ups_due == 0

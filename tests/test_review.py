@@ -14,20 +14,7 @@ from advice_desk.clock import UK
 from advice_desk.permissions import PermissionDenied, Role
 from advice_desk.review import Due, complete_follow_up, follow_ups, review_call
 from advice_desk.validation import ValidationError
-from tests.support import ANY_TIME, SUPERVISOR
-
-PASSWORD = "correct horse battery"
-
-
-@pytest.fixture
-def sam(store, clock):
-    return accounts.create_first_supervisor(store, "sam", "Sam Supervisor", PASSWORD, clock)
-
-
-@pytest.fixture
-def amy(store, clock, sam):
-    accounts.add_user(store, sam, "amy", "Amy Adviser", Role.WORKER, PASSWORD, clock)
-    return accounts.sign_in(store, "amy", PASSWORD, clock)
+from tests.support import ANY_TIME, PASSWORD, SUPERVISOR
 
 
 def a_call(follow_up_on: date | None = None, safeguarding: bool = False) -> CallDetails:

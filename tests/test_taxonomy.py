@@ -9,28 +9,15 @@ from datetime import timedelta
 import pytest
 from sqlmodel import col, select
 
-from advice_desk import accounts, taxonomy
+from advice_desk import taxonomy
 from advice_desk.call_details import CallDetails
 from advice_desk.calls import get_call, log_call, topic_labels
 from advice_desk.clock import FixedClock
 from advice_desk.models import AuditEvent
-from advice_desk.permissions import Actor, PermissionDenied, Role
+from advice_desk.permissions import Actor, PermissionDenied
 from advice_desk.store import Store
 from advice_desk.validation import ValidationError
 from tests.support import ANY_TIME, SUPERVISOR
-
-PASSWORD = "correct horse battery"
-
-
-@pytest.fixture
-def sam(store: Store, clock: FixedClock) -> Actor:
-    return accounts.create_first_supervisor(store, "sam", "Sam Supervisor", PASSWORD, clock)
-
-
-@pytest.fixture
-def amy(store: Store, sam: Actor, clock: FixedClock) -> Actor:
-    accounts.add_user(store, sam, "amy", "Amy", Role.WORKER, PASSWORD, clock)
-    return accounts.sign_in(store, "amy", PASSWORD, clock)
 
 
 def rows(store: Store) -> dict[str, taxonomy.TopicRow]:

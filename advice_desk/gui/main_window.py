@@ -70,6 +70,7 @@ class MainWindow(QMainWindow):
         self.sign_in_dialog: SignInDialog | FirstSupervisorDialog | None = None
         self.report_window: ReportWindow | None = None
         self._hidden_while_locked: list[QWidget] = []
+        self._held_draft: Any = None
         self.review_window: ReviewWindow | None = None
         self._topics: list[Any] = []
         self._workers: list[Any] = []
@@ -236,7 +237,12 @@ class MainWindow(QMainWindow):
         self.form.ui.caller_type_combo.setFocus(Qt.FocusReason.OtherFocusReason)
         self.statusBar().showMessage(
             self.tr("Ready. Signed in as {0}.").format(self.desk.actor.name), 5000)
-        if draft is not None and not self.form.is_dirty:
+        if draft is not None and self.form.is_dirty:
+            self._held_draft = draft  # typed before sign-in: the recovered call waits its turn
+            self.form.set_notice(self.tr(
+                "A call you were writing earlier was recovered; it comes back when this one "
+                "is saved or discarded."))
+        elif draft is not None:
             self.form.restore(draft.payload)
             when = to_uk(draft.updated_at).strftime("%H:%M on %d %b")
             self.form.set_notice(self.tr(
@@ -295,6 +301,15 @@ class MainWindow(QMainWindow):
         self.form.clear()
         self.history.reload()
         self.statusBar().showMessage(self.tr("Call {0} saved.").format(call_id), 5000)
+        self._put_back_held_draft()
+
+    def _put_back_held_draft(self) -> None:
+        """The call recovered at sign-in, waiting while another was written, comes back."""
+        held, self._held_draft = self._held_draft, None
+        if held is not None:
+            self.form.restore(held.payload)
+            self.form.set_notice(self.tr("The call you were writing earlier is back."))
+            self._save_draft()
 
     def _updated(self, call_id: int, changed: list[str]) -> None:
         self._saving = False
@@ -303,6 +318,7 @@ class MainWindow(QMainWindow):
         message = (self.tr("Call {0} updated.").format(call_id) if changed
                    else self.tr("Call {0} had no changes.").format(call_id))
         self.statusBar().showMessage(message, 5000)
+        self._put_back_held_draft()
 
     def _save_failed(self, error: BaseException) -> None:
         self._saving = False
@@ -315,6 +331,7 @@ class MainWindow(QMainWindow):
             desk = self.desk
             self.tasks.run(desk.discard_draft, on_failure=self._show_failure)
         self.statusBar().showMessage(self.tr("Call discarded."), 5000)
+        self._put_back_held_draft()
 
     def log_non_data_call(self, kind: str) -> None:
         if self.desk is None:
@@ -494,15 +511,17 @@ class MainWindow(QMainWindow):
     # --- drafts and closing ---------------------------------------------------------------
 
     def _save_draft(self) -> None:
-        if self.desk is None or not self.form.is_dirty:
-            return
+        if self.desk is None or not self.form.is_dirty or self._held_draft is not None:
+            return  # never over a recovered call that has not been put back yet
         desk, payload = self.desk, self.form.payload()
         self.tasks.run(lambda: desk.save_draft(payload), on_failure=self._show_failure)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self._draft_timer.stop()
         self.idle_watch.stop()
-        if self.desk is not None and self.form.is_dirty:
+        # A save still in flight either lands (nothing to keep) or fails (the last autosaved
+        # draft stays): a draft written now, after the save, would bring the call back twice.
+        if self.desk is not None and self.form.is_dirty and not self._saving:
             desk, payload = self.desk, self.form.payload()
             self.tasks.run_now(lambda: desk.save_draft(payload))
         self.tasks.shutdown()
