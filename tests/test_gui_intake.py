@@ -16,7 +16,7 @@ from advice_desk.calls import CallQuery, get_call, list_calls
 from advice_desk.gui.main_window import MainWindow
 from advice_desk.store import open_store
 from advice_desk.users import get_or_create_user
-from tests.gui_support import focused_name, open_window, press, type_text
+from tests.gui_support import focused_name, open_window, press, sign_in_with_keyboard, type_text
 from tests.support import ANY_TIME, SUPERVISOR
 
 
@@ -205,3 +205,37 @@ def test_the_window_paints_without_loading_the_database_layer():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             check=True)
     assert result.stdout.strip() == "[]"
+
+
+def test_a_recovered_call_waits_while_a_call_typed_before_sign_in_is_finished(
+        qtbot, location, clock):
+    first = open_window(qtbot, location, clock)
+    fill_call_with_keyboard(qtbot, first)
+    store = open_store(location, clock)
+    amy = get_or_create_user(store, "amy", clock)
+    qtbot.waitUntil(lambda: drafts.load_draft(store, amy.id) is not None
+                    and "Virtual School" in str(drafts.load_draft(store, amy.id).payload))
+    first.desk = None  # a crash, as above
+    first.tasks.shutdown()
+    first.hide()
+
+    second = MainWindow(location, clock)
+    qtbot.addWidget(second)
+    second.show()
+    qtbot.keyClicks(second.form.ui.notes_edit, "Typed while the store opened")
+    second.open_store()
+    sign_in_with_keyboard(qtbot, second, "amy")
+    qtbot.waitUntil(lambda: second.save_action.isEnabled() and not second.tasks.busy)
+    form = second.form.ui
+    assert form.notes_edit.toPlainText() == "Typed while the store opened"
+    assert "recovered" in form.notice_label.text()
+    second._save_draft()  # autosave must not overwrite the recovered call
+    qtbot.waitUntil(lambda: not second.tasks.busy)
+    assert "Virtual School" in str(drafts.load_draft(store, amy.id).payload)
+
+    second.discard_call()
+    qtbot.waitUntil(lambda: not second.tasks.busy)
+    assert form.notes_edit.toPlainText().startswith("Asked what the Virtual School")
+    assert form.caller_type_combo.currentData() == "grandparent"
+    assert "Virtual School" in str(drafts.load_draft(store, amy.id).payload)
+    store.close()
