@@ -1,0 +1,109 @@
+"""The funder summary: disclosure control, nothing personal leaves, files whole or not at all."""
+
+from __future__ import annotations
+
+import csv
+import os
+import stat
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from advice_desk import audit
+from advice_desk.call_details import CallDetails
+from advice_desk.calls import log_call
+from advice_desk.clock import UK
+from advice_desk.export import (
+    DICTIONARY_FILE,
+    SUMMARY_FILE,
+    disclose,
+    export_funder_summary,
+    months,
+)
+from advice_desk.permissions import PermissionDenied
+from tests.support import SUPERVISOR
+
+HOSTILE = ("=HYPERLINK(\"http://x\")", "+1", "-1+1", "@SUM(1)", "\tTab", "\rCR", " =spaced",
+           "Quote \" and, comma\nnewline 😀")
+PERSONAL = {"caller_name": "Margaret Example", "caller_phone": "07700 900123",
+            "caller_email": "margaret@example.org", "caller_postcode": "LS1 4AP"}
+
+
+@pytest.mark.parametrize("count, shown", [(0, "0"), (1, "<5"), (4, "<5"), (5, "5"), (7, "5"),
+                                          (8, "10"), (12, "10"), (13, "15"), (100, "100")])
+def test_disclosure_control(count: int, shown: str) -> None:
+    assert disclose(count) == shown
+
+
+def test_the_threshold_is_a_setting() -> None:
+    assert (disclose(7, threshold=10), disclose(10, threshold=10)) == ("<10", "10")
+
+
+def test_a_range_is_cut_into_its_calendar_months() -> None:
+    assert list(months(date(2026, 1, 15), date(2026, 3, 3))) == [
+        ("2026-01", date(2026, 1, 15), date(2026, 1, 31)),
+        ("2026-02", date(2026, 2, 1), date(2026, 2, 28)),
+        ("2026-03", date(2026, 3, 1), date(2026, 3, 3))]
+
+
+def seed(store, clock, amy) -> None:
+    """Three calls in each of September, October and November 2026, full of personal and
+    hostile text."""
+    for month in (9, 10, 11):
+        for n, text in zip(range(3), HOSTILE, strict=False):
+            start = datetime(2026, month, 2 + n, 10, 0, tzinfo=UK)
+            log_call(store, CallDetails(
+                started_at=start, ended_at=start + timedelta(minutes=5),
+                caller_type="grandparent", arrangement="sgo", local_authority="E08000035",
+                topics=("education.virtual-school",), outcomes=("advice",),
+                consent_to_store_details=True, **PERSONAL,
+                notes=f"{text} {PERSONAL['caller_name']} NI AB123456C 07911 123456",
+                follow_up_on=start.date(), follow_up_note=text), amy.id, clock)
+
+
+def test_the_summary_holds_only_disclosed_counts_and_no_personal_text(store, clock, amy,
+                                                                      tmp_path: Path) -> None:
+    seed(store, clock, amy)
+    result = export_funder_summary(store, SUPERVISOR, date(2026, 9, 1), date(2026, 11, 23),
+                                   tmp_path, clock)
+    assert result.periods == 4
+    text = (tmp_path / SUMMARY_FILE).read_text("utf-8")
+    for value in (*PERSONAL.values(), "AB123456C", "07911", "Amy", "HYPERLINK", "SUM("):
+        assert value not in text
+    rows = list(csv.DictReader(text.splitlines()))
+    assert {r["calls"] for r in rows} <= {"0", "<5"} | {str(5 * k) for k in range(1, 100)}
+    for row in rows:
+        for cell in row.values():
+            assert not cell.lstrip(" ").startswith(("=", "+", "-", "@", "\t", "\r"))
+    by_period = {r["period"]: r["calls"] for r in rows if r["measure"] == "data_calls"}
+    # three calls a month are each "<5"; the total is counted (9), then rounded: 10
+    assert by_period == {"2026-09": "<5", "2026-10": "<5", "2026-11": "<5", "total": "10"}
+    assert {r["measure"] for r in rows}.isdisjoint({"by_worker", "duration_median_s",
+                                                      "follow_ups_due", "unreviewed_calls"})
+    assert "Disclosure control" in (tmp_path / DICTIONARY_FILE).read_text("utf-8")
+
+
+def test_a_failed_export_leaves_no_file(store, clock, amy, tmp_path: Path) -> None:
+    seed(store, clock, amy)
+    locked = tmp_path / "read-only"
+    locked.mkdir()
+    locked.chmod(stat.S_IRUSR | stat.S_IXUSR)
+    if os.access(locked, os.W_OK):  # root ignores permissions: make the failure another way
+        locked.chmod(0o755)
+        (locked / SUMMARY_FILE).mkdir()  # a folder where the file must go: rename fails
+    with pytest.raises(OSError):
+        export_funder_summary(store, SUPERVISOR, date(2026, 9, 1), date(2026, 11, 23),
+                              locked, clock)
+    leftovers = sorted(p.name for p in locked.iterdir() if p.name != SUMMARY_FILE)
+    assert leftovers == []
+    assert not (locked / SUMMARY_FILE).is_file()
+
+
+def test_exports_are_for_supervisors_and_audited(store, clock, amy, sam, tmp_path) -> None:
+    with pytest.raises(PermissionDenied):
+        export_funder_summary(store, amy, date(2026, 9, 1), date(2026, 9, 30), tmp_path, clock)
+    export_funder_summary(store, sam, date(2026, 9, 1), date(2026, 9, 30), tmp_path, clock)
+    (event,) = audit.list_events(store, sam, audit.AuditQuery(action="export"))
+    assert (event.actor, event.subject) == ("Sam Supervisor",
+                                            "funder summary 2026-09-01 to 2026-09-30")
