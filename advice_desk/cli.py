@@ -289,6 +289,50 @@ def run_report(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# --- export -------------------------------------------------------------------------------
+
+def register_export(commands: argparse._SubParsersAction,
+                    parents: list[argparse.ArgumentParser]) -> None:
+    parser = commands.add_parser(
+        "export", parents=parents, help="anonymised funder export",
+        description="Write summary.csv (counts per month and in total, with disclosure "
+                    "control) and data-dictionary.md into DIR; with --rows also calls.csv, one "
+                    "k-anonymous row per call. All files are written, or none.")
+    parser.add_argument("--from", dest="date_from", type=_day, required=True, metavar="D")
+    parser.add_argument("--to", dest="date_to", type=_day, required=True, metavar="D")
+    parser.add_argument("--out", type=Path, required=True, metavar="DIR",
+                        help="an existing folder")
+    parser.add_argument("--rows", action="store_true", help="add the row-level extract")
+    parser.set_defaults(func=run_export)
+
+
+def run_export(args: argparse.Namespace) -> int:
+    if args.date_to < args.date_from:
+        raise CommandError(f"--to {args.date_to} is before --from {args.date_from}")
+    if not args.out.is_dir():
+        raise CommandError(f"--out {args.out} is not a folder")
+    from advice_desk import settings
+    from advice_desk.clock import SystemClock
+    from advice_desk.export import DEFAULT_THRESHOLD, export_for_funders
+    from advice_desk.extract import DEFAULT_K, load_secret
+    from advice_desk.paths import config_dir
+    from advice_desk.permissions import command_line_actor
+
+    with opened_store(args) as store:
+        threshold = settings.whole_number(store, settings.EXPORT_THRESHOLD, DEFAULT_THRESHOLD)
+        k = settings.whole_number(store, settings.EXPORT_K, DEFAULT_K)
+        secret = load_secret(config_dir() / "export-key") if args.rows else None
+        try:
+            result = export_for_funders(store, command_line_actor(), args.date_from,
+                                        args.date_to, args.out, SystemClock(), threshold,
+                                        secret, k)
+        except OSError as error:
+            raise CommandError(f"cannot write to {args.out}: {error.strerror or error}; "
+                               "nothing was written", EXIT_FAILED) from error
+    print(f"Wrote {', '.join(p.name for p in result.files)} to {args.out}")
+    return EXIT_OK
+
+
 # Each entry adds one sub-command: register(subparsers, parents) sets ``func`` on its parser,
 # a function (args) -> int that may raise CommandError.
 COMMANDS: list[Callable[[argparse._SubParsersAction, list[argparse.ArgumentParser]], None]] = [
@@ -296,6 +340,7 @@ COMMANDS: list[Callable[[argparse._SubParsersAction, list[argparse.ArgumentParse
     register_import,
     register_hours,
     register_report,
+    register_export,
 ]
 
 

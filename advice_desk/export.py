@@ -12,13 +12,16 @@ from __future__ import annotations
 
 import calendar
 import csv
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import IO
 
 from advice_desk import audit
 from advice_desk.clock import Clock
+from advice_desk.extract import COLUMNS as EXTRACT_COLUMNS
+from advice_desk.extract import DEFAULT_K, QUASI_COLUMNS, extract_rows
 from advice_desk.files import atomic_files, spreadsheet_safe
 from advice_desk.permissions import Action, Actor, require
 from advice_desk.report import Report, compute_report
@@ -27,7 +30,7 @@ from advice_desk.store import Store
 DEFAULT_THRESHOLD = 5
 ROUND_TO = 5
 TOTAL = "total"
-SUMMARY_FILE, DICTIONARY_FILE = "summary.csv", "data-dictionary.md"
+SUMMARY_FILE, DICTIONARY_FILE, ROWS_FILE = "summary.csv", "data-dictionary.md", "calls.csv"
 SUMMARY_COLUMNS = ("period", "measure", "category", "calls")
 
 # Measures that may leave, with what they count. Workers, durations, follow-ups and reviews
@@ -89,11 +92,12 @@ class ExportResult:
     periods: int
 
 
-def export_funder_summary(store: Store, actor: Actor, date_from: date, date_to: date,
-                          out_dir: Path, clock: Clock,
-                          threshold: int = DEFAULT_THRESHOLD) -> ExportResult:
-    """Write ``summary.csv`` and ``data-dictionary.md`` into ``out_dir``, each whole or not at
-    all, and record the export in the audit trail."""
+def export_for_funders(store: Store, actor: Actor, date_from: date, date_to: date,
+                       out_dir: Path, clock: Clock, threshold: int = DEFAULT_THRESHOLD,
+                       rows_secret: bytes | None = None, k: int = DEFAULT_K) -> ExportResult:
+    """Write ``summary.csv``, ``data-dictionary.md`` and, given the export key
+    ``rows_secret``, the row-level ``calls.csv`` into ``out_dir``: all of them or none. The
+    export is recorded in the audit trail."""
     require(actor, Action.EXPORT)
     if date_to < date_from:
         raise ValueError(f"the period ends ({date_to}) before it starts ({date_from})")
@@ -102,23 +106,31 @@ def export_funder_summary(store: Store, actor: Actor, date_from: date, date_to: 
     periods = [(name, compute_report(store, actor, first, last))
                for name, first, last in months(date_from, date_to)]
     periods.append((TOTAL, compute_report(store, actor, date_from, date_to)))
-    out_dir = Path(out_dir)
-    summary, dictionary = out_dir / SUMMARY_FILE, out_dir / DICTIONARY_FILE
-    # Both files are written under temporary names first: a failure in either leaves neither.
-    with atomic_files(summary, dictionary) as (table, notes):
-        writer = csv.writer(table, lineterminator="\n")
-        writer.writerow(SUMMARY_COLUMNS)
-        for name, report in periods:
-            writer.writerows([spreadsheet_safe(cell) for cell in row]
-                             for row in summary_rows(report, name, threshold))
-        notes.write(data_dictionary(date_from, date_to, threshold))
+    rows = (None if rows_secret is None
+            else extract_rows(store, date_from, date_to, rows_secret, k))
+    names = [SUMMARY_FILE, DICTIONARY_FILE] + ([ROWS_FILE] if rows is not None else [])
+    paths = [Path(out_dir) / name for name in names]
+    # Every file is written under a temporary name first: a failure in any leaves none.
+    with atomic_files(*paths) as handles:
+        _write_csv(handles[0], SUMMARY_COLUMNS,
+                   (row for name, report in periods
+                    for row in summary_rows(report, name, threshold)))
+        handles[1].write(data_dictionary(date_from, date_to, threshold, k if rows else None))
+        if rows is not None:
+            _write_csv(handles[2], EXTRACT_COLUMNS, rows)
     with store.write() as session:
-        audit.record(session, clock, actor, "export", f"funder summary {date_from} to {date_to}",
-                     {"files": [SUMMARY_FILE, DICTIONARY_FILE], "threshold": threshold})
-    return ExportResult((summary, dictionary), len(periods))
+        audit.record(session, clock, actor, "export", f"funder export {date_from} to {date_to}",
+                     {"files": names, "threshold": threshold, **({"k": k} if rows else {})})
+    return ExportResult(tuple(paths), len(periods))
 
 
-def data_dictionary(date_from: date, date_to: date, threshold: int) -> str:
+def _write_csv(f: IO[str], header: tuple[str, ...], rows: Iterable[tuple[str, ...]]) -> None:
+    writer = csv.writer(f, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows([spreadsheet_safe(cell) for cell in row] for row in rows)
+
+
+def data_dictionary(date_from: date, date_to: date, threshold: int, k: int | None) -> str:
     measures = "\n".join(f"| `{name}` | {meaning} |" for name, meaning in
                          {**SINGLE_MEASURES, **BREAKDOWNS}.items())
     return f"""# Funder summary: data dictionary
@@ -150,4 +162,32 @@ arrangements, outcomes and referral targets (§2), regions by name, local author
 - Nothing here names or describes a person: no caller details, no worker, no free text, no exact
   dates or times.
 - Every text cell that a spreadsheet would read as a formula begins with `'`.
+""" + ("" if k is None else _rows_dictionary(k))
+
+
+def _rows_dictionary(k: int) -> str:
+    return f"""
+## `{ROWS_FILE}`
+
+One row per call with content; coarse fields only.
+
+| column | meaning |
+| --- | --- |
+| `month` | `YYYY-MM` of the call (UK time) |
+| `weekday` | `Mon` … `Sun` |
+| `in_hours` | `yes` if the line was open when the call started |
+| `duration_band` | `0-4 min`, `5-14 min`, `15-29 min`, `30-59 min`, `60+ min` or `unknown` |
+| `caller_type`, `arrangement` | codes as in the summary |
+| `region` | one of the 9 English regions, `Wales` or `unknown` |
+| `topics`, `outcomes` | top-level topic codes and outcome codes, `;`-separated |
+| `repeat_caller` | `yes` if the caller calls more than once in this file, `no`, `unknown` |
+| `children_band` | `0`, `1`, `2`, `3+` or `unknown` |
+
+A repeat caller is recognised by a keyed hash of their phone number or email (the key is
+kept outside the store); the number itself never leaves. `unknown`: no contact details.
+
+k-anonymity, k = {k}: every combination of `{"`, `".join(QUASI_COLUMNS)}` appears at least {k}
+times. In rows whose combination was rarer, those columns were replaced by `*` one at a time
+(in that order) until it held; rows that stayed rarer even then are left out, so this file may
+hold fewer calls than the summary counts.
 """

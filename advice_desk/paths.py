@@ -46,5 +46,10 @@ def resolve_location(data_dir: str | os.PathLike[str] | None = None,
     return Location(folder, url)
 
 
+CONFIG_DIR_ENV = "ADVICE_DESK_CONFIG_DIR"
+
+
 def config_dir() -> Path:
-    return Path(platformdirs.user_config_dir(APP_NAME))
+    """Where secrets that must not sit in the store live (the export key): platformdirs'
+    user config dir, or ``ADVICE_DESK_CONFIG_DIR`` (tests point it at a temporary folder)."""
+    return Path(os.environ.get(CONFIG_DIR_ENV) or platformdirs.user_config_dir(APP_NAME))

@@ -21,6 +21,7 @@ from advice_desk.validation import ValidationError
 HOURS = "hours"
 IDLE_LOCK_MINUTES = "idle_lock_minutes"
 DEFAULT_IDLE_LOCK_MINUTES = 10
+EXPORT_THRESHOLD, EXPORT_K = "export_threshold", "export_k"  # disclosure control, both 5
 
 
 def read_setting(session: Session, key: str) -> Any | None:
@@ -58,8 +59,13 @@ def save_hours_policy(store: Store, actor: Actor, policy: HoursPolicy, clock: Cl
                      {"changed": changed})
 
 
+def whole_number(store: Store, key: str, default: int) -> int:
+    """A numeric setting, or its default while nobody has changed it."""
+    with store.read() as session:
+        value = read_setting(session, key)
+    return default if value is None else int(value)
+
+
 def idle_lock_minutes(store: Store) -> int:
     """Minutes without a key press or mouse action before the app locks itself."""
-    with store.read() as session:
-        value = read_setting(session, IDLE_LOCK_MINUTES)
-    return DEFAULT_IDLE_LOCK_MINUTES if value is None else int(value)
+    return whole_number(store, IDLE_LOCK_MINUTES, DEFAULT_IDLE_LOCK_MINUTES)

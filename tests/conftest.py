@@ -7,12 +7,15 @@ display. Every store lives in its own tmp_path folder: no test touches real user
 from __future__ import annotations
 
 import os
+import tempfile
 from datetime import datetime
 from pathlib import Path
 
 os.environ["QT_QPA_PLATFORM"] = "offscreen"
 os.environ.pop("ADVICE_DESK_DATA_DIR", None)
 os.environ.pop("ADVICE_DESK_DATABASE_URL", None)
+# Secrets such as the export key go to a folder of the test run, never the user's config.
+os.environ["ADVICE_DESK_CONFIG_DIR"] = tempfile.mkdtemp(prefix="advice-desk-config-")
 
 import pytest
 

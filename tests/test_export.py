@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import os
 import stat
+from collections import Counter
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -18,9 +20,11 @@ from advice_desk.export import (
     DICTIONARY_FILE,
     SUMMARY_FILE,
     disclose,
-    export_funder_summary,
+    export_for_funders,
     months,
 )
+from advice_desk.extract import COLUMNS as EXTRACT_COLUMNS
+from advice_desk.extract import QUASI_COLUMNS, caller_key, generalise, load_secret
 from advice_desk.permissions import PermissionDenied
 from tests.support import SUPERVISOR
 
@@ -65,7 +69,7 @@ def seed(store, clock, amy) -> None:
 def test_the_summary_holds_only_disclosed_counts_and_no_personal_text(store, clock, amy,
                                                                       tmp_path: Path) -> None:
     seed(store, clock, amy)
-    result = export_funder_summary(store, SUPERVISOR, date(2026, 9, 1), date(2026, 11, 23),
+    result = export_for_funders(store, SUPERVISOR, date(2026, 9, 1), date(2026, 11, 23),
                                    tmp_path, clock)
     assert result.periods == 4
     text = (tmp_path / SUMMARY_FILE).read_text("utf-8")
@@ -93,7 +97,7 @@ def test_a_failed_export_leaves_no_file(store, clock, amy, tmp_path: Path) -> No
         locked.chmod(0o755)
         (locked / SUMMARY_FILE).mkdir()  # a folder where the file must go: rename fails
     with pytest.raises(OSError):
-        export_funder_summary(store, SUPERVISOR, date(2026, 9, 1), date(2026, 11, 23),
+        export_for_funders(store, SUPERVISOR, date(2026, 9, 1), date(2026, 11, 23),
                               locked, clock)
     leftovers = sorted(p.name for p in locked.iterdir() if p.name != SUMMARY_FILE)
     assert leftovers == []
@@ -102,8 +106,64 @@ def test_a_failed_export_leaves_no_file(store, clock, amy, tmp_path: Path) -> No
 
 def test_exports_are_for_supervisors_and_audited(store, clock, amy, sam, tmp_path) -> None:
     with pytest.raises(PermissionDenied):
-        export_funder_summary(store, amy, date(2026, 9, 1), date(2026, 9, 30), tmp_path, clock)
-    export_funder_summary(store, sam, date(2026, 9, 1), date(2026, 9, 30), tmp_path, clock)
+        export_for_funders(store, amy, date(2026, 9, 1), date(2026, 9, 30), tmp_path, clock)
+    export_for_funders(store, sam, date(2026, 9, 1), date(2026, 9, 30), tmp_path, clock)
     (event,) = audit.list_events(store, sam, audit.AuditQuery(action="export"))
     assert (event.actor, event.subject) == ("Sam Supervisor",
-                                            "funder summary 2026-09-01 to 2026-09-30")
+                                            "funder export 2026-09-01 to 2026-09-30")
+
+
+def test_the_row_extract_is_k_anonymous_and_keeps_callers_secret(store, clock, amy,
+                                                                 tmp_path: Path) -> None:
+    seed(store, clock, amy)
+    secret = load_secret(tmp_path / "key")
+    assert stat.S_IMODE((tmp_path / "key").stat().st_mode) == 0o600
+    out = tmp_path / "out"
+    out.mkdir()
+    export_for_funders(store, SUPERVISOR, date(2026, 9, 1), date(2026, 11, 23), out, clock,
+                       rows_secret=secret, k=3)
+    text = (out / "calls.csv").read_text("utf-8")
+    for value in (*PERSONAL.values(), "07911", "AB123456C", "HYPERLINK"):
+        assert value not in text
+    rows = list(csv.DictReader(text.splitlines()))
+    assert rows and set(rows[0]) == set(EXTRACT_COLUMNS)
+    combos = Counter(tuple(r[c] for c in QUASI_COLUMNS) for r in rows)
+    assert min(combos.values()) >= 3
+    assert {r["repeat_caller"] for r in rows} == {"yes"}  # the same phone on every call
+    assert "k-anonymity, k = 3" in (out / DICTIONARY_FILE).read_text("utf-8")
+
+
+def test_generalising_writes_stars_until_every_combination_is_common() -> None:
+    def row(weekday: str, region: str) -> dict[str, str]:
+        return {c: "x" for c in EXTRACT_COLUMNS} | {"weekday": weekday, "region": region}
+
+    rows = [row("Mon", "London")] * 5 + [row("Tue", "London"), row("Wed", "Wales")]
+    result = generalise([dict(r) for r in rows], 2)
+    index = {c: i for i, c in enumerate(EXTRACT_COLUMNS)}
+    weekdays = Counter(r[index["weekday"]] for r in result)
+    assert weekdays == {"Mon": 5, "*": 2}
+    assert len(result) == 7
+
+
+def test_phone_numbers_in_any_format_give_one_key() -> None:
+    secret = b"k" * 32
+    keys = {caller_key(p, None, secret) for p in ("07911 123456", "+44 7911 123456",
+                                                  "(07911) 123-456")}
+    assert len(keys) == 1
+    assert keys.pop() != hashlib.sha256(b"07911123456").hexdigest()  # keyed, not a plain hash
+    assert caller_key(None, None, secret) is None
+
+
+def test_the_export_command(tmp_path: Path, capsys) -> None:
+    from advice_desk.cli import main
+
+    out = tmp_path / "out"
+    out.mkdir()
+    code = main(["--data-dir", str(tmp_path / "data"), "export", "--from", "2026-01-01",
+                 "--to", "2026-03-31", "--out", str(out), "--rows"])
+    assert code == 0
+    assert sorted(p.name for p in out.iterdir()) == ["calls.csv", "data-dictionary.md",
+                                                    "summary.csv"]
+    assert main(["--data-dir", str(tmp_path / "data"), "export", "--from", "2026-01-01",
+                 "--to", "2026-03-31", "--out", str(tmp_path / "missing")]) == 2
+    assert "is not a folder" in capsys.readouterr().err

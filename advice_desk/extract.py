@@ -1,0 +1,138 @@
+"""The row-level funder extract: one row per call with coarse fields only, k-anonymous.
+
+Which fields may leave, and how coarsely, follows the personal-data classification: personal
+fields never; quasi-identifiers only coarsened (month not date, region not authority, bands not
+numbers); staff fields never. Every combination of the quasi-identifying columns appears at
+least k times: rows in rarer combinations have those columns generalised to ``*``, one column
+at a time, until the rule holds. "Repeat caller" compares an HMAC of the caller's phone number
+or email, keyed with a secret kept outside the store, never the number itself.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+from collections import Counter
+from collections.abc import Iterable
+from datetime import date
+from pathlib import Path
+
+from sqlmodel import col, select
+
+from advice_desk import reference
+from advice_desk.models import Call, CallOutcome, CallTopic
+from advice_desk.store import Store
+
+DEFAULT_K = 5
+SUPPRESSED = "*"
+COLUMNS = ("month", "weekday", "in_hours", "duration_band", "caller_type", "arrangement",
+           "region", "topics", "outcomes", "repeat_caller", "children_band")
+# Generalised first to last: the least useful detail goes first.
+QUASI_COLUMNS = ("weekday", "duration_band", "children_band", "region", "arrangement",
+                 "caller_type", "month")
+DURATION_BANDS = ((5, "0-4 min"), (15, "5-14 min"), (30, "15-29 min"), (60, "30-59 min"))
+WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+def duration_band(seconds: int | None) -> str:
+    if seconds is None:
+        return "unknown"
+    minutes = seconds // 60
+    return next((band for limit, band in DURATION_BANDS if minutes < limit), "60+ min")
+
+
+def children_band(count: int | None) -> str:
+    if count is None:
+        return "unknown"
+    return "3+" if count >= 3 else str(count)
+
+
+def load_secret(path: Path) -> bytes:
+    """The export key, made on first use and readable by its owner only."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(secrets.token_bytes(32))
+        path.chmod(0o600)
+    return path.read_bytes()
+
+
+def caller_key(phone: str | None, email: str | None, secret: bytes) -> str | None:
+    """A keyed hash of who called: the same person gives the same key, nobody can reverse it."""
+    identity = _phone(phone) or (email or "").strip().casefold()
+    if not identity:
+        return None
+    return hmac.new(secret, identity.encode(), hashlib.sha256).hexdigest()
+
+
+def _phone(phone: str | None) -> str:
+    """UK numbers in any format as one form: 07911 123456 and +44 7911 123456 match."""
+    digits = re.sub(r"\D", "", phone or "")
+    if digits.startswith("44"):
+        digits = "0" + digits[2:]
+    return digits
+
+
+def extract_rows(store: Store, date_from: date, date_to: date, secret: bytes,
+                 k: int = DEFAULT_K) -> list[tuple[str, ...]]:
+    """Rows for the calls with content in the period, k-anonymous over the quasi columns."""
+    rows = list(_coarse_rows(store, date_from, date_to, secret))
+    return generalise(rows, k)
+
+
+def _coarse_rows(store: Store, date_from: date, date_to: date, secret: bytes
+                 ) -> Iterable[dict[str, str]]:
+    regions = {la.code: la.region for la in reference.local_authorities()}
+    in_period = (col(Call.local_date).between(date_from, date_to), Call.kind == "data")
+    with store.read() as session:
+        calls = session.exec(select(Call).where(*in_period).order_by(Call.id)).all()
+        topics = _codes_by_call(session.exec(
+            select(CallTopic.call_id, CallTopic.topic_code).join(
+                Call, col(Call.id) == CallTopic.call_id).where(*in_period)).all())
+        outcomes = _codes_by_call(session.exec(
+            select(CallOutcome.call_id, CallOutcome.outcome).join(
+                Call, col(Call.id) == CallOutcome.call_id).where(*in_period)).all())
+    keys = {c.id: caller_key(c.caller_phone, c.caller_email, secret) for c in calls}
+    seen = Counter(key for key in keys.values() if key)
+    for call in calls:
+        assert call.local_date is not None
+        key = keys[call.id]
+        yield {
+            "month": f"{call.local_date:%Y-%m}",
+            "weekday": WEEKDAYS[call.local_date.weekday()],
+            "in_hours": "yes" if call.in_hours else "no",
+            "duration_band": duration_band(call.duration_s),
+            "caller_type": call.caller_type or "unknown",
+            "arrangement": call.arrangement or "unknown",
+            "region": regions.get(call.local_authority or "", "unknown"),
+            "topics": ";".join(sorted({t.split(".")[0] for t in topics.get(call.id, ())})),
+            "outcomes": ";".join(sorted(set(outcomes.get(call.id, ())))),
+            "repeat_caller": "unknown" if key is None else ("yes" if seen[key] > 1 else "no"),
+            "children_band": children_band(call.children_count),
+        }
+
+
+def _codes_by_call(pairs: Iterable[tuple[int, str]]) -> dict[int, list[str]]:
+    codes: dict[int, list[str]] = {}
+    for call_id, code in pairs:
+        codes.setdefault(call_id, []).append(code)
+    return codes
+
+
+def generalise(rows: list[dict[str, str]], k: int) -> list[tuple[str, ...]]:
+    """Write ``*`` in quasi columns of rows whose combination is rarer than k, a column at a
+    time; rows that stay rarer than k even with every quasi column ``*`` are left out."""
+    for column in QUASI_COLUMNS:
+        counts = Counter(_quasi(row) for row in rows)
+        rare = [row for row in rows if counts[_quasi(row)] < k]
+        if not rare:
+            break
+        for row in rare:
+            row[column] = SUPPRESSED
+    counts = Counter(_quasi(row) for row in rows)
+    return [tuple(row[c] for c in COLUMNS) for row in rows if counts[_quasi(row)] >= k]
+
+
+def _quasi(row: dict[str, str]) -> tuple[str, ...]:
+    return tuple(row[c] for c in QUASI_COLUMNS)
