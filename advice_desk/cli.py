@@ -311,21 +311,15 @@ def run_export(args: argparse.Namespace) -> int:
         raise CommandError(f"--to {args.date_to} is before --from {args.date_from}")
     if not args.out.is_dir():
         raise CommandError(f"--out {args.out} is not a folder")
-    from advice_desk import settings
     from advice_desk.clock import SystemClock
-    from advice_desk.export import DEFAULT_THRESHOLD, export_for_funders
-    from advice_desk.extract import DEFAULT_K, load_secret
-    from advice_desk.paths import config_dir
+    from advice_desk.desk import Desk
     from advice_desk.permissions import command_line_actor
 
     with opened_store(args) as store:
-        threshold = settings.whole_number(store, settings.EXPORT_THRESHOLD, DEFAULT_THRESHOLD)
-        k = settings.whole_number(store, settings.EXPORT_K, DEFAULT_K)
-        secret = load_secret(config_dir() / "export-key") if args.rows else None
+        desk = Desk(store, SystemClock(), command_line_actor())
         try:
-            result = export_for_funders(store, command_line_actor(), args.date_from,
-                                        args.date_to, args.out, SystemClock(), threshold,
-                                        secret, k)
+            result = desk.export_for_funders(args.date_from, args.date_to, args.out,
+                                             args.rows)
         except OSError as error:
             raise CommandError(f"cannot write to {args.out}: {error.strerror or error}; "
                                "nothing was written", EXIT_FAILED) from error

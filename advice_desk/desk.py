@@ -8,6 +8,7 @@ before anyone has signed in; signing in turns it into a :class:`Desk`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -18,6 +19,8 @@ from advice_desk import (
     audit,
     calls,
     drafts,
+    export,
+    extract,
     report_output,
     review,
     settings,
@@ -27,7 +30,7 @@ from advice_desk.call_details import CallDetails, CallQuery, CallSummary, Stored
 from advice_desk.clock import Clock
 from advice_desk.hours import HoursPolicy
 from advice_desk.models import AuditEvent, Topic, User
-from advice_desk.paths import Location
+from advice_desk.paths import Location, config_dir
 from advice_desk.permissions import Actor, Role
 from advice_desk.report import Report, compute_report
 from advice_desk.report_pdf import write_pdf
@@ -191,6 +194,17 @@ class Desk:
 
     def event_actions(self) -> list[str]:
         return audit.event_actions(self.store)
+
+    def export_for_funders(self, date_from: date, date_to: date, out_dir: Path, rows: bool,
+                           progress: export.Progress | None = None,
+                           cancelled: Callable[[], bool] | None = None) -> export.ExportResult:
+        """With the disclosure settings of the store and the export key of this computer."""
+        threshold = settings.whole_number(self.store, settings.EXPORT_THRESHOLD,
+                                          export.DEFAULT_THRESHOLD)
+        k = settings.whole_number(self.store, settings.EXPORT_K, extract.DEFAULT_K)
+        secret = extract.load_secret(config_dir() / "export-key") if rows else None
+        return export.export_for_funders(self.store, self.actor, date_from, date_to, out_dir,
+                                         self.clock, threshold, secret, k, progress, cancelled)
 
     def idle_limit(self) -> timedelta:
         return timedelta(minutes=settings.idle_lock_minutes(self.store))

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import calendar
 import csv
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -86,6 +86,13 @@ def summary_rows(report: Report, period: str, threshold: int) -> Iterator[tuple[
             yield period, measure, category, disclose(count, threshold)
 
 
+class ExportCancelled(Exception):
+    """The user cancelled; nothing was written."""
+
+
+Progress = Callable[[int, int], None]  # (steps done, steps in all)
+
+
 @dataclass(frozen=True)
 class ExportResult:
     files: tuple[Path, ...]
@@ -94,20 +101,33 @@ class ExportResult:
 
 def export_for_funders(store: Store, actor: Actor, date_from: date, date_to: date,
                        out_dir: Path, clock: Clock, threshold: int = DEFAULT_THRESHOLD,
-                       rows_secret: bytes | None = None, k: int = DEFAULT_K) -> ExportResult:
+                       rows_secret: bytes | None = None, k: int = DEFAULT_K,
+                       progress: Progress | None = None,
+                       cancelled: Callable[[], bool] | None = None) -> ExportResult:
     """Write ``summary.csv``, ``data-dictionary.md`` and, given the export key
     ``rows_secret``, the row-level ``calls.csv`` into ``out_dir``: all of them or none. The
-    export is recorded in the audit trail."""
+    export is recorded in the audit trail. ``progress`` hears of each month counted;
+    ``cancelled`` is asked between them, and a cancel raises :class:`ExportCancelled` before
+    any file is written."""
     require(actor, Action.EXPORT)
     if date_to < date_from:
         raise ValueError(f"the period ends ({date_to}) before it starts ({date_from})")
     if threshold < 1:
         raise ValueError(f"the disclosure threshold must be 1 or more, not {threshold}")
-    periods = [(name, compute_report(store, actor, first, last))
-               for name, first, last in months(date_from, date_to)]
-    periods.append((TOTAL, compute_report(store, actor, date_from, date_to)))
-    rows = (None if rows_secret is None
-            else extract_rows(store, date_from, date_to, rows_secret, k))
+    spans = [*months(date_from, date_to), (TOTAL, date_from, date_to)]
+    steps = len(spans) + (1 if rows_secret is not None else 0)
+    periods = []
+    for done, (name, first, last) in enumerate(spans):
+        _stop_if(cancelled)
+        periods.append((name, compute_report(store, actor, first, last)))
+        if progress is not None:
+            progress(done + 1, steps)
+    rows = None
+    if rows_secret is not None:
+        _stop_if(cancelled)
+        rows = extract_rows(store, date_from, date_to, rows_secret, k)
+        if progress is not None:
+            progress(steps, steps)
     names = [SUMMARY_FILE, DICTIONARY_FILE] + ([ROWS_FILE] if rows is not None else [])
     paths = [Path(out_dir) / name for name in names]
     # Every file is written under a temporary name first: a failure in any leaves none.
@@ -122,6 +142,11 @@ def export_for_funders(store: Store, actor: Actor, date_from: date, date_to: dat
         audit.record(session, clock, actor, "export", f"funder export {date_from} to {date_to}",
                      {"files": names, "threshold": threshold, **({"k": k} if rows else {})})
     return ExportResult(tuple(paths), len(periods))
+
+
+def _stop_if(cancelled: Callable[[], bool] | None) -> None:
+    if cancelled is not None and cancelled():
+        raise ExportCancelled("the export was cancelled; nothing was written")
 
 
 def _write_csv(f: IO[str], header: tuple[str, ...], rows: Iterable[tuple[str, ...]]) -> None:

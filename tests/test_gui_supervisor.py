@@ -49,3 +49,35 @@ def test_the_users_and_audit_windows_open_from_the_supervisor_menu(qtbot, locati
     actions = {trail.model.data(trail.model.index(row, 2))
                for row in range(trail.model.rowCount())}
     assert "sign-in" in actions
+
+
+def test_the_funder_export_runs_off_the_gui_thread_and_a_cancel_writes_nothing(
+        qtbot, location, clock, tmp_path):
+    import threading
+
+    from advice_desk.gui.export_dialog import ExportDialog
+
+    window = open_window(qtbot, location, clock, username="sam", role=Role.SUPERVISOR)
+    window.export_action.trigger()
+    dialog = window.findChild(ExportDialog)
+    out = tmp_path / "out"
+    out.mkdir()
+    dialog.ui.export_folder_edit.setText(str(out))
+
+    gate = threading.Event()  # hold the store thread so the cancel surely comes first
+    window.tasks.run(gate.wait)
+    dialog.start()
+    dialog.cancel()
+    gate.set()
+    qtbot.waitUntil(lambda: not dialog.running)
+    assert "cancelled" in dialog.ui.export_status.text()
+    assert list(out.iterdir()) == []
+
+    dialog.ui.export_rows_check.setChecked(True)
+    dialog.start()
+    qtbot.waitUntil(lambda: not dialog.running)
+    assert sorted(p.name for p in out.iterdir()) == ["calls.csv", "data-dictionary.md",
+                                                    "summary.csv"]
+    progress = dialog.ui.export_progress
+    assert progress.value() == progress.maximum() > 0
+    assert dialog.ui.export_status.text().startswith("Written to")

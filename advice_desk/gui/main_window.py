@@ -151,8 +151,11 @@ class MainWindow(QMainWindow):
         self.topics_action = self._action(self.tr("&Topics…"), [], self.edit_topics)
         self.users_action = self._action(self.tr("&Users…"), [], self.edit_users)
         self.audit_action = self._action(self.tr("&Audit trail…"), [], self.open_audit)
-        self.supervisor_actions = [self.report_action, self.review_action, self.hours_action,
-                                   self.topics_action, self.users_action, self.audit_action]
+        self.export_action = self._action(self.tr("&Export for funders…"), ["Ctrl+E"],
+                                          self.open_export)
+        self.supervisor_actions = [self.report_action, self.review_action, self.export_action,
+                                   self.hours_action, self.topics_action, self.users_action,
+                                   self.audit_action]
         self.supervisor_menu = menu.addMenu(self.tr("&Supervisor"))
         self.supervisor_menu.addActions(self.supervisor_actions)
         self._show_supervisor_tools(False)
@@ -451,6 +454,13 @@ class MainWindow(QMainWindow):
         from advice_desk.gui.audit_view import AuditWindow
 
         AuditWindow(self.tasks, self.desk, self.clock, self).open()
+
+    def open_export(self) -> None:
+        if self.desk is None or not self.desk.actor.is_supervisor:
+            return
+        from advice_desk.gui.export_dialog import ExportDialog
+
+        ExportDialog(self.tasks, self.desk.export_for_funders, self.clock, self).open()
 
     # --- opening hours ----------------------------------------------------------------------
 

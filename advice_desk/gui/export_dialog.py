@@ -1,0 +1,115 @@
+"""The supervisor's funder export: choose the months and a folder, watch it run, cancel it.
+
+The export runs on the store thread and reports each month counted; Cancel is honoured between
+months, and as the files are only put in place at the very end, a cancelled or failed export
+leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QDate, Signal
+from PySide6.QtWidgets import QDialog, QFileDialog, QWidget
+
+from advice_desk.clock import Clock, to_uk
+from advice_desk.gui.forms import load_form
+from advice_desk.gui.taskman import TaskManager
+
+Export = Callable[[date, date, Path, bool, Callable[[int, int], None], Callable[[], bool]], Any]
+
+
+def _qdate(day: date) -> QDate:
+    return QDate(day.year, day.month, day.day)
+
+
+def _date(qdate: QDate) -> date:
+    return date(qdate.year(), qdate.month(), qdate.day())
+
+
+class ExportDialog(QDialog):
+    """Emits ``finished_export(message)`` when an export ends, however it ends."""
+
+    progressed = Signal(int, int)
+    finished_export = Signal(str)
+
+    def __init__(self, tasks: TaskManager, export: Export, clock: Clock,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(self.tr("Export for funders"))
+        self.ui = load_form("export_dialog.ui", self)
+        self.tasks, self._export = tasks, export
+        self._cancel = threading.Event()
+        self.running = False
+        first_of_month = to_uk(clock.now()).date().replace(day=1)
+        last_month_end = first_of_month - timedelta(days=1)
+        self.ui.export_from_date.setDate(_qdate(last_month_end.replace(day=1)))
+        self.ui.export_to_date.setDate(_qdate(last_month_end))
+        self.ui.export_cancel_button.setEnabled(False)
+        self.progressed.connect(self._show_progress)
+        self.ui.export_start_button.clicked.connect(self.start)
+        self.ui.export_cancel_button.clicked.connect(self.cancel)
+        self.ui.export_browse_button.clicked.connect(self._browse)
+
+    def _browse(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, self.tr("Folder for the export"))
+        if folder:
+            self.ui.export_folder_edit.setText(folder)
+
+    def start(self) -> None:
+        if self.running:
+            return
+        ui = self.ui
+        first, last = _date(ui.export_from_date.date()), _date(ui.export_to_date.date())
+        folder = Path(ui.export_folder_edit.text().strip())
+        if last < first:
+            ui.export_status.setText(self.tr("The period ends before it starts."))
+            return
+        if not ui.export_folder_edit.text().strip() or not folder.is_dir():
+            ui.export_status.setText(self.tr("Choose an existing folder for the files."))
+            return
+        self._cancel.clear()
+        self.running = True
+        ui.export_start_button.setEnabled(False)
+        ui.export_cancel_button.setEnabled(True)
+        ui.export_progress.setValue(0)
+        ui.export_status.setText(self.tr("Counting…"))
+        export, rows = self._export, ui.export_rows_check.isChecked()
+        report, cancelled = self.progressed.emit, self._cancel.is_set
+        self.tasks.run(lambda: export(first, last, folder, rows, report, cancelled),
+                       on_success=self._done, on_failure=self._failed)
+
+    def cancel(self) -> None:
+        if self.running:
+            self._cancel.set()
+            self.ui.export_status.setText(self.tr("Cancelling…"))
+        else:
+            self.reject()
+
+    def reject(self) -> None:
+        if self.running:  # Escape while running cancels the export, not the window
+            self.cancel()
+            return
+        super().reject()
+
+    def _show_progress(self, done: int, steps: int) -> None:
+        self.ui.export_progress.setMaximum(steps)
+        self.ui.export_progress.setValue(done)
+
+    def _done(self, result: Any) -> None:
+        names = ", ".join(path.name for path in result.files)
+        self._finish(self.tr("Written to {0}: {1}.").format(result.files[0].parent, names))
+
+    def _failed(self, error: BaseException) -> None:
+        self._finish(self.tr("Nothing was written: {0}").format(error))
+
+    def _finish(self, message: str) -> None:
+        self.running = False
+        self.ui.export_start_button.setEnabled(True)
+        self.ui.export_cancel_button.setEnabled(True)
+        self.ui.export_status.setText(message)
+        self.finished_export.emit(message)
