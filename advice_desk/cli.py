@@ -327,6 +327,112 @@ def run_export(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# --- people's data: retention, subject access, erasure ------------------------------------
+
+def register_retention(commands: argparse._SubParsersAction,
+                       parents: list[argparse.ArgumentParser]) -> None:
+    parser = commands.add_parser(
+        "retention", parents=parents, help="erase the personal details of old calls",
+        description="Erase the personal details (name, contact details, notes) of every call "
+                    "older than the retention period (setting retention_months, default 12), "
+                    "unless the call is on legal hold. The calls stay, for the statistics. "
+                    "Running it again erases nothing more.")
+    parser.add_argument("--dry-run", action="store_true",
+                        help="only say how many calls would be erased")
+    parser.set_defaults(func=run_retention)
+
+
+def run_retention(args: argparse.Namespace) -> int:
+    from advice_desk.clock import SystemClock
+    from advice_desk.permissions import command_line_actor
+    from advice_desk.retention import apply_retention, retention_months
+
+    with opened_store(args) as store:
+        months = retention_months(store)
+        count = apply_retention(store, command_line_actor(), SystemClock(), months,
+                                dry_run=args.dry_run)
+    verb = "Would erase" if args.dry_run else "Erased"
+    print(f"{verb} the personal details of {_calls(count)} older than {months} months")
+    return EXIT_OK
+
+
+def _person_options(parser: argparse.ArgumentParser) -> None:
+    person = parser.add_mutually_exclusive_group(required=True)
+    person.add_argument("--name", metavar="N", help="the caller's name (any case)")
+    person.add_argument("--phone", metavar="P", help="the caller's phone number (any format)")
+    person.add_argument("--email", metavar="E", help="the caller's email address (any case)")
+
+
+def _find_person(store: Store, args: argparse.Namespace) -> list[int]:
+    from advice_desk.permissions import command_line_actor
+    from advice_desk.retention import SearchError, find_person
+
+    try:
+        return find_person(store, command_line_actor(), args.name, args.phone, args.email)
+    except SearchError as exc:
+        raise CommandError(str(exc)) from exc
+
+
+def register_subject_access(commands: argparse._SubParsersAction,
+                            parents: list[argparse.ArgumentParser]) -> None:
+    parser = commands.add_parser(
+        "subject-access", parents=parents, help="save every call of a person as one file",
+        description="Find every call of a person by name, phone or email and save them as "
+                    "one Markdown file: each call's date, topics, outcomes and every detail "
+                    "stored about the caller. The file is written whole or not at all.")
+    _person_options(parser)
+    parser.add_argument("--out", type=Path, required=True, metavar="FILE",
+                        help="the file to write (Markdown)")
+    parser.set_defaults(func=run_subject_access)
+
+
+def run_subject_access(args: argparse.Namespace) -> int:
+    from advice_desk.clock import SystemClock
+    from advice_desk.permissions import command_line_actor
+    from advice_desk.retention import write_subject_access
+
+    with opened_store(args) as store:
+        ids = _find_person(store, args)
+        try:
+            write_subject_access(store, command_line_actor(), ids, args.out, SystemClock())
+        except OSError as error:
+            raise CommandError(f"cannot write {args.out}: {error.strerror or error}",
+                               EXIT_FAILED) from error
+    print(f"Wrote {_calls(len(ids))} to {args.out}")
+    return EXIT_OK
+
+
+def register_erase(commands: argparse._SubParsersAction,
+                   parents: list[argparse.ArgumentParser]) -> None:
+    parser = commands.add_parser(
+        "erase", parents=parents, help="erase one person's details from every call",
+        description="Erase the personal details of one person (found by name, phone or email) "
+                    "from every call, keeping the calls for the statistics. Calls on legal "
+                    "hold are left alone. Without --yes, only say how many calls would change.")
+    _person_options(parser)
+    parser.add_argument("--yes", action="store_true", help="really erase")
+    parser.set_defaults(func=run_erase)
+
+
+def run_erase(args: argparse.Namespace) -> int:
+    from advice_desk.clock import SystemClock
+    from advice_desk.permissions import command_line_actor
+    from advice_desk.retention import erase_person, held_calls
+
+    with opened_store(args) as store:
+        actor = command_line_actor()
+        held = len(held_calls(store, actor, _find_person(store, args)))
+        count = erase_person(store, actor, SystemClock(), args.name, args.phone, args.email,
+                             dry_run=not args.yes)
+    kept = f"; {_calls(held)} on legal hold left alone" if held else ""
+    if args.yes:
+        print(f"Erased the personal details of {_calls(count)}{kept}")
+    else:
+        print(f"Would erase the personal details of {_calls(count)}{kept}; "
+              "run again with --yes to erase them")
+    return EXIT_OK
+
+
 # Each entry adds one sub-command: register(subparsers, parents) sets ``func`` on its parser,
 # a function (args) -> int that may raise CommandError.
 COMMANDS: list[Callable[[argparse._SubParsersAction, list[argparse.ArgumentParser]], None]] = [
@@ -335,6 +441,9 @@ COMMANDS: list[Callable[[argparse._SubParsersAction, list[argparse.ArgumentParse
     register_hours,
     register_report,
     register_export,
+    register_retention,
+    register_subject_access,
+    register_erase,
 ]
 
 

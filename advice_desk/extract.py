@@ -60,13 +60,13 @@ def load_secret(path: Path) -> bytes:
 
 def caller_key(phone: str | None, email: str | None, secret: bytes) -> str | None:
     """A keyed hash of who called: the same person gives the same key, nobody can reverse it."""
-    identity = _phone(phone) or (email or "").strip().casefold()
+    identity = normalise_phone(phone) or (email or "").strip().casefold()
     if not identity:
         return None
     return hmac.new(secret, identity.encode(), hashlib.sha256).hexdigest()
 
 
-def _phone(phone: str | None) -> str:
+def normalise_phone(phone: str | None) -> str:
     """UK numbers in any format as one form: 07911 123456 and +44 7911 123456 match."""
     digits = re.sub(r"\D", "", phone or "")
     if digits.startswith("44"):

@@ -108,6 +108,10 @@ class Call(SQLModel, table=True):
     review_note: str | None = _text()
     created_at: datetime = _utc()
     updated_at: datetime = _utc()
+    # Retention leaves a call on legal hold alone; personal_erased_at is when retention or an
+    # erasure on request last set the personal fields (privacy.PERSONAL_CALL_FIELDS) to NULL.
+    legal_hold: bool = Field(default=False, sa_column_kwargs={"server_default": "0"})
+    personal_erased_at: datetime | None = _utc(nullable=True)
 
 
 class CallTopic(SQLModel, table=True):

@@ -52,6 +52,8 @@ CALL_FIELDS: dict[str, Sensitivity] = {
     "review_note": P,
     "created_at": Q,
     "updated_at": Q,
+    "legal_hold": N,
+    "personal_erased_at": Q,
 }
 
 # Fields the worker may only fill when the caller agrees to their details being stored.

@@ -63,6 +63,20 @@ class Store:
         with self._write_engine.begin() as connection:
             yield connection
 
+    def purge_erased(self) -> None:
+        """After an erasure, make sure no old copy of the erased data lingers beside the
+        database: on SQLite, checkpoint the write-ahead log into the file and truncate it (with
+        ``secure_delete`` on, the erased values were already zeroed in the pages written)."""
+        if not self.is_sqlite:
+            return
+        raw = self.engine.raw_connection()
+        try:
+            cursor = raw.cursor()
+            cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            cursor.close()
+        finally:
+            raw.close()
+
     def close(self) -> None:
         self.engine.dispose()
 
@@ -103,6 +117,8 @@ def _create_engine(url: str) -> sa.Engine:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=FULL")
         cursor.execute("PRAGMA foreign_keys=ON")
+        # Erased personal data is overwritten with zeros, not merely marked free (PRODUCT §7).
+        cursor.execute("PRAGMA secure_delete=ON")
         cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_S * 1000}")
         cursor.close()
 
