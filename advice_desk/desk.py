@@ -22,6 +22,7 @@ from advice_desk import (
     export,
     extract,
     report_output,
+    retention,
     review,
     settings,
     taxonomy,
@@ -31,7 +32,7 @@ from advice_desk.clock import Clock
 from advice_desk.hours import HoursPolicy
 from advice_desk.models import AuditEvent, Topic, User
 from advice_desk.paths import Location, config_dir
-from advice_desk.permissions import Actor, Role
+from advice_desk.permissions import Actor, Role, app_actor
 from advice_desk.report import Report, compute_report
 from advice_desk.report_pdf import write_pdf
 from advice_desk.store import Store, open_store
@@ -64,6 +65,10 @@ class Reception:
         actor = accounts.create_first_supervisor(self.store, username, display_name, password,
                                                  self.clock)
         return Desk(self.store, self.clock, actor)
+
+    def apply_retention(self) -> int:
+        """Erase the personal details that have been kept long enough (at every start)."""
+        return retention.apply_retention(self.store, app_actor(), self.clock)
 
     def sign_in(self, username: str, password: str) -> Desk:
         return Desk(self.store, self.clock,
@@ -205,6 +210,17 @@ class Desk:
         secret = extract.load_secret(config_dir() / "export-key") if rows else None
         return export.export_for_funders(self.store, self.actor, date_from, date_to, out_dir,
                                          self.clock, threshold, secret, k, progress, cancelled)
+
+    # One person's data (gui.people_dialog): ``by`` is "name", "phone" or "email".
+
+    def find_person(self, by: str, value: str) -> list[int]:
+        return retention.find_person(self.store, self.actor, **{by: value})
+
+    def save_subject_access(self, ids: list[int], path: Path) -> None:
+        retention.write_subject_access(self.store, self.actor, ids, path, self.clock)
+
+    def erase_person(self, by: str, value: str) -> int:
+        return retention.erase_person(self.store, self.actor, self.clock, **{by: value})
 
     def idle_limit(self) -> timedelta:
         return timedelta(minutes=settings.idle_lock_minutes(self.store))

@@ -52,6 +52,11 @@ def command_line_actor() -> Actor:
     return Actor(None, f"cli:{user}", f"command line ({user})", Role.SUPERVISOR)
 
 
+def app_actor() -> Actor:
+    """The app itself, for what it does on its own: retention at start-up."""
+    return Actor(None, "app", "Advice Desk (at start-up)", Role.SUPERVISOR)
+
+
 class PermissionDenied(Exception):
     """The actor's role does not allow this; the message says what and who may."""
 

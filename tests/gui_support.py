@@ -37,7 +37,8 @@ def make_account(location, clock, username: str = "amy", role: Role = Role.WORKE
         if accounts.needs_first_supervisor(store):
             accounts.create_first_supervisor(store, "sam", "Sam Supervisor", PASSWORD, clock)
         sam = accounts.sign_in(store, "sam", PASSWORD, clock)
-        if username not in {a.username for a in accounts.list_accounts(store, sam)}:
+        if username not in {a.username for a in accounts.list_accounts(store, sam)
+                            if a.can_sign_in}:
             accounts.add_user(store, sam, username, username.title() + " Adviser", role,
                               PASSWORD, clock)
     finally:

@@ -81,3 +81,69 @@ def test_the_funder_export_runs_off_the_gui_thread_and_a_cancel_writes_nothing(
     progress = dialog.ui.export_progress
     assert progress.value() == progress.maximum() > 0
     assert dialog.ui.export_status.text().startswith("Written to")
+
+
+def test_a_supervisor_saves_and_erases_one_persons_data(qtbot, location, clock, tmp_path):
+    from datetime import datetime, timedelta
+
+    from advice_desk.call_details import CallDetails
+    from advice_desk.calls import log_call
+    from advice_desk.clock import UK
+    from advice_desk.gui.people_dialog import PeopleDialog
+    from advice_desk.store import open_store
+    from advice_desk.users import get_or_create_user
+
+    window = open_window(qtbot, location, clock, username="sam", role=Role.SUPERVISOR)
+    store = open_store(location, clock)
+    amy = get_or_create_user(store, "amy", clock)
+    start = datetime(2026, 11, 23, 9, 40, tzinfo=UK)
+    for phone in ("07700 900123", "+44 7700 900123"):
+        log_call(store, CallDetails(started_at=start, ended_at=start + timedelta(minutes=5),
+                                    caller_type="grandparent", arrangement="sgo",
+                                    topics=("legal",), outcomes=("advice",),
+                                    consent_to_store_details=True, caller_name="Jo Example",
+                                    caller_phone=phone), amy.id, clock)
+    store.close()
+
+    window.people_action.trigger()
+    dialog = window.findChild(PeopleDialog)
+    dialog.ui.people_by_combo.setCurrentIndex(1)  # phone
+    dialog.ui.people_value_edit.setText("07700900123")
+    dialog.find()
+    qtbot.waitUntil(lambda: len(dialog.found) == 2)
+    saved = tmp_path / "jo.md"
+    dialog.save_to(saved)
+    qtbot.waitUntil(lambda: saved.exists())
+    assert "Jo Example" in saved.read_text("utf-8")
+    dialog.erase()
+    qtbot.waitUntil(lambda: dialog.ui.people_result.text() == "Erased the details of 2 calls.")
+    dialog.find()
+    qtbot.waitUntil(lambda: dialog.ui.people_result.text() == "0 calls found.")
+
+
+def test_retention_runs_when_the_app_starts(qtbot, location, clock):
+    from datetime import datetime, timedelta
+
+    from advice_desk.call_details import CallDetails
+    from advice_desk.calls import get_call, log_call
+    from advice_desk.clock import UK
+    from advice_desk.store import open_store
+    from advice_desk.users import get_or_create_user
+    from tests.support import ANY_TIME, SUPERVISOR
+
+    old = datetime(2025, 9, 1, 10, 0, tzinfo=UK)  # fourteen months before the clock
+    store = open_store(location, clock)
+    amy = get_or_create_user(store, "amy", clock)
+    call_id = log_call(store, CallDetails(
+        started_at=old, ended_at=old + timedelta(minutes=5), caller_type="grandparent",
+        arrangement="sgo", topics=("legal",), outcomes=("advice",),
+        consent_to_store_details=True, caller_name="Jo Example", notes="Old notes"),
+        amy.id, clock)
+    store.close()
+    window = open_window(qtbot, location, clock)
+    qtbot.waitUntil(lambda: "retention" in window.statusBar().currentMessage())
+    store = open_store(location, clock)
+    details = get_call(store, SUPERVISOR, call_id, ANY_TIME).details
+    store.close()
+    assert (details.caller_name, details.notes, details.caller_type) == (None, None,
+                                                                         "grandparent")

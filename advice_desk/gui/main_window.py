@@ -153,9 +153,10 @@ class MainWindow(QMainWindow):
         self.audit_action = self._action(self.tr("&Audit trail…"), [], self.open_audit)
         self.export_action = self._action(self.tr("&Export for funders…"), ["Ctrl+E"],
                                           self.open_export)
+        self.people_action = self._action(self.tr("A &person's data…"), [], self.open_people)
         self.supervisor_actions = [self.report_action, self.review_action, self.export_action,
-                                   self.hours_action, self.topics_action, self.users_action,
-                                   self.audit_action]
+                                   self.people_action, self.hours_action, self.topics_action,
+                                   self.users_action, self.audit_action]
         self.supervisor_menu = menu.addMenu(self.tr("&Supervisor"))
         self.supervisor_menu.addActions(self.supervisor_actions)
         self._show_supervisor_tools(False)
@@ -240,6 +241,9 @@ class MainWindow(QMainWindow):
         self.form.ui.caller_type_combo.setFocus(Qt.FocusReason.OtherFocusReason)
         self.statusBar().showMessage(
             self.tr("Ready. Signed in as {0}.").format(self.desk.actor.name), 5000)
+        assert self.reception is not None
+        self.tasks.run(self.reception.apply_retention, on_success=self._retention_done,
+                       on_failure=self._show_failure)
         if draft is not None and self.form.is_dirty:
             self._held_draft = draft  # typed before sign-in: the recovered call waits its turn
             self.form.set_notice(self.tr(
@@ -257,6 +261,12 @@ class MainWindow(QMainWindow):
         self.form.set_topics(topics)
         _refill(self.ui.topic_filter_combo, self.tr("All topics"),
                 [(t.display, t.code) for t in topics])
+
+    def _retention_done(self, erased: int) -> None:
+        if erased:
+            self.statusBar().showMessage(self.tr(
+                "The personal details of {0} old calls were erased, as the retention policy "
+                "asks.").format(erased), 10_000)
 
     def _store_failed(self, error: BaseException) -> None:
         self.statusBar().showMessage(self.tr("The store could not be opened."))
@@ -461,6 +471,15 @@ class MainWindow(QMainWindow):
         from advice_desk.gui.export_dialog import ExportDialog
 
         ExportDialog(self.tasks, self.desk.export_for_funders, self.clock, self).open()
+
+    def open_people(self) -> None:
+        if self.desk is None or not self.desk.actor.is_supervisor:
+            return
+        from advice_desk.gui.people_dialog import PeopleDialog
+
+        desk = self.desk
+        PeopleDialog(self.tasks, desk.find_person, desk.save_subject_access, desk.erase_person,
+                     self).open()
 
     # --- opening hours ----------------------------------------------------------------------
 
