@@ -303,6 +303,8 @@ def register_export(commands: argparse._SubParsersAction,
     parser.add_argument("--out", type=Path, required=True, metavar="DIR",
                         help="an existing folder")
     parser.add_argument("--rows", action="store_true", help="add the row-level extract")
+    parser.add_argument("--fresh-key", action="store_true",
+                        help="hash repeat callers with a key made for this export alone")
     parser.set_defaults(func=run_export)
 
 
@@ -319,7 +321,7 @@ def run_export(args: argparse.Namespace) -> int:
         desk = Desk(store, SystemClock(), command_line_actor())
         try:
             result = desk.export_for_funders(args.date_from, args.date_to, args.out,
-                                             args.rows)
+                                             args.rows, fresh_key=args.fresh_key)
         except OSError as error:
             raise CommandError(f"cannot write to {args.out}: {error.strerror or error}; "
                                "nothing was written", EXIT_FAILED) from error

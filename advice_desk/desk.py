@@ -8,6 +8,7 @@ before anyone has signed in; signing in turns it into a :class:`Desk`.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -202,12 +203,18 @@ class Desk:
 
     def export_for_funders(self, date_from: date, date_to: date, out_dir: Path, rows: bool,
                            progress: export.Progress | None = None,
-                           cancelled: Callable[[], bool] | None = None) -> export.ExportResult:
-        """With the disclosure settings of the store and the export key of this computer."""
+                           cancelled: Callable[[], bool] | None = None,
+                           fresh_key: bool = False) -> export.ExportResult:
+        """With the disclosure settings of the store and the export key of this computer, or
+        a key made for this export alone (repeat callers then cannot be matched across
+        exports)."""
         threshold = settings.whole_number(self.store, settings.EXPORT_THRESHOLD,
                                           export.DEFAULT_THRESHOLD)
         k = settings.whole_number(self.store, settings.EXPORT_K, extract.DEFAULT_K)
-        secret = extract.load_secret(config_dir() / "export-key") if rows else None
+        secret = None
+        if rows:
+            secret = (secrets.token_bytes(32) if fresh_key
+                      else extract.load_secret(config_dir() / "export-key"))
         return export.export_for_funders(self.store, self.actor, date_from, date_to, out_dir,
                                          self.clock, threshold, secret, k, progress, cancelled)
 

@@ -23,15 +23,33 @@ from sqlmodel import col, select
 
 from advice_desk import reference
 from advice_desk.models import Call, CallOutcome, CallTopic
+from advice_desk.privacy import CALL_FIELDS, Sensitivity
 from advice_desk.store import Store
 
 DEFAULT_K = 5
 SUPPRESSED = "*"
 COLUMNS = ("month", "weekday", "in_hours", "duration_band", "caller_type", "arrangement",
            "region", "topics", "outcomes", "repeat_caller", "children_band")
+# The stored field each column is made from. The classification in privacy.py decides the
+# rest: a quasi-identifying source makes a column that k-anonymity may generalise; a personal
+# source may only leave as a keyed hash reduced to yes/no; a staff source never leaves.
+SOURCES = {"month": "local_date", "weekday": "local_date", "in_hours": "in_hours",
+           "duration_band": "duration_s", "caller_type": "caller_type",
+           "arrangement": "arrangement", "region": "local_authority", "topics": None,
+           "outcomes": None, "repeat_caller": "caller_phone", "children_band": "children_count"}
+HASHED = ("repeat_caller",)
 # Generalised first to last: the least useful detail goes first.
-QUASI_COLUMNS = ("weekday", "duration_band", "children_band", "region", "arrangement",
-                 "caller_type", "month")
+GENERALISE_ORDER = ("weekday", "duration_band", "children_band", "region", "arrangement",
+                    "caller_type", "month")
+QUASI_COLUMNS = tuple(c for c in GENERALISE_ORDER
+                      if CALL_FIELDS[SOURCES[c] or ""] is Sensitivity.QUASI)
+
+
+def unsafe_columns() -> list[str]:
+    """Columns whose source the classification forbids to leave (a test keeps this empty)."""
+    forbidden = (Sensitivity.PERSONAL, Sensitivity.STAFF)
+    return [column for column, source in SOURCES.items()
+            if source and CALL_FIELDS[source] in forbidden and column not in HASHED]
 DURATION_BANDS = ((5, "0-4 min"), (15, "5-14 min"), (30, "15-29 min"), (60, "30-59 min"))
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 

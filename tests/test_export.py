@@ -167,3 +167,26 @@ def test_the_export_command(tmp_path: Path, capsys) -> None:
     assert main(["--data-dir", str(tmp_path / "data"), "export", "--from", "2026-01-01",
                  "--to", "2026-03-31", "--out", str(tmp_path / "missing")]) == 2
     assert "is not a folder" in capsys.readouterr().err
+
+
+def test_the_classification_decides_what_the_extract_may_carry() -> None:
+    from advice_desk.extract import SOURCES, unsafe_columns
+    from advice_desk.privacy import CALL_FIELDS
+
+    assert unsafe_columns() == []
+    assert all(source in CALL_FIELDS for source in SOURCES.values() if source)
+    assert "in_hours" not in QUASI_COLUMNS and "region" in QUASI_COLUMNS
+
+
+def test_a_fresh_key_leaves_the_stored_key_alone(tmp_path: Path, capsys) -> None:
+    from advice_desk.cli import main
+    from advice_desk.paths import config_dir
+
+    out = tmp_path / "out"
+    out.mkdir()
+    key = config_dir() / "export-key"
+    before = key.read_bytes() if key.exists() else None
+    assert main(["--data-dir", str(tmp_path / "data"), "export", "--from", "2026-01-01",
+                 "--to", "2026-01-31", "--out", str(out), "--rows", "--fresh-key"]) == 0
+    assert (out / "calls.csv").exists()
+    assert (key.read_bytes() if key.exists() else None) == before

@@ -20,7 +20,8 @@ from advice_desk.clock import Clock, to_uk
 from advice_desk.gui.forms import load_form
 from advice_desk.gui.taskman import TaskManager
 
-Export = Callable[[date, date, Path, bool, Callable[[int, int], None], Callable[[], bool]], Any]
+Export = Callable[[date, date, Path, bool, Callable[[int, int], None], Callable[[], bool], bool],
+                  Any]
 
 
 def _qdate(day: date) -> QDate:
@@ -79,8 +80,9 @@ class ExportDialog(QDialog):
         ui.export_progress.setValue(0)
         ui.export_status.setText(self.tr("Counting…"))
         export, rows = self._export, ui.export_rows_check.isChecked()
+        fresh_key = ui.export_fresh_key_check.isChecked()
         report, cancelled = self.progressed.emit, self._cancel.is_set
-        self.tasks.run(lambda: export(first, last, folder, rows, report, cancelled),
+        self.tasks.run(lambda: export(first, last, folder, rows, report, cancelled, fresh_key),
                        on_success=self._done, on_failure=self._failed)
 
     def cancel(self) -> None:
