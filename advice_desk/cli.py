@@ -99,6 +99,17 @@ def opened_store(args: argparse.Namespace) -> Iterator[Store]:
         store.close()
 
 
+@contextmanager
+def writing(path: Path | None) -> Iterator[None]:
+    """A file that cannot be written is a failed command, said in one line. Files are written
+    whole or not at all, so the message can promise that nothing was left behind."""
+    try:
+        yield
+    except OSError as error:
+        raise CommandError(f"cannot write {path}: {error.strerror or error}; nothing was "
+                           "written", EXIT_FAILED) from error
+
+
 def _calls(count: int) -> str:
     return f"{count} call" if count == 1 else f"{count} calls"
 
@@ -272,7 +283,7 @@ def run_report(args: argparse.Namespace) -> int:
     with opened_store(args) as store:
         report = compute_report(store, command_line_actor(), date_from, date_to)
         name = report_output.labeller({c: t.label for c, t in topic_labels(store).items()})
-    try:
+    with writing(args.out):
         if args.format == "pdf":
             write_pdf(report, name, args.out)
             return EXIT_OK
@@ -283,9 +294,6 @@ def run_report(args: argparse.Namespace) -> int:
             sys.stdout.write(text)
         else:
             write_atomically(args.out, lambda f: f.write(text))
-    except OSError as error:
-        raise CommandError(f"cannot write {args.out}: {error.strerror or error}",
-                           EXIT_FAILED) from error
     return EXIT_OK
 
 
@@ -319,12 +327,9 @@ def run_export(args: argparse.Namespace) -> int:
 
     with opened_store(args) as store:
         desk = Desk(store, SystemClock(), command_line_actor())
-        try:
+        with writing(args.out):
             result = desk.export_for_funders(args.date_from, args.date_to, args.out,
                                              args.rows, fresh_key=args.fresh_key)
-        except OSError as error:
-            raise CommandError(f"cannot write to {args.out}: {error.strerror or error}; "
-                               "nothing was written", EXIT_FAILED) from error
     print(f"Wrote {', '.join(p.name for p in result.files)} to {args.out}")
     return EXIT_OK
 
@@ -395,11 +400,8 @@ def run_subject_access(args: argparse.Namespace) -> int:
 
     with opened_store(args) as store:
         ids = _find_person(store, args)
-        try:
+        with writing(args.out):
             write_subject_access(store, command_line_actor(), ids, args.out, SystemClock())
-        except OSError as error:
-            raise CommandError(f"cannot write {args.out}: {error.strerror or error}",
-                               EXIT_FAILED) from error
     print(f"Wrote {_calls(len(ids))} to {args.out}")
     return EXIT_OK
 

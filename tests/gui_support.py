@@ -56,16 +56,23 @@ def sign_in_with_keyboard(qtbot, window: MainWindow, username: str,
     press(qtbot, Qt.Key.Key_Return)
 
 
-def open_window(qtbot, location, clock, username: str = "amy",
-                role: Role = Role.WORKER) -> MainWindow:
-    """A window on the store at ``location``, signed in as ``username`` with the keyboard."""
-    make_account(location, clock, username, role)
+def start_window(qtbot, location, clock) -> MainWindow:
+    """A freshly started window, waiting for whoever comes to the desk."""
     window = MainWindow(location, clock)
     qtbot.addWidget(window)
     with qtbot.waitActive(window):
         window.show()
         window.activateWindow()
     window.open_store()
+    qtbot.waitUntil(lambda: window.sign_in_dialog is not None)
+    return window
+
+
+def open_window(qtbot, location, clock, username: str = "amy",
+                role: Role = Role.WORKER) -> MainWindow:
+    """A window on the store at ``location``, signed in as ``username`` with the keyboard."""
+    make_account(location, clock, username, role)
+    window = start_window(qtbot, location, clock)
     sign_in_with_keyboard(qtbot, window, username)
     qtbot.waitUntil(lambda: window.save_action.isEnabled())
     qtbot.waitUntil(lambda: not window.tasks.busy)

@@ -29,6 +29,7 @@ from tests.gui_support import (
     open_window,
     press,
     sign_in_with_keyboard,
+    start_window,
     type_text,
 )
 from tests.support import ANY_TIME, SUPERVISOR
@@ -43,18 +44,6 @@ CTRL, ALT = Qt.KeyboardModifier.ControlModifier, Qt.KeyboardModifier.AltModifier
 
 
 # --- helpers ------------------------------------------------------------------------------------
-
-def start_window(qtbot, location, clock) -> MainWindow:
-    """A freshly started window, waiting for whoever comes to the desk."""
-    window = MainWindow(location, clock)
-    qtbot.addWidget(window)
-    with qtbot.waitActive(window):
-        window.show()
-        window.activateWindow()
-    window.open_store()
-    qtbot.waitUntil(lambda: window.sign_in_dialog is not None)
-    return window
-
 
 def submit(qtbot, window: MainWindow) -> None:
     """Press Return in the dialog and wait for the store thread's answer."""
