@@ -9,7 +9,7 @@ from __future__ import annotations
 import multiprocessing
 import sys
 
-from advice_desk.cli import main as cli_main
+from advice_desk.cli.main import main as cli_main
 from advice_desk.paths import Location
 
 

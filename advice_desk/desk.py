@@ -15,29 +15,25 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from advice_desk import (
-    accounts,
-    audit,
-    calls,
-    drafts,
-    export,
-    extract,
-    report_output,
-    retention,
-    review,
-    settings,
-    taxonomy,
-)
-from advice_desk.call_details import CallDetails, CallQuery, CallSummary, StoredCall
+from advice_desk import settings
+from advice_desk.calls import drafts, review
+from advice_desk.calls import service as calls
+from advice_desk.calls import topics as taxonomy
+from advice_desk.calls.record import CallDetails, CallQuery, CallSummary, StoredCall
 from advice_desk.clock import Clock
-from advice_desk.hours import HoursPolicy
-from advice_desk.models import AuditEvent, Topic, User
 from advice_desk.paths import Location, config_dir
-from advice_desk.permissions import Actor, Role, app_actor
-from advice_desk.report import Report, compute_report
-from advice_desk.report_pdf import write_pdf
-from advice_desk.store import Store, open_store
-from advice_desk.users import list_users
+from advice_desk.people import accounts, audit
+from advice_desk.people.permissions import Actor, Role, app_actor
+from advice_desk.people.users import list_users
+from advice_desk.privacy import retention
+from advice_desk.reference.hours import HoursPolicy
+from advice_desk.reports import extract
+from advice_desk.reports import funder_export as export
+from advice_desk.reports import output as report_output
+from advice_desk.reports.compute import Report, compute_report
+from advice_desk.reports.pdf import write_pdf
+from advice_desk.store.engine import Store, open_store
+from advice_desk.store.models import AuditEvent, Topic, User
 
 
 @dataclass(frozen=True)

@@ -10,12 +10,12 @@ from typing import Any
 
 from sqlmodel import Session
 
-from advice_desk import audit
 from advice_desk.clock import Clock
-from advice_desk.hours import HoursPolicy, default_policy, policy_from_dict
-from advice_desk.models import Setting
-from advice_desk.permissions import Action, Actor, require
-from advice_desk.store import Store
+from advice_desk.people import audit
+from advice_desk.people.permissions import Action, Actor, require
+from advice_desk.reference.hours import HoursPolicy, default_policy, policy_from_dict
+from advice_desk.store.engine import Store
+from advice_desk.store.models import Setting
 from advice_desk.validation import ValidationError
 
 HOURS = "hours"

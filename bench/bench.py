@@ -26,14 +26,14 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from advice_desk.call_details import CallDetails, CallQuery
-from advice_desk.calls import list_calls, log_call
+from advice_desk.calls.record import CallDetails, CallQuery
+from advice_desk.calls.service import list_calls, log_call
 from advice_desk.clock import SystemClock
 from advice_desk.paths import resolve_location
-from advice_desk.permissions import command_line_actor
-from advice_desk.report import compute_report
-from advice_desk.store import Store, open_store
-from advice_desk.users import get_or_create_user
+from advice_desk.people.permissions import command_line_actor
+from advice_desk.people.users import get_or_create_user
+from advice_desk.reports.compute import compute_report
+from advice_desk.store.engine import Store, open_store
 
 FULL_SIZE = 1_000_000  # calls in the store the targets are set for
 DEMO_TARGET_S = 30.0

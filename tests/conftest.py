@@ -19,13 +19,13 @@ os.environ["ADVICE_DESK_CONFIG_DIR"] = tempfile.mkdtemp(prefix="advice-desk-conf
 
 import pytest
 
-from advice_desk import accounts
 from advice_desk.clock import UK, FixedClock
-from advice_desk.models import User
 from advice_desk.paths import Location, resolve_location
-from advice_desk.permissions import Actor, Role
-from advice_desk.store import Store, open_store
-from advice_desk.users import get_or_create_user
+from advice_desk.people import accounts
+from advice_desk.people.permissions import Actor, Role
+from advice_desk.people.users import get_or_create_user
+from advice_desk.store.engine import Store, open_store
+from advice_desk.store.models import User
 from tests.support import PASSWORD
 
 # A Monday, 10:15 in London (GMT): the line is open.

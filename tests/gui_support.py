@@ -5,10 +5,10 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QWidget
 
-from advice_desk import accounts
 from advice_desk.gui.main_window import MainWindow
-from advice_desk.permissions import Role
-from advice_desk.store import open_store
+from advice_desk.people import accounts
+from advice_desk.people.permissions import Role
+from advice_desk.store.engine import open_store
 from tests.support import PASSWORD
 
 

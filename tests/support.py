@@ -4,7 +4,7 @@ for reads where the time does not matter (a supervisor may open any call of any 
 from datetime import datetime
 
 from advice_desk.clock import UK, FixedClock
-from advice_desk.permissions import command_line_actor
+from advice_desk.people.permissions import command_line_actor
 
 PASSWORD = "correct horse battery"
 SUPERVISOR = command_line_actor()

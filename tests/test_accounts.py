@@ -11,10 +11,10 @@ import sqlalchemy as sa
 from argon2 import PasswordHasher
 from sqlmodel import select
 
-from advice_desk import accounts, audit
-from advice_desk.audit import AuditQuery
-from advice_desk.models import AuditEvent, User
-from advice_desk.permissions import PermissionDenied, Role
+from advice_desk.people import accounts, audit
+from advice_desk.people.audit import AuditQuery
+from advice_desk.people.permissions import PermissionDenied, Role
+from advice_desk.store.models import AuditEvent, User
 from advice_desk.validation import ValidationError
 from tests.support import PASSWORD
 
@@ -173,7 +173,7 @@ def test_a_reset_password_works_at_once_and_clears_the_wait(store, clock, sam, a
 
 
 def test_an_imported_user_shows_as_unable_to_sign_in_until_added(store, clock, sam):
-    from advice_desk.users import get_or_create_user
+    from advice_desk.people.users import get_or_create_user
 
     get_or_create_user(store, "imported", clock, display_name="Imported calls")
     listed = {a.username: a for a in accounts.list_accounts(store, sam)}

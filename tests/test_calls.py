@@ -11,9 +11,8 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import func, select
 
-from advice_desk import reference
-from advice_desk.call_details import CallDetails, CallQuery, CallSummary, StoredCall
-from advice_desk.calls import (
+from advice_desk.calls.record import CallDetails, CallQuery, CallSummary, StoredCall
+from advice_desk.calls.service import (
     SORTABLE,
     get_call,
     list_calls,
@@ -24,10 +23,11 @@ from advice_desk.calls import (
     update_call,
 )
 from advice_desk.clock import UK, FixedClock
-from advice_desk.models import Call, CallOutcome, CallTopic, Topic, User
 from advice_desk.paths import Location
-from advice_desk.store import Store
-from advice_desk.users import get_or_create_user
+from advice_desk.people.users import get_or_create_user
+from advice_desk.reference import lists as reference
+from advice_desk.store.engine import Store
+from advice_desk.store.models import Call, CallOutcome, CallTopic, Topic, User
 from advice_desk.validation import ValidationError
 from tests.support import ANY_TIME, SUPERVISOR
 

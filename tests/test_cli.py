@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from advice_desk import __main__ as entry_point
-from advice_desk.cli import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, main
+from advice_desk.cli.main import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, main
 from advice_desk.paths import DATABASE_FILE, resolve_location
-from advice_desk.store import open_store
+from advice_desk.store.engine import open_store
 
 HEADER = "started_at,caller_type,arrangement,topics,outcomes"
 

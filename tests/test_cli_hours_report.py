@@ -9,15 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from advice_desk.call_details import CallDetails
-from advice_desk.calls import get_call, log_call, log_non_data_call
-from advice_desk.cli import EXIT_BAD_INPUT, EXIT_OK, main
+from advice_desk.calls.record import CallDetails
+from advice_desk.calls.service import get_call, log_call, log_non_data_call
+from advice_desk.cli.main import EXIT_BAD_INPUT, EXIT_OK, main
 from advice_desk.clock import UK, FixedClock
-from advice_desk.hours import HoursPolicy, default_policy
 from advice_desk.paths import resolve_location
+from advice_desk.people.users import get_or_create_user
+from advice_desk.reference.hours import HoursPolicy, default_policy
 from advice_desk.settings import save_hours_policy
-from advice_desk.store import open_store
-from advice_desk.users import get_or_create_user
+from advice_desk.store.engine import open_store
 from tests.support import ANY_TIME, SUPERVISOR
 
 REPORT_KEYS = {"from", "to", "total_calls", "data_calls", "non_data_calls", "in_hours_calls",

@@ -12,14 +12,14 @@ import holidays
 import pytest
 from sqlmodel import select
 
-from advice_desk import demo as demo_module
-from advice_desk.call_details import normalise, validate
-from advice_desk.calls import get_call, topic_labels
+from advice_desk.calls.record import normalise, validate
+from advice_desk.calls.service import get_call, topic_labels
 from advice_desk.clock import UK, FixedClock, to_uk
-from advice_desk.demo import DEMO_WORKERS, CoreBulkWriter, DemoError, add_demo_calls
-from advice_desk.models import Call, CallOutcome, CallTopic, Topic, User
+from advice_desk.demo import synthetic as demo_module
+from advice_desk.demo.synthetic import DEMO_WORKERS, CoreBulkWriter, DemoError, add_demo_calls
 from advice_desk.paths import resolve_location
-from advice_desk.store import Store, open_store
+from advice_desk.store.engine import Store, open_store
+from advice_desk.store.models import Call, CallOutcome, CallTopic, Topic, User
 from tests.support import ANY_TIME, SUPERVISOR
 
 CALLS = 3000

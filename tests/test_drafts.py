@@ -10,12 +10,12 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
+from advice_desk.calls.drafts import discard_draft, load_draft, save_draft
 from advice_desk.clock import FixedClock
-from advice_desk.drafts import discard_draft, load_draft, save_draft
-from advice_desk.models import User
 from advice_desk.paths import Location
-from advice_desk.store import Store, open_store
-from advice_desk.users import get_or_create_user
+from advice_desk.people.users import get_or_create_user
+from advice_desk.store.engine import Store, open_store
+from advice_desk.store.models import User
 
 FORM = {
     "caller_type": "grandparent",
@@ -112,9 +112,9 @@ CRASHING_WRITER = textwrap.dedent("""
     import json, os, sys
     from datetime import datetime
     from advice_desk.clock import UK, FixedClock
-    from advice_desk.drafts import save_draft
+    from advice_desk.calls.drafts import save_draft
     from advice_desk.paths import resolve_location
-    from advice_desk.store import open_store
+    from advice_desk.store.engine import open_store
 
     clock = FixedClock(datetime(2026, 11, 23, 10, 15, tzinfo=UK))
     store = open_store(resolve_location(sys.argv[1]), clock)

@@ -12,20 +12,20 @@ from pathlib import Path
 
 import pytest
 
-from advice_desk import audit
-from advice_desk.call_details import CallDetails
-from advice_desk.calls import log_call
+from advice_desk.calls.record import CallDetails
+from advice_desk.calls.service import log_call
 from advice_desk.clock import UK
-from advice_desk.export import (
+from advice_desk.people import audit
+from advice_desk.people.permissions import PermissionDenied
+from advice_desk.reports.extract import COLUMNS as EXTRACT_COLUMNS
+from advice_desk.reports.extract import QUASI_COLUMNS, caller_key, generalise, load_secret
+from advice_desk.reports.funder_export import (
     DICTIONARY_FILE,
     SUMMARY_FILE,
     disclose,
     export_for_funders,
     months,
 )
-from advice_desk.extract import COLUMNS as EXTRACT_COLUMNS
-from advice_desk.extract import QUASI_COLUMNS, caller_key, generalise, load_secret
-from advice_desk.permissions import PermissionDenied
 from tests.support import SUPERVISOR
 
 HOSTILE = ("=HYPERLINK(\"http://x\")", "+1", "-1+1", "@SUM(1)", "\tTab", "\rCR", " =spaced",
@@ -155,7 +155,7 @@ def test_phone_numbers_in_any_format_give_one_key() -> None:
 
 
 def test_the_export_command(tmp_path: Path, capsys) -> None:
-    from advice_desk.cli import main
+    from advice_desk.cli.main import main
 
     out = tmp_path / "out"
     out.mkdir()
@@ -170,8 +170,8 @@ def test_the_export_command(tmp_path: Path, capsys) -> None:
 
 
 def test_the_classification_decides_what_the_extract_may_carry() -> None:
-    from advice_desk.extract import SOURCES, unsafe_columns
-    from advice_desk.privacy import CALL_FIELDS
+    from advice_desk.privacy.classification import CALL_FIELDS
+    from advice_desk.reports.extract import SOURCES, unsafe_columns
 
     assert unsafe_columns() == []
     assert all(source in CALL_FIELDS for source in SOURCES.values() if source)
@@ -179,7 +179,7 @@ def test_the_classification_decides_what_the_extract_may_carry() -> None:
 
 
 def test_a_fresh_key_leaves_the_stored_key_alone(tmp_path: Path, capsys) -> None:
-    from advice_desk.cli import main
+    from advice_desk.cli.main import main
     from advice_desk.paths import config_dir
 
     out = tmp_path / "out"

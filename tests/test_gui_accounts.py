@@ -12,15 +12,17 @@ from datetime import date, timedelta
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QWidget
 
-from advice_desk import accounts, drafts, settings
-from advice_desk.call_details import CallDetails
-from advice_desk.calls import CallQuery, get_call, list_calls, log_call
+from advice_desk import settings
+from advice_desk.calls import drafts
+from advice_desk.calls.record import CallDetails
+from advice_desk.calls.service import CallQuery, get_call, list_calls, log_call
 from advice_desk.gui.follow_ups import FollowUpsDialog
 from advice_desk.gui.main_window import MainWindow
 from advice_desk.gui.sign_in import FirstSupervisorDialog, SignInDialog
-from advice_desk.permissions import Role
-from advice_desk.store import open_store
-from advice_desk.users import get_or_create_user
+from advice_desk.people import accounts
+from advice_desk.people.permissions import Role
+from advice_desk.people.users import get_or_create_user
+from advice_desk.store.engine import open_store
 from tests.gui_support import (
     PASSWORD,
     focused,

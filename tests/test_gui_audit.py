@@ -12,14 +12,14 @@ import pytest
 from PySide6.QtCore import QDate, QModelIndex, Qt
 from PySide6.QtWidgets import QAbstractItemView, QWidget
 
-from advice_desk import accounts, audit
-from advice_desk.audit import AuditQuery
 from advice_desk.clock import UK
 from advice_desk.gui.audit_view import AuditWindow
 from advice_desk.gui.paged_model import PAGE_SIZE
-from advice_desk.models import AuditEvent
-from advice_desk.permissions import Actor, Role
-from advice_desk.store import Store
+from advice_desk.people import accounts, audit
+from advice_desk.people.audit import AuditQuery
+from advice_desk.people.permissions import Actor, Role
+from advice_desk.store.engine import Store
+from advice_desk.store.models import AuditEvent
 from tests.support import PASSWORD
 
 

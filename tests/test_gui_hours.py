@@ -11,10 +11,10 @@ from PySide6.QtWidgets import QWidget
 from advice_desk.clock import UK
 from advice_desk.gui.hours_dialog import HoursDialog
 from advice_desk.gui.line_status import LineStatusLabel
-from advice_desk.hours import default_policy
-from advice_desk.permissions import Role
+from advice_desk.people.permissions import Role
+from advice_desk.reference.hours import default_policy
 from advice_desk.settings import hours_policy
-from advice_desk.store import open_store
+from advice_desk.store.engine import open_store
 from tests.gui_support import open_window
 
 
@@ -114,7 +114,7 @@ def test_every_hours_page_control_has_an_accessible_name(qtbot):
 
 
 def test_a_change_of_hours_is_audited(qtbot, location, clock):
-    from advice_desk import audit
+    from advice_desk.people import audit
     from tests.support import SUPERVISOR
 
     test_a_supervisor_changes_the_hours_and_the_window_follows(qtbot, location, clock)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtWidgets import QPushButton
 
 from advice_desk.gui.taxonomy_dialog import TaxonomyDialog
-from advice_desk.permissions import Role
+from advice_desk.people.permissions import Role
 from tests.gui_support import open_window
 
 
@@ -86,12 +86,12 @@ def test_the_funder_export_runs_off_the_gui_thread_and_a_cancel_writes_nothing(
 def test_a_supervisor_saves_and_erases_one_persons_data(qtbot, location, clock, tmp_path):
     from datetime import datetime, timedelta
 
-    from advice_desk.call_details import CallDetails
-    from advice_desk.calls import log_call
+    from advice_desk.calls.record import CallDetails
+    from advice_desk.calls.service import log_call
     from advice_desk.clock import UK
     from advice_desk.gui.people_dialog import PeopleDialog
-    from advice_desk.store import open_store
-    from advice_desk.users import get_or_create_user
+    from advice_desk.people.users import get_or_create_user
+    from advice_desk.store.engine import open_store
 
     window = open_window(qtbot, location, clock, username="sam", role=Role.SUPERVISOR)
     store = open_store(location, clock)
@@ -124,11 +124,11 @@ def test_a_supervisor_saves_and_erases_one_persons_data(qtbot, location, clock, 
 def test_retention_runs_when_the_app_starts(qtbot, location, clock):
     from datetime import datetime, timedelta
 
-    from advice_desk.call_details import CallDetails
-    from advice_desk.calls import get_call, log_call
+    from advice_desk.calls.record import CallDetails
+    from advice_desk.calls.service import get_call, log_call
     from advice_desk.clock import UK
-    from advice_desk.store import open_store
-    from advice_desk.users import get_or_create_user
+    from advice_desk.people.users import get_or_create_user
+    from advice_desk.store.engine import open_store
     from tests.support import ANY_TIME, SUPERVISOR
 
     old = datetime(2025, 9, 1, 10, 0, tzinfo=UK)  # fourteen months before the clock

@@ -7,13 +7,14 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QWidget
 
-from advice_desk import accounts, taxonomy
+from advice_desk.calls import topics as taxonomy
 from advice_desk.clock import FixedClock
 from advice_desk.desk import Desk
 from advice_desk.gui.taskman import TaskManager
 from advice_desk.gui.taxonomy_dialog import TaxonomyDialog
-from advice_desk.permissions import Actor, Role
-from advice_desk.store import Store
+from advice_desk.people import accounts
+from advice_desk.people.permissions import Actor, Role
+from advice_desk.store.engine import Store
 from tests.gui_support import PASSWORD, focused_name, press, type_text
 
 ALT = Qt.KeyboardModifier.AltModifier

@@ -11,13 +11,13 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QWidget
 
-from advice_desk import accounts
 from advice_desk.clock import Clock
 from advice_desk.gui.taskman import TaskManager
 from advice_desk.gui.users_dialog import UsersDialog
-from advice_desk.permissions import Actor, Role
-from advice_desk.store import Store
-from advice_desk.users import get_or_create_user
+from advice_desk.people import accounts
+from advice_desk.people.permissions import Actor, Role
+from advice_desk.people.users import get_or_create_user
+from advice_desk.store.engine import Store
 from tests.support import PASSWORD
 
 

@@ -21,7 +21,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from advice_desk import settings as app_settings
-from advice_desk.hours import (
+from advice_desk.reference.hours import (
     Closure,
     HoursPolicy,
     LineState,

@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 from sqlmodel import func, select
 
-from advice_desk.calls import get_call
+from advice_desk.calls.importer import ImportRejected, import_calls, read_text
+from advice_desk.calls.service import get_call
 from advice_desk.clock import FixedClock
-from advice_desk.importer import ImportRejected, import_calls, read_text
-from advice_desk.models import Call, Topic, User
-from advice_desk.store import Store
+from advice_desk.store.engine import Store
+from advice_desk.store.models import Call, Topic, User
 from tests.support import ANY_TIME, SUPERVISOR
 
 HEADER = ("started_at,duration_minutes,caller_type,arrangement,local_authority,topics,outcomes,"

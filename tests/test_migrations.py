@@ -24,13 +24,13 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlmodel import SQLModel, func, select
 
-import advice_desk.models  # noqa: F401  (the tables, on SQLModel.metadata)
-from advice_desk.calls import get_call
+import advice_desk.store.models  # noqa: F401  (the tables, on SQLModel.metadata)
+from advice_desk.calls.drafts import load_draft
+from advice_desk.calls.service import get_call
 from advice_desk.clock import UK, FixedClock
-from advice_desk.drafts import load_draft
-from advice_desk.models import Call, Topic, User
 from advice_desk.paths import resolve_location
-from advice_desk.store import MIGRATIONS_DIR, current_revision, open_store, schema_head
+from advice_desk.store.engine import MIGRATIONS_DIR, current_revision, open_store, schema_head
+from advice_desk.store.models import Call, Topic, User
 from tests.support import ANY_TIME, SUPERVISOR
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"

@@ -14,13 +14,17 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
-from advice_desk import accounts, audit, report, review, settings, taxonomy
-from advice_desk.call_details import CallDetails, CallQuery
-from advice_desk.calls import get_call, list_calls, log_call, log_non_data_call, update_call
+from advice_desk import settings
+from advice_desk.calls import review
+from advice_desk.calls import topics as taxonomy
+from advice_desk.calls.record import CallDetails, CallQuery
+from advice_desk.calls.service import get_call, list_calls, log_call, log_non_data_call, update_call
 from advice_desk.clock import UK, FixedClock
-from advice_desk.hours import default_policy
-from advice_desk.permissions import Actor, PermissionDenied, Role
-from advice_desk.store import Store
+from advice_desk.people import accounts, audit
+from advice_desk.people.permissions import Actor, PermissionDenied, Role
+from advice_desk.reference.hours import default_policy
+from advice_desk.reports import compute as report
+from advice_desk.store.engine import Store
 from tests.support import PASSWORD
 
 MONDAY = date(2026, 11, 23)

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from advice_desk.call_details import CallDetails
-from advice_desk.models import Call
-from advice_desk.privacy import (
+from advice_desk.calls.record import CallDetails
+from advice_desk.privacy.classification import (
     CALL_FIELDS,
     CONSENT_GATED_FIELDS,
     PERSONAL_CALL_FIELDS,
     Sensitivity,
     call_fields,
 )
-from advice_desk.store import Store
+from advice_desk.store.engine import Store
+from advice_desk.store.models import Call
 
 
 def test_every_column_of_the_call_table_is_classified(store: Store) -> None:

@@ -11,8 +11,8 @@ from collections import Counter
 
 import pytest
 
-from advice_desk import reference
-from advice_desk.reference import default_topics, helpline, local_authorities
+from advice_desk.reference import lists as reference
+from advice_desk.reference.lists import default_topics, helpline, local_authorities
 
 ENGLISH_REGIONS = {
     "North East", "North West", "Yorkshire and The Humber", "East Midlands", "West Midlands",

@@ -52,16 +52,18 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from advice_desk import accounts, report_output, taxonomy
-from advice_desk.call_details import CallDetails
-from advice_desk.calls import log_call, log_calls, log_non_data_call, topic_labels
+from advice_desk.calls import topics as taxonomy
+from advice_desk.calls.record import CallDetails
+from advice_desk.calls.review import complete_follow_up, review_call
+from advice_desk.calls.service import log_call, log_calls, log_non_data_call, topic_labels
 from advice_desk.clock import UK, FixedClock
 from advice_desk.paths import resolve_location
-from advice_desk.permissions import Actor, PermissionDenied, Role
-from advice_desk.report import Report, compute_report
-from advice_desk.review import complete_follow_up, review_call
-from advice_desk.store import Store, open_store
-from advice_desk.users import get_or_create_user
+from advice_desk.people import accounts
+from advice_desk.people.permissions import Actor, PermissionDenied, Role
+from advice_desk.people.users import get_or_create_user
+from advice_desk.reports import output as report_output
+from advice_desk.reports.compute import Report, compute_report
+from advice_desk.store.engine import Store, open_store
 from tests.support import PASSWORD, SUPERVISOR
 
 FRIDAY, SATURDAY, SUNDAY, MONDAY = (date(2026, 11, d) for d in (20, 21, 22, 23))

@@ -14,16 +14,14 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
-from advice_desk.call_details import CallDetails
-from advice_desk.calls import get_call, log_call
-from advice_desk.cli import EXIT_BAD_INPUT, EXIT_OK, main
+from advice_desk.calls.record import CallDetails
+from advice_desk.calls.service import get_call, log_call
+from advice_desk.cli.main import EXIT_BAD_INPUT, EXIT_OK, main
 from advice_desk.clock import UK, FixedClock
-from advice_desk.models import AuditEvent, Call
 from advice_desk.paths import Location
-from advice_desk.permissions import Actor, PermissionDenied
-from advice_desk.privacy import PERSONAL_CALL_FIELDS
-from advice_desk.report import compute_report
-from advice_desk.retention import (
+from advice_desk.people.permissions import Actor, PermissionDenied
+from advice_desk.privacy.classification import PERSONAL_CALL_FIELDS
+from advice_desk.privacy.retention import (
     SearchError,
     apply_retention,
     erase_person,
@@ -32,7 +30,9 @@ from advice_desk.retention import (
     set_legal_hold,
     write_subject_access,
 )
-from advice_desk.store import Store, open_store
+from advice_desk.reports.compute import compute_report
+from advice_desk.store.engine import Store, open_store
+from advice_desk.store.models import AuditEvent, Call
 from tests.support import ANY_TIME, SUPERVISOR
 
 MARGARET = {"caller_name": "Margaret Example", "caller_phone": "07911 123456",
@@ -159,7 +159,7 @@ def test_drama_numbers_and_names_and_emails_are_found(store: Store, clock: Fixed
 
 def test_erasure_keeps_the_statistics_and_leaves_no_trace_in_the_files(
         location: Location, clock: FixedClock) -> None:
-    from advice_desk import accounts
+    from advice_desk.people import accounts
     from tests.support import PASSWORD
 
     store = open_store(location, clock)
@@ -254,7 +254,7 @@ def test_workers_may_not_erase_or_see_a_persons_calls(store: Store, clock: Fixed
 def old_store(location: Location, clock: FixedClock, tmp_path: Path) -> Path:
     """A store of two callers' calls from 2024, long past the retention period by any clock;
     closed, for the command line to open."""
-    from advice_desk.users import get_or_create_user
+    from advice_desk.people.users import get_or_create_user
 
     store = open_store(location, clock)
     try:

@@ -7,12 +7,12 @@ from datetime import date, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from advice_desk import accounts
-from advice_desk.call_details import CallDetails, CallQuery
-from advice_desk.calls import get_call, list_calls, log_call, log_non_data_call
+from advice_desk.calls.record import CallDetails, CallQuery
+from advice_desk.calls.review import Due, complete_follow_up, follow_ups, review_call
+from advice_desk.calls.service import get_call, list_calls, log_call, log_non_data_call
 from advice_desk.clock import UK
-from advice_desk.permissions import PermissionDenied, Role
-from advice_desk.review import Due, complete_follow_up, follow_ups, review_call
+from advice_desk.people import accounts
+from advice_desk.people.permissions import PermissionDenied, Role
 from advice_desk.validation import ValidationError
 from tests.support import ANY_TIME, PASSWORD, SUPERVISOR
 

@@ -18,13 +18,13 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import func, select
 
-from advice_desk.call_details import CallDetails
-from advice_desk.calls import log_call
+from advice_desk.calls.record import CallDetails
+from advice_desk.calls.service import log_call
 from advice_desk.clock import FixedClock
-from advice_desk.models import Call, CallTopic, Topic, User
 from advice_desk.paths import Location
-from advice_desk.reference import default_topics
-from advice_desk.store import (
+from advice_desk.people.users import get_or_create_user
+from advice_desk.reference.lists import default_topics
+from advice_desk.store.engine import (
     BUSY_TIMEOUT_S,
     Store,
     StoreError,
@@ -33,7 +33,7 @@ from advice_desk.store import (
     open_store,
     schema_head,
 )
-from advice_desk.users import get_or_create_user
+from advice_desk.store.models import Call, CallTopic, Topic, User
 
 
 def a_call(clock: FixedClock, **changes: object) -> CallDetails:
@@ -253,11 +253,11 @@ WRITER = textwrap.dedent("""
     import sys
     from datetime import datetime, timedelta
 
-    from advice_desk.call_details import CallDetails
-    from advice_desk.calls import log_call
+    from advice_desk.calls.record import CallDetails
+    from advice_desk.calls.service import log_call
     from advice_desk.clock import UK, FixedClock
     from advice_desk.paths import resolve_location
-    from advice_desk.store import open_store
+    from advice_desk.store.engine import open_store
 
     data_dir, worker_id, count = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
     clock = FixedClock(datetime(2026, 11, 23, 10, 15, tzinfo=UK))

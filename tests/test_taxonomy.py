@@ -9,13 +9,13 @@ from datetime import timedelta
 import pytest
 from sqlmodel import col, select
 
-from advice_desk import taxonomy
-from advice_desk.call_details import CallDetails
-from advice_desk.calls import get_call, log_call, topic_labels
+from advice_desk.calls import topics as taxonomy
+from advice_desk.calls.record import CallDetails
+from advice_desk.calls.service import get_call, log_call, topic_labels
 from advice_desk.clock import FixedClock
-from advice_desk.models import AuditEvent
-from advice_desk.permissions import Actor, PermissionDenied
-from advice_desk.store import Store
+from advice_desk.people.permissions import Actor, PermissionDenied
+from advice_desk.store.engine import Store
+from advice_desk.store.models import AuditEvent
 from advice_desk.validation import ValidationError
 from tests.support import ANY_TIME, SUPERVISOR
 

@@ -56,12 +56,12 @@ def test_the_wheel_holds_forms_resources_and_migrations(wheel: Path) -> None:
         assert f"advice_desk/ui/{form}" in names
     for resource in ("taxonomy.toml", "helpline.toml", "local_authorities.json", "hours.toml"):
         assert f"advice_desk/resources/{resource}" in names
-    assert "advice_desk/migrations/env.py" in names
-    assert "advice_desk/migrations/script.py.mako" in names
-    revisions = sorted(p.name for p in (REPO / "advice_desk/migrations/versions").glob("*.py"))
+    assert "advice_desk/store/migrations/env.py" in names
+    assert "advice_desk/store/migrations/script.py.mako" in names
+    revisions = sorted(p.name for p in (REPO / "advice_desk/store/migrations/versions").glob("*.py"))
     assert revisions
     for revision in revisions:
-        assert f"advice_desk/migrations/versions/{revision}" in names
+        assert f"advice_desk/store/migrations/versions/{revision}" in names
     assert not any(name.startswith("tests/") or "__pycache__" in name for name in names)
 
 
@@ -79,7 +79,7 @@ CHECK_INSTALLED = textwrap.dedent("""
     # The editable install's .pth would have put the checkout itself on sys.path.
     assert repo not in {Path(entry or ".").resolve() for entry in sys.path}, sys.path
 
-    from advice_desk import reference
+    from advice_desk.reference import lists as reference
     from advice_desk.resources import resource_path, ui_path
     assert inside(ui_path("main_window.ui")) and ui_path("main_window.ui").is_file()
     assert inside(resource_path("taxonomy.toml")) and resource_path("taxonomy.toml").is_file()
@@ -98,9 +98,9 @@ CHECK_INSTALLED = textwrap.dedent("""
         assert widget is not None, form
 
     from advice_desk.paths import resolve_location
-    from advice_desk.store import current_revision, open_store, schema_head
-    import advice_desk.store
-    assert inside(advice_desk.store.MIGRATIONS_DIR)
+    from advice_desk.store.engine import current_revision, open_store, schema_head
+    import advice_desk.store.engine
+    assert inside(advice_desk.store.engine.MIGRATIONS_DIR)
     store = open_store(resolve_location(data_dir))
     with store.engine.connect() as connection:
         assert current_revision(connection) == schema_head()

@@ -52,6 +52,6 @@ def run(location: Location, clock: Clock | None = None) -> int:
 
 def main() -> int:
     """The ``advice-desk-gui`` entry point: the same options as ``advice-desk``."""
-    from advice_desk.cli import main as cli_main
+    from advice_desk.cli.main import main as cli_main
 
     return cli_main(sys.argv[1:], start_gui=run)

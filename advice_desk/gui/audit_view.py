@@ -23,8 +23,8 @@ from advice_desk.gui.paged_model import PagedTableModel
 from advice_desk.gui.taskman import TaskManager
 
 if TYPE_CHECKING:  # the database layer: loaded with the desk, on the store thread
-    from advice_desk.audit import AuditQuery
-    from advice_desk.models import AuditEvent
+    from advice_desk.people.audit import AuditQuery
+    from advice_desk.store.models import AuditEvent
 
 DEFAULT_DAYS = 30  # the window opens on the last 30 days, today included
 FILTER_DELAY_MS = 300  # typing a name or a date waits for a pause before querying
@@ -53,7 +53,7 @@ class AuditRow:
 def fetch_rows(events: AuditReader, query: AuditQuery, offset: int,
                limit: int) -> list[AuditRow]:
     """A page of the trail as table rows. Runs on the store thread."""
-    from advice_desk.audit import describe
+    from advice_desk.people.audit import describe
 
     return [AuditRow(event.at, event.actor, event.action, event.subject or "", describe(event))
             for event in events.list_events(query, offset, limit)]
@@ -137,7 +137,7 @@ class AuditWindow(QDialog):
         """Show the events matching the filters as they are now (no-op if unchanged)."""
         # Imported here, not at the top: the window only opens once the desk (and with it the
         # database layer) has loaded on the store thread, and importing this module must not.
-        from advice_desk.audit import AuditQuery
+        from advice_desk.people.audit import AuditQuery
 
         self._filter_timer.stop()
         ui = self.ui

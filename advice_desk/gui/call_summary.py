@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from html import escape
 
-from advice_desk import reference
-from advice_desk.call_details import StoredCall
+from advice_desk.calls.record import StoredCall
 from advice_desk.clock import to_uk
+from advice_desk.reference import lists as reference
 
 
 def call_summary_html(call: StoredCall, topic_labels: dict[str, str]) -> str:

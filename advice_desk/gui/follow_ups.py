@@ -8,9 +8,9 @@ from typing import Any
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog, QTreeWidgetItem, QWidget
 
-from advice_desk import reference
 from advice_desk.gui.forms import load_form
 from advice_desk.gui.taskman import TaskManager
+from advice_desk.reference import lists as reference
 
 GROUPS = (("overdue", "Overdue"), ("today", "Due today"), ("upcoming", "Coming up"))
 CALL_ID = Qt.ItemDataRole.UserRole

@@ -11,11 +11,11 @@ from typing import Any
 
 from PySide6.QtCore import Qt
 
-from advice_desk import reference
-from advice_desk.call_details import CallQuery, CallSummary
+from advice_desk.calls.record import CallQuery, CallSummary
 from advice_desk.clock import to_uk
 from advice_desk.gui.paged_model import FetchPage, PagedTableModel
 from advice_desk.gui.taskman import TaskManager
+from advice_desk.reference import lists as reference
 
 # (header, sort key in CallQuery or None when the column cannot be sorted)
 COLUMNS: tuple[tuple[str, str | None], ...] = (

@@ -12,7 +12,7 @@ from dataclasses import replace
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QWidget
 
 from advice_desk.gui.forms import load_form
-from advice_desk.hours import (
+from advice_desk.reference.hours import (
     WEEKDAYS,
     HoursPolicy,
     format_closures,

@@ -18,11 +18,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from advice_desk import reference
-from advice_desk.call_details import CallDetails, StoredCall
+from advice_desk.calls.record import CallDetails, StoredCall
 from advice_desk.clock import UK, Clock, to_uk
 from advice_desk.gui.forms import load_form, plain_label
-from advice_desk.hours import HoursPolicy, default_policy
+from advice_desk.reference import lists as reference
+from advice_desk.reference.hours import HoursPolicy, default_policy
 from advice_desk.validation import FieldError, ValidationError
 
 CODE = Qt.ItemDataRole.UserRole

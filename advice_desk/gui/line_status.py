@@ -13,7 +13,7 @@ from PySide6.QtCore import QCoreApplication, QTimer, Signal
 from PySide6.QtWidgets import QLabel, QWidget
 
 from advice_desk.clock import Clock
-from advice_desk.hours import HoursPolicy, describe_status
+from advice_desk.reference.hours import HoursPolicy, describe_status
 
 WARNING_BEFORE_CLOSING = timedelta(minutes=10)
 WARNING_STYLE = "background: #f9a825; color: black; font-weight: bold; padding: 0 6px"

@@ -14,8 +14,7 @@ from PySide6.QtCore import QModelIndex, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QComboBox, QHeaderView, QMainWindow, QMessageBox, QWidget
 
-from advice_desk import reference
-from advice_desk.call_details import CallQuery
+from advice_desk.calls.record import CallQuery
 from advice_desk.clock import Clock, to_uk
 from advice_desk.gui.follow_ups import FollowUpsDialog
 from advice_desk.gui.forms import load_form
@@ -27,8 +26,9 @@ from advice_desk.gui.line_status import LineStatusLabel
 from advice_desk.gui.sign_in import FirstSupervisorDialog, SignInDialog
 from advice_desk.gui.taskman import TaskManager
 from advice_desk.gui.taxonomy_dialog import TaxonomyDialog
-from advice_desk.hours import HoursPolicy, default_policy
 from advice_desk.paths import Location
+from advice_desk.reference import lists as reference
+from advice_desk.reference.hours import HoursPolicy, default_policy
 from advice_desk.validation import ValidationError
 
 if TYPE_CHECKING:

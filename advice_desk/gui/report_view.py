@@ -27,10 +27,10 @@ from PySide6.QtWidgets import QFileDialog, QTreeWidgetItem, QWidget
 from advice_desk.clock import Clock, to_uk
 from advice_desk.gui.forms import load_form
 from advice_desk.gui.taskman import TaskManager
-from advice_desk.report_output import BREAKDOWNS, headline, labeller, period
+from advice_desk.reports.output import BREAKDOWNS, headline, labeller, period
 
 if TYPE_CHECKING:
-    from advice_desk.report import Report
+    from advice_desk.reports.compute import Report
 
 Compute = Callable[[date, date], tuple["Report", dict[str, str]]]
 SavePdf = Callable[["Report", dict[str, str], Path], None]

@@ -16,11 +16,11 @@ from PySide6.QtWidgets import QDialog, QHeaderView, QPushButton, QTableWidgetIte
 
 from advice_desk.gui.forms import load_form, plain_label
 from advice_desk.gui.taskman import TaskManager
-from advice_desk.permissions import PermissionDenied, Role
+from advice_desk.people.permissions import PermissionDenied, Role
 from advice_desk.validation import ValidationError
 
 if TYPE_CHECKING:  # accounts imports the database layer: not loaded before the window paints
-    from advice_desk.accounts import Account
+    from advice_desk.people.accounts import Account
 
 COLUMNS = ("Name", "User name", "Role", "Status")
 ROLES = ((Role.WORKER, "Worker"), (Role.SUPERVISOR, "Supervisor"))

@@ -18,11 +18,12 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from advice_desk import audit, calls
+from advice_desk.calls import service as calls
 from advice_desk.clock import Clock
-from advice_desk.models import Topic
-from advice_desk.permissions import Action, Actor, require
-from advice_desk.store import Store
+from advice_desk.people import audit
+from advice_desk.people.permissions import Action, Actor, require
+from advice_desk.store.engine import Store
+from advice_desk.store.models import Topic
 from advice_desk.validation import FieldError, ValidationError
 
 AUDIT_ACTION = "taxonomy-changed"

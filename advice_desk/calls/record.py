@@ -11,9 +11,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, fields, replace
 from datetime import date, datetime, timedelta
 
-from advice_desk import reference
 from advice_desk.clock import Clock
-from advice_desk.privacy import CONSENT_GATED_FIELDS
+from advice_desk.privacy.classification import CONSENT_GATED_FIELDS
+from advice_desk.reference import lists as reference
 from advice_desk.validation import FieldError
 
 MAX_CALL_LENGTH = timedelta(hours=12)

@@ -14,11 +14,11 @@ from enum import StrEnum
 
 from sqlmodel import col, select
 
-from advice_desk import audit
 from advice_desk.clock import Clock, to_uk
-from advice_desk.models import Call, CallTopic, User
-from advice_desk.permissions import Action, Actor, PermissionDenied, require
-from advice_desk.store import Store
+from advice_desk.people import audit
+from advice_desk.people.permissions import Action, Actor, PermissionDenied, require
+from advice_desk.store.engine import Store
+from advice_desk.store.models import Call, CallTopic, User
 from advice_desk.validation import FieldError, ValidationError
 
 UPCOMING_DAYS = 14

@@ -22,7 +22,7 @@ from advice_desk.files import write_atomically
 from advice_desk.paths import DATA_DIR_ENV, DATABASE_URL_ENV, Location, resolve_location
 
 if TYPE_CHECKING:
-    from advice_desk.store import Store
+    from advice_desk.store.engine import Store
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -83,7 +83,7 @@ def describe(location: Location) -> str:
 
 @contextmanager
 def opened_store(args: argparse.Namespace) -> Iterator[Store]:
-    from advice_desk.store import StoreError, open_store
+    from advice_desk.store.engine import StoreError, open_store
 
     location = location_of(args)
     try:
@@ -143,7 +143,7 @@ def register_demo(commands: argparse._SubParsersAction,
 
 def run_demo(args: argparse.Namespace) -> int:
     from advice_desk.clock import SystemClock
-    from advice_desk.demo import DemoError, add_demo_calls
+    from advice_desk.demo.synthetic import DemoError, add_demo_calls
 
     started = time.perf_counter()
     with opened_store(args) as store:
@@ -173,8 +173,8 @@ def register_import(commands: argparse._SubParsersAction,
 
 
 def run_import(args: argparse.Namespace) -> int:
+    from advice_desk.calls.importer import DEFAULT_WORKER, ImportRejected, import_calls, read_text
     from advice_desk.clock import SystemClock
-    from advice_desk.importer import DEFAULT_WORKER, ImportRejected, import_calls, read_text
 
     try:
         text = read_text(args.file)
@@ -213,9 +213,9 @@ def register_hours(commands: argparse._SubParsersAction,
 
 
 def run_hours(args: argparse.Namespace) -> int:
-    from advice_desk.calls import recompute_in_hours
+    from advice_desk.calls.service import recompute_in_hours
     from advice_desk.clock import SystemClock
-    from advice_desk.hours import describe_status
+    from advice_desk.reference.hours import describe_status
     from advice_desk.settings import hours_policy
 
     with opened_store(args) as store:
@@ -274,11 +274,11 @@ def run_report(args: argparse.Namespace) -> int:
     date_from, date_to = _period(args)
     if args.format == "pdf" and args.out is None:
         raise CommandError("--format pdf needs --out FILE")
-    from advice_desk import report_output
-    from advice_desk.calls import topic_labels
-    from advice_desk.permissions import command_line_actor
-    from advice_desk.report import compute_report
-    from advice_desk.report_pdf import write_pdf
+    from advice_desk.calls.service import topic_labels
+    from advice_desk.people.permissions import command_line_actor
+    from advice_desk.reports import output as report_output
+    from advice_desk.reports.compute import compute_report
+    from advice_desk.reports.pdf import write_pdf
 
     with opened_store(args) as store:
         report = compute_report(store, command_line_actor(), date_from, date_to)
@@ -323,7 +323,7 @@ def run_export(args: argparse.Namespace) -> int:
         raise CommandError(f"--out {args.out} is not a folder")
     from advice_desk.clock import SystemClock
     from advice_desk.desk import Desk
-    from advice_desk.permissions import command_line_actor
+    from advice_desk.people.permissions import command_line_actor
 
     with opened_store(args) as store:
         desk = Desk(store, SystemClock(), command_line_actor())
@@ -351,8 +351,8 @@ def register_retention(commands: argparse._SubParsersAction,
 
 def run_retention(args: argparse.Namespace) -> int:
     from advice_desk.clock import SystemClock
-    from advice_desk.permissions import command_line_actor
-    from advice_desk.retention import apply_retention, retention_months
+    from advice_desk.people.permissions import command_line_actor
+    from advice_desk.privacy.retention import apply_retention, retention_months
 
     with opened_store(args) as store:
         months = retention_months(store)
@@ -371,8 +371,8 @@ def _person_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _find_person(store: Store, args: argparse.Namespace) -> list[int]:
-    from advice_desk.permissions import command_line_actor
-    from advice_desk.retention import SearchError, find_person
+    from advice_desk.people.permissions import command_line_actor
+    from advice_desk.privacy.retention import SearchError, find_person
 
     try:
         return find_person(store, command_line_actor(), args.name, args.phone, args.email)
@@ -395,8 +395,8 @@ def register_subject_access(commands: argparse._SubParsersAction,
 
 def run_subject_access(args: argparse.Namespace) -> int:
     from advice_desk.clock import SystemClock
-    from advice_desk.permissions import command_line_actor
-    from advice_desk.retention import write_subject_access
+    from advice_desk.people.permissions import command_line_actor
+    from advice_desk.privacy.retention import write_subject_access
 
     with opened_store(args) as store:
         ids = _find_person(store, args)
@@ -420,8 +420,8 @@ def register_erase(commands: argparse._SubParsersAction,
 
 def run_erase(args: argparse.Namespace) -> int:
     from advice_desk.clock import SystemClock
-    from advice_desk.permissions import command_line_actor
-    from advice_desk.retention import erase_person, held_calls
+    from advice_desk.people.permissions import command_line_actor
+    from advice_desk.privacy.retention import erase_person, held_calls
 
     with opened_store(args) as store:
         actor = command_line_actor()

@@ -15,12 +15,12 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from advice_desk import reference
-from advice_desk.hours import HoursPolicy
-from advice_desk.models import Call, CallOutcome, CallTopic, User
-from advice_desk.permissions import Action, Actor, require
+from advice_desk.people.permissions import Action, Actor, require
+from advice_desk.reference import lists as reference
+from advice_desk.reference.hours import HoursPolicy
 from advice_desk.settings import hours_policy_in
-from advice_desk.store import Store
+from advice_desk.store.engine import Store
+from advice_desk.store.models import Call, CallOutcome, CallTopic, User
 
 SLOT_MINUTES = 30
 

@@ -14,10 +14,10 @@ from reportlab.lib.styles import getSampleStyleSheet
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-from advice_desk import reference
 from advice_desk.files import atomic_file
-from advice_desk.report import Report
-from advice_desk.report_output import BREAKDOWNS, headline, period
+from advice_desk.reference import lists as reference
+from advice_desk.reports.compute import Report
+from advice_desk.reports.output import BREAKDOWNS, headline, period
 
 WIDTH = A4[0] - 40 * mm
 BAR = colors.HexColor("#2e6da4")

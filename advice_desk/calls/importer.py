@@ -29,14 +29,14 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TypeVar
 
-from advice_desk import reference
-from advice_desk.call_details import MAX_CALL_LENGTH, CallDetails, normalise, validate
-from advice_desk.calls import log_calls, topic_labels
+from advice_desk.calls.record import MAX_CALL_LENGTH, CallDetails, normalise, validate
+from advice_desk.calls.service import log_calls, topic_labels
 from advice_desk.clock import Clock, parse_instant
-from advice_desk.models import Topic
-from advice_desk.privacy import CONSENT_GATED_FIELDS
-from advice_desk.store import Store
-from advice_desk.users import get_or_create_user, list_users
+from advice_desk.people.users import get_or_create_user, list_users
+from advice_desk.privacy.classification import CONSENT_GATED_FIELDS
+from advice_desk.reference import lists as reference
+from advice_desk.store.engine import Store
+from advice_desk.store.models import Topic
 
 T = TypeVar("T")
 

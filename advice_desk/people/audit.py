@@ -15,9 +15,9 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from advice_desk.clock import Clock, uk_day_start
-from advice_desk.models import AuditEvent
-from advice_desk.permissions import Action, Actor, require
-from advice_desk.store import Store
+from advice_desk.people.permissions import Action, Actor, require
+from advice_desk.store.engine import Store
+from advice_desk.store.models import AuditEvent
 
 
 def record(session: Session, clock: Clock, actor: Actor | None, action: str,

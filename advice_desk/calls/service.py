@@ -1,7 +1,7 @@
 """Logging, editing and listing calls in the store.
 
 The GUI, the import and the demo all go through these functions and the rules of
-:mod:`advice_desk.call_details`, so a call in the store always has valid codes, at least one topic
+:mod:`advice_desk.calls.record`, so a call in the store always has valid codes, at least one topic
 with exactly one primary, at least one outcome, and no personal details unless the caller agreed.
 """
 
@@ -14,8 +14,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlmodel import Session, col, delete, select
 
-from advice_desk import audit, reference
-from advice_desk.call_details import (
+from advice_desk.calls.record import (
     CallDetails,
     CallQuery,
     CallSummary,
@@ -24,11 +23,13 @@ from advice_desk.call_details import (
     validate,
 )
 from advice_desk.clock import Clock, uk_day_and_minute, uk_day_start
-from advice_desk.hours import HoursPolicy
-from advice_desk.models import Call, CallOutcome, CallTopic, Topic, User
-from advice_desk.permissions import WORKER_WINDOW, Actor, require_call
+from advice_desk.people import audit
+from advice_desk.people.permissions import WORKER_WINDOW, Actor, require_call
+from advice_desk.reference import lists as reference
+from advice_desk.reference.hours import HoursPolicy
 from advice_desk.settings import hours_policy_in
-from advice_desk.store import Store
+from advice_desk.store.engine import Store
+from advice_desk.store.models import Call, CallOutcome, CallTopic, Topic, User
 from advice_desk.validation import FieldError, ValidationError
 
 SORTABLE = {

@@ -13,11 +13,11 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlmodel import Session, col, select
 
-from advice_desk import audit
 from advice_desk.clock import Clock
-from advice_desk.models import User
-from advice_desk.permissions import Action, Actor, Role, require
-from advice_desk.store import Store
+from advice_desk.people import audit
+from advice_desk.people.permissions import Action, Actor, Role, require
+from advice_desk.store.engine import Store
+from advice_desk.store.models import User
 from advice_desk.validation import FieldError, ValidationError
 
 MIN_PASSWORD_LENGTH = 8

@@ -21,10 +21,10 @@ from pathlib import Path
 
 from sqlmodel import col, select
 
-from advice_desk import reference
-from advice_desk.models import Call, CallOutcome, CallTopic
-from advice_desk.privacy import CALL_FIELDS, Sensitivity
-from advice_desk.store import Store
+from advice_desk.privacy.classification import CALL_FIELDS, Sensitivity
+from advice_desk.reference import lists as reference
+from advice_desk.store.engine import Store
+from advice_desk.store.models import Call, CallOutcome, CallTopic
 
 DEFAULT_K = 5
 SUPPRESSED = "*"

@@ -12,8 +12,8 @@ from datetime import datetime
 from typing import Any
 
 from advice_desk.clock import Clock
-from advice_desk.models import Draft
-from advice_desk.store import Store
+from advice_desk.store.engine import Store
+from advice_desk.store.models import Draft
 
 
 @dataclass(frozen=True)

@@ -6,8 +6,8 @@ from __future__ import annotations
 from sqlmodel import select
 
 from advice_desk.clock import Clock
-from advice_desk.models import User
-from advice_desk.store import Store
+from advice_desk.store.engine import Store
+from advice_desk.store.models import User
 
 ROLES = ("worker", "supervisor")
 

@@ -17,14 +17,16 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from advice_desk import audit, reference, settings
+from advice_desk import settings
 from advice_desk.clock import Clock, to_uk, to_utc
-from advice_desk.extract import normalise_phone
 from advice_desk.files import atomic_file
-from advice_desk.models import Call, CallOutcome, CallTopic, Topic
-from advice_desk.permissions import Action, Actor, require
-from advice_desk.privacy import CALL_FIELDS, PERSONAL_CALL_FIELDS, Sensitivity
-from advice_desk.store import Store
+from advice_desk.people import audit
+from advice_desk.people.permissions import Action, Actor, require
+from advice_desk.privacy.classification import CALL_FIELDS, PERSONAL_CALL_FIELDS, Sensitivity
+from advice_desk.reference import lists as reference
+from advice_desk.reports.extract import normalise_phone
+from advice_desk.store.engine import Store
+from advice_desk.store.models import Call, CallOutcome, CallTopic, Topic
 
 RETENTION_MONTHS = "retention_months"
 DEFAULT_RETENTION_MONTHS = 12

@@ -35,14 +35,14 @@ from typing import Any, Protocol
 import sqlalchemy as sa
 from sqlalchemy.dialects import sqlite
 
-from advice_desk import reference
-from advice_desk.calls import topic_labels
+from advice_desk.calls.service import topic_labels
 from advice_desk.clock import Clock, to_utc
-from advice_desk.hours import HoursPolicy, policy_from_dict
-from advice_desk.models import Call, CallOutcome, CallTopic, Topic, UTCDateTime
+from advice_desk.people.users import get_or_create_user
+from advice_desk.reference import lists as reference
+from advice_desk.reference.hours import HoursPolicy, policy_from_dict
 from advice_desk.settings import hours_policy
-from advice_desk.store import Store
-from advice_desk.users import get_or_create_user
+from advice_desk.store.engine import Store
+from advice_desk.store.models import Call, CallOutcome, CallTopic, Topic, UTCDateTime
 
 # Who answers the phone: (username, display name, share of the calls).
 DEMO_WORKERS = (

@@ -1,7 +1,7 @@
 """The funder export: counts per month that can never identify a caller (PRODUCT.md §6).
 
-Every figure comes from :func:`advice_desk.report.compute_report` over one month (or the whole
-range, for the total period), so the export and the supervisor's report always agree. Counts
+Every figure comes from :func:`advice_desk.reports.compute.compute_report` over one month
+(or the whole range, for the total period), so the export and the supervisor's report always agree. Counts
 then pass statistical disclosure control, as in official statistics: 1 to threshold-1 is
 written ``<threshold``, every other count is rounded to the nearest 5, 0 stays 0; a total is
 computed from the raw data, then rounded, never summed from rounded cells. Only measures that
@@ -18,14 +18,14 @@ from datetime import date
 from pathlib import Path
 from typing import IO
 
-from advice_desk import audit
 from advice_desk.clock import Clock
-from advice_desk.extract import COLUMNS as EXTRACT_COLUMNS
-from advice_desk.extract import DEFAULT_K, QUASI_COLUMNS, extract_rows
 from advice_desk.files import atomic_files, spreadsheet_safe
-from advice_desk.permissions import Action, Actor, require
-from advice_desk.report import Report, compute_report
-from advice_desk.store import Store
+from advice_desk.people import audit
+from advice_desk.people.permissions import Action, Actor, require
+from advice_desk.reports.compute import Report, compute_report
+from advice_desk.reports.extract import COLUMNS as EXTRACT_COLUMNS
+from advice_desk.reports.extract import DEFAULT_K, QUASI_COLUMNS, extract_rows
+from advice_desk.store.engine import Store
 
 DEFAULT_THRESHOLD = 5
 ROUND_TO = 5

@@ -12,8 +12,8 @@ from alembic import context
 from sqlmodel import SQLModel
 from sqlmodel.sql.sqltypes import AutoString
 
-import advice_desk.models  # noqa: F401  (registers the tables on SQLModel.metadata)
-from advice_desk.models import UTCDateTime
+import advice_desk.store.models  # noqa: F401  (registers the tables on SQLModel.metadata)
+from advice_desk.store.models import UTCDateTime
 
 
 def _render_plain_types(type_: str, obj: Any, autogen_context: Any) -> str | bool:
@@ -26,7 +26,7 @@ def _render_plain_types(type_: str, obj: Any, autogen_context: Any) -> str | boo
 
 connection: sa.Connection | None = context.config.attributes.get("connection")
 if connection is None:
-    raise RuntimeError("run migrations through advice_desk.store.open_store")
+    raise RuntimeError("run migrations through advice_desk.store.engine.open_store")
 
 context.configure(
     connection=connection,

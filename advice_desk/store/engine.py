@@ -22,9 +22,9 @@ from alembic.script import ScriptDirectory
 from sqlmodel import Session, select
 
 from advice_desk.clock import Clock, SystemClock, to_uk
-from advice_desk.models import Topic
 from advice_desk.paths import Location
-from advice_desk.reference import default_topics
+from advice_desk.reference.lists import default_topics
+from advice_desk.store.models import Topic
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 BUSY_TIMEOUT_S = 30

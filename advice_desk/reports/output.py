@@ -13,11 +13,11 @@ import json
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
-from advice_desk import reference
 from advice_desk.files import spreadsheet_safe
+from advice_desk.reference import lists as reference
 
 if TYPE_CHECKING:  # the GUI uses these names without loading the database layer
-    from advice_desk.report import Report
+    from advice_desk.reports.compute import Report
 
 # (title, attribute of Report) in the order a supervisor reads them
 BREAKDOWNS: tuple[tuple[str, str], ...] = (

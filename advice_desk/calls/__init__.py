@@ -1,0 +1,1 @@
+"""A call: its record and rules, logging and editing, drafts, review, topics, import."""

@@ -1,0 +1,1 @@
+"""The command line (PRODUCT.md section 10)."""

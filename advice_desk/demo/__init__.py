@@ -1,0 +1,1 @@
+"""Synthetic calls for trying the app and for benchmarks."""

@@ -1,0 +1,1 @@
+"""Who is at the desk: roles and their rules, accounts, the audit trail."""

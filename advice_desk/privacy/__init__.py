@@ -1,0 +1,1 @@
+"""Personal data: which fields are personal, retention, subject access, erasure."""

@@ -1,0 +1,1 @@
+"""Reference data every other part reads: code lists, authorities, topics, opening hours. Pure."""

@@ -1,0 +1,1 @@
+"""The database: engine, tables, migrations. Everything that touches SQL sits on top of this."""
