@@ -58,7 +58,8 @@ def test_the_wheel_holds_forms_resources_and_migrations(wheel: Path) -> None:
         assert f"advice_desk/resources/{resource}" in names
     assert "advice_desk/store/migrations/env.py" in names
     assert "advice_desk/store/migrations/script.py.mako" in names
-    revisions = sorted(p.name for p in (REPO / "advice_desk/store/migrations/versions").glob("*.py"))
+    versions = REPO / "advice_desk/store/migrations/versions"
+    revisions = sorted(p.name for p in versions.glob("*.py"))
     assert revisions
     for revision in revisions:
         assert f"advice_desk/store/migrations/versions/{revision}" in names
