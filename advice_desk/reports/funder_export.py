@@ -1,8 +1,8 @@
 """The funder export: counts per month that can never identify a caller (PRODUCT.md §6).
 
-Every figure comes from :func:`advice_desk.reports.compute.compute_report` over one month
-(or the whole range, for the total period), so the export and the supervisor's report always
-agree. Counts then pass statistical disclosure control, as in official statistics: 1 to threshold-1 is
+Every figure comes from :func:`advice_desk.reports.compute.compute_report` over one month (or
+the whole range, for the total period), so the export and the supervisor's report always agree.
+Counts then pass statistical disclosure control, as in official statistics: 1 to threshold-1 is
 written ``<threshold``, every other count is rounded to the nearest 5, 0 stays 0; a total is
 computed from the raw data, then rounded, never summed from rounded cells. Only measures that
 are not about a person leave: no worker, no durations, no free text, no exact dates.
