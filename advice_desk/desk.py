@@ -8,10 +8,10 @@ before anyone has signed in; signing in turns it into a :class:`Desk`.
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -21,17 +21,15 @@ from advice_desk.calls import service as calls
 from advice_desk.calls import topics as taxonomy
 from advice_desk.calls.record import CallDetails, CallQuery, CallSummary, StoredCall
 from advice_desk.clock import Clock
-from advice_desk.paths import Location, config_dir
+from advice_desk.paths import Location
 from advice_desk.people import accounts, audit
 from advice_desk.people.permissions import Actor, Role, app_actor
 from advice_desk.people.users import list_users
 from advice_desk.privacy import retention
 from advice_desk.reference.hours import HoursPolicy
-from advice_desk.reports import extract
-from advice_desk.reports import funder_export as export
-from advice_desk.reports import output as report_output
-from advice_desk.reports.compute import Report, compute_report
-from advice_desk.reports.pdf import write_pdf
+from advice_desk.reports.compute import Reports
+from advice_desk.reports.figures import Report
+from advice_desk.reports.funder_export import ExportResult, FunderExport, Progress
 from advice_desk.store.engine import Store, open_store
 from advice_desk.store.models import AuditEvent, Topic, User
 
@@ -139,13 +137,19 @@ class Desk:
     def save_hours_policy(self, policy: HoursPolicy) -> None:
         settings.save_hours_policy(self.store, self.actor, policy, self.clock)
 
+    @cached_property
+    def reports(self) -> Reports:
+        return Reports(self.store, self.actor, self.clock)
+
+    @cached_property
+    def export(self) -> FunderExport:
+        return FunderExport(self.store, self.actor, self.clock)
+
     def report(self, date_from: date, date_to: date) -> tuple[Report, dict[str, str]]:
-        """The figures for a period, with the labels of the topics they name."""
-        labels = {choice.code: choice.label for choice in self.topics()}
-        return compute_report(self.store, self.actor, date_from, date_to), labels
+        return self.reports.for_period(date_from, date_to)  # TEMP: the GUI moves to desk.reports
 
     def save_report_pdf(self, report: Report, labels: dict[str, str], path: Path) -> None:
-        write_pdf(report, report_output.labeller(labels), path)
+        self.reports.save_pdf(report, labels, path)  # TEMP: the GUI moves to desk.reports
 
     def review_call(self, call_id: int, note: str) -> None:
         review.review_call(self.store, self.actor, call_id, note, self.clock)
@@ -198,21 +202,11 @@ class Desk:
         return audit.event_actions(self.store)
 
     def export_for_funders(self, date_from: date, date_to: date, out_dir: Path, rows: bool,
-                           progress: export.Progress | None = None,
+                           progress: Progress | None = None,
                            cancelled: Callable[[], bool] | None = None,
-                           fresh_key: bool = False) -> export.ExportResult:
-        """With the disclosure settings of the store and the export key of this computer, or
-        a key made for this export alone (repeat callers then cannot be matched across
-        exports)."""
-        threshold = settings.whole_number(self.store, settings.EXPORT_THRESHOLD,
-                                          export.DEFAULT_THRESHOLD)
-        k = settings.whole_number(self.store, settings.EXPORT_K, extract.DEFAULT_K)
-        secret = None
-        if rows:
-            secret = (secrets.token_bytes(32) if fresh_key
-                      else extract.load_secret(config_dir() / "export-key"))
-        return export.export_for_funders(self.store, self.actor, date_from, date_to, out_dir,
-                                         self.clock, threshold, secret, k, progress, cancelled)
+                           fresh_key: bool = False) -> ExportResult:
+        return self.export.write(date_from, date_to, out_dir, self.export.choices(rows, fresh_key),
+                                 progress, cancelled)  # TEMP: the GUI moves to desk.export
 
     # One person's data (gui.people_dialog): ``by`` is "name", "phone" or "email".
 

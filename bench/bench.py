@@ -32,7 +32,7 @@ from advice_desk.clock import SystemClock
 from advice_desk.paths import resolve_location
 from advice_desk.people.permissions import command_line_actor
 from advice_desk.people.users import get_or_create_user
-from advice_desk.reports.compute import compute_report
+from advice_desk.reports.compute import Reports
 from advice_desk.store.engine import Store, open_store
 
 FULL_SIZE = 1_000_000  # calls in the store the targets are set for
@@ -184,14 +184,14 @@ def _raw_report(store: Store, first: date, last: date) -> None:
 
 def measure_reports(settings: Settings) -> list[Figure]:
     store = _demo_store(settings)
-    actor = command_line_actor()
+    reports = Reports(store, command_line_actor(), SystemClock())
     try:
         day = _busiest_recent_day(store)
         figures = []
         for name, first, target in (("daily report", day, DAY_REPORT_TARGET_S),
                                     ("one-year report", day - timedelta(days=364),
                                      YEAR_REPORT_TARGET_S)):
-            measured = _best_of(3, lambda f=first: compute_report(store, actor, f, day))
+            measured = _best_of(3, lambda f=first: reports.compute(f, day))
             baseline = _best_of(3, lambda f=first: _raw_report(store, f, day))
             figures.append(Figure(f"{name} ({first} to {day})", measured, target, baseline,
                                   "the same aggregates in raw SQL",

@@ -22,8 +22,9 @@ from advice_desk.reports.extract import QUASI_COLUMNS, caller_key, generalise, l
 from advice_desk.reports.funder_export import (
     DICTIONARY_FILE,
     SUMMARY_FILE,
+    ExportChoices,
+    FunderExport,
     disclose,
-    export_for_funders,
     months,
 )
 from tests.support import SUPERVISOR
@@ -69,8 +70,8 @@ def seed(store, clock, amy) -> None:
 def test_the_summary_holds_only_disclosed_counts_and_no_personal_text(store, clock, amy,
                                                                       tmp_path: Path) -> None:
     seed(store, clock, amy)
-    result = export_for_funders(store, SUPERVISOR, date(2026, 9, 1), date(2026, 11, 23),
-                                   tmp_path, clock)
+    result = FunderExport(store, SUPERVISOR, clock).write(date(2026, 9, 1), date(2026, 11, 23),
+                                                          tmp_path, ExportChoices())
     assert result.periods == 4
     text = (tmp_path / SUMMARY_FILE).read_text("utf-8")
     for value in (*PERSONAL.values(), "AB123456C", "07911", "Amy", "HYPERLINK", "SUM("):
@@ -97,8 +98,8 @@ def test_a_failed_export_leaves_no_file(store, clock, amy, tmp_path: Path) -> No
         locked.chmod(0o755)
         (locked / SUMMARY_FILE).mkdir()  # a folder where the file must go: rename fails
     with pytest.raises(OSError):
-        export_for_funders(store, SUPERVISOR, date(2026, 9, 1), date(2026, 11, 23),
-                              locked, clock)
+        FunderExport(store, SUPERVISOR, clock).write(date(2026, 9, 1), date(2026, 11, 23),
+                                                     locked, ExportChoices())
     leftovers = sorted(p.name for p in locked.iterdir() if p.name != SUMMARY_FILE)
     assert leftovers == []
     assert not (locked / SUMMARY_FILE).is_file()
@@ -106,8 +107,10 @@ def test_a_failed_export_leaves_no_file(store, clock, amy, tmp_path: Path) -> No
 
 def test_exports_are_for_supervisors_and_audited(store, clock, amy, sam, tmp_path) -> None:
     with pytest.raises(PermissionDenied):
-        export_for_funders(store, amy, date(2026, 9, 1), date(2026, 9, 30), tmp_path, clock)
-    export_for_funders(store, sam, date(2026, 9, 1), date(2026, 9, 30), tmp_path, clock)
+        FunderExport(store, amy, clock).write(date(2026, 9, 1), date(2026, 9, 30), tmp_path,
+                                              ExportChoices())
+    FunderExport(store, sam, clock).write(date(2026, 9, 1), date(2026, 9, 30), tmp_path,
+                                          ExportChoices())
     (event,) = audit.list_events(store, sam, audit.AuditQuery(action="export"))
     assert (event.actor, event.subject) == ("Sam Supervisor",
                                             "funder export 2026-09-01 to 2026-09-30")
@@ -120,8 +123,8 @@ def test_the_row_extract_is_k_anonymous_and_keeps_callers_secret(store, clock, a
     assert stat.S_IMODE((tmp_path / "key").stat().st_mode) == 0o600
     out = tmp_path / "out"
     out.mkdir()
-    export_for_funders(store, SUPERVISOR, date(2026, 9, 1), date(2026, 11, 23), out, clock,
-                       rows_secret=secret, k=3)
+    FunderExport(store, SUPERVISOR, clock).write(date(2026, 9, 1), date(2026, 11, 23), out,
+                                                 ExportChoices(rows_secret=secret, k=3))
     text = (out / "calls.csv").read_text("utf-8")
     for value in (*PERSONAL.values(), "07911", "AB123456C", "HYPERLINK"):
         assert value not in text

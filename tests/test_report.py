@@ -55,16 +55,18 @@ import sqlalchemy as sa
 from advice_desk.calls import topics as taxonomy
 from advice_desk.calls.record import CallDetails
 from advice_desk.calls.review import complete_follow_up, review_call
-from advice_desk.calls.service import log_call, log_calls, log_non_data_call, topic_labels
+from advice_desk.calls.service import log_call, log_calls, log_non_data_call
 from advice_desk.clock import UK, FixedClock
 from advice_desk.paths import resolve_location
 from advice_desk.people import accounts
 from advice_desk.people.permissions import Actor, PermissionDenied, Role
 from advice_desk.people.users import get_or_create_user
 from advice_desk.reports import output as report_output
-from advice_desk.reports.compute import Report, compute_report
+from advice_desk.reports.compute import Reports
+from advice_desk.reports.figures import Report
+from advice_desk.reports.measures import MEASURES, charts, single_figures
 from advice_desk.store.engine import Store, open_store
-from tests.support import PASSWORD, SUPERVISOR
+from tests.support import ANY_TIME, PASSWORD, SUPERVISOR
 
 FRIDAY, SATURDAY, SUNDAY, MONDAY = (date(2026, 11, d) for d in (20, 21, 22, 23))
 BANK_HOLIDAY = date(2026, 8, 31)
@@ -102,7 +104,7 @@ class Desk:
     ids: dict[str, int]
 
     def report(self, date_from: date, date_to: date | None = None) -> Report:
-        return compute_report(self.store, self.sam, date_from, date_to or date_from)
+        return Reports(self.store, self.sam, ANY_TIME).compute(date_from, date_to or date_from)
 
 
 @pytest.fixture
@@ -330,7 +332,7 @@ def test_median_and_90th_percentile_are_nearest_rank(store, clock):
     log_calls(store, [a_call(uk(MONDAY, 10, i), m * 60) for i, m in enumerate(minutes)],
               worker.id, clock)
     log_call(store, a_call(uk(MONDAY, 11, 0), None), worker.id, clock)  # no end: not counted
-    report = compute_report(store, SUPERVISOR, MONDAY, MONDAY)
+    report = Reports(store, SUPERVISOR, ANY_TIME).compute(MONDAY, MONDAY)
     assert (report.duration_median_s, report.duration_p90_s) == (240, 480)
     assert report.data_calls == 11
 
@@ -338,7 +340,7 @@ def test_median_and_90th_percentile_are_nearest_rank(store, clock):
 def test_one_call_is_its_own_median_and_90th_percentile(store, clock):
     worker = get_or_create_user(store, "amy", clock)
     log_call(store, a_call(uk(MONDAY, 9, 45), 95), worker.id, clock)
-    report = compute_report(store, SUPERVISOR, MONDAY, MONDAY)
+    report = Reports(store, SUPERVISOR, ANY_TIME).compute(MONDAY, MONDAY)
     assert (report.duration_median_s, report.duration_p90_s) == (95, 95)
 
 
@@ -373,8 +375,8 @@ def test_the_csv_round_trips(desk):
 
 
 def test_the_text_names_codes_by_their_labels(desk):
-    report = desk.report(MONDAY)
-    name = report_output.labeller({c: t.label for c, t in topic_labels(desk.store).items()})
+    report, labels = Reports(desk.store, desk.sam, ANY_TIME).for_period(MONDAY, MONDAY)
+    name = report_output.labeller(labels)
     text = report_output.as_text(report, name)
     assert "Monday 23 November 2026" in text
     for label in ("Financial support", "Allowances (kinship, SGO, fostering)", "Means test",
@@ -394,9 +396,30 @@ def test_the_text_names_codes_by_their_labels(desk):
                for line in lines)
 
 
+
+def test_the_measures_are_the_figures_of_the_report():
+    keys = [m.key for m in MEASURES]
+    assert len(set(keys)) == len(keys)
+    assert set(keys) == {f.name for f in fields(Report)} - {"date_from", "date_to"}
+    assert [m.key for m in single_figures()] == [
+        f.name for f in fields(Report) if f.name in {m.key for m in single_figures()}]
+
+
+def test_the_pdf_draws_the_charts_of_the_report_window(desk):
+    from reportlab.graphics.shapes import Drawing, String
+
+    from advice_desk.reports.pdf import report_flowables
+
+    report = desk.report(MONDAY)
+    drawings = [f for f in report_flowables(report, report_output.labeller({}))
+                if isinstance(f, Drawing)]
+    titles = [s.text for d in drawings for s in d.contents if isinstance(s, String)]
+    window_titles = ["Calls by topic", "Calls per 30 minutes", "Outcomes"]  # test_gui_report
+    assert titles == [chart.title for _, chart in charts()] == window_titles
+
 def test_a_worker_cannot_see_a_report(desk):
     with pytest.raises(PermissionDenied, match="only a supervisor can see reports"):
-        compute_report(desk.store, desk.amy, MONDAY, MONDAY)
+        Reports(desk.store, desk.amy, ANY_TIME).compute(MONDAY, MONDAY)
 
 
 def test_a_period_that_ends_before_it_starts_is_refused(desk):
@@ -436,7 +459,8 @@ def store_with_calls(folder: Path, count: int, clock: FixedClock) -> Store:
 
 
 def statements_for_a_report(store: Store) -> int:
-    compute_report(store, SUPERVISOR, SATURDAY, MONDAY)  # warm up: connections, caches
+    reports = Reports(store, SUPERVISOR, ANY_TIME)
+    reports.compute(SATURDAY, MONDAY)  # warm up: connections, caches
     statements: list[str] = []
 
     def count(_conn, _cursor, statement, *_args) -> None:
@@ -444,7 +468,7 @@ def statements_for_a_report(store: Store) -> int:
 
     sa.event.listen(store.engine, "before_cursor_execute", count)
     try:
-        report = compute_report(store, SUPERVISOR, SATURDAY, MONDAY)
+        report = reports.compute(SATURDAY, MONDAY)
     finally:
         sa.event.remove(store.engine, "before_cursor_execute", count)
     assert report.total_calls > 0
@@ -455,7 +479,7 @@ def test_a_report_takes_the_same_few_queries_however_many_calls(tmp_path, clock)
     few = store_with_calls(tmp_path / "few", 10, clock)
     many = store_with_calls(tmp_path / "many", 200, clock)
     try:
-        assert compute_report(many, SUPERVISOR, SATURDAY, MONDAY).data_calls == 200
+        assert Reports(many, SUPERVISOR, ANY_TIME).compute(SATURDAY, MONDAY).data_calls == 200
         few_statements = statements_for_a_report(few)
         assert few_statements == statements_for_a_report(many)
         assert few_statements < 20
@@ -474,7 +498,7 @@ def test_workers_who_share_a_name_are_told_apart(store, clock, sam) -> None:
             log_call(store, CallDetails(started_at=start, ended_at=start + timedelta(minutes=5),
                                         caller_type="sibling", arrangement="sgo",
                                         topics=("legal",), outcomes=("advice",)), jo.id, clock)
-    report = compute_report(store, sam, date(2026, 11, 23), date(2026, 11, 23))
+    report = Reports(store, sam, ANY_TIME).compute(date(2026, 11, 23), date(2026, 11, 23))
     assert report.by_worker == {"Jo Smith (jo2)": 2, "Jo Smith (jo1)": 1}
 
 
@@ -485,6 +509,6 @@ def test_a_follow_up_ticked_off_is_no_longer_due(store, clock, sam) -> None:
         arrangement="sgo", topics=("legal",), outcomes=("advice",),
         follow_up_on=date(2026, 11, 23)), sam.id, clock)
     day = date(2026, 11, 23)
-    assert compute_report(store, sam, day, day).follow_ups_due == 1
+    assert Reports(store, sam, ANY_TIME).compute(day, day).follow_ups_due == 1
     complete_follow_up(store, sam, call_id, clock)
-    assert compute_report(store, sam, day, day).follow_ups_due == 0
+    assert Reports(store, sam, ANY_TIME).compute(day, day).follow_ups_due == 0

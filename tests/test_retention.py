@@ -30,7 +30,7 @@ from advice_desk.privacy.retention import (
     set_legal_hold,
     write_subject_access,
 )
-from advice_desk.reports.compute import compute_report
+from advice_desk.reports.compute import Reports
 from advice_desk.store.engine import Store, open_store
 from advice_desk.store.models import AuditEvent, Call
 from tests.support import ANY_TIME, SUPERVISOR
@@ -168,7 +168,7 @@ def test_erasure_keeps_the_statistics_and_leaves_no_trace_in_the_files(
         days = [clock.now() - timedelta(days=d) for d in (1, 2, 3)]
         mine = [_log(store, clock, sam.id, days[0]), _log(store, clock, sam.id, days[1])]
         brian = _log(store, clock, sam.id, days[2], BRIAN)
-        before = compute_report(store, sam, date(2026, 11, 1), date(2026, 11, 30))
+        before = Reports(store, sam, clock).compute(date(2026, 11, 1), date(2026, 11, 30))
         assert location.sqlite_file is not None
         wal = Path(f"{location.sqlite_file}-wal")
         assert b"Margaret Example" in location.sqlite_file.read_bytes() + wal.read_bytes()
@@ -178,7 +178,7 @@ def test_erasure_keeps_the_statistics_and_leaves_no_trace_in_the_files(
         assert erase_person(store, sam, clock, phone="+44 7911 123456") == 2
         assert all(_erased(_row(store, i)) for i in mine)
         assert not _erased(_row(store, brian))
-        after = compute_report(store, sam, date(2026, 11, 1), date(2026, 11, 30))
+        after = Reports(store, sam, clock).compute(date(2026, 11, 1), date(2026, 11, 30))
         assert [getattr(after, f.name) for f in fields(after)] == [
             getattr(before, f.name) for f in fields(before)]
         assert erase_person(store, sam, clock, phone="07911 123456") == 0  # nothing left

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
 from advice_desk import __version__
-from advice_desk.files import write_atomically
+from advice_desk.files import atomic_file
 from advice_desk.paths import DATA_DIR_ENV, DATABASE_URL_ENV, Location, resolve_location
 
 if TYPE_CHECKING:
@@ -241,7 +241,7 @@ def _day(text: str) -> date:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2026-11-23") from None
 
 
-def register_report(commands: argparse._SubParsersAction,
+def register_report(commands: argparse._SubParsersAction[argparse.ArgumentParser],
                     parents: list[argparse.ArgumentParser]) -> None:
     parser = commands.add_parser(
         "report", parents=parents, help="the supervisor's report for a day or a range",
@@ -274,18 +274,18 @@ def run_report(args: argparse.Namespace) -> int:
     date_from, date_to = _period(args)
     if args.format == "pdf" and args.out is None:
         raise CommandError("--format pdf needs --out FILE")
-    from advice_desk.calls.service import topic_labels
+    from advice_desk.clock import SystemClock
     from advice_desk.people.permissions import command_line_actor
     from advice_desk.reports import output as report_output
-    from advice_desk.reports.compute import compute_report
-    from advice_desk.reports.pdf import write_pdf
+    from advice_desk.reports.compute import Reports
 
     with opened_store(args) as store:
-        report = compute_report(store, command_line_actor(), date_from, date_to)
-        name = report_output.labeller({c: t.label for c, t in topic_labels(store).items()})
+        reports = Reports(store, command_line_actor(), SystemClock())
+        report, labels = reports.for_period(date_from, date_to)
+    name = report_output.labeller(labels)
     with writing(args.out):
         if args.format == "pdf":
-            write_pdf(report, name, args.out)
+            reports.save_pdf(report, labels, args.out)
             return EXIT_OK
         text = {"text": lambda: report_output.as_text(report, name),
                 "json": lambda: report_output.as_json(report),
@@ -293,13 +293,14 @@ def run_report(args: argparse.Namespace) -> int:
         if args.out is None:
             sys.stdout.write(text)
         else:
-            write_atomically(args.out, lambda f: f.write(text))
+            with atomic_file(args.out) as f:
+                f.write(text)
     return EXIT_OK
 
 
 # --- export -------------------------------------------------------------------------------
 
-def register_export(commands: argparse._SubParsersAction,
+def register_export(commands: argparse._SubParsersAction[argparse.ArgumentParser],
                     parents: list[argparse.ArgumentParser]) -> None:
     parser = commands.add_parser(
         "export", parents=parents, help="anonymised funder export",
@@ -322,14 +323,14 @@ def run_export(args: argparse.Namespace) -> int:
     if not args.out.is_dir():
         raise CommandError(f"--out {args.out} is not a folder")
     from advice_desk.clock import SystemClock
-    from advice_desk.desk import Desk
     from advice_desk.people.permissions import command_line_actor
+    from advice_desk.reports.funder_export import FunderExport
 
     with opened_store(args) as store:
-        desk = Desk(store, SystemClock(), command_line_actor())
+        export = FunderExport(store, command_line_actor(), SystemClock())
+        choices = export.choices(args.rows, args.fresh_key)
         with writing(args.out):
-            result = desk.export_for_funders(args.date_from, args.date_to, args.out,
-                                             args.rows, fresh_key=args.fresh_key)
+            result = export.write(args.date_from, args.date_to, args.out, choices)
     print(f"Wrote {', '.join(p.name for p in result.files)} to {args.out}")
     return EXIT_OK
 

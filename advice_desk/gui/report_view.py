@@ -4,11 +4,12 @@ print them or save them as PDF. The figures are computed on the store thread.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from datetime import date, timedelta
 from html import escape
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from PySide6.QtCharts import (
     QBarCategoryAxis,
@@ -27,15 +28,12 @@ from PySide6.QtWidgets import QFileDialog, QTreeWidgetItem, QWidget
 from advice_desk.clock import Clock, to_uk
 from advice_desk.gui.forms import load_form
 from advice_desk.gui.taskman import TaskManager
-from advice_desk.reports.output import BREAKDOWNS, headline, labeller, period
+from advice_desk.reports.figures import Report
+from advice_desk.reports.measures import breakdowns, charts
+from advice_desk.reports.output import headline, labeller, period
 
-if TYPE_CHECKING:
-    from advice_desk.reports.compute import Report
-
-Compute = Callable[[date, date], tuple["Report", dict[str, str]]]
-SavePdf = Callable[["Report", dict[str, str], Path], None]
-CHARTS = (("Calls by topic", "by_topic", False), ("Calls per 30 minutes", "by_slot", True),
-          ("Outcomes", "by_outcome", False))
+Compute = Callable[[date, date], tuple[Report, dict[str, str]]]
+SavePdf = Callable[[Report, dict[str, str], Path], None]
 PERIODS = ("Today", "Yesterday", "This week", "Last week", "This month", "Last month",
            "This year", "Chosen dates")
 
@@ -146,11 +144,11 @@ class ReportWindow(QWidget):
         for label, value in headline(report):
             QTreeWidgetItem(summary, [self.tr(label), value])
         summary.setExpanded(True)
-        for title, measure in BREAKDOWNS:
-            counts: dict[str, int] = getattr(report, measure)
-            group = QTreeWidgetItem(tree, [self.tr(title), str(sum(counts.values()))])
+        for measure in breakdowns():
+            counts = report.counts(measure.key)
+            group = QTreeWidgetItem(tree, [self.tr(measure.title), str(sum(counts.values()))])
             for code, n in counts.items():
-                QTreeWidgetItem(group, [name(measure, code), str(n)])
+                QTreeWidgetItem(group, [name(measure.key, code), str(n)])
             group.setExpanded(len(counts) <= 12)
         tree.resizeColumnToContents(0)
 
@@ -158,13 +156,13 @@ class ReportWindow(QWidget):
         layout = self.ui.charts_layout
         while layout.count():
             layout.takeAt(0).widget().deleteLater()
-        for title, measure, vertical in CHARTS:
-            counts: dict[str, int] = getattr(report, measure)
-            view = QChartView(_bar_chart(self.tr(title), counts,
-                                         lambda code, m=measure: name(m, code), vertical))
+        for measure, chart in charts():
+            counts = report.counts(measure.key)
+            view = QChartView(_bar_chart(self.tr(chart.title), counts,
+                                         functools.partial(name, measure.key), chart.vertical))
             view.setRenderHint(QPainter.RenderHint.Antialiasing)
-            view.setMinimumHeight(260 if vertical else 120 + 22 * len(counts))
-            view.setAccessibleName(self.tr(title))
+            view.setMinimumHeight(260 if chart.vertical else 120 + 22 * len(counts))
+            view.setAccessibleName(self.tr(chart.title))
             layout.addWidget(view)
 
     @property
@@ -242,9 +240,9 @@ def _html(report: Report, name: Callable[[str, str], str], images: str) -> str:
                    for k, v in headline(report))
     parts = [f"<h1>Calls report</h1><h2>{escape(period(report))}</h2><table>{rows}</table>",
              images]
-    for title, measure in BREAKDOWNS:
-        counts: dict[str, int] = getattr(report, measure)
-        body = "".join(f"<tr><td>{escape(name(measure, c))}</td><td align=right>{n}</td></tr>"
+    for measure in breakdowns():
+        counts = report.counts(measure.key)
+        body = "".join(f"<tr><td>{escape(name(measure.key, c))}</td><td align=right>{n}</td></tr>"
                        for c, n in counts.items()) or "<tr><td>(none)</td></tr>"
-        parts.append(f"<h3>{escape(title)}</h3><table>{body}</table>")
+        parts.append(f"<h3>{escape(measure.title)}</h3><table>{body}</table>")
     return "".join(parts)

@@ -8,75 +8,62 @@ UK time, read from the stored ``local_date``/``local_minute`` of each call.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from pathlib import Path
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from advice_desk.people.permissions import Action, Actor, require
+from advice_desk.calls.service import topic_labels
+from advice_desk.files import atomic_file
+from advice_desk.people.manager import Manager
+from advice_desk.people.permissions import Action, require
 from advice_desk.reference import lists as reference
 from advice_desk.reference.hours import HoursPolicy
+from advice_desk.reports.figures import Report
+from advice_desk.reports.output import labeller
+from advice_desk.reports.pdf import build_pdf
 from advice_desk.settings import hours_policy_in
-from advice_desk.store.engine import Store
 from advice_desk.store.models import Call, CallOutcome, CallTopic, User
 
 SLOT_MINUTES = 30
+UNKNOWN = "unknown"  # the category of a call that does not say
+Condition = sa.ColumnElement[bool]  # which calls a query counts
 
 
-@dataclass
-class Report:
-    date_from: date
-    date_to: date
-    total_calls: int = 0
-    data_calls: int = 0
-    non_data_calls: int = 0
-    in_hours_calls: int = 0
-    out_of_hours_calls: int = 0
-    by_non_data_kind: dict[str, int] = field(default_factory=dict)
-    by_topic: dict[str, int] = field(default_factory=dict)
-    by_subtopic: dict[str, int] = field(default_factory=dict)
-    by_caller_type: dict[str, int] = field(default_factory=dict)
-    by_arrangement: dict[str, int] = field(default_factory=dict)
-    by_local_authority: dict[str, int] = field(default_factory=dict)
-    by_region: dict[str, int] = field(default_factory=dict)
-    by_outcome: dict[str, int] = field(default_factory=dict)
-    by_referral: dict[str, int] = field(default_factory=dict)
-    by_worker: dict[str, int] = field(default_factory=dict)
-    by_slot: dict[str, int] = field(default_factory=dict)
-    duration_median_s: int | None = None
-    duration_p90_s: int | None = None
-    follow_ups_due: int = 0
-    safeguarding_calls: int = 0
-    unreviewed_calls: int = 0
+class Reports(Manager):
+    """The supervisor's report: its figures for a period, and the PDF of them."""
 
-    def as_json(self) -> dict[str, Any]:
-        data = {name: value for name, value in vars(self).items()
-                if name not in ("date_from", "date_to")}
-        return {"from": self.date_from.isoformat(), "to": self.date_to.isoformat(), **data}
+    def compute(self, date_from: date, date_to: date) -> Report:
+        """Every figure for the UK days ``date_from`` to ``date_to``, both included."""
+        require(self.actor, Action.REPORT)
+        if date_to < date_from:
+            raise ValueError(f"the period ends ({date_to}) before it starts ({date_from})")
+        report = Report(date_from, date_to)
+        in_period = col(Call.local_date).between(date_from, date_to)
+        data = sa.and_(in_period, col(Call.kind) == "data")
+        with self.store.read() as session:
+            policy = hours_policy_in(session)
+            _count_calls(session, report, in_period)
+            _count_people(session, report, data)
+            _count_topics(session, report, data)
+            _count_outcomes(session, report, data)
+            _count_slots(session, report, in_period, policy)
+            _durations(session, report, data)
+            report.follow_ups_due = session.exec(  # still to do: ticked-off ones are not due
+                select(sa.func.count()).where(col(Call.follow_up_on).between(date_from, date_to),
+                                              col(Call.follow_up_done_at).is_(None))).one()
+        return report
 
+    def for_period(self, date_from: date, date_to: date) -> tuple[Report, dict[str, str]]:
+        """The figures for a period, with the labels of the topics they name."""
+        labels = {code: topic.label for code, topic in topic_labels(self.store).items()}
+        return self.compute(date_from, date_to), labels
 
-def compute_report(store: Store, actor: Actor, date_from: date, date_to: date) -> Report:
-    """Every figure for the UK days ``date_from`` to ``date_to``, both included."""
-    require(actor, Action.REPORT)
-    if date_to < date_from:
-        raise ValueError(f"the period ends ({date_to}) before it starts ({date_from})")
-    report = Report(date_from, date_to)
-    in_period = col(Call.local_date).between(date_from, date_to)
-    data = sa.and_(in_period, Call.kind == "data")
-    with store.read() as session:
-        policy = hours_policy_in(session)
-        _count_calls(session, report, in_period)
-        _count_people(session, report, data)
-        _count_topics(session, report, data)
-        _count_outcomes(session, report, data)
-        _count_slots(session, report, in_period, policy)
-        _durations(session, report, data)
-        report.follow_ups_due = session.exec(  # still to do: ticked-off ones are not due
-            select(sa.func.count()).where(col(Call.follow_up_on).between(date_from, date_to),
-                                          col(Call.follow_up_done_at).is_(None))).one()
-    return report
+    def save_pdf(self, report: Report, labels: dict[str, str], path: Path) -> None:
+        """The report and its charts as a PDF file, written whole or not at all."""
+        with atomic_file(path, "wb") as f:
+            build_pdf(report, labeller(labels), f)
 
 
 def _sorted(counter: Counter[str]) -> dict[str, int]:
@@ -84,15 +71,17 @@ def _sorted(counter: Counter[str]) -> dict[str, int]:
     return dict(sorted(((k, v) for k, v in counter.items() if v), key=lambda kv: (-kv[1], kv[0])))
 
 
-def _count_calls(session: Session, report: Report, in_period: Any) -> None:
+def _count_calls(session: Session, report: Report, in_period: Condition) -> None:
     reviewed = col(Call.reviewed_at).is_not(None)
-    rows = session.exec(
-        select(Call.kind, Call.in_hours, Call.caller_type, Call.arrangement, Call.worker_id,
-               Call.safeguarding, reviewed, sa.func.count())
-        .where(in_period)
-        .group_by(Call.kind, Call.in_hours, Call.caller_type, Call.arrangement, Call.worker_id,
-                  Call.safeguarding, reviewed)).all()
-    kinds, callers, arrangements, workers = Counter(), Counter(), Counter(), Counter()
+    grouped = (col(Call.kind), col(Call.in_hours), col(Call.caller_type), col(Call.arrangement),
+               col(Call.worker_id), col(Call.safeguarding), reviewed)
+    # More columns than sqlmodel's select() is typed for: SQLAlchemy's, run on the connection.
+    rows = session.connection().execute(
+        sa.select(*grouped, sa.func.count()).where(in_period).group_by(*grouped)).all()
+    kinds: Counter[str] = Counter()
+    callers: Counter[str] = Counter()
+    arrangements: Counter[str] = Counter()
+    workers: Counter[int] = Counter()
     for kind, in_hours, caller, arrangement, worker_id, safeguarding, was_reviewed, n in rows:
         report.total_calls += n
         kinds[kind] += n
@@ -103,8 +92,8 @@ def _count_calls(session: Session, report: Report, in_period: Any) -> None:
         workers[worker_id] += n
         if kind != "data":
             continue
-        callers[caller] += n
-        arrangements[arrangement] += n
+        callers[caller or UNKNOWN] += n  # never empty: a call with content needs both
+        arrangements[arrangement or UNKNOWN] += n
         report.safeguarding_calls += n if safeguarding else 0
         report.unreviewed_calls += 0 if was_reviewed else n
     report.data_calls = kinds.pop("data", 0)
@@ -132,50 +121,51 @@ def _by_worker_name(session: Session, counts: Counter[int]) -> Counter[str]:
     return named
 
 
-def _count_people(session: Session, report: Report, data: Any) -> None:
-    rows = session.exec(select(Call.local_authority, sa.func.count()).where(data)
-                        .group_by(Call.local_authority)).all()
+def _count_people(session: Session, report: Report, data: Condition) -> None:
+    authority = col(Call.local_authority)
+    rows = session.exec(select(authority, sa.func.count()).where(data)
+                        .group_by(authority)).all()
     authorities = reference.local_authority_by_code()
-    places, regions = Counter(), Counter()
+    places: Counter[str] = Counter()
+    regions: Counter[str] = Counter()
     for code, n in rows:
-        places[code or "unknown"] += n
-        regions[authorities[code].region if code in authorities else "unknown"] += n
+        places[code or UNKNOWN] += n
+        regions[authorities[code].region if code in authorities else UNKNOWN] += n
     report.by_local_authority = _sorted(places)
     report.by_region = _sorted(regions)
 
 
-def _count_topics(session: Session, report: Report, data: Any) -> None:
+def _count_topics(session: Session, report: Report, data: Condition) -> None:
     """A call counts once under each topic it names, and once under each top-level topic."""
-    rows = session.exec(select(CallTopic.topic_code, sa.func.count())
-                        .select_from(Call).join(CallTopic, col(CallTopic.call_id) == Call.id)
-                        .where(data).group_by(CallTopic.topic_code)).all()
-    report.by_subtopic = _sorted(Counter({code: n for code, n in rows if "." in code}))
-    top = sa.case((col(CallTopic.topic_code).contains("."),
-                   sa.func.substr(CallTopic.topic_code, 1,
-                                  sa.func.instr(CallTopic.topic_code, ".") - 1)),
-                  else_=CallTopic.topic_code)
+    code, call_id = col(CallTopic.topic_code), col(CallTopic.call_id)
+    rows = session.exec(select(code, sa.func.count())
+                        .select_from(Call).join(CallTopic, call_id == col(Call.id))
+                        .where(data).group_by(code)).all()
+    report.by_subtopic = _sorted(Counter({c: n for c, n in rows if "." in c}))
+    top = sa.case((code.contains("."), sa.func.substr(code, 1, sa.func.instr(code, ".") - 1)),
+                  else_=code)
     report.by_topic = _sorted(Counter(dict(session.exec(
-        select(top, sa.func.count(sa.distinct(CallTopic.call_id)))
-        .select_from(Call).join(CallTopic, col(CallTopic.call_id) == Call.id)
+        select(top, sa.func.count(sa.distinct(call_id)))
+        .select_from(Call).join(CallTopic, call_id == col(Call.id))
         .where(data).group_by(top)).all())))
 
 
-def _count_outcomes(session: Session, report: Report, data: Any) -> None:
+def _count_outcomes(session: Session, report: Report, data: Condition) -> None:
     """A call counts once per outcome, however many places it was referred to.
 
     Neither query names an outcome in SQL: with an ``outcome = ...`` term SQLite would walk
     every referral ever made instead of the period's calls.
     """
-    def outcomes_of_calls(*columns: Any) -> Any:
-        return (select(*columns).select_from(Call)
-                .join(CallOutcome, col(CallOutcome.call_id) == Call.id).where(data))
-
+    outcome, call_id = col(CallOutcome.outcome), col(CallOutcome.call_id)
+    target = col(CallOutcome.referred_to)
     report.by_outcome = _sorted(Counter(dict(session.exec(
-        outcomes_of_calls(CallOutcome.outcome, sa.func.count(sa.distinct(CallOutcome.call_id)))
-        .group_by(CallOutcome.outcome)).all())))
+        select(outcome, sa.func.count(sa.distinct(call_id)))
+        .select_from(Call).join(CallOutcome, call_id == col(Call.id)).where(data)
+        .group_by(outcome)).all())))
     targets = session.exec(
-        outcomes_of_calls(CallOutcome.outcome, CallOutcome.referred_to, sa.func.count())
-        .group_by(CallOutcome.outcome, CallOutcome.referred_to)).all()
+        select(outcome, target, sa.func.count())
+        .select_from(Call).join(CallOutcome, call_id == col(Call.id)).where(data)
+        .group_by(outcome, target)).all()
     report.by_referral = _sorted(Counter(
         {target: n for outcome, target, n in targets if outcome == "referred" and target}))
 
@@ -190,7 +180,8 @@ def opening_slots(policy: HoursPolicy) -> list[int]:
     return sorted(slots)
 
 
-def _count_slots(session: Session, report: Report, in_period: Any, policy: HoursPolicy) -> None:
+def _count_slots(session: Session, report: Report, in_period: Condition,
+                 policy: HoursPolicy) -> None:
     slot = col(Call.local_minute) // SLOT_MINUTES * SLOT_MINUTES
     counts = dict(session.exec(
         select(slot, sa.func.count()).where(in_period, col(Call.in_hours).is_(True))
@@ -199,12 +190,12 @@ def _count_slots(session: Session, report: Report, in_period: Any, policy: Hours
                       for m in opening_slots(policy)}
 
 
-def _durations(session: Session, report: Report, data: Any) -> None:
+def _durations(session: Session, report: Report, data: Condition) -> None:
     """Median and 90th percentile from a histogram of durations (nearest-rank method)."""
-    histogram = session.exec(
-        select(Call.duration_s, sa.func.count())
-        .where(data, col(Call.duration_s).is_not(None))
-        .group_by(Call.duration_s).order_by(Call.duration_s)).all()
+    duration = col(Call.duration_s)
+    rows = session.exec(select(duration, sa.func.count()).where(data, duration.is_not(None))
+                        .group_by(duration).order_by(duration)).all()
+    histogram = [(seconds, n) for seconds, n in rows if seconds is not None]
     total = sum(n for _, n in histogram)
     if not total:
         return

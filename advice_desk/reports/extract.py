@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from datetime import date
 from pathlib import Path
 
+import sqlalchemy as sa
 from sqlmodel import col, select
 
 from advice_desk.privacy.classification import CALL_FIELDS, Sensitivity
@@ -102,23 +103,26 @@ def extract_rows(store: Store, date_from: date, date_to: date, secret: bytes,
 def _coarse_rows(store: Store, date_from: date, date_to: date, secret: bytes
                  ) -> Iterable[dict[str, str]]:
     regions = {la.code: la.region for la in reference.local_authorities()}
-    in_period = (col(Call.local_date).between(date_from, date_to), Call.kind == "data")
+    in_period = (col(Call.local_date).between(date_from, date_to), col(Call.kind) == "data")
     with store.read() as session:
         # Only the columns the extract is made from: a million whole calls would not fit.
-        calls = session.exec(select(
-            Call.id, Call.local_date, Call.in_hours, Call.duration_s, Call.caller_type,
-            Call.arrangement, Call.local_authority, Call.children_count, Call.caller_phone,
-            Call.caller_email).where(*in_period).order_by(Call.id)).all()
+        # (More columns than sqlmodel's select() is typed for: SQLAlchemy's, on the connection.)
+        calls = session.connection().execute(sa.select(
+            col(Call.id), col(Call.local_date), col(Call.in_hours), col(Call.duration_s),
+            col(Call.caller_type), col(Call.arrangement), col(Call.local_authority),
+            col(Call.children_count), col(Call.caller_phone), col(Call.caller_email))
+            .where(*in_period).order_by(col(Call.id))).all()
         topics = _codes_by_call(session.exec(
-            select(CallTopic.call_id, CallTopic.topic_code).join(
-                Call, col(Call.id) == CallTopic.call_id).where(*in_period)).all())
+            select(col(CallTopic.call_id), col(CallTopic.topic_code)).join(
+                Call, col(Call.id) == col(CallTopic.call_id)).where(*in_period)).all())
         outcomes = _codes_by_call(session.exec(
-            select(CallOutcome.call_id, CallOutcome.outcome).join(
-                Call, col(Call.id) == CallOutcome.call_id).where(*in_period)).all())
+            select(col(CallOutcome.call_id), col(CallOutcome.outcome)).join(
+                Call, col(Call.id) == col(CallOutcome.call_id)).where(*in_period)).all())
     keys = {c[0]: caller_key(c[8], c[9], secret) for c in calls}
     seen = Counter(key for key in keys.values() if key)
     for (call_id, local_date, in_hours, duration_s, caller_type, arrangement, authority,
          children, _, _) in calls:
+        assert call_id is not None and local_date is not None  # stored, and in the period
         key = keys[call_id]
         yield {
             "month": f"{local_date:%Y-%m}",

@@ -1,6 +1,6 @@
 """The funder export: counts per month that can never identify a caller (PRODUCT.md §6).
 
-Every figure comes from :func:`advice_desk.reports.compute.compute_report` over one month (or
+Every figure comes from :meth:`advice_desk.reports.compute.Reports.compute` over one month (or
 the whole range, for the total period), so the export and the supervisor's report always agree.
 Counts then pass statistical disclosure control, as in official statistics: 1 to threshold-1 is
 written ``<threshold``, every other count is rounded to the nearest 5, 0 stays 0; a total is
@@ -12,49 +12,31 @@ from __future__ import annotations
 
 import calendar
 import csv
+import secrets
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import IO
 
-from advice_desk.clock import Clock
+from advice_desk import settings
 from advice_desk.files import atomic_files, spreadsheet_safe
+from advice_desk.paths import config_dir
 from advice_desk.people import audit
-from advice_desk.people.permissions import Action, Actor, require
-from advice_desk.reports.compute import Report, compute_report
+from advice_desk.people.manager import Manager
+from advice_desk.people.permissions import Action, require
+from advice_desk.reports.compute import Reports
 from advice_desk.reports.extract import COLUMNS as EXTRACT_COLUMNS
-from advice_desk.reports.extract import DEFAULT_K, QUASI_COLUMNS, extract_rows
-from advice_desk.store.engine import Store
+from advice_desk.reports.extract import DEFAULT_K, QUASI_COLUMNS, extract_rows, load_secret
+from advice_desk.reports.figures import Report
+from advice_desk.reports.measures import exported
 
 DEFAULT_THRESHOLD = 5
 ROUND_TO = 5
 TOTAL = "total"
 SUMMARY_FILE, DICTIONARY_FILE, ROWS_FILE = "summary.csv", "data-dictionary.md", "calls.csv"
 SUMMARY_COLUMNS = ("period", "measure", "category", "calls")
-
-# Measures that may leave, with what they count. Workers, durations, follow-ups and reviews
-# stay inside the charity: they describe staff or casework, not the calls' population.
-SINGLE_MEASURES = {
-    "total_calls": "all calls, with content or not",
-    "data_calls": "calls with content (a caller asked about something)",
-    "non_data_calls": "silent calls, hang-ups, wrong numbers, abusive and test calls",
-    "in_hours_calls": "calls that started while the line was open",
-    "out_of_hours_calls": "calls that started while the line was closed",
-    "safeguarding_calls": "calls with content flagged for safeguarding",
-}
-BREAKDOWNS = {
-    "by_non_data_kind": "non-data calls by kind",
-    "by_topic": "calls with content naming each top-level topic (a call counts once per topic)",
-    "by_subtopic": "calls with content naming each subtopic",
-    "by_caller_type": "calls with content by who called",
-    "by_arrangement": "calls with content by the child's legal arrangement",
-    "by_region": "calls with content by region (9 English regions and Wales)",
-    "by_local_authority": "calls with content by local authority (GSS code)",
-    "by_outcome": "calls with content by outcome (a call counts once per outcome)",
-    "by_referral": "referrals by where the caller was referred",
-    "by_slot": "calls in hours by 30-minute slot of UK time (start of the slot)",
-}
+KEY_FILE = "export-key"  # in the config folder: this computer's export key, never in the store
 
 
 def disclose(count: int, threshold: int = DEFAULT_THRESHOLD) -> str:
@@ -79,11 +61,14 @@ def months(date_from: date, date_to: date) -> Iterator[tuple[str, date, date]]:
 
 
 def summary_rows(report: Report, period: str, threshold: int) -> Iterator[tuple[str, ...]]:
-    for measure in SINGLE_MEASURES:
-        yield period, measure, "", disclose(getattr(report, measure), threshold)
-    for measure in BREAKDOWNS:
-        for category, count in sorted(getattr(report, measure).items()):
-            yield period, measure, category, disclose(count, threshold)
+    for measure in exported():
+        if measure.breakdown:
+            for category, count in sorted(report.counts(measure.key).items()):
+                yield period, measure.key, category, disclose(count, threshold)
+        else:
+            figure = report.figure(measure.key)
+            assert figure is not None, "only durations may be missing, and they never leave"
+            yield period, measure.key, "", disclose(figure, threshold)
 
 
 class ExportCancelled(Exception):
@@ -99,49 +84,75 @@ class ExportResult:
     periods: int
 
 
-def export_for_funders(store: Store, actor: Actor, date_from: date, date_to: date,
-                       out_dir: Path, clock: Clock, threshold: int = DEFAULT_THRESHOLD,
-                       rows_secret: bytes | None = None, k: int = DEFAULT_K,
-                       progress: Progress | None = None,
-                       cancelled: Callable[[], bool] | None = None) -> ExportResult:
-    """Write ``summary.csv``, ``data-dictionary.md`` and, given the export key
-    ``rows_secret``, the row-level ``calls.csv`` into ``out_dir``: all of them or none. The
-    export is recorded in the audit trail. ``progress`` hears of each month counted;
-    ``cancelled`` is asked between them, and a cancel raises :class:`ExportCancelled` before
-    any file is written."""
-    require(actor, Action.EXPORT)
-    if date_to < date_from:
-        raise ValueError(f"the period ends ({date_to}) before it starts ({date_from})")
-    if threshold < 1:
-        raise ValueError(f"the disclosure threshold must be 1 or more, not {threshold}")
-    spans = [*months(date_from, date_to), (TOTAL, date_from, date_to)]
-    steps = len(spans) + (1 if rows_secret is not None else 0)
-    periods = []
-    for done, (name, first, last) in enumerate(spans):
-        _stop_if(cancelled)
-        periods.append((name, compute_report(store, actor, first, last)))
-        if progress is not None:
-            progress(done + 1, steps)
-    rows = None
-    if rows_secret is not None:
-        _stop_if(cancelled)
-        rows = extract_rows(store, date_from, date_to, rows_secret, k)
-        if progress is not None:
-            progress(steps, steps)
-    names = [SUMMARY_FILE, DICTIONARY_FILE] + ([ROWS_FILE] if rows is not None else [])
-    paths = [Path(out_dir) / name for name in names]
-    # Every file is written under a temporary name first: a failure in any leaves none.
-    with atomic_files(*paths) as handles:
-        _write_csv(handles[0], SUMMARY_COLUMNS,
-                   (row for name, report in periods
-                    for row in summary_rows(report, name, threshold)))
-        handles[1].write(data_dictionary(date_from, date_to, threshold, k if rows else None))
-        if rows is not None:
-            _write_csv(handles[2], EXTRACT_COLUMNS, rows)
-    with store.write() as session:
-        audit.record(session, clock, actor, "export", f"funder export {date_from} to {date_to}",
-                     {"files": names, "threshold": threshold, **({"k": k} if rows else {})})
-    return ExportResult(tuple(paths), len(periods))
+@dataclass(frozen=True)
+class ExportChoices:
+    """How much an export may tell: the disclosure threshold of the summary, the k of the
+    row-level file, and the key that hashes repeat callers in it (none: no row-level file)."""
+
+    threshold: int = DEFAULT_THRESHOLD
+    k: int = DEFAULT_K
+    rows_secret: bytes | None = None
+
+
+class FunderExport(Manager):
+    """The anonymised export for funders (supervisors only, audited)."""
+
+    def choices(self, rows: bool, fresh_key: bool = False) -> ExportChoices:
+        """The disclosure settings of the store and, with ``rows``, the export key of this
+        computer, or a key made for this export alone (repeat callers then cannot be matched
+        across exports)."""
+        threshold = settings.whole_number(self.store, settings.EXPORT_THRESHOLD,
+                                          DEFAULT_THRESHOLD)
+        k = settings.whole_number(self.store, settings.EXPORT_K, DEFAULT_K)
+        secret = None
+        if rows:
+            secret = secrets.token_bytes(32) if fresh_key else load_secret(config_dir() / KEY_FILE)
+        return ExportChoices(threshold, k, secret)
+
+    def write(self, date_from: date, date_to: date, out_dir: Path, choices: ExportChoices,
+              progress: Progress | None = None,
+              cancelled: Callable[[], bool] | None = None) -> ExportResult:
+        """Write ``summary.csv``, ``data-dictionary.md`` and, given an export key in
+        ``choices``, the row-level ``calls.csv`` into ``out_dir``: all of them or none. The
+        export is recorded in the audit trail. ``progress`` hears of each month counted;
+        ``cancelled`` is asked between them, and a cancel raises :class:`ExportCancelled`
+        before any file is written."""
+        require(self.actor, Action.EXPORT)
+        if date_to < date_from:
+            raise ValueError(f"the period ends ({date_to}) before it starts ({date_from})")
+        threshold, k, rows_secret = choices.threshold, choices.k, choices.rows_secret
+        if threshold < 1:
+            raise ValueError(f"the disclosure threshold must be 1 or more, not {threshold}")
+        spans = [*months(date_from, date_to), (TOTAL, date_from, date_to)]
+        steps = len(spans) + (1 if rows_secret is not None else 0)
+        reports = Reports(self.store, self.actor, self.clock)
+        periods = []
+        for done, (name, first, last) in enumerate(spans):
+            _stop_if(cancelled)
+            periods.append((name, reports.compute(first, last)))
+            if progress is not None:
+                progress(done + 1, steps)
+        rows = None
+        if rows_secret is not None:
+            _stop_if(cancelled)
+            rows = extract_rows(self.store, date_from, date_to, rows_secret, k)
+            if progress is not None:
+                progress(steps, steps)
+        names = [SUMMARY_FILE, DICTIONARY_FILE] + ([ROWS_FILE] if rows is not None else [])
+        paths = [Path(out_dir) / name for name in names]
+        # Every file is written under a temporary name first: a failure in any leaves none.
+        with atomic_files(*paths) as handles:
+            _write_csv(handles[0], SUMMARY_COLUMNS,
+                       (row for name, report in periods
+                        for row in summary_rows(report, name, threshold)))
+            handles[1].write(data_dictionary(date_from, date_to, threshold, k if rows else None))
+            if rows is not None:
+                _write_csv(handles[2], EXTRACT_COLUMNS, rows)
+        with self.store.write() as session:
+            audit.record(session, self.clock, self.actor, "export",
+                         f"funder export {date_from} to {date_to}",
+                         {"files": names, "threshold": threshold, **({"k": k} if rows else {})})
+        return ExportResult(tuple(paths), len(periods))
 
 
 def _stop_if(cancelled: Callable[[], bool] | None) -> None:
@@ -156,8 +167,7 @@ def _write_csv(f: IO[str], header: tuple[str, ...], rows: Iterable[tuple[str, ..
 
 
 def data_dictionary(date_from: date, date_to: date, threshold: int, k: int | None) -> str:
-    measures = "\n".join(f"| `{name}` | {meaning} |" for name, meaning in
-                         {**SINGLE_MEASURES, **BREAKDOWNS}.items())
+    measures = "\n".join(f"| `{m.key}` | {m.description} |" for m in exported())
     return f"""# Funder summary: data dictionary
 
 Calls to the advice line from {date_from:%d %B %Y} to {date_to:%d %B %Y} (UK days).

@@ -11,61 +11,40 @@ import csv
 import io
 import json
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING
 
 from advice_desk.files import spreadsheet_safe
 from advice_desk.reference import lists as reference
+from advice_desk.reports.figures import Report
+from advice_desk.reports.measures import Codes, Measure, Unit, breakdowns, single_figures
 
-if TYPE_CHECKING:  # the GUI uses these names without loading the database layer
-    from advice_desk.reports.compute import Report
-
-# (title, attribute of Report) in the order a supervisor reads them
-BREAKDOWNS: tuple[tuple[str, str], ...] = (
-    ("Calls by topic", "by_topic"),
-    ("Calls by subtopic", "by_subtopic"),
-    ("Calls by caller type", "by_caller_type"),
-    ("Calls by arrangement", "by_arrangement"),
-    ("Calls by region", "by_region"),
-    ("Calls by local authority", "by_local_authority"),
-    ("Calls by outcome", "by_outcome"),
-    ("Referrals", "by_referral"),
-    ("Calls by worker", "by_worker"),
-    ("Calls per 30 minutes of opening", "by_slot"),
-    ("Non-data calls", "by_non_data_kind"),
-)
+Labeller = Callable[[str, str], str]  # name(measure key, code) -> what a reader sees
 
 
-def labeller(topic_labels: dict[str, str]) -> Callable[[str, str], str]:
+def labeller(topic_labels: dict[str, str]) -> Labeller:
     """Names for codes: ``name(measure, code)``; unknown codes are shown as they are."""
     h = reference.helpline()
-    by_measure = {
-        "by_topic": topic_labels, "by_subtopic": topic_labels,
-        "by_caller_type": {c.code: c.label for c in h.caller_types},
-        "by_arrangement": {c.code: c.label for c in h.arrangements},
-        "by_outcome": {c.code: c.label for c in h.outcomes},
-        "by_referral": {c.code: c.label for c in h.referral_targets},
-        "by_non_data_kind": {c.code: c.label for c in h.non_data_kinds},
-        "by_local_authority": {la.code: la.name for la in reference.local_authorities()},
+    by_list = {
+        Codes.TOPICS: topic_labels,
+        Codes.CALLER_TYPES: {c.code: c.label for c in h.caller_types},
+        Codes.ARRANGEMENTS: {c.code: c.label for c in h.arrangements},
+        Codes.OUTCOMES: {c.code: c.label for c in h.outcomes},
+        Codes.REFERRAL_TARGETS: {c.code: c.label for c in h.referral_targets},
+        Codes.NON_DATA_KINDS: {c.code: c.label for c in h.non_data_kinds},
+        Codes.LOCAL_AUTHORITIES: {la.code: la.name for la in reference.local_authorities()},
     }
+    by_measure = {m.key: by_list[m.codes] for m in breakdowns() if m.codes is not None}
     return lambda measure, code: by_measure.get(measure, {}).get(code, code)
 
 
 def headline(report: Report) -> list[tuple[str, str]]:
-    def minutes(seconds: int | None) -> str:
-        return "–" if seconds is None else f"{seconds / 60:.1f} min"
+    """The single figures, each as its title and its value as shown."""
+    return [(m.title, _shown(m, report.figure(m.key))) for m in single_figures()]
 
-    return [
-        ("Total calls", str(report.total_calls)),
-        ("Calls with content", str(report.data_calls)),
-        ("Non-data calls", str(report.non_data_calls)),
-        ("In hours", str(report.in_hours_calls)),
-        ("Out of hours", str(report.out_of_hours_calls)),
-        ("Median duration", minutes(report.duration_median_s)),
-        ("90th percentile duration", minutes(report.duration_p90_s)),
-        ("Follow-ups due", str(report.follow_ups_due)),
-        ("Safeguarding calls", str(report.safeguarding_calls)),
-        ("Calls not yet reviewed", str(report.unreviewed_calls)),
-    ]
+
+def _shown(measure: Measure, value: int | None) -> str:
+    if measure.unit is Unit.SECONDS:
+        return "–" if value is None else f"{value / 60:.1f} min"
+    return str(value)
 
 
 def period(report: Report) -> str:
@@ -74,13 +53,13 @@ def period(report: Report) -> str:
     return f"{report.date_from:%d %B %Y} to {report.date_to:%d %B %Y}"
 
 
-def as_text(report: Report, name: Callable[[str, str], str]) -> str:
+def as_text(report: Report, name: Labeller) -> str:
     lines = [f"{reference.helpline().name}: report for {period(report)}", ""]
     lines += [f"{label:<28}{value:>10}" for label, value in headline(report)]
-    for title, measure in BREAKDOWNS:
-        counts = getattr(report, measure)
-        lines += ["", title]
-        lines += [f"  {name(measure, code):<50}{n:>8}" for code, n in counts.items()] or \
+    for measure in breakdowns():
+        counts = report.counts(measure.key)
+        lines += ["", measure.title]
+        lines += [f"  {name(measure.key, code):<50}{n:>8}" for code, n in counts.items()] or \
                  ["  (none)"]
     return "\n".join(lines) + "\n"
 
