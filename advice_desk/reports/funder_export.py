@@ -25,9 +25,10 @@ from advice_desk.people.permissions import Action, Actor, require
 from advice_desk.reports.compute import Report, compute_report
 from advice_desk.reports.extract import COLUMNS as EXTRACT_COLUMNS
 from advice_desk.reports.extract import DEFAULT_K, QUASI_COLUMNS, extract_rows
+from advice_desk.settings import EXPORT_THRESHOLD
 from advice_desk.store.engine import Store
 
-DEFAULT_THRESHOLD = 5
+DEFAULT_THRESHOLD = EXPORT_THRESHOLD.default
 ROUND_TO = 5
 TOTAL = "total"
 SUMMARY_FILE, DICTIONARY_FILE, ROWS_FILE = "summary.csv", "data-dictionary.md", "calls.csv"
