@@ -56,6 +56,31 @@ def uk_day_start(day: date) -> datetime:
     return datetime.combine(day, time(0), tzinfo=UK).astimezone(UTC)
 
 
+def uk_day_end(day: date) -> datetime:
+    """The UTC instant at which a UK calendar day ends: the next day's start, excluded."""
+    return uk_day_start(day + timedelta(days=1))
+
+
+def uk_today(clock: Clock) -> date:
+    """Today's date in the UK."""
+    return to_uk(clock.now()).date()
+
+
+def months_before(at: datetime, months: int) -> datetime:
+    """The same UK wall-clock time ``months`` calendar months earlier (the day clamped to the
+    end of a shorter month: 31 May less 3 months is 28 or 29 February)."""
+    local = to_uk(at)
+    index = local.year * 12 + local.month - 1 - months
+    year, month = divmod(index, 12)
+    month += 1
+    for day in range(local.day, 27, -1):
+        try:
+            return to_utc(local.replace(year=year, month=month, day=day))
+        except ValueError:
+            continue
+    return to_utc(local.replace(year=year, month=month, day=min(local.day, 28)))
+
+
 def uk_day_and_minute(at: datetime) -> tuple[date, int]:
     """The UK calendar day of an instant and the minutes after that day's midnight."""
     local = to_uk(at)

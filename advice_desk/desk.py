@@ -9,27 +9,30 @@ before anyone has signed in; signing in turns it into a :class:`Desk`.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from advice_desk import settings
 from advice_desk.calls import drafts, review
 from advice_desk.calls import service as calls
 from advice_desk.calls import topics as taxonomy
 from advice_desk.calls.record import CallDetails, CallQuery, CallSummary, StoredCall
 from advice_desk.clock import Clock
 from advice_desk.paths import Location
-from advice_desk.people import accounts, audit
+from advice_desk.people import accounts
+from advice_desk.people.accounts import Account, Users
+from advice_desk.people.audit import AuditQuery, AuditTrail
 from advice_desk.people.permissions import Actor, Role, app_actor
-from advice_desk.people.users import list_users
-from advice_desk.privacy import retention
+from advice_desk.privacy.identity import PersonQuery, SearchBy
+from advice_desk.privacy.personal_data import PersonalData
+from advice_desk.privacy.retention import apply_retention
 from advice_desk.reference.hours import HoursPolicy
 from advice_desk.reports.compute import Reports
 from advice_desk.reports.figures import Report
 from advice_desk.reports.funder_export import ExportResult, FunderExport, Progress
+from advice_desk.settings import Settings
 from advice_desk.store.engine import Store, open_store
 from advice_desk.store.models import AuditEvent, Topic, User
 
@@ -63,7 +66,7 @@ class Reception:
 
     def apply_retention(self) -> int:
         """Erase the personal details that have been kept long enough (at every start)."""
-        return retention.apply_retention(self.store, app_actor(), self.clock)
+        return apply_retention(self.store, app_actor(), self.clock)
 
     def sign_in(self, username: str, password: str) -> Desk:
         return Desk(self.store, self.clock,
@@ -79,9 +82,23 @@ def open_reception(location: Location, clock: Clock) -> Reception:
 
 @dataclass
 class Desk:
+    """The signed-in person's desk: one manager per area, each bound to the store, the actor
+    and the clock (``desk.users.reset_password(...)``)."""
+
     store: Store
     clock: Clock
     actor: Actor
+    users: Users = field(init=False)
+    audit: AuditTrail = field(init=False)
+    settings: Settings = field(init=False)
+    people: PersonalData = field(init=False)
+
+    def __post_init__(self) -> None:
+        bound = (self.store, self.actor, self.clock)
+        self.users = Users(*bound)
+        self.audit = AuditTrail(*bound)
+        self.settings = Settings(*bound)
+        self.people = PersonalData(*bound)
 
     @property
     def user_id(self) -> int:
@@ -89,10 +106,7 @@ class Desk:
         return self.actor.id
 
     def unlock(self, username: str, password: str) -> Desk:
-        """After idle time: only the same user's password opens the desk again."""
-        if username.strip() != self.actor.username:
-            raise accounts.SignInError("Only the person who was signed in can unlock.")
-        accounts.sign_in(self.store, username, password, self.clock)
+        self.users.unlock(username, password)  # TEMP: the GUI moves to desk.users
         return self
 
     def topics(self) -> list[TopicChoice]:
@@ -101,7 +115,7 @@ class Desk:
         return [_choice(topic, ordered) for topic in ordered.values()]
 
     def workers(self) -> list[User]:
-        return list_users(self.store)
+        return self.users.workers()  # TEMP: the GUI moves to desk.users
 
     def log_call(self, details: CallDetails) -> int:
         call_id = calls.log_call(self.store, details, self.user_id, self.clock)
@@ -132,10 +146,10 @@ class Desk:
         drafts.discard_draft(self.store, self.user_id)
 
     def hours_policy(self) -> HoursPolicy:
-        return settings.hours_policy(self.store)
+        return self.settings.hours_policy()  # TEMP: the GUI moves to desk.settings
 
     def save_hours_policy(self, policy: HoursPolicy) -> None:
-        settings.save_hours_policy(self.store, self.actor, policy, self.clock)
+        self.settings.save_hours_policy(policy)  # TEMP: the GUI moves to desk.settings
 
     @cached_property
     def reports(self) -> Reports:
@@ -179,27 +193,25 @@ class Desk:
 
     # The users window's operations (gui.users_dialog.UserAdmin).
 
-    def list_accounts(self) -> list[accounts.Account]:
-        return accounts.list_accounts(self.store, self.actor)
+    def list_accounts(self) -> list[Account]:
+        return self.users.accounts()  # TEMP: the GUI moves to desk.users
 
     def add_user(self, username: str, display_name: str, role: Role, password: str) -> int:
-        return accounts.add_user(self.store, self.actor, username, display_name, role,
-                                 password, self.clock)
+        return self.users.add(username, display_name, role, password)  # TEMP: desk.users
 
     def set_active(self, user_id: int, active: bool) -> None:
-        accounts.set_active(self.store, self.actor, user_id, active, self.clock)
+        self.users.set_active(user_id, active)  # TEMP: the GUI moves to desk.users
 
     def reset_password(self, user_id: int, password: str) -> None:
-        accounts.reset_password(self.store, self.actor, user_id, password, self.clock)
+        self.users.reset_password(user_id, password)  # TEMP: the GUI moves to desk.users
 
     # The audit window's operations (gui.audit_view.AuditReader).
 
-    def list_events(self, query: audit.AuditQuery, offset: int, limit: int
-                    ) -> list[AuditEvent]:
-        return audit.list_events(self.store, self.actor, query, offset, limit)
+    def list_events(self, query: AuditQuery, offset: int, limit: int) -> list[AuditEvent]:
+        return self.audit.events(query, offset, limit)  # TEMP: the GUI moves to desk.audit
 
     def event_actions(self) -> list[str]:
-        return audit.event_actions(self.store)
+        return self.audit.actions()  # TEMP: the GUI moves to desk.audit
 
     def export_for_funders(self, date_from: date, date_to: date, out_dir: Path, rows: bool,
                            progress: Progress | None = None,
@@ -208,19 +220,19 @@ class Desk:
         return self.export.write(date_from, date_to, out_dir, self.export.choices(rows, fresh_key),
                                  progress, cancelled)  # TEMP: the GUI moves to desk.export
 
-    # One person's data (gui.people_dialog): ``by`` is "name", "phone" or "email".
+    # One person's data (gui.people_dialog).
 
-    def find_person(self, by: str, value: str) -> list[int]:
-        return retention.find_person(self.store, self.actor, **{by: value})
+    def find_person(self, by: SearchBy, value: str) -> list[int]:
+        return self.people.find(PersonQuery(by, value))  # TEMP: the GUI moves to desk.people
 
     def save_subject_access(self, ids: list[int], path: Path) -> None:
-        retention.write_subject_access(self.store, self.actor, ids, path, self.clock)
+        self.people.save_subject_access(ids, path)  # TEMP: the GUI moves to desk.people
 
-    def erase_person(self, by: str, value: str) -> int:
-        return retention.erase_person(self.store, self.actor, self.clock, **{by: value})
+    def erase_person(self, by: SearchBy, value: str) -> int:
+        return self.people.erase(PersonQuery(by, value))  # TEMP: the GUI moves to desk.people
 
     def idle_limit(self) -> timedelta:
-        return timedelta(minutes=settings.idle_lock_minutes(self.store))
+        return self.settings.idle_lock_limit()  # TEMP: the GUI moves to desk.settings
 
 
 def _choice(topic: Topic, by_code: dict[str, Topic]) -> TopicChoice:

@@ -30,8 +30,8 @@ from advice_desk.calls.record import CallDetails, CallQuery
 from advice_desk.calls.service import list_calls, log_call
 from advice_desk.clock import SystemClock
 from advice_desk.paths import resolve_location
+from advice_desk.people.accounts import get_or_create_user
 from advice_desk.people.permissions import command_line_actor
-from advice_desk.people.users import get_or_create_user
 from advice_desk.reports.compute import Reports
 from advice_desk.store.engine import Store, open_store
 

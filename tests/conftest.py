@@ -22,8 +22,8 @@ import pytest
 from advice_desk.clock import UK, FixedClock
 from advice_desk.paths import Location, resolve_location
 from advice_desk.people import accounts
+from advice_desk.people.accounts import Users, get_or_create_user
 from advice_desk.people.permissions import Actor, Role
-from advice_desk.people.users import get_or_create_user
 from advice_desk.store.engine import Store, open_store
 from advice_desk.store.models import User
 from tests.support import PASSWORD
@@ -63,7 +63,7 @@ def sam(store: Store, clock: FixedClock) -> Actor:
 @pytest.fixture
 def amy(store: Store, clock: FixedClock, sam: Actor) -> Actor:
     """A worker, added by sam and signed in."""
-    accounts.add_user(store, sam, "amy", "Amy Adviser", Role.WORKER, PASSWORD, clock)
+    Users(store, sam, clock).add("amy", "Amy Adviser", Role.WORKER, PASSWORD)
     return accounts.sign_in(store, "amy", PASSWORD, clock)
 
 

@@ -7,6 +7,7 @@ from PySide6.QtWidgets import QApplication, QWidget
 
 from advice_desk.gui.main_window import MainWindow
 from advice_desk.people import accounts
+from advice_desk.people.accounts import Users
 from advice_desk.people.permissions import Role
 from advice_desk.store.engine import open_store
 from tests.support import PASSWORD
@@ -37,10 +38,9 @@ def make_account(location, clock, username: str = "amy", role: Role = Role.WORKE
         if accounts.needs_first_supervisor(store):
             accounts.create_first_supervisor(store, "sam", "Sam Supervisor", PASSWORD, clock)
         sam = accounts.sign_in(store, "sam", PASSWORD, clock)
-        if username not in {a.username for a in accounts.list_accounts(store, sam)
+        if username not in {a.username for a in Users(store, sam, clock).accounts()
                             if a.can_sign_in}:
-            accounts.add_user(store, sam, username, username.title() + " Adviser", role,
-                              PASSWORD, clock)
+            Users(store, sam, clock).add(username, username.title() + " Adviser", role, PASSWORD)
     finally:
         store.close()
 

@@ -12,18 +12,19 @@ from argon2 import PasswordHasher
 from sqlmodel import select
 
 from advice_desk.people import accounts, audit
-from advice_desk.people.audit import AuditQuery
+from advice_desk.people.accounts import Users
+from advice_desk.people.audit import AuditQuery, AuditTrail
 from advice_desk.people.permissions import PermissionDenied, Role
 from advice_desk.store.models import AuditEvent, User
 from advice_desk.validation import ValidationError
-from tests.support import PASSWORD
+from tests.support import ANY_TIME, PASSWORD
 
 WRONG = "wrong horse battery"
 
 
 @pytest.fixture
 def amy_id(store, clock, sam) -> int:
-    return accounts.add_user(store, sam, "amy", "Amy Adviser", Role.WORKER, PASSWORD, clock)
+    return Users(store, sam, clock).add("amy", "Amy Adviser", Role.WORKER, PASSWORD)
 
 
 def stored_user(store, username: str) -> User:
@@ -34,7 +35,7 @@ def stored_user(store, username: str) -> User:
 
 def actions(store, sam) -> list[str]:
     """The trail, oldest first."""
-    return [e.action for e in reversed(audit.list_events(store, sam, AuditQuery()))]
+    return [e.action for e in reversed(AuditTrail(store, sam, ANY_TIME).events(AuditQuery()))]
 
 
 def refused(store, clock, username: str, password: str) -> accounts.SignInError:
@@ -52,7 +53,7 @@ def test_the_first_supervisor_is_created_once(store, clock):
     assert not accounts.needs_first_supervisor(store)
     with pytest.raises(ValidationError, match="already has a supervisor"):
         accounts.create_first_supervisor(store, "sue", "Sue Second", PASSWORD, clock)
-    assert [a.username for a in accounts.list_accounts(store, sam)] == ["sam"]
+    assert [a.username for a in Users(store, sam, clock).accounts()] == ["sam"]
 
 
 # --- signing in ------------------------------------------------------------------------------
@@ -131,32 +132,35 @@ def test_a_hash_with_weaker_parameters_is_rehashed_at_the_next_good_sign_in(stor
 # --- the supervisor's tools ------------------------------------------------------------------
 
 def test_a_disabled_user_cannot_sign_in_until_enabled(store, clock, sam, amy_id):
-    accounts.set_active(store, sam, amy_id, False, clock)
+    users = Users(store, sam, clock)
+    users.set_active(amy_id, False)
     assert str(refused(store, clock, "amy", PASSWORD)) == "Wrong user name or password."
-    assert not {a.username: a for a in accounts.list_accounts(store, sam)}["amy"].active
-    accounts.set_active(store, sam, amy_id, True, clock)
+    assert not {a.username: a for a in users.accounts()}["amy"].active
+    users.set_active(amy_id, True)
     assert accounts.sign_in(store, "amy", PASSWORD, clock).id == amy_id
 
 
 def test_the_last_supervisor_cannot_be_disabled(store, clock, sam):
+    users = Users(store, sam, clock)
     with pytest.raises(ValidationError, match="the last supervisor cannot be disabled"):
-        accounts.set_active(store, sam, sam.id, False, clock)
+        users.set_active(sam.id, False)
     assert accounts.sign_in(store, "sam", PASSWORD, clock).id == sam.id
-    sue = accounts.add_user(store, sam, "sue", "Sue Second", Role.SUPERVISOR, PASSWORD, clock)
-    accounts.set_active(store, sam, sam.id, False, clock)  # another supervisor remains
+    sue = users.add("sue", "Sue Second", Role.SUPERVISOR, PASSWORD)
+    users.set_active(sam.id, False)  # another supervisor remains
     with pytest.raises(ValidationError, match="the last supervisor"):
-        accounts.set_active(store, sam, sue, False, clock)
+        users.set_active(sue, False)
 
 
 def test_new_users_are_checked(store, clock, sam, amy_id):
+    users = Users(store, sam, clock)
     with pytest.raises(ValidationError) as short:
-        accounts.add_user(store, sam, "bob", "Bob", Role.WORKER, "short", clock)
+        users.add("bob", "Bob", Role.WORKER, "short")
     assert [(e.field, e.message) for e in short.value.errors] == [
         ("password", "use at least 8 characters")]
     with pytest.raises(ValidationError, match="amy is taken"):
-        accounts.add_user(store, sam, "amy", "Another Amy", Role.WORKER, PASSWORD, clock)
+        users.add("amy", "Another Amy", Role.WORKER, PASSWORD)
     with pytest.raises(ValidationError, match="without spaces"):
-        accounts.add_user(store, sam, "bob smith", "Bob", Role.WORKER, PASSWORD, clock)
+        users.add("bob smith", "Bob", Role.WORKER, PASSWORD)
 
 
 def test_a_reset_password_works_at_once_and_clears_the_wait(store, clock, sam, amy_id):
@@ -164,19 +168,20 @@ def test_a_reset_password_works_at_once_and_clears_the_wait(store, clock, sam, a
         refused(store, clock, "amy", WRONG)
         clock.advance(timedelta(seconds=2))
     assert refused(store, clock, "amy", PASSWORD).retry_after is not None
+    users = Users(store, sam, clock)
     with pytest.raises(ValidationError, match="at least 8"):
-        accounts.reset_password(store, sam, amy_id, "short", clock)
+        users.reset_password(amy_id, "short")
 
-    accounts.reset_password(store, sam, amy_id, "a brand new secret", clock)
+    users.reset_password(amy_id, "a brand new secret")
     assert accounts.sign_in(store, "amy", "a brand new secret", clock).id == amy_id
     assert str(refused(store, clock, "amy", PASSWORD)) == "Wrong user name or password."
 
 
 def test_an_imported_user_shows_as_unable_to_sign_in_until_added(store, clock, sam):
-    from advice_desk.people.users import get_or_create_user
+    from advice_desk.people.accounts import get_or_create_user
 
     get_or_create_user(store, "imported", clock, display_name="Imported calls")
-    listed = {a.username: a for a in accounts.list_accounts(store, sam)}
+    listed = {a.username: a for a in Users(store, sam, clock).accounts()}
     assert not listed["imported"].can_sign_in
     assert listed["sam"].can_sign_in
     assert str(refused(store, clock, "imported", "")) == "Wrong user name or password."
@@ -186,15 +191,17 @@ def test_an_imported_user_shows_as_unable_to_sign_in_until_added(store, clock, s
 
 def test_every_account_action_leaves_an_audit_event(store, clock, sam):
     accounts.sign_in(store, "sam", PASSWORD, clock)
-    amy_id = accounts.add_user(store, sam, "amy", "Amy Adviser", Role.WORKER, PASSWORD, clock)
+    users = Users(store, sam, clock)
+    amy_id = users.add("amy", "Amy Adviser", Role.WORKER, PASSWORD)
     refused(store, clock, "amy", WRONG)
     refused(store, clock, "nobody", WRONG)
-    accounts.set_active(store, sam, amy_id, False, clock)
-    accounts.set_active(store, sam, amy_id, True, clock)
-    accounts.reset_password(store, sam, amy_id, "a brand new secret", clock)
+    users.set_active(amy_id, False)
+    users.set_active(amy_id, True)
+    users.reset_password(amy_id, "a brand new secret")
     accounts.sign_in(store, "amy", "a brand new secret", clock)
 
-    events = list(reversed(audit.list_events(store, sam, AuditQuery())))
+    trail = AuditTrail(store, sam, clock)
+    events = list(reversed(trail.events(AuditQuery())))
     assert [(e.action, e.actor, e.subject) for e in events] == [
         ("user-added", "Sam Supervisor", "user sam"),
         ("sign-in", "Sam Supervisor", None),
@@ -212,7 +219,7 @@ def test_every_account_action_leaves_an_audit_event(store, clock, sam):
     assert audit.describe(events[2]) == "role: worker"
     assert all(PASSWORD not in (e.detail or "") and "a brand new" not in (e.detail or "")
                for e in events)
-    assert audit.event_actions(store) == sorted({e.action for e in events})
+    assert trail.actions() == sorted({e.action for e in events})
 
 
 def test_the_trail_filters_by_action_person_and_uk_day(store, clock, sam, amy_id):
@@ -220,23 +227,24 @@ def test_the_trail_filters_by_action_person_and_uk_day(store, clock, sam, amy_id
     clock.advance(timedelta(days=2))
     accounts.sign_in(store, "amy", PASSWORD, clock)
     today = clock.now().date()
-    assert len(audit.list_events(store, sam, AuditQuery(action="sign-in"))) == 2
-    assert len(audit.list_events(store, sam, AuditQuery(actor="Amy"))) == 2
-    assert len(audit.list_events(store, sam, AuditQuery(date_from=today, date_to=today))) == 1
-    assert audit.list_events(store, sam, AuditQuery(date_from=today + timedelta(days=1))) == []
-    newest_first = audit.list_events(store, sam, AuditQuery())
+    trail = AuditTrail(store, sam, clock)
+    assert len(trail.events(AuditQuery(action="sign-in"))) == 2
+    assert len(trail.events(AuditQuery(actor="Amy"))) == 2
+    assert len(trail.events(AuditQuery(date_from=today, date_to=today))) == 1
+    assert trail.events(AuditQuery(date_from=today + timedelta(days=1))) == []
+    newest_first = trail.events(AuditQuery())
     assert [e.at for e in newest_first] == sorted((e.at for e in newest_first), reverse=True)
-    assert len(audit.list_events(store, sam, AuditQuery(), offset=1, limit=2)) == 2
+    assert len(trail.events(AuditQuery(), offset=1, limit=2)) == 2
 
 
 @pytest.mark.parametrize("call", [
-    lambda store, worker, clock: accounts.list_accounts(store, worker),
-    lambda store, worker, clock: accounts.add_user(store, worker, "bob", "Bob", Role.WORKER,
-                                                   PASSWORD, clock),
-    lambda store, worker, clock: accounts.set_active(store, worker, worker.id, False, clock),
-    lambda store, worker, clock: accounts.reset_password(store, worker, worker.id,
-                                                         "a brand new secret", clock),
-    lambda store, worker, clock: audit.list_events(store, worker, AuditQuery()),
+    lambda store, worker, clock: Users(store, worker, clock).accounts(),
+    lambda store, worker, clock: Users(store, worker, clock).add("bob", "Bob", Role.WORKER,
+                                                                 PASSWORD),
+    lambda store, worker, clock: Users(store, worker, clock).set_active(worker.id, False),
+    lambda store, worker, clock: Users(store, worker, clock).reset_password(
+        worker.id, "a brand new secret"),
+    lambda store, worker, clock: AuditTrail(store, worker, clock).events(AuditQuery()),
 ], ids=["list_accounts", "add_user", "set_active", "reset_password", "list_events"])
 def test_a_worker_cannot_manage_users_or_read_the_trail(store, clock, amy_id, call):
     amy = accounts.sign_in(store, "amy", PASSWORD, clock)
@@ -267,10 +275,11 @@ def test_the_database_refuses_to_change_or_delete_audit_events(store, clock, sam
 def test_wrong_passwords_while_disabled_do_not_lock_out_the_enabled_account(store, clock,
                                                                            amy_id):
     sam = accounts.sign_in(store, "sam", PASSWORD, clock)
-    accounts.set_active(store, sam, amy_id, False, clock)
+    users = Users(store, sam, clock)
+    users.set_active(amy_id, False)
     for _ in range(60):
         refused(store, clock, "amy", WRONG)
-    accounts.set_active(store, sam, amy_id, True, clock)
+    users.set_active(amy_id, True)
     assert accounts.sign_in(store, "amy", PASSWORD, clock).id == amy_id
 
 
@@ -279,5 +288,5 @@ def test_a_sign_in_refused_during_the_wait_is_audited(store, clock, amy_id):
         refused(store, clock, "amy", WRONG)
     refused(store, clock, "amy", PASSWORD)
     sam = accounts.sign_in(store, "sam", PASSWORD, clock)
-    actions = [e.action for e in audit.list_events(store, sam, AuditQuery(actor="amy"))]
+    actions = [e.action for e in AuditTrail(store, sam, clock).events(AuditQuery(actor="amy"))]
     assert actions[0] == "sign-in-waiting"

@@ -24,7 +24,7 @@ from advice_desk.calls.service import (
 )
 from advice_desk.clock import UK, FixedClock
 from advice_desk.paths import Location
-from advice_desk.people.users import get_or_create_user
+from advice_desk.people.accounts import get_or_create_user
 from advice_desk.reference import lists as reference
 from advice_desk.store.engine import Store
 from advice_desk.store.models import Call, CallOutcome, CallTopic, Topic, User

@@ -14,9 +14,9 @@ from advice_desk.calls.service import get_call, log_call, log_non_data_call
 from advice_desk.cli.main import EXIT_BAD_INPUT, EXIT_OK, main
 from advice_desk.clock import UK, FixedClock
 from advice_desk.paths import resolve_location
-from advice_desk.people.users import get_or_create_user
+from advice_desk.people.accounts import get_or_create_user
 from advice_desk.reference.hours import HoursPolicy, default_policy
-from advice_desk.settings import save_hours_policy
+from advice_desk.settings import Settings
 from advice_desk.store.engine import open_store
 from tests.support import ANY_TIME, SUPERVISOR
 
@@ -72,7 +72,7 @@ def test_hours_refuses_an_ambiguous_uk_time_in_one_line(capsys, data_dir):
 def test_hours_recompute_follows_a_changed_policy(capsys, data_dir):
     store = open_store(resolve_location(data_dir))
     closed_mondays = tuple(s for s in default_policy().sessions if s.weekday != 0)
-    save_hours_policy(store, SUPERVISOR, HoursPolicy(closed_mondays), ANY_TIME)
+    Settings(store, SUPERVISOR, ANY_TIME).save_hours_policy(HoursPolicy(closed_mondays))
     store.close()
     code, out, _ = run(capsys, "--data-dir", str(data_dir), "hours", "--recompute")
     assert (code, out) == (EXIT_OK, "In-hours recomputed: 1 call changed\n")

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from advice_desk.calls.drafts import discard_draft, load_draft, save_draft
 from advice_desk.clock import FixedClock
 from advice_desk.paths import Location
-from advice_desk.people.users import get_or_create_user
+from advice_desk.people.accounts import get_or_create_user
 from advice_desk.store.engine import Store, open_store
 from advice_desk.store.models import User
 

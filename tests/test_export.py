@@ -16,6 +16,7 @@ from advice_desk.calls.record import CallDetails
 from advice_desk.calls.service import log_call
 from advice_desk.clock import UK
 from advice_desk.people import audit
+from advice_desk.people.audit import AuditTrail
 from advice_desk.people.permissions import PermissionDenied
 from advice_desk.reports.extract import COLUMNS as EXTRACT_COLUMNS
 from advice_desk.reports.extract import QUASI_COLUMNS, caller_key, generalise, load_secret
@@ -111,7 +112,7 @@ def test_exports_are_for_supervisors_and_audited(store, clock, amy, sam, tmp_pat
                                               ExportChoices())
     FunderExport(store, sam, clock).write(date(2026, 9, 1), date(2026, 9, 30), tmp_path,
                                           ExportChoices())
-    (event,) = audit.list_events(store, sam, audit.AuditQuery(action="export"))
+    (event,) = AuditTrail(store, sam, clock).events(audit.AuditQuery(action="export"))
     assert (event.actor, event.subject) == ("Sam Supervisor",
                                             "funder export 2026-09-01 to 2026-09-30")
 

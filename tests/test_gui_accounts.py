@@ -20,8 +20,8 @@ from advice_desk.gui.follow_ups import FollowUpsDialog
 from advice_desk.gui.main_window import MainWindow
 from advice_desk.gui.sign_in import FirstSupervisorDialog, SignInDialog
 from advice_desk.people import accounts
+from advice_desk.people.accounts import Users, get_or_create_user
 from advice_desk.people.permissions import Role
-from advice_desk.people.users import get_or_create_user
 from advice_desk.store.engine import open_store
 from tests.gui_support import (
     PASSWORD,
@@ -70,8 +70,8 @@ def give_bob_his_own_password(location, clock) -> None:
 
     def reset(store) -> None:
         sam = accounts.sign_in(store, "sam", PASSWORD, clock)
-        bob = next(a for a in accounts.list_accounts(store, sam) if a.username == "bob")
-        accounts.reset_password(store, sam, bob.id, BOB_PASSWORD, clock)
+        bob = next(a for a in Users(store, sam, clock).accounts() if a.username == "bob")
+        Users(store, sam, clock).reset_password(bob.id, BOB_PASSWORD)
 
     with_store(location, clock, reset)
 
@@ -355,7 +355,7 @@ def test_the_stores_idle_limit_is_used(qtbot, location, clock):
 
     def three_minutes(store) -> None:
         with store.write() as session:
-            settings.write_setting(session, settings.IDLE_LOCK_MINUTES, 3)
+            settings.write_setting(session, settings.IDLE_LOCK_MINUTES.key, 3)
 
     with_store(location, clock, three_minutes)
     window = open_window(qtbot, location, clock)

@@ -16,11 +16,12 @@ from advice_desk.clock import UK
 from advice_desk.gui.audit_view import AuditWindow
 from advice_desk.gui.paged_model import PAGE_SIZE
 from advice_desk.people import accounts, audit
-from advice_desk.people.audit import AuditQuery
+from advice_desk.people.accounts import Users
+from advice_desk.people.audit import AuditQuery, AuditTrail
 from advice_desk.people.permissions import Actor, Role
 from advice_desk.store.engine import Store
 from advice_desk.store.models import AuditEvent
-from tests.support import PASSWORD
+from tests.support import ANY_TIME, PASSWORD
 
 
 @dataclass
@@ -31,10 +32,10 @@ class Reader:
     actor: Actor
 
     def list_events(self, query: AuditQuery, offset: int, limit: int) -> list[AuditEvent]:
-        return audit.list_events(self.store, self.actor, query, offset, limit)
+        return AuditTrail(self.store, self.actor, ANY_TIME).events(query, offset, limit)
 
     def event_actions(self) -> list[str]:
-        return audit.event_actions(self.store)
+        return AuditTrail(self.store, self.actor, ANY_TIME).actions()
 
 
 @pytest.fixture
@@ -44,7 +45,7 @@ def signed_in(store, clock, sam) -> None:
     clock.advance(timedelta(minutes=1))
     accounts.sign_in(store, "sam", PASSWORD, clock)
     clock.advance(timedelta(minutes=1))
-    accounts.add_user(store, sam, "amy", "Amy Adviser", Role.WORKER, PASSWORD, clock)
+    Users(store, sam, clock).add("amy", "Amy Adviser", Role.WORKER, PASSWORD)
     clock.advance(timedelta(minutes=1))
     with pytest.raises(accounts.SignInError):
         accounts.sign_in(store, "amy", "not her password", clock)

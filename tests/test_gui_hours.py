@@ -11,11 +11,13 @@ from PySide6.QtWidgets import QWidget
 from advice_desk.clock import UK
 from advice_desk.gui.hours_dialog import HoursDialog
 from advice_desk.gui.line_status import LineStatusLabel
+from advice_desk.people.audit import AuditTrail
 from advice_desk.people.permissions import Role
 from advice_desk.reference.hours import default_policy
-from advice_desk.settings import hours_policy
+from advice_desk.settings import Settings
 from advice_desk.store.engine import open_store
 from tests.gui_support import open_window
+from tests.support import ANY_TIME, SUPERVISOR
 
 
 def uk(text: str) -> datetime:
@@ -82,7 +84,7 @@ def test_a_supervisor_changes_the_hours_and_the_window_follows(qtbot, location, 
     qtbot.waitUntil(lambda: window.statusBar().currentMessage() == "Opening hours saved.")
     assert window.line_status.text() == "Line closed · opens Wed 09:30"
     store = open_store(location, clock)
-    saved = hours_policy(store)
+    saved = Settings(store, SUPERVISOR, ANY_TIME).hours_policy()
     store.close()
     assert saved.closed_reason(uk("2026-11-24 10:00").date())[1] == "Staff training"
     assert not saved.is_open(uk("2026-11-23 10:15"))
@@ -119,7 +121,8 @@ def test_a_change_of_hours_is_audited(qtbot, location, clock):
 
     test_a_supervisor_changes_the_hours_and_the_window_follows(qtbot, location, clock)
     store = open_store(location, clock)
-    (event,) = audit.list_events(store, SUPERVISOR, audit.AuditQuery(action="settings-changed"))
+    (event,) = AuditTrail(store, SUPERVISOR, clock).events(
+        audit.AuditQuery(action="settings-changed"))
     store.close()
     assert (event.actor, event.subject) == ("Sam Supervisor", "setting hours")
     assert audit.describe(event) == "changed: closures, sessions"

@@ -14,7 +14,7 @@ from sqlalchemy import text
 from advice_desk.calls import drafts
 from advice_desk.calls.service import CallQuery, get_call, list_calls
 from advice_desk.gui.main_window import MainWindow
-from advice_desk.people.users import get_or_create_user
+from advice_desk.people.accounts import get_or_create_user
 from advice_desk.store.engine import open_store
 from tests.gui_support import focused_name, open_window, press, sign_in_with_keyboard, type_text
 from tests.support import ANY_TIME, SUPERVISOR

@@ -11,8 +11,8 @@ from PySide6.QtPrintSupport import QPrinter
 from advice_desk.calls.record import CallDetails
 from advice_desk.calls.service import log_call, log_non_data_call
 from advice_desk.clock import UK
+from advice_desk.people.accounts import get_or_create_user
 from advice_desk.people.permissions import Role
-from advice_desk.people.users import get_or_create_user
 from advice_desk.store.engine import open_store
 from tests.gui_support import open_window
 

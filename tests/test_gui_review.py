@@ -12,8 +12,8 @@ from advice_desk.calls.record import CallDetails
 from advice_desk.calls.service import get_call, log_call
 from advice_desk.clock import UK
 from advice_desk.gui.follow_ups import FollowUpsDialog
+from advice_desk.people.accounts import get_or_create_user
 from advice_desk.people.permissions import Role
-from advice_desk.people.users import get_or_create_user
 from advice_desk.store.engine import open_store
 from tests.gui_support import make_account, open_window, type_text
 from tests.support import ANY_TIME, SUPERVISOR

@@ -90,7 +90,7 @@ def test_a_supervisor_saves_and_erases_one_persons_data(qtbot, location, clock, 
     from advice_desk.calls.service import log_call
     from advice_desk.clock import UK
     from advice_desk.gui.people_dialog import PeopleDialog
-    from advice_desk.people.users import get_or_create_user
+    from advice_desk.people.accounts import get_or_create_user
     from advice_desk.store.engine import open_store
 
     window = open_window(qtbot, location, clock, username="sam", role=Role.SUPERVISOR)
@@ -127,7 +127,7 @@ def test_retention_runs_when_the_app_starts(qtbot, location, clock):
     from advice_desk.calls.record import CallDetails
     from advice_desk.calls.service import get_call, log_call
     from advice_desk.clock import UK
-    from advice_desk.people.users import get_or_create_user
+    from advice_desk.people.accounts import get_or_create_user
     from advice_desk.store.engine import open_store
     from tests.support import ANY_TIME, SUPERVISOR
 

@@ -13,6 +13,7 @@ from advice_desk.desk import Desk
 from advice_desk.gui.taskman import TaskManager
 from advice_desk.gui.taxonomy_dialog import TaxonomyDialog
 from advice_desk.people import accounts
+from advice_desk.people.accounts import Users
 from advice_desk.people.permissions import Actor, Role
 from advice_desk.store.engine import Store
 from tests.gui_support import PASSWORD, focused_name, press, type_text
@@ -197,7 +198,7 @@ def test_refusals_are_shown_in_the_message_line(qtbot, dialog, store) -> None:
 
 
 def test_a_worker_is_refused(qtbot, tasks, store, sam, clock) -> None:
-    accounts.add_user(store, sam, "amy", "Amy", Role.WORKER, PASSWORD, clock)
+    Users(store, sam, clock).add("amy", "Amy", Role.WORKER, PASSWORD)
     amy = accounts.sign_in(store, "amy", PASSWORD, clock)
     dialog = open_dialog(qtbot, tasks, Desk(store, clock, amy))
     before = taxonomy.list_topics(store)

@@ -15,10 +15,10 @@ from advice_desk.clock import Clock
 from advice_desk.gui.taskman import TaskManager
 from advice_desk.gui.users_dialog import UsersDialog
 from advice_desk.people import accounts
+from advice_desk.people.accounts import Users, get_or_create_user
 from advice_desk.people.permissions import Actor, Role
-from advice_desk.people.users import get_or_create_user
 from advice_desk.store.engine import Store
-from tests.support import PASSWORD
+from tests.support import ANY_TIME, PASSWORD
 
 
 @dataclass
@@ -30,17 +30,16 @@ class Admin:
     clock: Clock
 
     def list_accounts(self) -> list[accounts.Account]:
-        return accounts.list_accounts(self.store, self.actor)
+        return Users(self.store, self.actor, self.clock).accounts()
 
     def add_user(self, username: str, display_name: str, role: Role, password: str) -> int:
-        return accounts.add_user(self.store, self.actor, username, display_name, role, password,
-                                 self.clock)
+        return Users(self.store, self.actor, self.clock).add(username, display_name, role, password)
 
     def set_active(self, user_id: int, active: bool) -> None:
-        accounts.set_active(self.store, self.actor, user_id, active, self.clock)
+        Users(self.store, self.actor, self.clock).set_active(user_id, active)
 
     def reset_password(self, user_id: int, password: str) -> None:
-        accounts.reset_password(self.store, self.actor, user_id, password, self.clock)
+        Users(self.store, self.actor, self.clock).reset_password(user_id, password)
 
 
 def open_dialog(qtbot, tasks, store, sam, clock) -> UsersDialog:
@@ -76,7 +75,7 @@ def fill_new_user(qtbot, dialog, username: str, name: str, password: str,
 
 
 def user_id(store, sam, username: str) -> int:
-    return {a.username: a.id for a in accounts.list_accounts(store, sam)}[username]
+    return {a.username: a.id for a in Users(store, sam, ANY_TIME).accounts()}[username]
 
 
 def test_a_supervisor_adds_a_worker_by_typing(qtbot, store, clock, sam, tasks):
@@ -117,7 +116,7 @@ def test_mismatched_passwords_are_refused(qtbot, store, clock, sam, tasks):
     assert dialog.ui.users_error.text() == "The two passwords are not the same."
     assert dialog.ui.repeat_edit.text() == ""
     assert dialog.ui.new_username_edit.text() == "amy"  # the rest is kept to try again
-    assert [a.username for a in accounts.list_accounts(store, sam)] == ["sam"]
+    assert [a.username for a in Users(store, sam, ANY_TIME).accounts()] == ["sam"]
 
 
 def test_a_too_short_password_is_refused_with_the_cores_message(qtbot, store, clock, sam,
@@ -130,11 +129,11 @@ def test_a_too_short_password_is_refused_with_the_cores_message(qtbot, store, cl
     assert dialog.ui.users_error.text() == "Password: use at least 8 characters."
     assert dialog.ui.users_status.text() == ""
     assert dialog.ui.add_button.isEnabled()
-    assert [a.username for a in accounts.list_accounts(store, sam)] == ["sam"]
+    assert [a.username for a in Users(store, sam, ANY_TIME).accounts()] == ["sam"]
 
 
 def test_a_user_is_disabled_and_enabled_again(qtbot, store, clock, sam, tasks):
-    amy_id = accounts.add_user(store, sam, "amy", "Amy Adviser", Role.WORKER, PASSWORD, clock)
+    amy_id = Users(store, sam, clock).add("amy", "Amy Adviser", Role.WORKER, PASSWORD)
     dialog = open_dialog(qtbot, tasks, store, sam, clock)
     button = dialog.ui.toggle_active_button
     assert not button.isEnabled()  # nobody chosen yet
@@ -161,8 +160,8 @@ def test_a_user_is_disabled_and_enabled_again(qtbot, store, clock, sam, tasks):
 
 
 def test_the_button_follows_the_selection(qtbot, store, clock, sam, tasks):
-    amy_id = accounts.add_user(store, sam, "amy", "Amy Adviser", Role.WORKER, PASSWORD, clock)
-    accounts.set_active(store, sam, amy_id, False, clock)
+    amy_id = Users(store, sam, clock).add("amy", "Amy Adviser", Role.WORKER, PASSWORD)
+    Users(store, sam, clock).set_active(amy_id, False)
     dialog = open_dialog(qtbot, tasks, store, sam, clock)
     dialog.select_user(amy_id)
     assert dialog.ui.toggle_active_button.text() == "&Enable"
@@ -171,7 +170,7 @@ def test_the_button_follows_the_selection(qtbot, store, clock, sam, tasks):
 
 
 def test_a_reset_password_lets_the_user_sign_in_with_it(qtbot, store, clock, sam, tasks):
-    amy_id = accounts.add_user(store, sam, "amy", "Amy Adviser", Role.WORKER, PASSWORD, clock)
+    amy_id = Users(store, sam, clock).add("amy", "Amy Adviser", Role.WORKER, PASSWORD)
     dialog = open_dialog(qtbot, tasks, store, sam, clock)
     dialog.select_user(amy_id)
     qtbot.keyClicks(dialog.ui.reset_password_edit, "a brand new secret")
@@ -186,7 +185,7 @@ def test_a_reset_password_lets_the_user_sign_in_with_it(qtbot, store, clock, sam
 
 
 def test_a_short_reset_password_is_refused(qtbot, store, clock, sam, tasks):
-    amy_id = accounts.add_user(store, sam, "amy", "Amy Adviser", Role.WORKER, PASSWORD, clock)
+    amy_id = Users(store, sam, clock).add("amy", "Amy Adviser", Role.WORKER, PASSWORD)
     dialog = open_dialog(qtbot, tasks, store, sam, clock)
     dialog.select_user(amy_id)
     qtbot.keyClicks(dialog.ui.reset_password_edit, "short")

@@ -20,7 +20,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from advice_desk import settings as app_settings
 from advice_desk.reference.hours import (
     Closure,
     HoursPolicy,
@@ -30,6 +29,7 @@ from advice_desk.reference.hours import (
     default_policy,
     policy_from_dict,
 )
+from advice_desk.settings import Settings
 from advice_desk.validation import ValidationError
 from tests.support import ANY_TIME, SUPERVISOR
 
@@ -555,16 +555,18 @@ def test_several_problems_are_all_reported() -> None:
 
 
 def test_with_nothing_stored_the_default_policy_applies(store) -> None:
-    assert app_settings.hours_policy(store) == default_policy()  # nothing stored: the file
+    app_settings = Settings(store, SUPERVISOR, ANY_TIME)
+    assert app_settings.hours_policy() == default_policy()  # nothing stored: the file
 
 
 def test_an_invalid_policy_is_refused_and_nothing_is_stored(store) -> None:
     bad = weekly((WED,), ("09:00", "12:00"), ("11:00", "13:00"))
+    app_settings = Settings(store, SUPERVISOR, ANY_TIME)
     with pytest.raises(ValidationError) as refused:
-        app_settings.save_hours_policy(store, SUPERVISOR, bad, ANY_TIME)
+        app_settings.save_hours_policy(bad)
     assert [(e.field, e.message) for e in refused.value.errors] == messages(bad)
     assert "Wednesday" in str(refused.value)
-    assert app_settings.hours_policy(store) == default_policy()
+    assert app_settings.hours_policy() == default_policy()
 
 
 def test_a_valid_policy_is_stored_and_read_back(store) -> None:
@@ -573,11 +575,12 @@ def test_a_valid_policy_is_stored_and_read_back(store) -> None:
          OpeningSession(MON, time(12), time(13))),
         closures=(Closure(date(2026, 12, 31), "Stocktake"),
                   Closure(date(2026, 12, 24), "Christmas Eve training")))
-    app_settings.save_hours_policy(store, SUPERVISOR, policy, ANY_TIME)
-    stored = app_settings.hours_policy(store)
+    app_settings = Settings(store, SUPERVISOR, ANY_TIME)
+    app_settings.save_hours_policy(policy)
+    stored = app_settings.hours_policy()
     assert normalised(stored) == normalised(policy)
     assert stored.to_dict() == policy.to_dict()
     assert stored.status(uk(2026, 12, 24, 10)) == policy.status(uk(2026, 12, 24, 10))
     # A later save replaces the earlier one.
-    app_settings.save_hours_policy(store, SUPERVISOR, default_policy(), ANY_TIME)
-    assert normalised(app_settings.hours_policy(store)) == normalised(default_policy())
+    app_settings.save_hours_policy(default_policy())
+    assert normalised(app_settings.hours_policy()) == normalised(default_policy())

@@ -14,16 +14,18 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
-from advice_desk import settings
 from advice_desk.calls import review
 from advice_desk.calls import topics as taxonomy
 from advice_desk.calls.record import CallDetails, CallQuery
 from advice_desk.calls.service import get_call, list_calls, log_call, log_non_data_call, update_call
 from advice_desk.clock import UK, FixedClock
 from advice_desk.people import accounts, audit
+from advice_desk.people.accounts import Users
+from advice_desk.people.audit import AuditTrail
 from advice_desk.people.permissions import Actor, PermissionDenied, Role
 from advice_desk.reference.hours import default_policy
 from advice_desk.reports.compute import Reports
+from advice_desk.settings import Settings
 from advice_desk.store.engine import Store
 from tests.support import PASSWORD
 
@@ -65,7 +67,7 @@ class Desk:
 def desk(store, clock) -> Desk:
     sam = accounts.create_first_supervisor(store, "sam", "Sam Supervisor", PASSWORD, clock)
     for username, name in (("amy", "Amy Adviser"), ("bob", "Bob Adviser")):
-        accounts.add_user(store, sam, username, name, Role.WORKER, PASSWORD, clock)
+        Users(store, sam, clock).add(username, name, Role.WORKER, PASSWORD)
     amy = accounts.sign_in(store, "amy", PASSWORD, clock)
     bob = accounts.sign_in(store, "bob", PASSWORD, clock)
     return Desk(
@@ -171,25 +173,24 @@ SUPERVISOR_ONLY: dict[str, Callable[[Desk, Actor], object]] = {
     "taxonomy.move_topic": lambda d, a: taxonomy.move_topic(d.store, a, "legal", -1, d.clock),
     "taxonomy.set_retired": lambda d, a: taxonomy.set_retired(d.store, a, "practical", True,
                                                               d.clock),
-    "accounts.add_user": lambda d, a: accounts.add_user(d.store, a, "eve", "Eve Evil",
-                                                        Role.SUPERVISOR, PASSWORD, d.clock),
-    "accounts.set_active": lambda d, a: accounts.set_active(d.store, a, d.bob.id, False,
-                                                            d.clock),
-    "accounts.reset_password": lambda d, a: accounts.reset_password(d.store, a, d.sam.id,
-                                                                    "a new password", d.clock),
-    "accounts.list_accounts": lambda d, a: accounts.list_accounts(d.store, a),
-    "audit.list_events": lambda d, a: audit.list_events(d.store, a, audit.AuditQuery()),
-    "settings.save_hours_policy": lambda d, a: settings.save_hours_policy(
-        store=d.store, actor=a, policy=replace(default_policy(), closures=()), clock=d.clock),
+    "users.add": lambda d, a: Users(d.store, a, d.clock).add("eve", "Eve Evil",
+                                                             Role.SUPERVISOR, PASSWORD),
+    "users.set_active": lambda d, a: Users(d.store, a, d.clock).set_active(d.bob.id, False),
+    "users.reset_password": lambda d, a: Users(d.store, a, d.clock).reset_password(
+        d.sam.id, "a new password"),
+    "users.accounts": lambda d, a: Users(d.store, a, d.clock).accounts(),
+    "audit.events": lambda d, a: AuditTrail(d.store, a, d.clock).events(audit.AuditQuery()),
+    "settings.save_hours_policy": lambda d, a: Settings(d.store, a, d.clock).save_hours_policy(
+        replace(default_policy(), closures=())),
 }
 
 
 def snapshot(desk: Desk) -> tuple:
     """Everything the functions above could change, as a supervisor reads it."""
-    return (taxonomy.list_topics(desk.store), accounts.list_accounts(desk.store, desk.sam),
-            len(audit.list_events(desk.store, desk.sam, audit.AuditQuery())),
+    return (taxonomy.list_topics(desk.store), Users(desk.store, desk.sam, desk.clock).accounts(),
+            len(AuditTrail(desk.store, desk.sam, desk.clock).events(audit.AuditQuery())),
             get_call(desk.store, desk.sam, desk.amy_today, desk.clock),
-            settings.hours_policy(desk.store))
+            Settings(desk.store, desk.sam, desk.clock).hours_policy())
 
 
 @pytest.mark.parametrize("name", list(SUPERVISOR_ONLY))
@@ -234,7 +235,8 @@ def test_an_edit_is_audited_by_field_names_never_values(desk, editor):
                           replace(details, caller_name=new_name, notes=new_notes), desk.clock)
     assert changed == ["caller_name", "notes"]
 
-    events = audit.list_events(desk.store, desk.sam, audit.AuditQuery(action="call-edited"))
+    events = AuditTrail(desk.store, desk.sam, desk.clock).events(
+        audit.AuditQuery(action="call-edited"))
     assert len(events) == 1
     event = events[0]
     assert (event.actor, event.actor_id, event.subject) == (actor.name, actor.id,
@@ -250,4 +252,5 @@ def test_an_edit_is_audited_by_field_names_never_values(desk, editor):
 def test_an_edit_that_changes_nothing_leaves_no_event(desk):
     details = get_call(desk.store, desk.amy, desk.amy_today, desk.clock).details
     assert update_call(desk.store, desk.amy, desk.amy_today, details, desk.clock) == []
-    assert audit.list_events(desk.store, desk.sam, audit.AuditQuery(action="call-edited")) == []
+    assert AuditTrail(desk.store, desk.sam, desk.clock).events(
+        audit.AuditQuery(action="call-edited")) == []

@@ -59,8 +59,8 @@ from advice_desk.calls.service import log_call, log_calls, log_non_data_call
 from advice_desk.clock import UK, FixedClock
 from advice_desk.paths import resolve_location
 from advice_desk.people import accounts
+from advice_desk.people.accounts import Users, get_or_create_user
 from advice_desk.people.permissions import Actor, PermissionDenied, Role
-from advice_desk.people.users import get_or_create_user
 from advice_desk.reports import output as report_output
 from advice_desk.reports.compute import Reports
 from advice_desk.reports.figures import Report
@@ -111,7 +111,7 @@ class Desk:
 def desk(store, clock) -> Desk:
     sam = accounts.create_first_supervisor(store, "sam", "Sam Supervisor", PASSWORD, clock)
     for username, name in (("amy", "Amy Adviser"), ("bob", "Bob Adviser")):
-        accounts.add_user(store, sam, username, name, Role.WORKER, PASSWORD, clock)
+        Users(store, sam, clock).add(username, name, Role.WORKER, PASSWORD)
     amy = accounts.sign_in(store, "amy", PASSWORD, clock)
     bob = accounts.sign_in(store, "bob", PASSWORD, clock)
     ids: dict[str, int] = {}
@@ -490,7 +490,7 @@ def test_a_report_takes_the_same_few_queries_however_many_calls(tmp_path, clock)
 
 def test_workers_who_share_a_name_are_told_apart(store, clock, sam) -> None:
     for username in ("jo1", "jo2"):
-        accounts.add_user(store, sam, username, "Jo Smith", Role.WORKER, PASSWORD, clock)
+        Users(store, sam, clock).add(username, "Jo Smith", Role.WORKER, PASSWORD)
     start = datetime(2026, 11, 23, 9, 40, tzinfo=UK)
     for username, calls in (("jo1", 1), ("jo2", 2)):
         jo = accounts.sign_in(store, username, PASSWORD, clock)

@@ -17,19 +17,13 @@ from sqlmodel import select
 from advice_desk.calls.record import CallDetails
 from advice_desk.calls.service import get_call, log_call
 from advice_desk.cli.main import EXIT_BAD_INPUT, EXIT_OK, main
-from advice_desk.clock import UK, FixedClock
+from advice_desk.clock import UK, FixedClock, months_before
 from advice_desk.paths import Location
 from advice_desk.people.permissions import Actor, PermissionDenied
 from advice_desk.privacy.classification import PERSONAL_CALL_FIELDS
-from advice_desk.privacy.retention import (
-    SearchError,
-    apply_retention,
-    erase_person,
-    find_person,
-    months_before,
-    set_legal_hold,
-    write_subject_access,
-)
+from advice_desk.privacy.identity import PersonQuery, SearchError
+from advice_desk.privacy.personal_data import PersonalData
+from advice_desk.privacy.retention import apply_retention
 from advice_desk.reports.compute import Reports
 from advice_desk.store.engine import Store, open_store
 from advice_desk.store.models import AuditEvent, Call
@@ -86,7 +80,8 @@ def test_retention_erases_calls_past_the_period_and_keeps_the_rest(
     inside = _log(store, clock, amy.id, now - timedelta(days=364))  # 2025-11-24: one day in
     past = _log(store, clock, amy.id, now - timedelta(days=366))  # 2025-11-22: one day out
     held = _log(store, clock, amy.id, now - timedelta(days=700))
-    set_legal_hold(store, sam, held, True, clock)
+    people = PersonalData(store, sam, clock)
+    people.set_legal_hold(held, True)
 
     assert apply_retention(store, sam, clock, dry_run=True) == 1
     assert not _erased(_row(store, past))  # a dry run changes nothing
@@ -110,7 +105,7 @@ def test_retention_erases_calls_past_the_period_and_keeps_the_rest(
     assert [json.loads(e.detail or "{}")["calls"] for e in events] == [1, 0]
     assert events[0].actor == sam.name
 
-    set_legal_hold(store, sam, held, False, clock)
+    people.set_legal_hold(held, False)
     assert apply_retention(store, sam, clock) == 1
     assert _erased(_row(store, held))
     assert [e.subject for e in _audit(store, "legal-hold")] == [f"call {held}"] * 2
@@ -136,23 +131,24 @@ def test_any_format_of_a_phone_number_finds_the_person(
         store: Store, clock: FixedClock, amy: Actor, sam: Actor, phone: str) -> None:
     mine = _log(store, clock, amy.id, clock.now() - timedelta(days=3))
     _log(store, clock, amy.id, clock.now() - timedelta(days=2), BRIAN)
-    assert find_person(store, sam, phone=phone) == [mine]
+    assert PersonalData(store, sam, clock).find(PersonQuery("phone", phone)) == [mine]
 
 
 def test_drama_numbers_and_names_and_emails_are_found(store: Store, clock: FixedClock,
                                                       amy: Actor, sam: Actor) -> None:
     _log(store, clock, amy.id, clock.now() - timedelta(days=3))
     brian = _log(store, clock, amy.id, clock.now() - timedelta(days=2), BRIAN)
-    assert find_person(store, sam, phone="07700 900123") == [brian]
-    assert find_person(store, sam, phone="+44 7700 900123") == [brian]
-    assert find_person(store, sam, phone="07700 900124") == []
-    assert find_person(store, sam, name="  brian OTHER ") == [brian]
-    assert find_person(store, sam, name="Brian") == []  # exact, not a part
-    assert find_person(store, sam, email="BRIAN@example.NET") == [brian]
+    people = PersonalData(store, sam, clock)
+    assert people.find(PersonQuery("phone", "07700 900123")) == [brian]
+    assert people.find(PersonQuery("phone", "+44 7700 900123")) == [brian]
+    assert people.find(PersonQuery("phone", "07700 900124")) == []
+    assert people.find(PersonQuery("name", "  brian OTHER ")) == [brian]
+    assert people.find(PersonQuery("name", "Brian")) == []  # exact, not a part
+    assert people.find(PersonQuery("email", "BRIAN@example.NET")) == [brian]
     with pytest.raises(SearchError):
-        find_person(store, sam)
+        people.find(PersonQuery.given())
     with pytest.raises(SearchError):
-        find_person(store, sam, name="   ")
+        people.find(PersonQuery("name", "   "))
 
 
 # --- erasure on request ------------------------------------------------------------------------
@@ -173,15 +169,16 @@ def test_erasure_keeps_the_statistics_and_leaves_no_trace_in_the_files(
         wal = Path(f"{location.sqlite_file}-wal")
         assert b"Margaret Example" in location.sqlite_file.read_bytes() + wal.read_bytes()
 
-        assert erase_person(store, sam, clock, phone="+44 7911 123456", dry_run=True) == 2
+        people = PersonalData(store, sam, clock)
+        assert people.erase(PersonQuery("phone", "+44 7911 123456"), dry_run=True) == 2
         assert not _erased(_row(store, mine[0]))
-        assert erase_person(store, sam, clock, phone="+44 7911 123456") == 2
+        assert people.erase(PersonQuery("phone", "+44 7911 123456")) == 2
         assert all(_erased(_row(store, i)) for i in mine)
         assert not _erased(_row(store, brian))
         after = Reports(store, sam, clock).compute(date(2026, 11, 1), date(2026, 11, 30))
         assert [getattr(after, f.name) for f in fields(after)] == [
             getattr(before, f.name) for f in fields(before)]
-        assert erase_person(store, sam, clock, phone="07911 123456") == 0  # nothing left
+        assert people.erase(PersonQuery("phone", "07911 123456")) == 0  # nothing left
 
         (event, _again) = _audit(store, "erasure")
         assert "7911" not in (event.detail or "") and json.loads(event.detail or "")[
@@ -201,8 +198,9 @@ def test_erasure_leaves_calls_on_legal_hold(store: Store, clock: FixedClock, amy
                                             sam: Actor) -> None:
     first = _log(store, clock, amy.id, clock.now() - timedelta(days=3))
     held = _log(store, clock, amy.id, clock.now() - timedelta(days=2))
-    set_legal_hold(store, sam, held, True, clock)
-    assert erase_person(store, sam, clock, name="margaret example") == 1
+    people = PersonalData(store, sam, clock)
+    people.set_legal_hold(held, True)
+    assert people.erase(PersonQuery("name", "margaret example")) == 1
     assert _erased(_row(store, first)) and not _erased(_row(store, held))
 
 
@@ -212,10 +210,11 @@ def test_the_subject_access_file_holds_the_persons_calls_only(
         store: Store, clock: FixedClock, amy: Actor, sam: Actor, tmp_path: Path) -> None:
     mine = [_log(store, clock, amy.id, clock.now() - timedelta(days=d)) for d in (3, 40)]
     _log(store, clock, amy.id, clock.now() - timedelta(days=2), BRIAN)
-    ids = find_person(store, sam, email="margaret@example.org")
+    people = PersonalData(store, sam, clock)
+    ids = people.find(PersonQuery("email", "margaret@example.org"))
     assert ids == mine
     out = tmp_path / "margaret.md"
-    write_subject_access(store, sam, ids, out, clock)
+    people.save_subject_access(ids, out)
     text = out.read_text("utf-8")
     assert text.count("## Call ") == 2
     for value in (*MARGARET.values(), NOTE, "Ring back", "Allowances", "Advice",
@@ -234,16 +233,17 @@ def test_the_subject_access_file_holds_the_persons_calls_only(
 def test_workers_may_not_erase_or_see_a_persons_calls(store: Store, clock: FixedClock,
                                                       amy: Actor, tmp_path: Path) -> None:
     call = _log(store, clock, amy.id, clock.now() - timedelta(days=400))
+    people = PersonalData(store, amy, clock)
     with pytest.raises(PermissionDenied):
         apply_retention(store, amy, clock)
     with pytest.raises(PermissionDenied):
-        find_person(store, amy, name="Margaret Example")
+        people.find(PersonQuery("name", "Margaret Example"))
     with pytest.raises(PermissionDenied):
-        erase_person(store, amy, clock, name="Margaret Example")
+        people.erase(PersonQuery("name", "Margaret Example"))
     with pytest.raises(PermissionDenied):
-        write_subject_access(store, amy, [call], tmp_path / "out.md", clock)
+        people.save_subject_access([call], tmp_path / "out.md")
     with pytest.raises(PermissionDenied):
-        set_legal_hold(store, amy, call, True, clock)
+        people.set_legal_hold(call, True)
     assert not _erased(_row(store, call))
     assert not (tmp_path / "out.md").exists()
 
@@ -254,7 +254,7 @@ def test_workers_may_not_erase_or_see_a_persons_calls(store: Store, clock: Fixed
 def old_store(location: Location, clock: FixedClock, tmp_path: Path) -> Path:
     """A store of two callers' calls from 2024, long past the retention period by any clock;
     closed, for the command line to open."""
-    from advice_desk.people.users import get_or_create_user
+    from advice_desk.people.accounts import get_or_create_user
 
     store = open_store(location, clock)
     try:

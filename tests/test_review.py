@@ -12,6 +12,7 @@ from advice_desk.calls.review import Due, complete_follow_up, follow_ups, review
 from advice_desk.calls.service import get_call, list_calls, log_call, log_non_data_call
 from advice_desk.clock import UK
 from advice_desk.people import accounts
+from advice_desk.people.accounts import Users
 from advice_desk.people.permissions import PermissionDenied, Role
 from advice_desk.validation import ValidationError
 from tests.support import ANY_TIME, PASSWORD, SUPERVISOR
@@ -82,7 +83,7 @@ def test_follow_ups_are_sorted_into_overdue_today_and_upcoming(store, clock, sam
 
 
 def test_workers_see_and_tick_only_their_own_follow_ups(store, clock, sam, amy):
-    accounts.add_user(store, sam, "bob", "Bob Adviser", Role.WORKER, PASSWORD, clock)
+    Users(store, sam, clock).add("bob", "Bob Adviser", Role.WORKER, PASSWORD)
     bob = accounts.sign_in(store, "bob", PASSWORD, clock)
     amys = log_call(store, a_call(date(2026, 11, 24)), amy.id, clock)
     assert follow_ups(store, bob, clock) == []

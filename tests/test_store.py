@@ -22,7 +22,7 @@ from advice_desk.calls.record import CallDetails
 from advice_desk.calls.service import log_call
 from advice_desk.clock import FixedClock
 from advice_desk.paths import Location
-from advice_desk.people.users import get_or_create_user
+from advice_desk.people.accounts import get_or_create_user
 from advice_desk.reference.lists import default_topics
 from advice_desk.store.engine import (
     BUSY_TIMEOUT_S,

@@ -32,7 +32,7 @@ from typing import TypeVar
 from advice_desk.calls.record import MAX_CALL_LENGTH, CallDetails, normalise, validate
 from advice_desk.calls.service import log_calls, topic_labels
 from advice_desk.clock import Clock, parse_instant
-from advice_desk.people.users import get_or_create_user, list_users
+from advice_desk.people.accounts import find_user, get_or_create_user
 from advice_desk.privacy.classification import CONSENT_GATED_FIELDS
 from advice_desk.reference import lists as reference
 from advice_desk.store.engine import Store
@@ -111,7 +111,7 @@ def _worker_id(store: Store, username: str, clock: Clock) -> int:
     if username == DEFAULT_WORKER:
         user = get_or_create_user(store, username, clock, display_name="Imported calls")
     else:
-        user = next((u for u in list_users(store) if u.username == username), None)
+        user = find_user(store, username)
         if user is None:
             raise ImportRejected(f"there is no user {username!r} to import the calls for")
     assert user.id is not None

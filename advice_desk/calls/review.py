@@ -14,7 +14,7 @@ from enum import StrEnum
 
 from sqlmodel import col, select
 
-from advice_desk.clock import Clock, to_uk
+from advice_desk.clock import Clock, uk_today
 from advice_desk.people import audit
 from advice_desk.people.permissions import Action, Actor, PermissionDenied, require
 from advice_desk.store.engine import Store
@@ -61,7 +61,7 @@ class FollowUp:
 
 def follow_ups(store: Store, actor: Actor, clock: Clock) -> list[FollowUp]:
     """Open follow-ups due up to two weeks ahead, the most urgent first."""
-    today = to_uk(clock.now()).date()
+    today = uk_today(clock)
     statement = (
         select(Call.id, Call.follow_up_on, Call.follow_up_note, User.display_name,
                Call.caller_type, CallTopic.topic_code)

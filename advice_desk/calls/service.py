@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import fields, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, delete, select
@@ -22,7 +22,7 @@ from advice_desk.calls.record import (
     normalise,
     validate,
 )
-from advice_desk.clock import Clock, uk_day_and_minute, uk_day_start
+from advice_desk.clock import Clock, uk_day_and_minute, uk_day_end, uk_day_start
 from advice_desk.people import audit
 from advice_desk.people.permissions import WORKER_WINDOW, Actor, require_call
 from advice_desk.reference import lists as reference
@@ -231,8 +231,7 @@ def _filtered(statement: sa.Select, query: CallQuery) -> sa.Select:
     if query.date_from is not None:
         statement = statement.where(Call.started_at >= uk_day_start(query.date_from))
     if query.date_to is not None:
-        statement = statement.where(
-            Call.started_at < uk_day_start(query.date_to + timedelta(days=1)))
+        statement = statement.where(Call.started_at < uk_day_end(query.date_to))
     if query.worker_id is not None:
         statement = statement.where(Call.worker_id == query.worker_id)
     if query.started_after is not None:

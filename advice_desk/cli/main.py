@@ -22,6 +22,8 @@ from advice_desk.files import atomic_file
 from advice_desk.paths import DATA_DIR_ENV, DATABASE_URL_ENV, Location, resolve_location
 
 if TYPE_CHECKING:
+    from advice_desk.privacy.identity import PersonQuery
+    from advice_desk.privacy.personal_data import PersonalData
     from advice_desk.store.engine import Store
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
@@ -215,11 +217,12 @@ def register_hours(commands: argparse._SubParsersAction,
 def run_hours(args: argparse.Namespace) -> int:
     from advice_desk.calls.service import recompute_in_hours
     from advice_desk.clock import SystemClock
+    from advice_desk.people.permissions import command_line_actor
     from advice_desk.reference.hours import describe_status
-    from advice_desk.settings import hours_policy
+    from advice_desk.settings import Settings
 
     with opened_store(args) as store:
-        policy = hours_policy(store)
+        policy = Settings(store, command_line_actor(), SystemClock()).hours_policy()
         if args.recompute:
             changed = recompute_in_hours(store)
             print(f"In-hours recomputed: {_calls(changed)} changed")
@@ -353,12 +356,13 @@ def register_retention(commands: argparse._SubParsersAction,
 def run_retention(args: argparse.Namespace) -> int:
     from advice_desk.clock import SystemClock
     from advice_desk.people.permissions import command_line_actor
-    from advice_desk.privacy.retention import apply_retention, retention_months
+    from advice_desk.privacy.retention import apply_retention
+    from advice_desk.settings import Settings
 
+    actor, clock = command_line_actor(), SystemClock()
     with opened_store(args) as store:
-        months = retention_months(store)
-        count = apply_retention(store, command_line_actor(), SystemClock(), months,
-                                dry_run=args.dry_run)
+        months = Settings(store, actor, clock).retention_months()
+        count = apply_retention(store, actor, clock, months, dry_run=args.dry_run)
     verb = "Would erase" if args.dry_run else "Erased"
     print(f"{verb} the personal details of {_calls(count)} older than {months} months")
     return EXIT_OK
@@ -371,12 +375,22 @@ def _person_options(parser: argparse.ArgumentParser) -> None:
     person.add_argument("--email", metavar="E", help="the caller's email address (any case)")
 
 
-def _find_person(store: Store, args: argparse.Namespace) -> list[int]:
+def _person_data(store: Store) -> PersonalData:
+    from advice_desk.clock import SystemClock
     from advice_desk.people.permissions import command_line_actor
-    from advice_desk.privacy.retention import SearchError, find_person
+    from advice_desk.privacy.personal_data import PersonalData
+
+    return PersonalData(store, command_line_actor(), SystemClock())
+
+
+def _find_person(people: PersonalData, args: argparse.Namespace
+                 ) -> tuple[PersonQuery, list[int]]:
+    """The person the options describe, and their calls; a poor description is bad input."""
+    from advice_desk.privacy.identity import PersonQuery, SearchError
 
     try:
-        return find_person(store, command_line_actor(), args.name, args.phone, args.email)
+        person = PersonQuery.given(args.name, args.phone, args.email)
+        return person, people.find(person)
     except SearchError as exc:
         raise CommandError(str(exc)) from exc
 
@@ -395,14 +409,11 @@ def register_subject_access(commands: argparse._SubParsersAction,
 
 
 def run_subject_access(args: argparse.Namespace) -> int:
-    from advice_desk.clock import SystemClock
-    from advice_desk.people.permissions import command_line_actor
-    from advice_desk.privacy.retention import write_subject_access
-
     with opened_store(args) as store:
-        ids = _find_person(store, args)
+        people = _person_data(store)
+        _, ids = _find_person(people, args)
         with writing(args.out):
-            write_subject_access(store, command_line_actor(), ids, args.out, SystemClock())
+            people.save_subject_access(ids, args.out)
     print(f"Wrote {_calls(len(ids))} to {args.out}")
     return EXIT_OK
 
@@ -420,15 +431,11 @@ def register_erase(commands: argparse._SubParsersAction,
 
 
 def run_erase(args: argparse.Namespace) -> int:
-    from advice_desk.clock import SystemClock
-    from advice_desk.people.permissions import command_line_actor
-    from advice_desk.privacy.retention import erase_person, held_calls
-
     with opened_store(args) as store:
-        actor = command_line_actor()
-        held = len(held_calls(store, actor, _find_person(store, args)))
-        count = erase_person(store, actor, SystemClock(), args.name, args.phone, args.email,
-                             dry_run=not args.yes)
+        people = _person_data(store)
+        person, ids = _find_person(people, args)
+        held = len(people.held_calls(ids))
+        count = people.erase(person, dry_run=not args.yes)
     kept = f"; {_calls(held)} on legal hold left alone" if held else ""
     if args.yes:
         print(f"Erased the personal details of {_calls(count)}{kept}")

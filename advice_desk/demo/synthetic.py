@@ -37,10 +37,10 @@ from sqlalchemy.dialects import sqlite
 
 from advice_desk.calls.service import topic_labels
 from advice_desk.clock import Clock, to_utc
-from advice_desk.people.users import get_or_create_user
+from advice_desk.people.accounts import get_or_create_user
 from advice_desk.reference import lists as reference
 from advice_desk.reference.hours import HoursPolicy, policy_from_dict
-from advice_desk.settings import hours_policy
+from advice_desk.settings import hours_policy_in
 from advice_desk.store.engine import Store
 from advice_desk.store.models import Call, CallOutcome, CallTopic, Topic, UTCDateTime
 
@@ -179,7 +179,8 @@ def add_demo_calls(store: Store, count: int, clock: Clock, *, seed: int = 0, day
         raise DemoError("the demo needs at least one day")
     rng = random.Random(seed)
     now = to_utc(clock.now())  # UTC throughout, as the SQLite writer relies on
-    policy = hours_policy(store)
+    with store.read() as session:
+        policy = hours_policy_in(session)
     calendar = _calendar(now, days, policy)
     plan = _Plan(seed=seed, now=now, days=days, hours=policy.to_dict(),
                  day_counts=_calls_per_day(rng, calendar, count), chunk_calls=CHUNK_CALLS,

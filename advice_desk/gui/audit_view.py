@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from PySide6.QtCore import QDate, QTimer
 from PySide6.QtWidgets import QDialog, QHeaderView, QWidget
 
-from advice_desk.clock import Clock, to_uk
+from advice_desk.clock import Clock, to_uk, uk_today
 from advice_desk.gui.forms import load_form
 from advice_desk.gui.paged_model import PagedTableModel
 from advice_desk.gui.taskman import TaskManager
@@ -104,7 +104,7 @@ class AuditWindow(QDialog):
         table.horizontalHeader().setStretchLastSection(True)
         for column, width in enumerate((190, 160, 130, 160)):
             table.setColumnWidth(column, width)
-        today = to_uk(clock.now()).date()
+        today = uk_today(clock)
         ui.audit_from_date.setDate(_qdate(today - timedelta(days=DEFAULT_DAYS - 1)))
         ui.audit_to_date.setDate(_qdate(today))
         ui.action_combo.addItem(self.tr("All actions"), None)

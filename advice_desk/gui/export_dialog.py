@@ -16,7 +16,7 @@ from typing import Any
 from PySide6.QtCore import QDate, Signal
 from PySide6.QtWidgets import QDialog, QFileDialog, QWidget
 
-from advice_desk.clock import Clock, to_uk
+from advice_desk.clock import Clock, uk_today
 from advice_desk.gui.forms import load_form
 from advice_desk.gui.taskman import TaskManager
 
@@ -46,7 +46,7 @@ class ExportDialog(QDialog):
         self.tasks, self._export = tasks, export
         self._cancel = threading.Event()
         self.running = False
-        first_of_month = to_uk(clock.now()).date().replace(day=1)
+        first_of_month = uk_today(clock).replace(day=1)
         last_month_end = first_of_month - timedelta(days=1)
         self.ui.export_from_date.setDate(_qdate(last_month_end.replace(day=1)))
         self.ui.export_to_date.setDate(_qdate(last_month_end))

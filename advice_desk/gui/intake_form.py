@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from advice_desk.calls.record import CallDetails, StoredCall
-from advice_desk.clock import UK, Clock, to_uk
+from advice_desk.clock import UK, Clock, to_uk, uk_today
 from advice_desk.gui.forms import load_form, plain_label
 from advice_desk.reference import lists as reference
 from advice_desk.reference.hours import HoursPolicy, default_policy
@@ -261,7 +261,7 @@ class IntakeForm(QWidget):
         self.call_started.emit()
 
     def _today(self) -> QDate:
-        today = to_uk(self.clock.now()).date()
+        today = uk_today(self.clock)
         return QDate(today.year, today.month, today.day)
 
     def _setting(self) -> _Quiet:

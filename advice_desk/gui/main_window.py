@@ -15,7 +15,7 @@ from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QComboBox, QHeaderView, QMainWindow, QMessageBox, QWidget
 
 from advice_desk.calls.record import CallQuery
-from advice_desk.clock import Clock, to_uk
+from advice_desk.clock import Clock, to_uk, uk_today
 from advice_desk.gui.follow_ups import FollowUpsDialog
 from advice_desk.gui.forms import load_form
 from advice_desk.gui.history_model import HistoryModel
@@ -384,7 +384,7 @@ class MainWindow(QMainWindow):
 
     def _apply_filters(self) -> None:
         days = self.ui.period_combo.currentData()
-        today = to_uk(self.clock.now()).date()
+        today = uk_today(self.clock)
         query = self.history.query
         self.history.set_query(CallQuery(
             date_from=None if days is None else today - timedelta(days=days),

@@ -10,13 +10,14 @@ from PySide6.QtWidgets import QDialog, QFileDialog, QMessageBox, QWidget
 
 from advice_desk.gui.forms import load_form
 from advice_desk.gui.taskman import TaskManager
+from advice_desk.privacy.identity import SearchBy
 
 BY = (("Name", "name"), ("Phone", "phone"), ("Email", "email"))
 
 
 class PeopleDialog(QDialog):
-    def __init__(self, tasks: TaskManager, find: Callable[[str, str], list[int]],
-                 save: Callable[[list[int], Path], None], erase: Callable[[str, str], int],
+    def __init__(self, tasks: TaskManager, find: Callable[[SearchBy, str], list[int]],
+                 save: Callable[[list[int], Path], None], erase: Callable[[SearchBy, str], int],
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle(self.tr("A person's data"))
@@ -32,7 +33,7 @@ class PeopleDialog(QDialog):
         self.ui.people_close_button.clicked.connect(self.accept)
         self._show_found([])
 
-    def _search(self) -> tuple[str, str]:
+    def _search(self) -> tuple[SearchBy, str]:
         return self.ui.people_by_combo.currentData(), self.ui.people_value_edit.text()
 
     def find(self) -> None:

@@ -25,7 +25,7 @@ from PySide6.QtGui import QPainter, QTextDocument
 from PySide6.QtPrintSupport import QPrintDialog, QPrinter
 from PySide6.QtWidgets import QFileDialog, QTreeWidgetItem, QWidget
 
-from advice_desk.clock import Clock, to_uk
+from advice_desk.clock import Clock, uk_today
 from advice_desk.gui.forms import load_form
 from advice_desk.gui.taskman import TaskManager
 from advice_desk.reports.figures import Report
@@ -92,7 +92,7 @@ class ReportWindow(QWidget):
     # --- period ---------------------------------------------------------------------------
 
     def _today(self) -> date:
-        return to_uk(self.clock.now()).date()
+        return uk_today(self.clock)
 
     def set_period(self, date_from: date, date_to: date) -> None:
         self._setting_dates = True

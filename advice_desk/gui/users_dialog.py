@@ -23,7 +23,7 @@ if TYPE_CHECKING:  # accounts imports the database layer: not loaded before the 
     from advice_desk.people.accounts import Account
 
 COLUMNS = ("Name", "User name", "Role", "Status")
-ROLES = ((Role.WORKER, "Worker"), (Role.SUPERVISOR, "Supervisor"))
+ROLES = tuple((role, role.label) for role in Role)
 # The core names fields as in code; the person reads the labels of this dialog.
 FIELD_LABELS = {"username": "User name", "display_name": "Full name", "password": "Password"}
 

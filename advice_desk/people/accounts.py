@@ -1,5 +1,6 @@
 """Local accounts: argon2id password hashes, a growing wait after wrong passwords, and the
-supervisor's tools to add, disable and reset users. Every sign-in, good or bad, is audited.
+supervisor's tools to add, disable and reset users (:class:`Users`). Every sign-in, good or
+bad, is audited. Sign-in itself stays a function: nobody is signed in yet to bind it to.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from sqlmodel import Session, col, select
 
 from advice_desk.clock import Clock
 from advice_desk.people import audit
+from advice_desk.people.manager import Manager
 from advice_desk.people.permissions import Action, Actor, Role, require
 from advice_desk.store.engine import Store
 from advice_desk.store.models import User
@@ -180,63 +182,85 @@ def _verify_nothing(password: str) -> None:
         _hasher.verify(_dummy_hash(), password)
 
 
-def check_password(store: Store, actor: Actor, password: str, clock: Clock) -> bool:
-    """Unlock after idle time: the signed-in user's own password, throttled like a sign-in."""
-    with store.read() as session:
-        user = session.get(User, actor.id)
-        username = user.username if user else ""
-    try:
-        sign_in(store, username, password, clock)
-    except SignInError:
-        return False
-    return True
-
-
-def list_accounts(store: Store, actor: Actor) -> list[Account]:
-    require(actor, Action.USERS)
-    with store.read() as session:
-        users = session.exec(select(User).order_by(User.display_name)).all()
-    return [Account(u.id or 0, u.username, u.display_name, Role(u.role), u.active,
-                    u.password_hash is not None) for u in users]
-
-
-def add_user(store: Store, actor: Actor, username: str, display_name: str, role: Role,
-             password: str, clock: Clock) -> int:
-    require(actor, Action.USERS)
-    _check_new(username, display_name, password)
+def get_or_create_user(store: Store, username: str, clock: Clock, *,
+                       display_name: str | None = None, role: Role = Role.WORKER) -> User:
+    """The user of that name, made without a password when there is none: the name calls are
+    imported or generated under; it becomes a real account once a supervisor adds it."""
+    if role not in tuple(Role):
+        raise ValueError(f"unknown role {role!r}; expected one of {', '.join(Role)}")
     with store.write() as session:
-        user = _new_user(session, username, display_name, role, password, clock)
-        audit.record(session, clock, actor, "user-added", f"user {user.username}",
-                     {"role": user.role})
-        assert user.id is not None
-        return user.id
+        user = session.exec(select(User).where(User.username == username)).first()
+        if user is None:
+            user = User(username=username, display_name=display_name or username, role=role,
+                        created_at=clock.now())
+            session.add(user)
+            session.flush()
+        return user
 
 
-def set_active(store: Store, actor: Actor, user_id: int, active: bool, clock: Clock) -> None:
-    require(actor, Action.USERS)
-    with store.write() as session:
-        user = _user(session, user_id)
-        if not active and user.role == Role.SUPERVISOR and _other_supervisors(session, user) == 0:
-            raise ValidationError([FieldError("active", "the last supervisor cannot be disabled")])
-        user.active = active
-        if active:  # a fresh start: wrong passwords tried while disabled do not count
+def find_user(store: Store, username: str) -> User | None:
+    with store.read() as session:
+        return session.exec(select(User).where(User.username == username)).first()
+
+
+class Users(Manager):
+    """The supervisor's user tools, and the list of everyone calls are logged under."""
+
+    def unlock(self, username: str, password: str) -> None:
+        """After idle time: only the signed-in user's own password opens the app again, and
+        wrong ones count as at sign-in; raises :class:`SignInError`."""
+        if username.strip() != self.actor.username:
+            raise SignInError("Only the person who was signed in can unlock.")
+        sign_in(self.store, username, password, self.clock)
+
+    def workers(self) -> list[User]:
+        """Every user, by name: whoever may have logged a call (the history's filter)."""
+        with self.store.read() as session:
+            return list(session.exec(select(User).order_by(User.display_name)))
+
+    def accounts(self) -> list[Account]:
+        require(self.actor, Action.USERS)
+        with self.store.read() as session:
+            users = session.exec(select(User).order_by(User.display_name)).all()
+        return [Account(u.id or 0, u.username, u.display_name, Role(u.role), u.active,
+                        u.password_hash is not None) for u in users]
+
+    def add(self, username: str, display_name: str, role: Role, password: str) -> int:
+        require(self.actor, Action.USERS)
+        _check_new(username, display_name, password)
+        with self.store.write() as session:
+            user = _new_user(session, username, display_name, role, password, self.clock)
+            audit.record(session, self.clock, self.actor, "user-added", f"user {user.username}",
+                         {"role": user.role})
+            assert user.id is not None
+            return user.id
+
+    def set_active(self, user_id: int, active: bool) -> None:
+        require(self.actor, Action.USERS)
+        with self.store.write() as session:
+            user = _user(session, user_id)
+            if (not active and user.role == Role.SUPERVISOR
+                    and _other_supervisors(session, user) == 0):
+                raise ValidationError(
+                    [FieldError("active", "the last supervisor cannot be disabled")])
+            user.active = active
+            if active:  # a fresh start: wrong passwords tried while disabled do not count
+                user.failed_sign_ins = 0
+                user.last_failed_sign_in_at = None
+            audit.record(session, self.clock, self.actor,
+                         "user-enabled" if active else "user-disabled", f"user {user.username}")
+
+    def reset_password(self, user_id: int, password: str) -> None:
+        require(self.actor, Action.USERS)
+        if problems := _password_problems(password):
+            raise ValidationError(problems)
+        with self.store.write() as session:
+            user = _user(session, user_id)
+            user.password_hash = _hasher.hash(password)
             user.failed_sign_ins = 0
             user.last_failed_sign_in_at = None
-        audit.record(session, clock, actor, "user-enabled" if active else "user-disabled",
-                     f"user {user.username}")
-
-
-def reset_password(store: Store, actor: Actor, user_id: int, password: str,
-                   clock: Clock) -> None:
-    require(actor, Action.USERS)
-    if problems := _password_problems(password):
-        raise ValidationError(problems)
-    with store.write() as session:
-        user = _user(session, user_id)
-        user.password_hash = _hasher.hash(password)
-        user.failed_sign_ins = 0
-        user.last_failed_sign_in_at = None
-        audit.record(session, clock, actor, "password-reset", f"user {user.username}")
+            audit.record(session, self.clock, self.actor, "password-reset",
+                         f"user {user.username}")
 
 
 def _user(session: Session, user_id: int) -> User:

@@ -17,8 +17,15 @@ WORKER_WINDOW = timedelta(days=7)
 
 
 class Role(StrEnum):
+    """Every role there is: the one list the core, the store and the GUI derive theirs from."""
+
     WORKER = "worker"
     SUPERVISOR = "supervisor"
+
+    @property
+    def label(self) -> str:
+        """The role as a person reads it: ``Worker``."""
+        return self.value.capitalize()
 
 
 class Action(StrEnum):

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import re
 import secrets
 from collections import Counter
 from collections.abc import Iterable
@@ -23,11 +22,13 @@ import sqlalchemy as sa
 from sqlmodel import col, select
 
 from advice_desk.privacy.classification import CALL_FIELDS, Sensitivity
+from advice_desk.privacy.identity import normalise_phone
 from advice_desk.reference import lists as reference
+from advice_desk.settings import EXPORT_K
 from advice_desk.store.engine import Store
 from advice_desk.store.models import Call, CallOutcome, CallTopic
 
-DEFAULT_K = 5
+DEFAULT_K = EXPORT_K.default
 SUPPRESSED = "*"
 COLUMNS = ("month", "weekday", "in_hours", "duration_band", "caller_type", "arrangement",
            "region", "topics", "outcomes", "repeat_caller", "children_band")
@@ -83,14 +84,6 @@ def caller_key(phone: str | None, email: str | None, secret: bytes) -> str | Non
     if not identity:
         return None
     return hmac.new(secret, identity.encode(), hashlib.sha256).hexdigest()
-
-
-def normalise_phone(phone: str | None) -> str:
-    """UK numbers in any format as one form: 07911 123456 and +44 7911 123456 match."""
-    digits = re.sub(r"\D", "", phone or "")
-    if digits.startswith("44"):
-        digits = "0" + digits[2:]
-    return digits
 
 
 def extract_rows(store: Store, date_from: date, date_to: date, secret: bytes,

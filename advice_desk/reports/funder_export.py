@@ -19,7 +19,6 @@ from datetime import date
 from pathlib import Path
 from typing import IO
 
-from advice_desk import settings
 from advice_desk.files import atomic_files, spreadsheet_safe
 from advice_desk.paths import config_dir
 from advice_desk.people import audit
@@ -30,8 +29,9 @@ from advice_desk.reports.extract import COLUMNS as EXTRACT_COLUMNS
 from advice_desk.reports.extract import DEFAULT_K, QUASI_COLUMNS, extract_rows, load_secret
 from advice_desk.reports.figures import Report
 from advice_desk.reports.measures import exported
+from advice_desk.settings import EXPORT_THRESHOLD, Settings
 
-DEFAULT_THRESHOLD = 5
+DEFAULT_THRESHOLD = EXPORT_THRESHOLD.default
 ROUND_TO = 5
 TOTAL = "total"
 SUMMARY_FILE, DICTIONARY_FILE, ROWS_FILE = "summary.csv", "data-dictionary.md", "calls.csv"
@@ -101,9 +101,8 @@ class FunderExport(Manager):
         """The disclosure settings of the store and, with ``rows``, the export key of this
         computer, or a key made for this export alone (repeat callers then cannot be matched
         across exports)."""
-        threshold = settings.whole_number(self.store, settings.EXPORT_THRESHOLD,
-                                          DEFAULT_THRESHOLD)
-        k = settings.whole_number(self.store, settings.EXPORT_K, DEFAULT_K)
+        stored = Settings(self.store, self.actor, self.clock)
+        threshold, k = stored.export_threshold(), stored.export_k()
         secret = None
         if rows:
             secret = secrets.token_bytes(32) if fresh_key else load_secret(config_dir() / KEY_FILE)
