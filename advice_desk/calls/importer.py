@@ -2,10 +2,10 @@
 
 A line that kept its log in a spreadsheet brings it over once, and a half-imported file would
 be worse than none: it could not be safely imported again. So every row is read and checked
-first, with the same rules as the intake form (:func:`advice_desk.calls.record.normalise` and
-:func:`~advice_desk.calls.record.validate`); every problem is reported as ``row N, column C: reason``, N
-being the row number the spreadsheet shows (the header is row 1); and only a file without
-problems is saved, in one transaction.
+first, with the same rules as the intake form (:func:`advice_desk.calls.record.normalise`
+and :func:`~advice_desk.calls.record.validate`); every problem is reported as
+``row N, column C: reason``, N being the row number the spreadsheet shows (the header is
+row 1); and only a file without problems is saved, in one transaction.
 
 Format: UTF-8 CSV (a byte-order mark, as Excel writes, is fine) with a header row naming the
 columns below in any order; only ``REQUIRED_COLUMNS`` must be present. Codes and labels match
@@ -251,8 +251,8 @@ def _consent_problems(row: _Row, consent: bool) -> Problems:
 
 def _rule_problems(row: _Row, details: CallDetails, vocabulary: Vocabulary, clock: Clock
                    ) -> Problems:
-    """What :func:`advice_desk.calls.record.validate` finds, on the columns it comes from; a cell that could not
-    be read is not reported twice."""
+    """What :func:`advice_desk.calls.record.validate` finds, on the columns it comes from; a
+    cell that could not be read is not reported twice."""
     reported = {column for column, _ in row.problems}
     if "started_at" in reported:
         reported.add("duration_minutes")  # the end of a call depends on its start
