@@ -143,7 +143,8 @@ def register_demo(commands: argparse._SubParsersAction,
 
 def run_demo(args: argparse.Namespace) -> int:
     from advice_desk.clock import SystemClock
-    from advice_desk.demo.synthetic import DemoError, add_demo_calls
+    from advice_desk.demo import DemoError
+    from advice_desk.demo.synthetic import add_demo_calls
 
     started = time.perf_counter()
     with opened_store(args) as store:
@@ -274,7 +275,7 @@ def run_report(args: argparse.Namespace) -> int:
     date_from, date_to = _period(args)
     if args.format == "pdf" and args.out is None:
         raise CommandError("--format pdf needs --out FILE")
-    from advice_desk.calls.service import topic_labels
+    from advice_desk.calls.topics import topic_labels
     from advice_desk.people.permissions import command_line_actor
     from advice_desk.reports import output as report_output
     from advice_desk.reports.compute import compute_report
@@ -282,7 +283,7 @@ def run_report(args: argparse.Namespace) -> int:
 
     with opened_store(args) as store:
         report = compute_report(store, command_line_actor(), date_from, date_to)
-        name = report_output.labeller({c: t.label for c, t in topic_labels(store).items()})
+        name = report_output.labeller(topic_labels(store))
     with writing(args.out):
         if args.format == "pdf":
             write_pdf(report, name, args.out)
