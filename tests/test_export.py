@@ -16,7 +16,6 @@ from advice_desk.calls.record import CallDetails
 from advice_desk.calls.service import Calls
 from advice_desk.clock import UK
 from advice_desk.people import audit
-from advice_desk.people.accounts import actor_of
 from advice_desk.people.permissions import PermissionDenied
 from advice_desk.reports.extract import COLUMNS as EXTRACT_COLUMNS
 from advice_desk.reports.extract import QUASI_COLUMNS, caller_key, generalise, load_secret
@@ -58,7 +57,7 @@ def seed(store, clock, amy) -> None:
     for month in (9, 10, 11):
         for n, text in zip(range(3), HOSTILE, strict=False):
             start = datetime(2026, month, 2 + n, 10, 0, tzinfo=UK)
-            Calls(store, actor_of(amy), clock).log(CallDetails(
+            Calls(store, amy, clock).log(CallDetails(
                 started_at=start, ended_at=start + timedelta(minutes=5),
                 caller_type="grandparent", arrangement="sgo", local_authority="E08000035",
                 topics=("education.virtual-school",), outcomes=("advice",),
