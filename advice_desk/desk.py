@@ -13,13 +13,16 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import cached_property
 from pathlib import Path
-from typing import Any
 
-from advice_desk.calls import drafts, review
-from advice_desk.calls import service as calls
-from advice_desk.calls import topics as taxonomy
-from advice_desk.calls.record import CallDetails, CallQuery, CallSummary, StoredCall
+from advice_desk.calls.drafts import Drafts
+from advice_desk.calls.history import CallQuery, CallSummary
+from advice_desk.calls.record import CallDetails, SavedDraft, StoredCall
+from advice_desk.calls.review import FollowUp, Review
+from advice_desk.calls.service import Calls
+from advice_desk.calls.topic_views import TopicRow
+from advice_desk.calls.topics import Topics
 from advice_desk.clock import Clock
+from advice_desk.json_value import JSONObject
 from advice_desk.paths import Location
 from advice_desk.people import accounts
 from advice_desk.people.accounts import Account, Users
@@ -34,19 +37,7 @@ from advice_desk.reports.figures import Report
 from advice_desk.reports.funder_export import ExportResult, FunderExport, Progress
 from advice_desk.settings import Settings
 from advice_desk.store.engine import Store, open_store
-from advice_desk.store.models import AuditEvent, Topic, User
-
-
-@dataclass(frozen=True)
-class TopicChoice:
-    code: str
-    label: str
-    parent_label: str | None
-    retired: bool
-
-    @property
-    def display(self) -> str:
-        return f"{self.label} ({self.parent_label})" if self.parent_label else self.label
+from advice_desk.store.models import AuditEvent, User
 
 
 @dataclass
@@ -88,6 +79,10 @@ class Desk:
     store: Store
     clock: Clock
     actor: Actor
+    calls: Calls = field(init=False)
+    drafts: Drafts = field(init=False)
+    review: Review = field(init=False)
+    topics: Topics = field(init=False)
     users: Users = field(init=False)
     audit: AuditTrail = field(init=False)
     settings: Settings = field(init=False)
@@ -95,6 +90,8 @@ class Desk:
 
     def __post_init__(self) -> None:
         bound = (self.store, self.actor, self.clock)
+        self.calls, self.drafts = Calls(*bound), Drafts(*bound)
+        self.review, self.topics = Review(*bound), Topics(*bound)
         self.users = Users(*bound)
         self.audit = AuditTrail(*bound)
         self.settings = Settings(*bound)
@@ -109,41 +106,45 @@ class Desk:
         self.users.unlock(username, password)  # TEMP: the GUI moves to desk.users
         return self
 
-    def topics(self) -> list[TopicChoice]:
-        """Every topic, parents before their subtopics, retired ones included (old calls)."""
-        ordered = calls.topic_labels(self.store)
-        return [_choice(topic, ordered) for topic in ordered.values()]
-
     def workers(self) -> list[User]:
         return self.users.workers()  # TEMP: the GUI moves to desk.users
 
+    # TEMP: the GUI moves to desk.calls
     def log_call(self, details: CallDetails) -> int:
-        call_id = calls.log_call(self.store, details, self.user_id, self.clock)
-        drafts.discard_draft(self.store, self.user_id)
+        """Log the call, then drop the draft it was typed in."""
+        call_id = self.calls.log(details)
+        self.drafts.discard()
         return call_id
 
+    # TEMP: the GUI moves to desk.calls
     def update_call(self, call_id: int, details: CallDetails) -> list[str]:
-        changed = calls.update_call(self.store, self.actor, call_id, details, self.clock)
-        drafts.discard_draft(self.store, self.user_id)
+        changed = self.calls.update(call_id, details)
+        self.drafts.discard()
         return changed
 
+    # TEMP: the GUI moves to desk.calls
     def log_non_data_call(self, kind: str) -> int:
-        return calls.log_non_data_call(self.store, kind, self.user_id, self.clock)
+        return self.calls.log_non_data(kind)
 
+    # TEMP: the GUI moves to desk.calls
     def get_call(self, call_id: int) -> StoredCall:
-        return calls.get_call(self.store, self.actor, call_id, self.clock)
+        return self.calls.get(call_id)
 
+    # TEMP: the GUI moves to desk.calls
     def list_calls(self, query: CallQuery, offset: int, limit: int) -> list[CallSummary]:
-        return calls.list_calls(self.store, self.actor, query, self.clock, offset, limit)
+        return self.calls.list(query, offset, limit)
 
-    def save_draft(self, payload: dict[str, Any]) -> None:
-        drafts.save_draft(self.store, self.user_id, payload, self.clock)
+    # TEMP: the GUI moves to desk.drafts
+    def save_draft(self, payload: JSONObject) -> None:
+        self.drafts.save(payload)
 
-    def load_draft(self) -> drafts.SavedDraft | None:
-        return drafts.load_draft(self.store, self.user_id)
+    # TEMP: the GUI moves to desk.drafts
+    def load_draft(self) -> SavedDraft | None:
+        return self.drafts.load()
 
+    # TEMP: the GUI moves to desk.drafts
     def discard_draft(self) -> None:
-        drafts.discard_draft(self.store, self.user_id)
+        self.drafts.discard()
 
     def hours_policy(self) -> HoursPolicy:
         return self.settings.hours_policy()  # TEMP: the GUI moves to desk.settings
@@ -165,31 +166,39 @@ class Desk:
     def save_report_pdf(self, report: Report, labels: dict[str, str], path: Path) -> None:
         self.reports.save_pdf(report, labels, path)  # TEMP: the GUI moves to desk.reports
 
+    # TEMP: the GUI moves to desk.review
     def review_call(self, call_id: int, note: str) -> None:
-        review.review_call(self.store, self.actor, call_id, note, self.clock)
+        self.review.call(call_id, note)
 
-    def follow_ups(self) -> list[review.FollowUp]:
-        return review.follow_ups(self.store, self.actor, self.clock)
+    # TEMP: the GUI moves to desk.review
+    def follow_ups(self) -> list[FollowUp]:
+        return self.review.follow_ups()
 
+    # TEMP: the GUI moves to desk.review
     def complete_follow_up(self, call_id: int) -> None:
-        review.complete_follow_up(self.store, self.actor, call_id, self.clock)
+        self.review.complete_follow_up(call_id)
 
     # The taxonomy editor's operations (gui.taxonomy_dialog.TaxonomyEditor).
 
-    def list_topics(self) -> list[taxonomy.TopicRow]:
-        return taxonomy.list_topics(self.store)
+    # TEMP: the GUI moves to desk.topics
+    def list_topics(self) -> list[TopicRow]:
+        return self.topics.rows()
 
+    # TEMP: the GUI moves to desk.topics
     def add_topic(self, label: str, parent_code: str | None) -> str:
-        return taxonomy.add_topic(self.store, self.actor, label, parent_code, self.clock)
+        return self.topics.add(label, parent_code)
 
+    # TEMP: the GUI moves to desk.topics
     def rename_topic(self, code: str, label: str) -> None:
-        taxonomy.rename_topic(self.store, self.actor, code, label, self.clock)
+        self.topics.rename(code, label)
 
+    # TEMP: the GUI moves to desk.topics
     def move_topic(self, code: str, offset: int) -> None:
-        taxonomy.move_topic(self.store, self.actor, code, offset, self.clock)
+        self.topics.move(code, offset)
 
+    # TEMP: the GUI moves to desk.topics
     def set_retired(self, code: str, retired: bool) -> None:
-        taxonomy.set_retired(self.store, self.actor, code, retired, self.clock)
+        (self.topics.retire if retired else self.topics.restore)(code)
 
     # The users window's operations (gui.users_dialog.UserAdmin).
 
@@ -234,7 +243,3 @@ class Desk:
     def idle_limit(self) -> timedelta:
         return self.settings.idle_lock_limit()  # TEMP: the GUI moves to desk.settings
 
-
-def _choice(topic: Topic, by_code: dict[str, Topic]) -> TopicChoice:
-    parent = by_code.get(topic.parent_code) if topic.parent_code else None
-    return TopicChoice(topic.code, topic.label, parent.label if parent else None, topic.retired)

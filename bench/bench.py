@@ -26,11 +26,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from advice_desk.calls.record import CallDetails, CallQuery
-from advice_desk.calls.service import list_calls, log_call
+from advice_desk.calls.history import CallQuery
+from advice_desk.calls.record import CallDetails
+from advice_desk.calls.service import Calls
 from advice_desk.clock import SystemClock
 from advice_desk.paths import resolve_location
-from advice_desk.people.accounts import get_or_create_user
+from advice_desk.people.accounts import actor_of, get_or_create_user
 from advice_desk.people.permissions import command_line_actor
 from advice_desk.reports.compute import Reports
 from advice_desk.store.engine import Store, open_store
@@ -205,8 +206,7 @@ def measure_saving(settings: Settings) -> list[Figure]:
     """The 95th percentile of saving one call, on the full store."""
     store = _demo_store(settings)
     clock = SystemClock()
-    worker = get_or_create_user(store, "bench", clock)
-    assert worker.id is not None
+    calls = Calls(store, actor_of(get_or_create_user(store, "bench", clock)), clock)
     try:
         times = []
         for _ in range(100):
@@ -214,7 +214,7 @@ def measure_saving(settings: Settings) -> list[Figure]:
             details = CallDetails(started_at=start, ended_at=start + timedelta(minutes=8),
                                   caller_type="grandparent", arrangement="sgo",
                                   topics=("education.virtual-school",), outcomes=("advice",))
-            times.append(timed(lambda d=details: log_call(store, d, worker.id, clock)))
+            times.append(timed(lambda d=details: calls.log(d)))
         p95 = sorted(times)[94]
         return [Figure("save a call (95th percentile of 100)", p95, SAVE_P95_TARGET_S,
                        indicative=not settings.full_size)]
@@ -224,14 +224,14 @@ def measure_saving(settings: Settings) -> list[Figure]:
 
 def measure_history(settings: Settings) -> list[Figure]:
     store = _demo_store(settings)
-    actor, clock = command_line_actor(), SystemClock()
+    calls = Calls(store, command_line_actor(), SystemClock())
     try:
         queries = (("history: first screen", CallQuery()),
                    ("history: filter by topic", CallQuery(topic="education")),
                    ("history: filter by worker", CallQuery(worker_id=1)),
                    ("history: filter by date", CallQuery(date_from=date(2026, 6, 1),
                                                          date_to=date(2026, 6, 30))))
-        return [Figure(name, _best_of(3, lambda q=query: list_calls(store, actor, q, clock)),
+        return [Figure(name, _best_of(3, lambda q=query: calls.list(q)),
                        HISTORY_TARGET_S, indicative=not settings.full_size)
                 for name, query in queries]
     finally:

@@ -11,20 +11,17 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import func, select
 
-from advice_desk.calls.record import CallDetails, CallQuery, CallSummary, StoredCall
+from advice_desk.calls.history import CallQuery, CallSummary
+from advice_desk.calls.record import CallDetails, StoredCall
 from advice_desk.calls.service import (
     SORTABLE,
-    get_call,
-    list_calls,
-    log_call,
+    Calls,
     log_calls,
-    log_non_data_call,
-    topic_labels,
-    update_call,
 )
+from advice_desk.calls.topics import topics_in_order
 from advice_desk.clock import UK, FixedClock
 from advice_desk.paths import Location
-from advice_desk.people.accounts import get_or_create_user
+from advice_desk.people.accounts import actor_of, get_or_create_user
 from advice_desk.reference import lists as reference
 from advice_desk.store.engine import Store
 from advice_desk.store.models import Call, CallOutcome, CallTopic, Topic, User
@@ -59,11 +56,11 @@ def raw(store: Store, sql: str, **params: object) -> list[tuple]:
 
 
 def listed(store: Store, query: CallQuery = CallQuery(), **page: int) -> list[CallSummary]:  # noqa: B008
-    return list_calls(store, SUPERVISOR, query, ANY_TIME, **page)
+    return Calls(store, SUPERVISOR, ANY_TIME).list(query, **page)
 
 
 def read_back(store: Store, call_id: int) -> StoredCall:
-    return get_call(store, SUPERVISOR, call_id, ANY_TIME)
+    return Calls(store, SUPERVISOR, ANY_TIME).get(call_id)
 
 
 def error_fields(caught: pytest.ExceptionInfo[ValidationError]) -> set[str]:
@@ -80,7 +77,7 @@ def test_a_valid_call_is_saved_and_read_back(store: Store, worker: User,
                      follow_up_on=date(2026, 11, 30), follow_up_note="Ring back",
                      safeguarding=True, first_time_caller="yes", how_heard="website",
                      channel="webchat", direction="outbound-callback")
-    call_id = log_call(store, details, wid(worker), clock)
+    call_id = Calls(store, actor_of(worker), clock).log(details)
     stored = read_back(store, call_id)
     assert stored.kind == "data"
     assert stored.worker_id == wid(worker)
@@ -92,7 +89,7 @@ def test_a_valid_call_is_saved_and_read_back(store: Store, worker: User,
 
 def test_the_required_fields_are_named(store: Store, worker: User, clock: FixedClock) -> None:
     with pytest.raises(ValidationError) as caught:
-        log_call(store, CallDetails(started_at=clock.now()), wid(worker), clock)
+        Calls(store, actor_of(worker), clock).log(CallDetails(started_at=clock.now()))
     messages = {error.field: error.message for error in caught.value.errors}
     assert set(messages) == {"caller_type", "arrangement", "topics", "outcomes"}
     assert messages["caller_type"] == messages["arrangement"] == "required"
@@ -127,7 +124,7 @@ LATER = timedelta(hours=1)
 def test_a_wrong_field_is_named(store: Store, worker: User, clock: FixedClock,
                                 changes: dict[str, object], field: str) -> None:
     with pytest.raises(ValidationError) as caught:
-        log_call(store, a_call(clock, **changes), wid(worker), clock)
+        Calls(store, actor_of(worker), clock).log(a_call(clock, **changes))
     assert error_fields(caught) == {field}
     assert count(store, Call) == 0
 
@@ -135,7 +132,7 @@ def test_a_wrong_field_is_named(store: Store, worker: User, clock: FixedClock,
 def test_a_negative_number_of_children_is_refused(store: Store, worker: User,
                                                    clock: FixedClock) -> None:
     with pytest.raises(ValidationError) as caught:
-        log_call(store, a_call(clock, children_count=-1), wid(worker), clock)
+        Calls(store, actor_of(worker), clock).log(a_call(clock, children_count=-1))
     assert "children_count" in error_fields(caught)
 
 
@@ -143,8 +140,8 @@ def test_a_call_that_ends_before_it_starts_is_refused(store: Store, worker: User
                                                       clock: FixedClock) -> None:
     start = clock.now() - timedelta(minutes=30)
     with pytest.raises(ValidationError) as caught:
-        log_call(store, a_call(clock, started_at=start, ended_at=start - timedelta(minutes=1)),
-                 wid(worker), clock)
+        Calls(store, actor_of(worker), clock).log(
+            a_call(clock, started_at=start, ended_at=start - timedelta(minutes=1)))
     assert error_fields(caught) == {"ended_at"}
 
 
@@ -152,8 +149,8 @@ def test_a_call_longer_than_twelve_hours_is_refused(store: Store, worker: User,
                                                     clock: FixedClock) -> None:
     start = clock.now() - timedelta(hours=13)
     with pytest.raises(ValidationError) as caught:
-        log_call(store, a_call(clock, started_at=start, ended_at=start + timedelta(hours=13)),
-                 wid(worker), clock)
+        Calls(store, actor_of(worker), clock).log(
+            a_call(clock, started_at=start, ended_at=start + timedelta(hours=13)))
     assert error_fields(caught) == {"ended_at"}
 
 
@@ -161,18 +158,18 @@ def test_a_call_cannot_start_in_the_future(store: Store, worker: User,
                                            clock: FixedClock) -> None:
     start = clock.now() + LATER
     with pytest.raises(ValidationError) as caught:
-        log_call(store, a_call(clock, started_at=start, ended_at=None), wid(worker), clock)
+        Calls(store, actor_of(worker), clock).log(a_call(clock, started_at=start, ended_at=None))
     assert error_fields(caught) == {"started_at"}
     # A PC clock a minute or two behind the phone's is not an error.
-    log_call(store, a_call(clock, started_at=clock.now() + timedelta(minutes=2), ended_at=None),
-             wid(worker), clock)
+    Calls(store, actor_of(worker), clock).log(
+        a_call(clock, started_at=clock.now() + timedelta(minutes=2), ended_at=None))
 
 
 def test_a_start_time_without_a_time_zone_is_refused(store: Store, worker: User,
                                                      clock: FixedClock) -> None:
     with pytest.raises(ValidationError) as caught:
-        log_call(store, a_call(clock, started_at=datetime(2026, 11, 23, 9, 45), ended_at=None),
-                 wid(worker), clock)
+        Calls(store, actor_of(worker), clock).log(
+            a_call(clock, started_at=datetime(2026, 11, 23, 9, 45), ended_at=None))
     assert error_fields(caught) == {"started_at"}
 
 
@@ -188,8 +185,8 @@ def test_a_start_time_without_a_time_zone_is_refused(store: Store, worker: User,
 def test_bad_contact_details_are_named(store: Store, worker: User, clock: FixedClock,
                                        field: str, value: str) -> None:
     with pytest.raises(ValidationError) as caught:
-        log_call(store, a_call(clock, consent_to_store_details=True, **{field: value}),
-                 wid(worker), clock)
+        Calls(store, actor_of(worker), clock).log(
+            a_call(clock, consent_to_store_details=True, **{field: value}))
     assert error_fields(caught) == {field}
 
 
@@ -203,8 +200,8 @@ def test_bad_contact_details_are_named(store: Store, worker: User, clock: FixedC
 ])
 def test_good_contact_details_are_accepted(store: Store, worker: User, clock: FixedClock,
                                            field: str, value: str) -> None:
-    call_id = log_call(store, a_call(clock, consent_to_store_details=True, **{field: value}),
-                       wid(worker), clock)
+    call_id = Calls(store, actor_of(worker), clock).log(
+        a_call(clock, consent_to_store_details=True, **{field: value}))
     assert getattr(read_back(store, call_id).details, field) == value
 
 
@@ -213,7 +210,7 @@ def test_every_problem_is_reported_at_once(store: Store, worker: User,
     details = a_call(clock, caller_type="cousin", outcomes=("referred",), follow_up_note="x",
                      consent_to_store_details=True, caller_email="nope")
     with pytest.raises(ValidationError) as caught:
-        log_call(store, details, wid(worker), clock)
+        Calls(store, actor_of(worker), clock).log(details)
     assert error_fields(caught) == {"caller_type", "referred_to", "follow_up_on",
                                     "caller_email"}
 
@@ -234,7 +231,7 @@ def test_without_consent_no_contact_details_are_stored(
         store: Store, worker: User, clock: FixedClock, location: Location) -> None:
     details = a_call(clock, consent_to_store_details=False, notes="Worried about school",
                      **PERSONAL)
-    call_id = log_call(store, details, wid(worker), clock)
+    call_id = Calls(store, actor_of(worker), clock).log(details)
 
     stored = read_back(store, call_id).details
     assert [getattr(stored, name) for name in PERSONAL] == [None] * 4
@@ -252,24 +249,25 @@ def test_without_consent_malformed_contact_details_do_not_matter(
         store: Store, worker: User, clock: FixedClock) -> None:
     details = a_call(clock, consent_to_store_details=False, caller_email="not an email",
                      caller_phone="ring me", caller_postcode="nowhere")
-    call_id = log_call(store, details, wid(worker), clock)
+    call_id = Calls(store, actor_of(worker), clock).log(details)
     assert raw(store, CONSENT_SQL, id=call_id) == [(0, None, None, None, None, None)]
 
 
 def test_with_consent_contact_details_are_stored_trimmed(
         store: Store, worker: User, clock: FixedClock) -> None:
     padded = {name: f"  {value} " for name, value in PERSONAL.items()}
-    call_id = log_call(store, a_call(clock, consent_to_store_details=True, notes="  \n ",
-                                     **padded), wid(worker), clock)
+    call_id = Calls(store, actor_of(worker), clock).log(
+        a_call(clock, consent_to_store_details=True, notes="  \n ",
+               **padded))
     assert raw(store, CONSENT_SQL, id=call_id) == [(1, *PERSONAL.values(), None)]
 
 
 def test_withdrawing_consent_on_an_edit_removes_the_details(
         store: Store, worker: User, clock: FixedClock) -> None:
     details = a_call(clock, consent_to_store_details=True, **PERSONAL)
-    call_id = log_call(store, details, wid(worker), clock)
-    changed = update_call(store, SUPERVISOR, call_id,
-                          replace(details, consent_to_store_details=False), clock)
+    call_id = Calls(store, actor_of(worker), clock).log(details)
+    changed = Calls(store, SUPERVISOR, clock).update(
+        call_id, replace(details, consent_to_store_details=False))
     assert set(changed) == {"consent_to_store_details", *PERSONAL}
     assert raw(store, CONSENT_SQL, id=call_id) == [(0, None, None, None, None, None)]
 
@@ -279,7 +277,7 @@ def test_withdrawing_consent_on_an_edit_removes_the_details(
 def test_the_first_topic_is_the_primary_one(store: Store, worker: User,
                                             clock: FixedClock) -> None:
     topics = ("legal.sgo", "financial.allowances", "education.send")
-    call_id = log_call(store, a_call(clock, topics=topics), wid(worker), clock)
+    call_id = Calls(store, actor_of(worker), clock).log(a_call(clock, topics=topics))
     rows = raw(store, "SELECT topic_code, is_primary FROM call_topic WHERE call_id = :id "
                       "ORDER BY topic_code", id=call_id)
     assert rows == [("education.send", 0), ("financial.allowances", 0), ("legal.sgo", 1)]
@@ -291,9 +289,9 @@ def test_the_first_topic_is_the_primary_one(store: Store, worker: User,
 
 def test_a_referral_is_stored_once_per_target(store: Store, worker: User,
                                               clock: FixedClock) -> None:
-    call_id = log_call(store, a_call(clock, outcomes=("advice", "referred"),
-                                     referred_to=("solicitor", "virtual-school")),
-                       wid(worker), clock)
+    call_id = Calls(store, actor_of(worker), clock).log(
+        a_call(clock, outcomes=("advice", "referred"),
+               referred_to=("solicitor", "virtual-school")))
     rows = raw(store, "SELECT outcome, referred_to FROM call_outcome WHERE call_id = :id "
                       "ORDER BY outcome, referred_to", id=call_id)
     assert rows == [("advice", ""), ("referred", "solicitor"), ("referred", "virtual-school")]
@@ -306,8 +304,8 @@ def test_a_referral_is_stored_once_per_target(store: Store, worker: User,
 
 def test_referral_targets_are_dropped_without_the_referred_outcome(
         store: Store, worker: User, clock: FixedClock) -> None:
-    call_id = log_call(store, a_call(clock, outcomes=("advice",), referred_to=("solicitor",)),
-                       wid(worker), clock)
+    call_id = Calls(store, actor_of(worker), clock).log(
+        a_call(clock, outcomes=("advice",), referred_to=("solicitor",)))
     assert read_back(store, call_id).details.referred_to == ()
     assert raw(store, "SELECT referred_to FROM call_outcome") == [("",)]
 
@@ -317,12 +315,13 @@ def test_referral_targets_are_dropped_without_the_referred_outcome(
 def test_update_call_returns_the_changed_fields(store: Store, worker: User,
                                                clock: FixedClock) -> None:
     details = a_call(clock, notes="First notes")
-    call_id = log_call(store, details, wid(worker), clock)
+    call_id = Calls(store, actor_of(worker), clock).log(details)
     clock.advance(timedelta(minutes=3))
 
-    changed = update_call(store, SUPERVISOR, call_id, replace(details, caller_type="sibling",
-                                                  notes="Better notes",
-                                                  topics=("education.send",)), clock)
+    changed = Calls(store, SUPERVISOR, clock).update(
+        call_id, replace(details, caller_type="sibling",
+             notes="Better notes",
+             topics=("education.send",)))
     assert changed == ["caller_type", "topics", "notes"]  # in the order of the form
     stored = read_back(store, call_id).details
     assert (stored.caller_type, stored.notes, stored.topics) == (
@@ -337,31 +336,30 @@ def test_an_unchanged_save_changes_nothing(store: Store, worker: User,
                      outcomes=("referred", "advice"),
                      referred_to=("solicitor", "family-rights-group"),
                      children_age_bands=("11-15", "0-4"), notes=" spaced ")
-    call_id = log_call(store, details, wid(worker), clock)
+    call_id = Calls(store, actor_of(worker), clock).log(details)
     clock.advance(timedelta(minutes=3))
     # The details as the form had them, in the worker's own order, and as read back.
-    assert update_call(store, SUPERVISOR, call_id, details, clock) == []
-    assert update_call(store, SUPERVISOR, call_id, read_back(store, call_id).details,
-                       clock) == []
+    assert Calls(store, SUPERVISOR, clock).update(call_id, details) == []
+    assert Calls(store, SUPERVISOR, clock).update(call_id, read_back(store, call_id).details) == []
     assert raw(store, "SELECT updated_at = created_at FROM call") == [(1,)]
     # Only the primary topic's place matters: making another topic primary is a change.
     swapped = replace(details, topics=("financial.debt", "legal.sgo", "financial.allowances"))
-    assert update_call(store, SUPERVISOR, call_id, swapped, clock) == ["topics"]
+    assert Calls(store, SUPERVISOR, clock).update(call_id, swapped) == ["topics"]
 
 
 def test_an_edit_is_validated_and_a_bad_one_changes_nothing(
         store: Store, worker: User, clock: FixedClock) -> None:
     details = a_call(clock)
-    call_id = log_call(store, details, wid(worker), clock)
+    call_id = Calls(store, actor_of(worker), clock).log(details)
     with pytest.raises(ValidationError) as caught:
-        update_call(store, SUPERVISOR, call_id, replace(details, outcomes=()), clock)
+        Calls(store, SUPERVISOR, clock).update(call_id, replace(details, outcomes=()))
     assert error_fields(caught) == {"outcomes"}
     assert read_back(store, call_id).details.outcomes == ("advice",)
 
 
 def test_editing_a_missing_call_is_an_error(store: Store, clock: FixedClock) -> None:
     with pytest.raises(ValidationError) as caught:
-        update_call(store, SUPERVISOR, 404, a_call(clock), clock)
+        Calls(store, SUPERVISOR, clock).update(404, a_call(clock))
     assert error_fields(caught) == {"id"}
     with pytest.raises(ValidationError):
         read_back(store, 404)
@@ -378,26 +376,26 @@ def _retire(store: Store, code: str) -> None:
 def test_a_retired_topic_stays_on_old_calls_but_not_new_ones(
         store: Store, worker: User, clock: FixedClock) -> None:
     old = a_call(clock, topics=("legal.support-plan", "legal.sgo"))
-    old_id = log_call(store, old, wid(worker), clock)
-    other_id = log_call(store, a_call(clock), wid(worker), clock)
+    old_id = Calls(store, actor_of(worker), clock).log(old)
+    other_id = Calls(store, actor_of(worker), clock).log(a_call(clock))
     _retire(store, "legal.support-plan")
 
     # An old call keeps it through an edit of something else...
     edited = replace(old, notes="Edited later")
-    assert update_call(store, SUPERVISOR, old_id, edited, clock) == ["notes"]
+    assert Calls(store, SUPERVISOR, clock).update(old_id, edited) == ["notes"]
     assert read_back(store, old_id).details.topics == ("legal.support-plan", "legal.sgo")
     # ...but no call can newly take it, old or new.
     with pytest.raises(ValidationError) as caught:
-        update_call(store, SUPERVISOR, other_id, a_call(clock, topics=("legal.support-plan",)),
-                    clock)
+        Calls(store, SUPERVISOR, clock).update(
+            other_id, a_call(clock, topics=("legal.support-plan",)))
     assert error_fields(caught) == {"topics"}
     with pytest.raises(ValidationError) as caught:
-        log_call(store, a_call(clock, topics=("legal.support-plan",)), wid(worker), clock)
+        Calls(store, actor_of(worker), clock).log(a_call(clock, topics=("legal.support-plan",)))
     assert error_fields(caught) == {"topics"}
     assert count(store, Call) == 2
     # It is still a topic, for old calls and old reports.
-    assert topic_labels(store)["legal.support-plan"].retired
-    assert "legal.support-plan" not in topic_labels(store, include_retired=False)
+    assert topics_in_order(store)["legal.support-plan"].retired
+    assert "legal.support-plan" not in topics_in_order(store, include_retired=False)
 
 
 # --- batches -------------------------------------------------------------------------------
@@ -430,7 +428,7 @@ def test_every_non_data_kind_is_logged_in_one_step(store: Store, worker: User,
     ids = {}
     for kind in kinds:
         clock.advance(timedelta(minutes=1))
-        ids[kind] = log_non_data_call(store, kind, wid(worker), clock)
+        ids[kind] = Calls(store, actor_of(worker), clock).log_non_data(kind)
     for kind, call_id in ids.items():
         stored = read_back(store, call_id)
         assert stored.kind == kind
@@ -446,7 +444,7 @@ def test_every_non_data_kind_is_logged_in_one_step(store: Store, worker: User,
 def test_a_non_data_call_can_be_back_dated(store: Store, worker: User,
                                            clock: FixedClock) -> None:
     when = clock.now() - timedelta(minutes=7)
-    call_id = log_non_data_call(store, "hang-up", wid(worker), clock, started_at=when)
+    call_id = Calls(store, actor_of(worker), clock).log_non_data("hang-up", started_at=when)
     assert read_back(store, call_id).details.started_at == when
 
 
@@ -454,7 +452,7 @@ def test_an_unknown_non_data_kind_is_refused(store: Store, worker: User,
                                             clock: FixedClock) -> None:
     for kind in ("prank", "data", "", "Silent"):
         with pytest.raises(ValidationError) as caught:
-            log_non_data_call(store, kind, wid(worker), clock)
+            Calls(store, actor_of(worker), clock).log_non_data(kind)
         assert error_fields(caught) == {"kind"}
     assert count(store, Call) == 0
 
@@ -486,7 +484,7 @@ def history(store: Store, worker: User, bob: User, clock: FixedClock) -> dict[st
     for name, (user, start, caller_type, topics, minutes) in rows.items():
         details = a_call(clock, started_at=start, ended_at=start + timedelta(minutes=minutes),
                          caller_type=caller_type, topics=topics)
-        ids[name] = log_call(store, details, wid(user), clock)
+        ids[name] = Calls(store, actor_of(user), clock).log(details)
     return ids
 
 
@@ -571,7 +569,7 @@ def test_a_uk_day_follows_british_summer_time(store: Store, worker: User,
         "early-march-30": _at(2026, 3, 29, 23, 0),  # 00:00 BST on 30 March
         "early-november-2": _at(2026, 11, 2, 0, 30),  # 00:30 GMT, after the clocks went back
     }
-    ids = {name: log_non_data_call(store, "silent", wid(worker), clock, started_at=at)
+    ids = {name: Calls(store, actor_of(worker), clock).log_non_data("silent", started_at=at)
            for name, at in calls.items()}
 
     def on(day: date) -> set[str]:
@@ -600,7 +598,7 @@ def test_the_history_pages(store: Store, worker: User, clock: FixedClock) -> Non
     starts = [clock.now() - timedelta(hours=1, minutes=i) for i in range(25)]
     ids = log_calls(store, [a_call(clock, started_at=at, ended_at=None) for at in starts],
                     wid(worker), clock)
-    pages = [list_calls(store, SUPERVISOR, CallQuery(), ANY_TIME, offset=offset, limit=10)
+    pages = [Calls(store, SUPERVISOR, ANY_TIME).list(CallQuery(), offset=offset, limit=10)
              for offset in (0, 10, 20, 30)]
     assert [len(page) for page in pages] == [10, 10, 5, 0]
     assert [row.id for page in pages for row in page] == ids  # newest first, none twice
@@ -612,13 +610,14 @@ def test_the_history_pages(store: Store, worker: User, clock: FixedClock) -> Non
 
 def test_in_hours_is_computed_from_the_start_of_the_call(store: Store, worker: User,
                                                           clock: FixedClock) -> None:
-    inside = log_call(store, a_call(clock), wid(worker), clock)  # Monday 09:55 UK
+    inside = Calls(store, actor_of(worker), clock).log(a_call(clock))  # Monday 09:55 UK
     evening = datetime(2026, 11, 20, 18, 5, tzinfo=UK)  # Friday evening voicemail
-    outside = log_call(store, a_call(clock, started_at=evening,
-                                     ended_at=evening + timedelta(minutes=3),
-                                     channel="voicemail-callback"), wid(worker), clock)
-    silent = log_non_data_call(store, "silent", wid(worker), clock,
-                               started_at=datetime(2026, 8, 31, 10, 0, tzinfo=UK))  # bank hol.
+    outside = Calls(store, actor_of(worker), clock).log(
+        a_call(clock, started_at=evening,
+               ended_at=evening + timedelta(minutes=3),
+               channel="voicemail-callback"))
+    silent = Calls(store, actor_of(worker), clock).log_non_data(
+        "silent", started_at=datetime(2026, 8, 31, 10, 0, tzinfo=UK))  # bank hol.
     assert read_back(store, inside).in_hours is True
     assert read_back(store, outside).in_hours is False
     assert read_back(store, silent).in_hours is False
@@ -626,19 +625,19 @@ def test_in_hours_is_computed_from_the_start_of_the_call(store: Store, worker: U
 
 def test_moving_a_call_out_of_hours_on_an_edit_updates_in_hours(store: Store, worker: User,
                                                                  clock: FixedClock) -> None:
-    call_id = log_call(store, a_call(clock), wid(worker), clock)
+    call_id = Calls(store, actor_of(worker), clock).log(a_call(clock))
     early = datetime(2026, 11, 23, 8, 45, tzinfo=UK)
-    update_call(store, SUPERVISOR, call_id, a_call(clock, started_at=early,
-                                       ended_at=early + timedelta(minutes=10)), clock)
+    Calls(store, SUPERVISOR, clock).update(call_id, a_call(clock, started_at=early,
+                                               ended_at=early + timedelta(minutes=10)))
     assert read_back(store, call_id).in_hours is False
 
 
 def test_the_uk_day_and_minute_of_the_start_are_kept(store: Store, worker: User,
                                                       clock: FixedClock) -> None:
     summer_night = datetime(2026, 7, 1, 23, 30, tzinfo=UTC)  # 00:30 BST on 2 July
-    call_id = log_call(store, a_call(clock, started_at=summer_night,
-                                     ended_at=summer_night + timedelta(minutes=5)),
-                       wid(worker), clock)
-    silent = log_non_data_call(store, "silent", wid(worker), clock)  # Monday 10:15 GMT
+    call_id = Calls(store, actor_of(worker), clock).log(
+        a_call(clock, started_at=summer_night,
+               ended_at=summer_night + timedelta(minutes=5)))
+    silent = Calls(store, actor_of(worker), clock).log_non_data("silent")  # Monday 10:15 GMT
     assert raw(store, "select id, local_date, local_minute from call order by id") == [
         (call_id, "2026-07-02", 30), (silent, "2026-11-23", 615)]

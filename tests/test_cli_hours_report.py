@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 
 from advice_desk.calls.record import CallDetails
-from advice_desk.calls.service import get_call, log_call, log_non_data_call
+from advice_desk.calls.service import Calls
 from advice_desk.cli.main import EXIT_BAD_INPUT, EXIT_OK, main
 from advice_desk.clock import UK, FixedClock
 from advice_desk.paths import resolve_location
-from advice_desk.people.accounts import get_or_create_user
+from advice_desk.people.accounts import actor_of, get_or_create_user
 from advice_desk.reference.hours import HoursPolicy, default_policy
 from advice_desk.settings import Settings
 from advice_desk.store.engine import open_store
@@ -40,12 +40,13 @@ def data_dir(tmp_path: Path) -> Path:
     store = open_store(resolve_location(folder), clock)
     amy = get_or_create_user(store, "amy", clock)
     start = datetime(2026, 11, 23, 10, 5, tzinfo=UK)
-    log_call(store, CallDetails(started_at=start, ended_at=start + timedelta(minutes=8),
-                                caller_type="sibling", arrangement="sgo",
-                                topics=("education.virtual-school", "financial"),
-                                outcomes=("advice",)), amy.id, clock)
-    log_non_data_call(store, "hang-up", amy.id, clock,
-                      started_at=datetime(2026, 11, 23, 18, 0, tzinfo=UK))
+    Calls(store, actor_of(amy), clock).log(
+        CallDetails(started_at=start, ended_at=start + timedelta(minutes=8),
+                    caller_type="sibling", arrangement="sgo",
+                    topics=("education.virtual-school", "financial"),
+                    outcomes=("advice",)))
+    Calls(store, actor_of(amy), clock).log_non_data(
+        "hang-up", started_at=datetime(2026, 11, 23, 18, 0, tzinfo=UK))
     store.close()
     return folder
 
@@ -77,7 +78,7 @@ def test_hours_recompute_follows_a_changed_policy(capsys, data_dir):
     code, out, _ = run(capsys, "--data-dir", str(data_dir), "hours", "--recompute")
     assert (code, out) == (EXIT_OK, "In-hours recomputed: 1 call changed\n")
     store = open_store(resolve_location(data_dir))
-    assert get_call(store, SUPERVISOR, 1, ANY_TIME).in_hours is False
+    assert Calls(store, SUPERVISOR, ANY_TIME).get(1).in_hours is False
     store.close()
 
 

@@ -13,11 +13,15 @@ import pytest
 from sqlmodel import select
 
 from advice_desk.calls.record import normalise, validate
-from advice_desk.calls.service import get_call, topic_labels
+from advice_desk.calls.service import Calls
+from advice_desk.calls.topics import topics_in_order
 from advice_desk.clock import UK, FixedClock, to_uk
+from advice_desk.demo import DemoError
 from advice_desk.demo import synthetic as demo_module
-from advice_desk.demo.synthetic import DEMO_WORKERS, CoreBulkWriter, DemoError, add_demo_calls
+from advice_desk.demo.shares import DEMO_WORKERS
+from advice_desk.demo.synthetic import add_demo_calls
 from advice_desk.paths import resolve_location
+from advice_desk.store.bulk import CoreBulkWriter
 from advice_desk.store.engine import Store, open_store
 from advice_desk.store.models import Call, CallOutcome, CallTopic, Topic, User
 from tests.support import ANY_TIME, SUPERVISOR
@@ -122,8 +126,8 @@ def test_the_calls_are_shaped_like_the_line(demo: Store) -> None:
 
 
 def test_demo_calls_follow_every_rule_of_a_call(demo: Store, clock: FixedClock) -> None:
-    active = set(topic_labels(demo, include_retired=False))
-    stored = [get_call(demo, SUPERVISOR, call_id, ANY_TIME) for call_id in range(1, CALLS + 1, 15)]
+    active = set(topics_in_order(demo, include_retired=False))
+    stored = [Calls(demo, SUPERVISOR, ANY_TIME).get(call_id) for call_id in range(1, CALLS + 1, 15)]
     data = [s for s in stored if s.kind == "data"]
     assert len(data) > 150
     for call in data:
@@ -161,7 +165,7 @@ def test_codes_are_valid_and_retired_topics_unused(store: Store, clock: FixedClo
         used = set(session.exec(select(CallTopic.topic_code)))
         referrals = session.exec(select(CallOutcome).where(CallOutcome.outcome == "referred"))
         assert all(r.referred_to for r in referrals)
-    assert used <= set(topic_labels(store, include_retired=False))
+    assert used <= set(topics_in_order(store, include_retired=False))
     assert "financial.debt" not in used and "other" not in used
 
 

@@ -10,12 +10,13 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
-from advice_desk.calls.drafts import discard_draft, load_draft, save_draft
+from advice_desk.calls.drafts import Drafts
 from advice_desk.clock import FixedClock
 from advice_desk.paths import Location
-from advice_desk.people.accounts import get_or_create_user
+from advice_desk.people.accounts import actor_of, get_or_create_user
 from advice_desk.store.engine import Store, open_store
 from advice_desk.store.models import User
+from tests.support import ANY_TIME
 
 FORM = {
     "caller_type": "grandparent",
@@ -40,12 +41,12 @@ def draft_rows(store: Store) -> int:
 
 
 def test_there_is_no_draft_at_first(store: Store, worker: User) -> None:
-    assert load_draft(store, wid(worker)) is None
+    assert Drafts(store, actor_of(worker), ANY_TIME).load() is None
 
 
 def test_a_saved_draft_loads_back(store: Store, worker: User, clock: FixedClock) -> None:
-    save_draft(store, wid(worker), FORM, clock)
-    draft = load_draft(store, wid(worker))
+    Drafts(store, actor_of(worker), clock).save(FORM)
+    draft = Drafts(store, actor_of(worker), clock).load()
     assert draft is not None
     assert draft.payload == FORM
     assert draft.updated_at == clock.now()
@@ -53,11 +54,11 @@ def test_a_saved_draft_loads_back(store: Store, worker: User, clock: FixedClock)
 
 def test_saving_again_overwrites_the_draft(store: Store, worker: User,
                                            clock: FixedClock) -> None:
-    save_draft(store, wid(worker), FORM, clock)
+    Drafts(store, actor_of(worker), clock).save(FORM)
     clock.advance(timedelta(seconds=2))
     later = {**FORM, "notes": "Typed more", "topics": ["education.send"]}
-    save_draft(store, wid(worker), later, clock)
-    draft = load_draft(store, wid(worker))
+    Drafts(store, actor_of(worker), clock).save(later)
+    draft = Drafts(store, actor_of(worker), clock).load()
     assert draft is not None
     assert draft.payload == later
     assert draft.updated_at == clock.now()
@@ -65,27 +66,27 @@ def test_saving_again_overwrites_the_draft(store: Store, worker: User,
 
 
 def test_discarding_removes_the_draft(store: Store, worker: User, clock: FixedClock) -> None:
-    save_draft(store, wid(worker), FORM, clock)
-    discard_draft(store, wid(worker))
-    assert load_draft(store, wid(worker)) is None
+    Drafts(store, actor_of(worker), clock).save(FORM)
+    Drafts(store, actor_of(worker), clock).discard()
+    assert Drafts(store, actor_of(worker), clock).load() is None
     assert draft_rows(store) == 0  # personal details in it do not linger
-    discard_draft(store, wid(worker))  # discarding nothing is fine
+    Drafts(store, actor_of(worker), clock).discard()  # discarding nothing is fine
 
 
 def test_each_worker_has_their_own_draft(store: Store, worker: User,
                                          clock: FixedClock) -> None:
     bob = get_or_create_user(store, "bob", clock)
-    save_draft(store, wid(worker), FORM, clock)
-    save_draft(store, wid(bob), {"notes": "Bob's call"}, clock)
-    discard_draft(store, wid(bob))
-    amy_draft = load_draft(store, wid(worker))
+    Drafts(store, actor_of(worker), clock).save(FORM)
+    Drafts(store, actor_of(bob), clock).save({"notes": "Bob's call"})
+    Drafts(store, actor_of(bob), clock).discard()
+    amy_draft = Drafts(store, actor_of(worker), clock).load()
     assert amy_draft is not None and amy_draft.payload == FORM
-    assert load_draft(store, wid(bob)) is None
+    assert Drafts(store, actor_of(bob), clock).load() is None
 
 
 def test_a_draft_goes_with_its_user(store: Store, clock: FixedClock) -> None:
     leaver = get_or_create_user(store, "leaver", clock)
-    save_draft(store, wid(leaver), FORM, clock)
+    Drafts(store, actor_of(leaver), clock).save(FORM)
     with store.raw_write() as connection:
         connection.execute(sa.text("DELETE FROM app_user WHERE id = :id"), {"id": wid(leaver)})
     assert draft_rows(store) == 0  # ON DELETE CASCADE: foreign keys are on
@@ -94,13 +95,13 @@ def test_a_draft_goes_with_its_user(store: Store, clock: FixedClock) -> None:
 def test_a_draft_survives_closing_and_reopening_the_store(
         location: Location, clock: FixedClock) -> None:
     first = open_store(location, clock)
-    user_id = wid(get_or_create_user(first, "amy", clock))
-    save_draft(first, user_id, FORM, clock)
+    amy = actor_of(get_or_create_user(first, "amy", clock))
+    Drafts(first, amy, clock).save(FORM)
     first.close()
 
     again = open_store(location, clock)
     try:
-        draft = load_draft(again, user_id)
+        draft = Drafts(again, amy, clock).load()
     finally:
         again.close()
     assert draft is not None
@@ -112,24 +113,26 @@ CRASHING_WRITER = textwrap.dedent("""
     import json, os, sys
     from datetime import datetime
     from advice_desk.clock import UK, FixedClock
-    from advice_desk.calls.drafts import save_draft
+    from advice_desk.calls.drafts import Drafts
     from advice_desk.paths import resolve_location
+    from advice_desk.people.permissions import Actor, Role
     from advice_desk.store.engine import open_store
 
     clock = FixedClock(datetime(2026, 11, 23, 10, 15, tzinfo=UK))
     store = open_store(resolve_location(sys.argv[1]), clock)
-    save_draft(store, int(sys.argv[2]), json.loads(sys.argv[3]), clock)
+    amy = Actor(int(sys.argv[2]), "amy", "amy", Role.WORKER)
+    Drafts(store, amy, clock).save(json.loads(sys.argv[3]))
     os._exit(0)  # like a power cut: no close, no checkpoint, no clean-up
 """)
 
 
 def test_a_draft_survives_a_crash(location: Location, clock: FixedClock) -> None:
     store = open_store(location, clock)
-    user_id = wid(get_or_create_user(store, "amy", clock))
+    amy = actor_of(get_or_create_user(store, "amy", clock))
     store.close()
 
     done = subprocess.run(
-        [sys.executable, "-c", CRASHING_WRITER, str(location.data_dir), str(user_id),
+        [sys.executable, "-c", CRASHING_WRITER, str(location.data_dir), str(amy.id),
          json.dumps(FORM)], capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stderr
     assert location.sqlite_file is not None
@@ -137,7 +140,7 @@ def test_a_draft_survives_a_crash(location: Location, clock: FixedClock) -> None
 
     again = open_store(location, clock)
     try:
-        draft = load_draft(again, user_id)
+        draft = Drafts(again, amy, clock).load()
     finally:
         again.close()
     assert draft is not None and draft.payload == FORM

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from advice_desk.calls.record import CallDetails
-from advice_desk.calls.service import log_call
+from advice_desk.calls.service import Calls
 from advice_desk.clock import UK
 from advice_desk.people import audit
 from advice_desk.people.audit import AuditTrail
@@ -59,13 +59,13 @@ def seed(store, clock, amy) -> None:
     for month in (9, 10, 11):
         for n, text in zip(range(3), HOSTILE, strict=False):
             start = datetime(2026, month, 2 + n, 10, 0, tzinfo=UK)
-            log_call(store, CallDetails(
+            Calls(store, amy, clock).log(CallDetails(
                 started_at=start, ended_at=start + timedelta(minutes=5),
                 caller_type="grandparent", arrangement="sgo", local_authority="E08000035",
                 topics=("education.virtual-school",), outcomes=("advice",),
                 consent_to_store_details=True, **PERSONAL,
                 notes=f"{text} {PERSONAL['caller_name']} NI AB123456C 07911 123456",
-                follow_up_on=start.date(), follow_up_note=text), amy.id, clock)
+                follow_up_on=start.date(), follow_up_note=text))
 
 
 def test_the_summary_holds_only_disclosed_counts_and_no_personal_text(store, clock, amy,

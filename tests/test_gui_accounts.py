@@ -13,15 +13,16 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QWidget
 
 from advice_desk import settings
-from advice_desk.calls import drafts
-from advice_desk.calls.record import CallDetails
-from advice_desk.calls.service import CallQuery, get_call, list_calls, log_call
+from advice_desk.calls.drafts import Drafts
+from advice_desk.calls.history import CallQuery
+from advice_desk.calls.record import CallDetails, SavedDraft
+from advice_desk.calls.service import Calls
 from advice_desk.gui.follow_ups import FollowUpsDialog
 from advice_desk.gui.main_window import MainWindow
 from advice_desk.gui.sign_in import FirstSupervisorDialog, SignInDialog
 from advice_desk.people import accounts
-from advice_desk.people.accounts import Users, get_or_create_user
-from advice_desk.people.permissions import Role
+from advice_desk.people.accounts import Users, actor_of, get_or_create_user
+from advice_desk.people.permissions import Actor, Role
 from advice_desk.store.engine import open_store
 from tests.gui_support import (
     PASSWORD,
@@ -61,8 +62,9 @@ def with_store(location, clock, job):
         store.close()
 
 
-def saved_draft(location, clock, user_id: int) -> drafts.SavedDraft | None:
-    return with_store(location, clock, lambda store: drafts.load_draft(store, user_id))
+def saved_draft(location, clock, user_id: int) -> SavedDraft | None:
+    worker = Actor(user_id, "worker", "Worker", Role.WORKER)
+    return with_store(location, clock, lambda store: Drafts(store, worker, clock).load())
 
 
 def give_bob_his_own_password(location, clock) -> None:
@@ -329,8 +331,8 @@ def test_idle_time_locks_the_window_and_only_the_same_worker_unlocks_it(qtbot, l
     assert saved_draft(location, clock, amy_id) is None
 
     def the_call(store):
-        (row,) = list_calls(store, SUPERVISOR, CallQuery(), ANY_TIME)
-        return get_call(store, SUPERVISOR, row.id, ANY_TIME).details
+        (row,) = Calls(store, SUPERVISOR, ANY_TIME).list(CallQuery())
+        return Calls(store, SUPERVISOR, ANY_TIME).get(row.id).details
 
     call = with_store(location, clock, the_call)
     assert (call.caller_type, call.arrangement, call.notes) == ("grandparent", "sgo", NOTES)
@@ -394,11 +396,10 @@ def seed_a_call_with_a_follow_up(location, clock) -> None:
     def log(store) -> None:
         amy = get_or_create_user(store, "amy", clock)
         start = clock.now() - timedelta(minutes=30)
-        log_call(store, CallDetails(
+        Calls(store, actor_of(amy), clock).log(CallDetails(
             started_at=start, ended_at=start + timedelta(minutes=5), caller_type="grandparent",
             arrangement="informal", topics=("family.siblings",), outcomes=("advice",),
-            notes=NOTES, follow_up_on=date(2026, 11, 23), follow_up_note=FOLLOW_UP_NOTE),
-            amy.id, clock)
+            notes=NOTES, follow_up_on=date(2026, 11, 23), follow_up_note=FOLLOW_UP_NOTE))
 
     with_store(location, clock, log)
 

@@ -11,10 +11,11 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QWidget
 from sqlalchemy import text
 
-from advice_desk.calls import drafts
-from advice_desk.calls.service import CallQuery, get_call, list_calls
+from advice_desk.calls.drafts import Drafts
+from advice_desk.calls.history import CallQuery
+from advice_desk.calls.service import Calls
 from advice_desk.gui.main_window import MainWindow
-from advice_desk.people.accounts import get_or_create_user
+from advice_desk.people.accounts import actor_of, get_or_create_user
 from advice_desk.store.engine import open_store
 from tests.gui_support import focused_name, open_window, press, sign_in_with_keyboard, type_text
 from tests.support import ANY_TIME, SUPERVISOR
@@ -28,7 +29,7 @@ def window(qtbot, location, clock):
 def store_calls(location, clock):
     store = open_store(location, clock)
     try:
-        return list_calls(store, SUPERVISOR, CallQuery(), ANY_TIME)
+        return Calls(store, SUPERVISOR, ANY_TIME).list(CallQuery())
     finally:
         store.close()
 
@@ -68,7 +69,7 @@ def test_a_call_is_logged_with_the_keyboard_alone(qtbot, window, location, clock
     rows = store_calls(location, clock)
     assert len(rows) == 1
     store = open_store(location, clock)
-    call = get_call(store, SUPERVISOR, rows[0].id, ANY_TIME)
+    call = Calls(store, SUPERVISOR, ANY_TIME).get(rows[0].id)
     store.close()
     d = call.details
     assert (d.caller_type, d.arrangement, d.local_authority) == ("grandparent", "sgo", "E08000035")
@@ -101,7 +102,7 @@ def test_a_saved_call_opens_for_editing_from_the_history(qtbot, window, location
     rows = store_calls(location, clock)
     assert len(rows) == 1
     store = open_store(location, clock)
-    notes = get_call(store, SUPERVISOR, rows[0].id, ANY_TIME).details.notes
+    notes = Calls(store, SUPERVISOR, ANY_TIME).get(rows[0].id).details.notes
     store.close()
     assert notes.endswith("for a 9-year-old. Rang back with the Virtual School's number.")
     assert window.statusBar().currentMessage() == f"Call {rows[0].id} updated."
@@ -151,8 +152,8 @@ def test_a_half_written_call_survives_a_crash(qtbot, location, clock):
     fill_call_with_keyboard(qtbot, first)
     store = open_store(location, clock)
     amy = get_or_create_user(store, "amy", clock)
-    qtbot.waitUntil(lambda: drafts.load_draft(store, amy.id) is not None
-                    and "Virtual School" in str(drafts.load_draft(store, amy.id).payload))
+    qtbot.waitUntil(lambda: Drafts(store, actor_of(amy), clock).load() is not None
+                    and "Virtual School" in str(Drafts(store, actor_of(amy), clock).load().payload))
     # A crash: the window goes without closing, saving or discarding anything.
     first.desk = None
     first.tasks.shutdown()
@@ -168,7 +169,7 @@ def test_a_half_written_call_survives_a_crash(qtbot, location, clock):
     assert "Recovered the call" in form.notice_label.text()
     qtbot.keyClick(second, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
     qtbot.waitUntil(lambda: second.history.rowCount() == 1)
-    assert drafts.load_draft(store, amy.id) is None
+    assert Drafts(store, actor_of(amy), clock).load() is None
     store.close()
 
 
@@ -213,8 +214,8 @@ def test_a_recovered_call_waits_while_a_call_typed_before_sign_in_is_finished(
     fill_call_with_keyboard(qtbot, first)
     store = open_store(location, clock)
     amy = get_or_create_user(store, "amy", clock)
-    qtbot.waitUntil(lambda: drafts.load_draft(store, amy.id) is not None
-                    and "Virtual School" in str(drafts.load_draft(store, amy.id).payload))
+    qtbot.waitUntil(lambda: Drafts(store, actor_of(amy), clock).load() is not None
+                    and "Virtual School" in str(Drafts(store, actor_of(amy), clock).load().payload))
     first.desk = None  # a crash, as above
     first.tasks.shutdown()
     first.hide()
@@ -231,11 +232,11 @@ def test_a_recovered_call_waits_while_a_call_typed_before_sign_in_is_finished(
     assert "recovered" in form.notice_label.text()
     second._save_draft()  # autosave must not overwrite the recovered call
     qtbot.waitUntil(lambda: not second.tasks.busy)
-    assert "Virtual School" in str(drafts.load_draft(store, amy.id).payload)
+    assert "Virtual School" in str(Drafts(store, actor_of(amy), clock).load().payload)
 
     second.discard_call()
     qtbot.waitUntil(lambda: not second.tasks.busy)
     assert form.notes_edit.toPlainText().startswith("Asked what the Virtual School")
     assert form.caller_type_combo.currentData() == "grandparent"
-    assert "Virtual School" in str(drafts.load_draft(store, amy.id).payload)
+    assert "Virtual School" in str(Drafts(store, actor_of(amy), clock).load().payload)
     store.close()

@@ -9,10 +9,10 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
 from advice_desk.calls.record import CallDetails
-from advice_desk.calls.service import get_call, log_call
+from advice_desk.calls.service import Calls
 from advice_desk.clock import UK
 from advice_desk.gui.follow_ups import FollowUpsDialog
-from advice_desk.people.accounts import get_or_create_user
+from advice_desk.people.accounts import actor_of, get_or_create_user
 from advice_desk.people.permissions import Role
 from advice_desk.store.engine import open_store
 from tests.gui_support import make_account, open_window, type_text
@@ -24,12 +24,12 @@ def seed(location, clock, follow_up_on: date | None = None) -> list[int]:
     store = open_store(location, clock)
     amy = get_or_create_user(store, "amy", clock)
     start = datetime(2026, 11, 23, 9, 45, tzinfo=UK)
-    ids = [log_call(store, CallDetails(
+    ids = [Calls(store, actor_of(amy), clock).log(CallDetails(
         started_at=start, ended_at=start + timedelta(minutes=5), caller_type="grandparent",
         arrangement="informal", topics=("family.siblings",), outcomes=("advice",),
         safeguarding=n == 1, notes=f"Call number {n}", follow_up_on=follow_up_on,
-        follow_up_note="Send the sibling contact leaflet" if follow_up_on else None),
-        amy.id, clock) for n in range(2)]
+        follow_up_note="Send the sibling contact leaflet" if follow_up_on else None))
+        for n in range(2)]
     store.close()
     return ids
 
@@ -56,8 +56,9 @@ def test_a_supervisor_reviews_the_calls_still_to_review(qtbot, location, clock):
     review.ui.review_show_combo.setCurrentIndex(1)  # safeguarding
     qtbot.waitUntil(lambda: review.model.rowCount() == 1 and review.model.call_id(0) == second)
     store = open_store(location, clock)
-    assert get_call(store, SUPERVISOR, second, ANY_TIME).review_note == "Safeguarding handled well."
-    assert get_call(store, SUPERVISOR, first, ANY_TIME).reviewed_at is None
+    assert Calls(store, SUPERVISOR, ANY_TIME).get(
+        second).review_note == "Safeguarding handled well."
+    assert Calls(store, SUPERVISOR, ANY_TIME).get(first).reviewed_at is None
     store.close()
 
 

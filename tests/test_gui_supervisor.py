@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QPushButton
 
+from advice_desk.calls.service import Calls
 from advice_desk.gui.taxonomy_dialog import TaxonomyDialog
+from advice_desk.people.accounts import actor_of
 from advice_desk.people.permissions import Role
 from tests.gui_support import open_window
+from tests.support import ANY_TIME, SUPERVISOR
 
 
 def test_a_topic_added_by_a_supervisor_can_be_chosen_at_once(qtbot, location, clock):
@@ -87,7 +90,6 @@ def test_a_supervisor_saves_and_erases_one_persons_data(qtbot, location, clock, 
     from datetime import datetime, timedelta
 
     from advice_desk.calls.record import CallDetails
-    from advice_desk.calls.service import log_call
     from advice_desk.clock import UK
     from advice_desk.gui.people_dialog import PeopleDialog
     from advice_desk.people.accounts import get_or_create_user
@@ -98,11 +100,12 @@ def test_a_supervisor_saves_and_erases_one_persons_data(qtbot, location, clock, 
     amy = get_or_create_user(store, "amy", clock)
     start = datetime(2026, 11, 23, 9, 40, tzinfo=UK)
     for phone in ("07700 900123", "+44 7700 900123"):
-        log_call(store, CallDetails(started_at=start, ended_at=start + timedelta(minutes=5),
-                                    caller_type="grandparent", arrangement="sgo",
-                                    topics=("legal",), outcomes=("advice",),
-                                    consent_to_store_details=True, caller_name="Jo Example",
-                                    caller_phone=phone), amy.id, clock)
+        Calls(store, actor_of(amy), clock).log(
+            CallDetails(started_at=start, ended_at=start + timedelta(minutes=5),
+                        caller_type="grandparent", arrangement="sgo",
+                        topics=("legal",), outcomes=("advice",),
+                        consent_to_store_details=True, caller_name="Jo Example",
+                        caller_phone=phone))
     store.close()
 
     window.people_action.trigger()
@@ -125,25 +128,22 @@ def test_retention_runs_when_the_app_starts(qtbot, location, clock):
     from datetime import datetime, timedelta
 
     from advice_desk.calls.record import CallDetails
-    from advice_desk.calls.service import get_call, log_call
     from advice_desk.clock import UK
     from advice_desk.people.accounts import get_or_create_user
     from advice_desk.store.engine import open_store
-    from tests.support import ANY_TIME, SUPERVISOR
 
     old = datetime(2025, 9, 1, 10, 0, tzinfo=UK)  # fourteen months before the clock
     store = open_store(location, clock)
     amy = get_or_create_user(store, "amy", clock)
-    call_id = log_call(store, CallDetails(
+    call_id = Calls(store, actor_of(amy), clock).log(CallDetails(
         started_at=old, ended_at=old + timedelta(minutes=5), caller_type="grandparent",
         arrangement="sgo", topics=("legal",), outcomes=("advice",),
-        consent_to_store_details=True, caller_name="Jo Example", notes="Old notes"),
-        amy.id, clock)
+        consent_to_store_details=True, caller_name="Jo Example", notes="Old notes"))
     store.close()
     window = open_window(qtbot, location, clock)
     qtbot.waitUntil(lambda: "retention" in window.statusBar().currentMessage())
     store = open_store(location, clock)
-    details = get_call(store, SUPERVISOR, call_id, ANY_TIME).details
+    details = Calls(store, SUPERVISOR, ANY_TIME).get(call_id).details
     store.close()
     assert (details.caller_name, details.notes, details.caller_type) == (None, None,
                                                                          "grandparent")

@@ -7,7 +7,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QWidget
 
-from advice_desk.calls import topics as taxonomy
+from advice_desk.calls.topics import Topics
 from advice_desk.clock import FixedClock
 from advice_desk.desk import Desk
 from advice_desk.gui.taskman import TaskManager
@@ -17,6 +17,7 @@ from advice_desk.people.accounts import Users
 from advice_desk.people.permissions import Actor, Role
 from advice_desk.store.engine import Store
 from tests.gui_support import PASSWORD, focused_name, press, type_text
+from tests.support import ANY_TIME, SUPERVISOR
 
 ALT = Qt.KeyboardModifier.AltModifier
 CTRL = Qt.KeyboardModifier.ControlModifier
@@ -52,7 +53,7 @@ def shown(dialog: TaxonomyDialog) -> list[tuple[str, str, str | None]]:
 
 def in_store(store: Store) -> list[tuple[str, str, str | None]]:
     return [(row.code, f"{row.label} (retired)" if row.retired else row.label, row.parent_code)
-            for row in taxonomy.list_topics(store)]
+            for row in Topics(store, SUPERVISOR, ANY_TIME).rows()]
 
 
 def settle(qtbot, dialog: TaxonomyDialog, store: Store, selected: str) -> None:
@@ -149,7 +150,7 @@ def test_retire_and_restore_follow_the_selection(qtbot, dialog, store) -> None:
     press(qtbot, Qt.Key.Key_E, ALT)
     qtbot.waitUntil(lambda: dialog.ui.taxonomy_error_label.isVisible())
     assert "restore Legal matters first" in dialog.ui.taxonomy_error_label.text()
-    assert {r.code: r for r in taxonomy.list_topics(store)}["legal.sgo"].retired
+    assert {r.code: r for r in Topics(store, SUPERVISOR, ANY_TIME).rows()}["legal.sgo"].retired
 
     # Restore the topic, then the subtopic.
     click_topic(qtbot, dialog, "legal")
@@ -162,7 +163,7 @@ def test_retire_and_restore_follow_the_selection(qtbot, dialog, store) -> None:
     with qtbot.waitSignal(dialog.changed):
         press(qtbot, Qt.Key.Key_E, ALT)
     settle(qtbot, dialog, store, "legal.sgo")
-    assert not {r.code: r for r in taxonomy.list_topics(store)}["legal.sgo"].retired
+    assert not {r.code: r for r in Topics(store, SUPERVISOR, ANY_TIME).rows()}["legal.sgo"].retired
     assert button.text() == "R&etire"
 
 
@@ -188,25 +189,25 @@ def test_a_typed_label_is_kept_while_the_selection_changes(qtbot, dialog, store)
 
 
 def test_refusals_are_shown_in_the_message_line(qtbot, dialog, store) -> None:
-    before = taxonomy.list_topics(store)
+    before = Topics(store, SUPERVISOR, ANY_TIME).rows()
     dialog.ui.label_edit.clear()
     with qtbot.assertNotEmitted(dialog.changed):
         qtbot.mouseClick(dialog.ui.add_topic_button, Qt.MouseButton.LeftButton)
         qtbot.waitUntil(lambda: dialog.ui.taxonomy_error_label.isVisible())
     assert dialog.ui.taxonomy_error_label.text() == "Not changed: give the topic a label"
-    assert taxonomy.list_topics(store) == before
+    assert Topics(store, SUPERVISOR, ANY_TIME).rows() == before
 
 
 def test_a_worker_is_refused(qtbot, tasks, store, sam, clock) -> None:
     Users(store, sam, clock).add("amy", "Amy", Role.WORKER, PASSWORD)
     amy = accounts.sign_in(store, "amy", PASSWORD, clock)
     dialog = open_dialog(qtbot, tasks, Desk(store, clock, amy))
-    before = taxonomy.list_topics(store)
+    before = Topics(store, SUPERVISOR, ANY_TIME).rows()
     type_label(qtbot, "Mine")
     press(qtbot, Qt.Key.Key_A, ALT)
     qtbot.waitUntil(lambda: dialog.ui.taxonomy_error_label.isVisible())
     assert "only a supervisor" in dialog.ui.taxonomy_error_label.text()
-    assert taxonomy.list_topics(store) == before
+    assert Topics(store, SUPERVISOR, ANY_TIME).rows() == before
 
 
 def test_close_closes(qtbot, dialog) -> None:

@@ -9,7 +9,7 @@ import pytest
 from sqlmodel import func, select
 
 from advice_desk.calls.importer import ImportRejected, import_calls, read_text
-from advice_desk.calls.service import get_call
+from advice_desk.calls.service import Calls
 from advice_desk.clock import FixedClock
 from advice_desk.store.engine import Store
 from advice_desk.store.models import Call, Topic, User
@@ -49,7 +49,7 @@ GOOD = _csv(
 
 def test_codes_and_labels_in_any_case_are_imported(store: Store, clock: FixedClock) -> None:
     assert import_calls(store, GOOD, clock) == 2
-    first, second = (get_call(store, SUPERVISOR, n, ANY_TIME) for n in (1, 2))
+    first, second = (Calls(store, SUPERVISOR, ANY_TIME).get(n) for n in (1, 2))
     d = first.details
     assert d.started_at == datetime(2026, 3, 2, 10, 15, tzinfo=UTC)
     assert (d.ended_at - d.started_at).total_seconds() == 12.5 * 60
@@ -138,7 +138,7 @@ def test_an_explicit_offset_settles_the_autumn_hour(store: Store, clock: FixedCl
     import_calls(store, _csv("2026-10-25T01:30+01:00,grandparent,sgo,legal,advice",
                              "2026-10-25T01:30+00:00,grandparent,sgo,legal,advice",
                              header=header), clock)
-    starts = [get_call(store, SUPERVISOR, n, ANY_TIME).details.started_at for n in (1, 2)]
+    starts = [Calls(store, SUPERVISOR, ANY_TIME).get(n).details.started_at for n in (1, 2)]
     assert starts == [datetime(2026, 10, 25, 0, 30, tzinfo=UTC),
                       datetime(2026, 10, 25, 1, 30, tzinfo=UTC)]
 
@@ -185,7 +185,7 @@ def test_a_label_shared_by_two_topics_must_be_written_as_a_code(store: Store,
         "practical.debt): write the code instead"]
     assert import_calls(store, _csv("2026-03-02 10:15,grandparent,sgo,Practical.Debt,advice",
                                     header=header), clock) == 1
-    assert get_call(store, SUPERVISOR, 1, ANY_TIME).details.topics == ("practical.debt",)
+    assert Calls(store, SUPERVISOR, ANY_TIME).get(1).details.topics == ("practical.debt",)
 
 
 def test_calls_belong_to_the_named_worker_who_must_exist(store: Store, clock: FixedClock,
@@ -193,7 +193,7 @@ def test_calls_belong_to_the_named_worker_who_must_exist(store: Store, clock: Fi
     text = _csv("2026-03-02 10:15,grandparent,sgo,legal,advice",
                 header="started_at,caller_type,arrangement,topics,outcomes")
     assert import_calls(store, text, clock, worker="amy") == 1
-    assert get_call(store, SUPERVISOR, 1, ANY_TIME).worker_id == worker.id
+    assert Calls(store, SUPERVISOR, ANY_TIME).get(1).worker_id == worker.id
     with pytest.raises(ImportRejected, match="there is no user 'amie'"):
         import_calls(store, text, clock, worker="amie")
     assert _call_count(store) == 1

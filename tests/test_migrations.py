@@ -25,10 +25,11 @@ from alembic.script import ScriptDirectory
 from sqlmodel import SQLModel, func, select
 
 import advice_desk.store.models  # noqa: F401  (the tables, on SQLModel.metadata)
-from advice_desk.calls.drafts import load_draft
-from advice_desk.calls.service import get_call
+from advice_desk.calls.drafts import Drafts
+from advice_desk.calls.service import Calls
 from advice_desk.clock import UK, FixedClock
 from advice_desk.paths import resolve_location
+from advice_desk.people.permissions import Actor, Role
 from advice_desk.store.engine import MIGRATIONS_DIR, current_revision, open_store, schema_head
 from advice_desk.store.models import Call, Topic, User
 from tests.support import ANY_TIME, SUPERVISOR
@@ -92,7 +93,7 @@ def test_a_saved_store_upgrades_with_its_calls(saved: Path, tmp_path: Path,
                 "topic_count"]
             assert sorted(session.exec(select(User.username))) == sorted(expected["users"])
         for want in expected["calls"]:
-            got = get_call(store, SUPERVISOR, want["id"], ANY_TIME)
+            got = Calls(store, SUPERVISOR, ANY_TIME).get(want["id"])
             details = got.details
             assert got.kind == want["kind"]
             assert got.worker_id == want["worker_id"]
@@ -112,7 +113,8 @@ def test_a_saved_store_upgrades_with_its_calls(saved: Path, tmp_path: Path,
             assert list(details.topics) == want["topics"]  # the primary topic first
             assert set(details.outcomes) == set(want["outcomes"])
             assert sorted(details.referred_to) == sorted(want["referred_to"])
-        draft = load_draft(store, expected["draft"]["user_id"])
+        owner = Actor(expected["draft"]["user_id"], "worker", "Worker", Role.WORKER)
+        draft = Drafts(store, owner, clock).load()
         assert draft is not None
         assert draft.payload == expected["draft"]["payload"]
         assert draft.updated_at == _instant(expected["draft"]["updated_at"])

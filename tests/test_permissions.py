@@ -14,10 +14,11 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
-from advice_desk.calls import review
-from advice_desk.calls import topics as taxonomy
-from advice_desk.calls.record import CallDetails, CallQuery
-from advice_desk.calls.service import get_call, list_calls, log_call, log_non_data_call, update_call
+from advice_desk.calls.history import CallQuery
+from advice_desk.calls.record import CallDetails
+from advice_desk.calls.review import Review
+from advice_desk.calls.service import Calls
+from advice_desk.calls.topics import Topics
 from advice_desk.clock import UK, FixedClock
 from advice_desk.people import accounts, audit
 from advice_desk.people.accounts import Users
@@ -27,7 +28,7 @@ from advice_desk.reference.hours import default_policy
 from advice_desk.reports.compute import Reports
 from advice_desk.settings import Settings
 from advice_desk.store.engine import Store
-from tests.support import PASSWORD
+from tests.support import ANY_TIME, PASSWORD, SUPERVISOR
 
 MONDAY = date(2026, 11, 23)
 OWN_CALLS_ONLY = "Amy Adviser can only open their own calls of the last 7 days"
@@ -60,7 +61,7 @@ class Desk:
     bob_today: int  # Monday 09:50, with a follow-up
 
     def calls_for(self, actor: Actor, query: CallQuery | None = None) -> set[int]:
-        return {c.id for c in list_calls(self.store, actor, query or CallQuery(), self.clock)}
+        return {c.id for c in Calls(self.store, actor, self.clock).list(query or CallQuery())}
 
 
 @pytest.fixture
@@ -72,60 +73,58 @@ def desk(store, clock) -> Desk:
     bob = accounts.sign_in(store, "bob", PASSWORD, clock)
     return Desk(
         store, clock, sam, amy, bob,
-        amy_today=log_call(store, a_call(uk(MONDAY, 9, 40)), amy.id, clock),
-        amy_six_days=log_call(store, a_call(uk(date(2026, 11, 16), 10, 30)), amy.id, clock),
-        amy_old=log_call(store, a_call(uk(date(2026, 11, 15), 16, 0),
-                                       follow_up_on=date(2026, 11, 20)), amy.id, clock),
-        amy_silent=log_non_data_call(store, "silent", amy.id, clock,
-                                     started_at=uk(MONDAY, 9, 35)),
-        bob_today=log_call(store, a_call(uk(MONDAY, 9, 50), follow_up_on=MONDAY),
-                           bob.id, clock),
+        amy_today=Calls(store, amy, clock).log(a_call(uk(MONDAY, 9, 40))),
+        amy_six_days=Calls(store, amy, clock).log(a_call(uk(date(2026, 11, 16), 10, 30))),
+        amy_old=Calls(store, amy, clock).log(a_call(uk(date(2026, 11, 15), 16, 0),
+                                                    follow_up_on=date(2026, 11, 20))),
+        amy_silent=Calls(store, amy, clock).log_non_data("silent", started_at=uk(MONDAY, 9, 35)),
+        bob_today=Calls(store, bob, clock).log(a_call(uk(MONDAY, 9, 50), follow_up_on=MONDAY)),
     )
 
 
 # --- a worker and their own calls ------------------------------------------------------------
 
 def test_a_worker_logs_opens_and_edits_their_own_calls_of_the_last_7_days(desk):
-    new = log_call(desk.store, a_call(uk(MONDAY, 10, 5)), desk.amy.id, desk.clock)
+    new = Calls(desk.store, desk.amy, desk.clock).log(a_call(uk(MONDAY, 10, 5)))
     for call_id in (new, desk.amy_today, desk.amy_six_days):
-        stored = get_call(desk.store, desk.amy, call_id, desk.clock)
+        stored = Calls(desk.store, desk.amy, desk.clock).get(call_id)
         assert stored.worker_id == desk.amy.id
         edited = replace(stored.details, topics=("legal.sgo",), notes="Explained the SGO.")
-        assert update_call(desk.store, desk.amy, call_id, edited, desk.clock) == \
+        assert Calls(desk.store, desk.amy, desk.clock).update(call_id, edited) == \
             ["topics", "notes"]
-        assert get_call(desk.store, desk.amy, call_id, desk.clock).details == edited
+        assert Calls(desk.store, desk.amy, desk.clock).get(call_id).details == edited
 
 
 def test_a_worker_cannot_open_or_edit_another_workers_call(desk):
     with pytest.raises(PermissionDenied, match=OWN_CALLS_ONLY):
-        get_call(desk.store, desk.amy, desk.bob_today, desk.clock)
-    before = get_call(desk.store, desk.sam, desk.bob_today, desk.clock).details
+        Calls(desk.store, desk.amy, desk.clock).get(desk.bob_today)
+    before = Calls(desk.store, desk.sam, desk.clock).get(desk.bob_today).details
     with pytest.raises(PermissionDenied, match=OWN_CALLS_ONLY):
-        update_call(desk.store, desk.amy, desk.bob_today, replace(before, notes="Mine now."),
-                    desk.clock)
-    assert get_call(desk.store, desk.sam, desk.bob_today, desk.clock).details == before
+        Calls(desk.store, desk.amy, desk.clock).update(
+            desk.bob_today, replace(before, notes="Mine now."))
+    assert Calls(desk.store, desk.sam, desk.clock).get(desk.bob_today).details == before
     with pytest.raises(PermissionDenied, match="Bob Adviser can only open their own calls"):
-        get_call(desk.store, desk.bob, desk.amy_today, desk.clock)
+        Calls(desk.store, desk.bob, desk.clock).get(desk.amy_today)
 
 
 def test_a_worker_cannot_open_or_edit_their_own_call_older_than_7_days(desk):
     with pytest.raises(PermissionDenied, match=OWN_CALLS_ONLY):
-        get_call(desk.store, desk.amy, desk.amy_old, desk.clock)
-    before = get_call(desk.store, desk.sam, desk.amy_old, desk.clock).details
+        Calls(desk.store, desk.amy, desk.clock).get(desk.amy_old)
+    before = Calls(desk.store, desk.sam, desk.clock).get(desk.amy_old).details
     with pytest.raises(PermissionDenied, match=OWN_CALLS_ONLY):
-        update_call(desk.store, desk.amy, desk.amy_old, replace(before, notes="Late note."),
-                    desk.clock)
-    assert get_call(desk.store, desk.sam, desk.amy_old, desk.clock).details == before
+        Calls(desk.store, desk.amy, desk.clock).update(
+            desk.amy_old, replace(before, notes="Late note."))
+    assert Calls(desk.store, desk.sam, desk.clock).get(desk.amy_old).details == before
 
 
 def test_a_call_leaves_the_workers_reach_7_days_after_it_started(desk):
-    call_id = log_call(desk.store, a_call(uk(MONDAY, 10, 10)), desk.amy.id, desk.clock)
+    call_id = Calls(desk.store, desk.amy, desk.clock).log(a_call(uk(MONDAY, 10, 10)))
     desk.clock.set(uk(MONDAY + timedelta(days=7), 10, 9))
-    assert get_call(desk.store, desk.amy, call_id, desk.clock).id == call_id
+    assert Calls(desk.store, desk.amy, desk.clock).get(call_id).id == call_id
     assert call_id in desk.calls_for(desk.amy)
     desk.clock.set(uk(MONDAY + timedelta(days=7), 10, 11))
     with pytest.raises(PermissionDenied, match=OWN_CALLS_ONLY):
-        get_call(desk.store, desk.amy, call_id, desk.clock)
+        Calls(desk.store, desk.amy, desk.clock).get(call_id)
     assert call_id not in desk.calls_for(desk.amy)
 
 
@@ -153,10 +152,10 @@ def test_a_supervisor_sees_and_edits_every_call(desk):
     desk.clock.set(uk(date(2027, 6, 1), 12, 0))  # months later: still everything
     assert desk.calls_for(desk.sam) == every
     for call_id in (desk.amy_old, desk.bob_today):
-        details = get_call(desk.store, desk.sam, call_id, desk.clock).details
-        assert update_call(desk.store, desk.sam, call_id,
-                           replace(details, notes="Checked by Sam."), desk.clock) == ["notes"]
-        assert get_call(desk.store, desk.sam, call_id, desk.clock).details.notes == \
+        details = Calls(desk.store, desk.sam, desk.clock).get(call_id).details
+        assert Calls(desk.store, desk.sam, desk.clock).update(
+            call_id, replace(details, notes="Checked by Sam.")) == ["notes"]
+        assert Calls(desk.store, desk.sam, desk.clock).get(call_id).details.notes == \
             "Checked by Sam."
 
 
@@ -164,15 +163,11 @@ def test_a_supervisor_sees_and_edits_every_call(desk):
 
 SUPERVISOR_ONLY: dict[str, Callable[[Desk, Actor], object]] = {
     "Reports.compute": lambda d, a: Reports(d.store, a, d.clock).compute(MONDAY, MONDAY),
-    "review.review_call": lambda d, a: review.review_call(d.store, a, d.amy_today, "Fine.",
-                                                          d.clock),
-    "taxonomy.add_topic": lambda d, a: taxonomy.add_topic(d.store, a, "Grants", "financial",
-                                                          d.clock),
-    "taxonomy.rename_topic": lambda d, a: taxonomy.rename_topic(d.store, a, "financial",
-                                                                "Money", d.clock),
-    "taxonomy.move_topic": lambda d, a: taxonomy.move_topic(d.store, a, "legal", -1, d.clock),
-    "taxonomy.set_retired": lambda d, a: taxonomy.set_retired(d.store, a, "practical", True,
-                                                              d.clock),
+    "review.review_call": lambda d, a: Review(d.store, a, d.clock).call(d.amy_today, "Fine."),
+    "taxonomy.add_topic": lambda d, a: Topics(d.store, a, d.clock).add("Grants", "financial"),
+    "taxonomy.rename_topic": lambda d, a: Topics(d.store, a, d.clock).rename("financial", "Money"),
+    "taxonomy.move_topic": lambda d, a: Topics(d.store, a, d.clock).move("legal", -1),
+    "taxonomy.set_retired": lambda d, a: Topics(d.store, a, d.clock).retire("practical"),
     "users.add": lambda d, a: Users(d.store, a, d.clock).add("eve", "Eve Evil",
                                                              Role.SUPERVISOR, PASSWORD),
     "users.set_active": lambda d, a: Users(d.store, a, d.clock).set_active(d.bob.id, False),
@@ -187,9 +182,10 @@ SUPERVISOR_ONLY: dict[str, Callable[[Desk, Actor], object]] = {
 
 def snapshot(desk: Desk) -> tuple:
     """Everything the functions above could change, as a supervisor reads it."""
-    return (taxonomy.list_topics(desk.store), Users(desk.store, desk.sam, desk.clock).accounts(),
+    return (Topics(desk.store, SUPERVISOR, ANY_TIME).rows(),
+            Users(desk.store, desk.sam, desk.clock).accounts(),
             len(AuditTrail(desk.store, desk.sam, desk.clock).events(audit.AuditQuery())),
-            get_call(desk.store, desk.sam, desk.amy_today, desk.clock),
+            Calls(desk.store, desk.sam, desk.clock).get(desk.amy_today),
             Settings(desk.store, desk.sam, desk.clock).hours_policy())
 
 
@@ -209,15 +205,15 @@ def test_a_supervisor_may_do_it(desk, name):
 
 def test_a_worker_ticks_off_only_their_own_follow_ups(desk):
     with pytest.raises(PermissionDenied, match="Amy Adviser can only tick off their own"):
-        review.complete_follow_up(desk.store, desk.amy, desk.bob_today, desk.clock)
-    assert [f.call_id for f in review.follow_ups(desk.store, desk.bob, desk.clock)] == \
+        Review(desk.store, desk.amy, desk.clock).complete_follow_up(desk.bob_today)
+    assert [f.call_id for f in Review(desk.store, desk.bob, desk.clock).follow_ups()] == \
         [desk.bob_today]
     # their own, even on a call too old for them to open
-    review.complete_follow_up(desk.store, desk.amy, desk.amy_old, desk.clock)
-    assert review.follow_ups(desk.store, desk.amy, desk.clock) == []
+    Review(desk.store, desk.amy, desk.clock).complete_follow_up(desk.amy_old)
+    assert Review(desk.store, desk.amy, desk.clock).follow_ups() == []
     # a supervisor ticks off anyone's
-    review.complete_follow_up(desk.store, desk.sam, desk.bob_today, desk.clock)
-    assert review.follow_ups(desk.store, desk.sam, desk.clock) == []
+    Review(desk.store, desk.sam, desk.clock).complete_follow_up(desk.bob_today)
+    assert Review(desk.store, desk.sam, desk.clock).follow_ups() == []
 
 
 # --- edits are audited by field name, never by value -------------------------------------------
@@ -227,12 +223,12 @@ def test_an_edit_is_audited_by_field_names_never_values(desk, editor):
     actor = getattr(desk, editor)
     old_name, old_notes = "Margaret Oldname", "Worried about the SGO allowance"
     new_name, new_notes = "Margaret Newname", "Granddaughter starts school in Leeds"
-    call_id = log_call(desk.store, a_call(uk(MONDAY, 10, 0), consent_to_store_details=True,
-                                          caller_name=old_name, notes=old_notes),
-                       desk.amy.id, desk.clock)
-    details = get_call(desk.store, actor, call_id, desk.clock).details
-    changed = update_call(desk.store, actor, call_id,
-                          replace(details, caller_name=new_name, notes=new_notes), desk.clock)
+    call_id = Calls(desk.store, desk.amy, desk.clock).log(
+        a_call(uk(MONDAY, 10, 0), consent_to_store_details=True,
+               caller_name=old_name, notes=old_notes))
+    details = Calls(desk.store, actor, desk.clock).get(call_id).details
+    changed = Calls(desk.store, actor, desk.clock).update(
+        call_id, replace(details, caller_name=new_name, notes=new_notes))
     assert changed == ["caller_name", "notes"]
 
     events = AuditTrail(desk.store, desk.sam, desk.clock).events(
@@ -250,7 +246,7 @@ def test_an_edit_is_audited_by_field_names_never_values(desk, editor):
 
 
 def test_an_edit_that_changes_nothing_leaves_no_event(desk):
-    details = get_call(desk.store, desk.amy, desk.amy_today, desk.clock).details
-    assert update_call(desk.store, desk.amy, desk.amy_today, details, desk.clock) == []
+    details = Calls(desk.store, desk.amy, desk.clock).get(desk.amy_today).details
+    assert Calls(desk.store, desk.amy, desk.clock).update(desk.amy_today, details) == []
     assert AuditTrail(desk.store, desk.sam, desk.clock).events(
         audit.AuditQuery(action="call-edited")) == []

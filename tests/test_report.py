@@ -52,14 +52,14 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from advice_desk.calls import topics as taxonomy
 from advice_desk.calls.record import CallDetails
-from advice_desk.calls.review import complete_follow_up, review_call
-from advice_desk.calls.service import log_call, log_calls, log_non_data_call
+from advice_desk.calls.review import Review
+from advice_desk.calls.service import Calls, log_calls
+from advice_desk.calls.topics import Topics
 from advice_desk.clock import UK, FixedClock
 from advice_desk.paths import resolve_location
 from advice_desk.people import accounts
-from advice_desk.people.accounts import Users, get_or_create_user
+from advice_desk.people.accounts import Users, actor_of, get_or_create_user
 from advice_desk.people.permissions import Actor, PermissionDenied, Role
 from advice_desk.reports import output as report_output
 from advice_desk.reports.compute import Reports
@@ -118,53 +118,52 @@ def desk(store, clock) -> Desk:
 
     # The previous Friday and Saturday, logged as they happen.
     clock.set(uk(FRIDAY, 17, 0))
-    ids["F1"] = log_call(store, a_call(uk(FRIDAY, 10, 30), 240, topics=("legal.sgo",),
-                                       follow_up_on=MONDAY), amy.id, clock)
-    log_non_data_call(store, "test", bob.id, clock, started_at=uk(FRIDAY, 13, 0))
+    ids["F1"] = Calls(store, amy, clock).log(a_call(uk(FRIDAY, 10, 30), 240, topics=("legal.sgo",),
+                                                    follow_up_on=MONDAY))
+    Calls(store, bob, clock).log_non_data("test", started_at=uk(FRIDAY, 13, 0))
     clock.set(uk(SATURDAY, 12, 0))
-    ids["S1"] = log_call(store, a_call(uk(SATURDAY, 11, 0), 60, topics=("other",)),
-                         amy.id, clock)
+    ids["S1"] = Calls(store, amy, clock).log(a_call(uk(SATURDAY, 11, 0), 60, topics=("other",)))
 
     # Monday, logged late in the day.
     clock.set(uk(MONDAY, 22, 0))
-    ids["C1"] = log_call(store, a_call(
+    ids["C1"] = Calls(store, amy, clock).log(a_call(
         uk(MONDAY, 9, 30), 300, topics=("financial.allowances", "financial.benefits"),
-        local_authority=HARTLEPOOL, safeguarding=True, follow_up_on=MONDAY), amy.id, clock)
-    ids["C2"] = log_call(store, a_call(
+        local_authority=HARTLEPOOL, safeguarding=True, follow_up_on=MONDAY))
+    ids["C2"] = Calls(store, bob, clock).log(a_call(
         uk(MONDAY, 9, 59), 600, topics=("legal",), caller_type="sibling", arrangement="cao",
         outcomes=("referred", "information"), referred_to=("solicitor", "citizens-advice"),
-        local_authority=CAMDEN), bob.id, clock)
-    ids["C3"] = log_call(store, a_call(
+        local_authority=CAMDEN))
+    ids["C3"] = Calls(store, amy, clock).log(a_call(
         uk(MONDAY, 13, 59), None, topics=("education.virtual-school", "financial.debt"),
-        arrangement="informal", outcomes=("signposted",)), amy.id, clock)
-    ids["C4"] = log_call(store, a_call(
+        arrangement="informal", outcomes=("signposted",)))
+    ids["C4"] = Calls(store, bob, clock).log(a_call(
         uk(MONDAY, 10, 0), 120, topics=("practical.housing",), caller_type="aunt-uncle",
         outcomes=("referred",), referred_to=("solicitor",), local_authority=HARTLEPOOL,
-        follow_up_on=date(2026, 11, 25)), bob.id, clock)
-    ids["C5"] = log_call(store, a_call(
+        follow_up_on=date(2026, 11, 25)))
+    ids["C5"] = Calls(store, amy, clock).log(a_call(
         uk(MONDAY, 8, 45), 900, topics=("family.siblings",), caller_type="parent",
-        arrangement="kinship-foster", safeguarding=True), amy.id, clock)
-    ids["C6"] = log_call(store, a_call(
+        arrangement="kinship-foster", safeguarding=True))
+    ids["C6"] = Calls(store, bob, clock).log(a_call(
         uk(MONDAY, 14, 0), 1800, topics=("financial", "financial.means-test"),
-        outcomes=("advice", "callback-arranged")), bob.id, clock)
+        outcomes=("advice", "callback-arranged")))
     for kind, worker, hour, minute in (("abusive", amy, 9, 31), ("silent", amy, 11, 10),
                                        ("hang-up", bob, 12, 0), ("wrong-number", amy, 15, 30)):
-        log_non_data_call(store, kind, worker.id, clock, started_at=uk(MONDAY, hour, minute))
+        Calls(store, worker, clock).log_non_data(kind, started_at=uk(MONDAY, hour, minute))
 
     # A bank holiday and a day boundary in British Summer Time, logged long after.
-    ids["B1"] = log_call(store, a_call(uk(BANK_HOLIDAY, 10, 0), 420, topics=("legal.cao",)),
-                         bob.id, clock)
-    ids["J1"] = log_call(store, a_call(datetime(2026, 7, 1, 22, 59, tzinfo=UTC), 180,
-                                       topics=("education",)), amy.id, clock)
-    ids["J2"] = log_call(store, a_call(datetime(2026, 7, 1, 23, 30, tzinfo=UTC), 360,
-                                       topics=("education.send",)), amy.id, clock)
-    ids["J3"] = log_call(store, a_call(datetime(2026, 7, 2, 8, 30, tzinfo=UTC), 540,
-                                       topics=("legal",)), bob.id, clock)
+    ids["B1"] = Calls(store, bob, clock).log(
+        a_call(uk(BANK_HOLIDAY, 10, 0), 420, topics=("legal.cao",)))
+    ids["J1"] = Calls(store, amy, clock).log(a_call(datetime(2026, 7, 1, 22, 59, tzinfo=UTC), 180,
+                                                    topics=("education",)))
+    ids["J2"] = Calls(store, amy, clock).log(a_call(datetime(2026, 7, 1, 23, 30, tzinfo=UTC), 360,
+                                                    topics=("education.send",)))
+    ids["J3"] = Calls(store, bob, clock).log(a_call(datetime(2026, 7, 2, 8, 30, tzinfo=UTC), 540,
+                                                    topics=("legal",)))
 
     # After the fact: a topic retired, two calls reviewed.
-    taxonomy.set_retired(store, sam, "practical", True, clock)
-    review_call(store, sam, ids["C2"], "Good referral.", clock)
-    review_call(store, sam, ids["C5"], "", clock)
+    Topics(store, sam, clock).retire("practical")
+    Review(store, sam, clock).call(ids["C2"], "Good referral.")
+    Review(store, sam, clock).call(ids["C5"], "")
     return Desk(store, sam, amy, bob, ids)
 
 
@@ -233,7 +232,7 @@ def test_non_data_calls_are_counted_but_never_in_topic_or_caller_figures(desk):
 
 
 def test_a_retired_topic_still_counts_on_the_calls_that_used_it(desk):
-    assert {t.code: t.retired for t in taxonomy.list_topics(desk.store)
+    assert {t.code: t.retired for t in Topics(desk.store, SUPERVISOR, ANY_TIME).rows()
             if t.code.startswith("practical")}["practical.housing"] is True
     report = desk.report(MONDAY)
     assert report.by_topic["practical"] == 1
@@ -331,7 +330,8 @@ def test_median_and_90th_percentile_are_nearest_rank(store, clock):
     minutes = [1, 1, 2, 3, 4, 5, 6, 7, 8, 60]
     log_calls(store, [a_call(uk(MONDAY, 10, i), m * 60) for i, m in enumerate(minutes)],
               worker.id, clock)
-    log_call(store, a_call(uk(MONDAY, 11, 0), None), worker.id, clock)  # no end: not counted
+    Calls(store, actor_of(worker), clock).log(
+        a_call(uk(MONDAY, 11, 0), None))  # no end: not counted
     report = Reports(store, SUPERVISOR, ANY_TIME).compute(MONDAY, MONDAY)
     assert (report.duration_median_s, report.duration_p90_s) == (240, 480)
     assert report.data_calls == 11
@@ -339,7 +339,7 @@ def test_median_and_90th_percentile_are_nearest_rank(store, clock):
 
 def test_one_call_is_its_own_median_and_90th_percentile(store, clock):
     worker = get_or_create_user(store, "amy", clock)
-    log_call(store, a_call(uk(MONDAY, 9, 45), 95), worker.id, clock)
+    Calls(store, actor_of(worker), clock).log(a_call(uk(MONDAY, 9, 45), 95))
     report = Reports(store, SUPERVISOR, ANY_TIME).compute(MONDAY, MONDAY)
     assert (report.duration_median_s, report.duration_p90_s) == (95, 95)
 
@@ -453,8 +453,9 @@ def store_with_calls(folder: Path, count: int, clock: FixedClock) -> Store:
     for worker, details in per_worker.items():
         log_calls(store, details, worker, clock)
     for i in range(count // 5):
-        log_non_data_call(store, ("silent", "hang-up")[i % 2], workers[i % len(workers)], clock,
-                          started_at=uk(MONDAY, 9 + i % 5, i % 60))
+        worker = Actor(workers[i % len(workers)], "worker", "Worker", Role.WORKER)
+        Calls(store, worker, clock).log_non_data(("silent", "hang-up")[i % 2],
+                                                 started_at=uk(MONDAY, 9 + i % 5, i % 60))
     return store
 
 
@@ -495,20 +496,21 @@ def test_workers_who_share_a_name_are_told_apart(store, clock, sam) -> None:
     for username, calls in (("jo1", 1), ("jo2", 2)):
         jo = accounts.sign_in(store, username, PASSWORD, clock)
         for _ in range(calls):
-            log_call(store, CallDetails(started_at=start, ended_at=start + timedelta(minutes=5),
-                                        caller_type="sibling", arrangement="sgo",
-                                        topics=("legal",), outcomes=("advice",)), jo.id, clock)
+            Calls(store, jo, clock).log(
+                CallDetails(started_at=start, ended_at=start + timedelta(minutes=5),
+                            caller_type="sibling", arrangement="sgo",
+                            topics=("legal",), outcomes=("advice",)))
     report = Reports(store, sam, ANY_TIME).compute(date(2026, 11, 23), date(2026, 11, 23))
     assert report.by_worker == {"Jo Smith (jo2)": 2, "Jo Smith (jo1)": 1}
 
 
 def test_a_follow_up_ticked_off_is_no_longer_due(store, clock, sam) -> None:
     start = datetime(2026, 11, 23, 9, 40, tzinfo=UK)
-    call_id = log_call(store, CallDetails(
+    call_id = Calls(store, sam, clock).log(CallDetails(
         started_at=start, ended_at=start + timedelta(minutes=5), caller_type="sibling",
         arrangement="sgo", topics=("legal",), outcomes=("advice",),
-        follow_up_on=date(2026, 11, 23)), sam.id, clock)
+        follow_up_on=date(2026, 11, 23)))
     day = date(2026, 11, 23)
     assert Reports(store, sam, ANY_TIME).compute(day, day).follow_ups_due == 1
-    complete_follow_up(store, sam, call_id, clock)
+    Review(store, sam, clock).complete_follow_up(call_id)
     assert Reports(store, sam, ANY_TIME).compute(day, day).follow_ups_due == 0

@@ -15,11 +15,11 @@ import pytest
 from sqlmodel import select
 
 from advice_desk.calls.record import CallDetails
-from advice_desk.calls.service import get_call, log_call
+from advice_desk.calls.service import Calls
 from advice_desk.cli.main import EXIT_BAD_INPUT, EXIT_OK, main
 from advice_desk.clock import UK, FixedClock, months_before
 from advice_desk.paths import Location
-from advice_desk.people.permissions import Actor, PermissionDenied
+from advice_desk.people.permissions import Actor, PermissionDenied, Role
 from advice_desk.privacy.classification import PERSONAL_CALL_FIELDS
 from advice_desk.privacy.identity import PersonQuery, SearchError
 from advice_desk.privacy.personal_data import PersonalData
@@ -39,13 +39,12 @@ NOTE = "Allowance stopped after the SGO was made"
 def _log(store: Store, clock: FixedClock, worker_id: int, start: datetime,
          person: dict[str, str] | None = None, **extra: object) -> int:
     person = person or MARGARET
-    return log_call(store, CallDetails(
+    return Calls(store, Actor(worker_id, "worker", "Worker", Role.WORKER), clock).log(CallDetails(
         started_at=start, ended_at=start + timedelta(minutes=5), caller_type="grandparent",
         arrangement="sgo", local_authority="E08000035", topics=("financial.allowances",),
         outcomes=("advice",), consent_to_store_details=True,
         notes=f"{NOTE} for {person['caller_name']}", follow_up_on=start.date(),
-        follow_up_note="Ring back", **person, **extra),  # type: ignore[arg-type]
-        worker_id, clock)
+        follow_up_note="Ring back", **person, **extra))  # type: ignore[arg-type]
 
 
 def _row(store: Store, call_id: int) -> Call:
@@ -94,7 +93,7 @@ def test_retention_erases_calls_past_the_period_and_keeps_the_rest(
     # The categorical record stays.
     assert (erased.caller_type, erased.arrangement, erased.local_authority) == (
         "grandparent", "sgo", "E08000035")
-    assert get_call(store, SUPERVISOR, past, ANY_TIME).details.topics == (
+    assert Calls(store, SUPERVISOR, ANY_TIME).get(past).details.topics == (
         "financial.allowances",)
     assert not _erased(_row(store, inside))
     assert _row(store, inside).personal_erased_at is None

@@ -7,9 +7,10 @@ from datetime import date, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from advice_desk.calls.record import CallDetails, CallQuery
-from advice_desk.calls.review import Due, complete_follow_up, follow_ups, review_call
-from advice_desk.calls.service import get_call, list_calls, log_call, log_non_data_call
+from advice_desk.calls.history import CallQuery
+from advice_desk.calls.record import CallDetails
+from advice_desk.calls.review import Due, Review
+from advice_desk.calls.service import Calls
 from advice_desk.clock import UK
 from advice_desk.people import accounts
 from advice_desk.people.accounts import Users
@@ -36,57 +37,57 @@ def events(store, action: str) -> list[tuple]:
 
 
 def test_a_supervisor_reviews_a_call_and_it_leaves_the_unreviewed_list(store, clock, sam, amy):
-    call_id = log_call(store, a_call(safeguarding=True), amy.id, clock)
+    call_id = Calls(store, amy, clock).log(a_call(safeguarding=True))
     unreviewed = CallQuery(unreviewed_only=True)
-    assert [c.id for c in list_calls(store, SUPERVISOR, unreviewed, ANY_TIME)] == [call_id]
+    assert [c.id for c in Calls(store, SUPERVISOR, ANY_TIME).list(unreviewed)] == [call_id]
     safeguarding = CallQuery(safeguarding_only=True)
-    assert [c.id for c in list_calls(store, SUPERVISOR, safeguarding, ANY_TIME)] == [call_id]
+    assert [c.id for c in Calls(store, SUPERVISOR, ANY_TIME).list(safeguarding)] == [call_id]
 
-    review_call(store, sam, call_id, "  Good signposting.  ", clock)
+    Review(store, sam, clock).call(call_id, "  Good signposting.  ")
 
-    stored = get_call(store, SUPERVISOR, call_id, ANY_TIME)
+    stored = Calls(store, SUPERVISOR, ANY_TIME).get(call_id)
     assert stored.reviewed_at == clock.now()
     assert stored.review_note == "Good signposting."
-    assert list_calls(store, SUPERVISOR, unreviewed, ANY_TIME) == []
+    assert Calls(store, SUPERVISOR, ANY_TIME).list(unreviewed) == []
     assert events(store, "call-reviewed") == [("Sam Supervisor", f"call {call_id}",
                                                '{"with note": true}')]
 
 
 def test_a_worker_cannot_review(store, clock, amy):
-    call_id = log_call(store, a_call(), amy.id, clock)
+    call_id = Calls(store, amy, clock).log(a_call())
     with pytest.raises(PermissionDenied, match="only a supervisor can review calls"):
-        review_call(store, amy, call_id, "", clock)
+        Review(store, amy, clock).call(call_id, "")
 
 
 def test_non_data_calls_are_not_for_review(store, clock, sam, amy):
-    silent = log_non_data_call(store, "silent", amy.id, clock)
-    assert list_calls(store, SUPERVISOR, CallQuery(unreviewed_only=True), ANY_TIME) == []
+    silent = Calls(store, amy, clock).log_non_data("silent")
+    assert Calls(store, SUPERVISOR, ANY_TIME).list(CallQuery(unreviewed_only=True)) == []
     with pytest.raises(ValidationError, match="no call"):
-        review_call(store, sam, silent, "", clock)
+        Review(store, sam, clock).call(silent, "")
 
 
 def test_follow_ups_are_sorted_into_overdue_today_and_upcoming(store, clock, sam, amy):
     today = date(2026, 11, 23)
-    overdue = log_call(store, a_call(today - timedelta(days=2)), amy.id, clock)
-    due_today = log_call(store, a_call(today), amy.id, clock)
-    upcoming = log_call(store, a_call(today + timedelta(days=3)), amy.id, clock)
-    log_call(store, a_call(today + timedelta(days=30)), amy.id, clock)  # too far ahead
-    listed = follow_ups(store, amy, clock)
+    overdue = Calls(store, amy, clock).log(a_call(today - timedelta(days=2)))
+    due_today = Calls(store, amy, clock).log(a_call(today))
+    upcoming = Calls(store, amy, clock).log(a_call(today + timedelta(days=3)))
+    Calls(store, amy, clock).log(a_call(today + timedelta(days=30)))  # too far ahead
+    listed = Review(store, amy, clock).follow_ups()
     assert [(f.call_id, f.due) for f in listed] == [
         (overdue, Due.OVERDUE), (due_today, Due.TODAY), (upcoming, Due.UPCOMING)]
     assert listed[0].note == "Ring back with the solicitor list"
     assert listed[0].primary_topic == "legal.cao"
 
-    complete_follow_up(store, amy, overdue, clock)
-    assert [f.call_id for f in follow_ups(store, sam, clock)] == [due_today, upcoming]
+    Review(store, amy, clock).complete_follow_up(overdue)
+    assert [f.call_id for f in Review(store, sam, clock).follow_ups()] == [due_today, upcoming]
     assert events(store, "follow-up-done") == [("Amy Adviser", f"call {overdue}", None)]
 
 
 def test_workers_see_and_tick_only_their_own_follow_ups(store, clock, sam, amy):
     Users(store, sam, clock).add("bob", "Bob Adviser", Role.WORKER, PASSWORD)
     bob = accounts.sign_in(store, "bob", PASSWORD, clock)
-    amys = log_call(store, a_call(date(2026, 11, 24)), amy.id, clock)
-    assert follow_ups(store, bob, clock) == []
+    amys = Calls(store, amy, clock).log(a_call(date(2026, 11, 24)))
+    assert Review(store, bob, clock).follow_ups() == []
     with pytest.raises(PermissionDenied, match="their own follow-ups"):
-        complete_follow_up(store, bob, amys, clock)
-    assert [f.call_id for f in follow_ups(store, sam, clock)] == [amys]
+        Review(store, bob, clock).complete_follow_up(amys)
+    assert [f.call_id for f in Review(store, sam, clock).follow_ups()] == [amys]

@@ -19,10 +19,10 @@ import sqlalchemy as sa
 from sqlmodel import func, select
 
 from advice_desk.calls.record import CallDetails
-from advice_desk.calls.service import log_call
+from advice_desk.calls.service import Calls
 from advice_desk.clock import FixedClock
 from advice_desk.paths import Location
-from advice_desk.people.accounts import get_or_create_user
+from advice_desk.people.accounts import actor_of, get_or_create_user
 from advice_desk.reference.lists import default_topics
 from advice_desk.store.engine import (
     BUSY_TIMEOUT_S,
@@ -83,7 +83,7 @@ def test_reopening_a_store_changes_nothing(location: Location, clock: FixedClock
     first = open_store(location, clock)
     worker = get_or_create_user(first, "amy", clock)
     assert worker.id is not None
-    call_id = log_call(first, a_call(clock), worker.id, clock)
+    call_id = Calls(first, actor_of(worker), clock).log(a_call(clock))
     first.close()
     assert location.sqlite_file is not None
     before = file_digest(location.sqlite_file)
@@ -137,7 +137,7 @@ def test_the_database_file_is_in_wal_mode(store: Store, location: Location) -> N
 
 
 def test_foreign_keys_are_enforced(store: Store, worker: User, clock: FixedClock) -> None:
-    call_id = log_call(store, a_call(clock), worker.id or 0, clock)
+    call_id = Calls(store, actor_of(worker), clock).log(a_call(clock))
     with pytest.raises(sa.exc.IntegrityError), store.write() as session:
         session.add(CallTopic(call_id=call_id, topic_code="no-such-topic"))
 
@@ -231,7 +231,7 @@ def test_a_file_that_is_not_a_database_is_refused(location: Location, clock: Fix
 
 def test_backup_before_migration_writes_a_readable_copy(
         store: Store, worker: User, location: Location, clock: FixedClock) -> None:
-    log_call(store, a_call(clock, notes="kept in the backup"), worker.id or 0, clock)
+    Calls(store, actor_of(worker), clock).log(a_call(clock, notes="kept in the backup"))
     backup = backup_before_migration(store, "0001", clock)
 
     assert backup is not None and backup.is_file()
@@ -254,23 +254,25 @@ WRITER = textwrap.dedent("""
     from datetime import datetime, timedelta
 
     from advice_desk.calls.record import CallDetails
-    from advice_desk.calls.service import log_call
+    from advice_desk.calls.service import Calls
     from advice_desk.clock import UK, FixedClock
     from advice_desk.paths import resolve_location
+    from advice_desk.people.permissions import Actor, Role
     from advice_desk.store.engine import open_store
 
     data_dir, worker_id, count = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
     clock = FixedClock(datetime(2026, 11, 23, 10, 15, tzinfo=UK))
     store = open_store(resolve_location(data_dir), clock)
+    calls = Calls(store, Actor(worker_id, "worker", "worker", Role.WORKER), clock)
     print("ready", flush=True)
     sys.stdin.readline()  # both processes start writing together
     for i in range(count):
         start = clock.now() - timedelta(hours=8, seconds=-i)
-        log_call(store, CallDetails(
+        calls.log(CallDetails(
             started_at=start, ended_at=start + timedelta(minutes=5),
             caller_type="grandparent", arrangement="sgo",
             topics=("financial.allowances", "legal.sgo"), outcomes=("advice",),
-            notes=f"call {i} of worker {worker_id}"), worker_id, clock)
+            notes=f"call {i} of worker {worker_id}"))
     store.close()
     print("done", flush=True)
 """)

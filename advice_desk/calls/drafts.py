@@ -7,36 +7,35 @@ the calls it will become) and is deleted the moment the call is saved or discard
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
 
-from advice_desk.clock import Clock
-from advice_desk.store.engine import Store
+from advice_desk.calls.record import SavedDraft
+from advice_desk.json_value import JSONObject
+from advice_desk.people.manager import Manager
 from advice_desk.store.models import Draft
 
 
-@dataclass(frozen=True)
-class SavedDraft:
-    payload: dict[str, Any]
-    updated_at: datetime
+class Drafts(Manager):
+    """The actor's one draft: saved, loaded back after a restart, discarded."""
 
+    def save(self, payload: JSONObject) -> None:
+        with self.store.write() as session:
+            session.merge(Draft(user_id=self._user_id(), updated_at=self.clock.now(),
+                                payload=json.dumps(payload)))
 
-def save_draft(store: Store, user_id: int, payload: dict[str, Any], clock: Clock) -> None:
-    with store.write() as session:
-        session.merge(Draft(user_id=user_id, updated_at=clock.now(), payload=json.dumps(payload)))
+    def load(self) -> SavedDraft | None:
+        with self.store.read() as session:
+            draft = session.get(Draft, self._user_id())
+            if draft is None:
+                return None
+            payload: JSONObject = json.loads(draft.payload)
+            return SavedDraft(payload, draft.updated_at)
 
+    def discard(self) -> None:
+        with self.store.write() as session:
+            draft = session.get(Draft, self._user_id())
+            if draft is not None:
+                session.delete(draft)
 
-def load_draft(store: Store, user_id: int) -> SavedDraft | None:
-    with store.read() as session:
-        draft = session.get(Draft, user_id)
-        if draft is None:
-            return None
-        return SavedDraft(json.loads(draft.payload), draft.updated_at)
-
-
-def discard_draft(store: Store, user_id: int) -> None:
-    with store.write() as session:
-        draft = session.get(Draft, user_id)
-        if draft is not None:
-            session.delete(draft)
+    def _user_id(self) -> int:
+        assert self.actor.id is not None, "a draft is a signed-in worker's"
+        return self.actor.id

@@ -2,10 +2,10 @@
 
 A line that kept its log in a spreadsheet brings it over once, and a half-imported file would
 be worse than none: it could not be safely imported again. So every row is read and checked
-first, with the same rules as the intake form (:func:`call_details.normalise` and
-:func:`call_details.validate`); every problem is reported as ``row N, column C: reason``, N
-being the row number the spreadsheet shows (the header is row 1); and only a file without
-problems is saved, in one transaction.
+first, with the same rules as the intake form (:func:`advice_desk.calls.record.normalise`
+and :func:`~advice_desk.calls.record.validate`); every problem is reported as
+``row N, column C: reason``, N being the row number the spreadsheet shows (the header is
+row 1); and only a file without problems is saved, in one transaction.
 
 Format: UTF-8 CSV (a byte-order mark, as Excel writes, is fine) with a header row naming the
 columns below in any order; only ``REQUIRED_COLUMNS`` must be present. Codes and labels match
@@ -21,22 +21,34 @@ from __future__ import annotations
 
 import csv
 import io
-import math
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TypeVar
 
-from advice_desk.calls.record import MAX_CALL_LENGTH, CallDetails, normalise, validate
-from advice_desk.calls.service import log_calls, topic_labels
-from advice_desk.clock import Clock, parse_instant
+from advice_desk.calls.import_cells import (
+    CellError,
+    Vocabulary,
+    code_of,
+    items,
+    key,
+    known,
+    read_authority,
+    read_date,
+    read_duration,
+    read_outcomes,
+    read_started_at,
+    read_topics,
+    read_yes_no,
+)
+from advice_desk.calls.record import CallDetails, normalise, validate
+from advice_desk.calls.service import log_calls
+from advice_desk.calls.topics import topics_in_order
+from advice_desk.clock import Clock
 from advice_desk.people.accounts import find_user, get_or_create_user
 from advice_desk.privacy.classification import CONSENT_GATED_FIELDS
-from advice_desk.reference import lists as reference
 from advice_desk.store.engine import Store
-from advice_desk.store.models import Topic
+from advice_desk.store.models import User
 
 T = TypeVar("T")
 
@@ -47,7 +59,6 @@ COLUMNS = (
 )
 REQUIRED_COLUMNS = ("started_at", "caller_type", "arrangement", "topics", "outcomes")
 DEFAULT_WORKER = "imported"
-REFERRED = "referred"
 
 # The column a problem with a call field is reported on, where it is not the field's own name.
 FIELD_COLUMNS = {
@@ -56,10 +67,7 @@ FIELD_COLUMNS = {
     "children_count": "children_age_bands",
     "referred_to": "outcomes",
 }
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
-
-MAX_CALL_MINUTES = int(MAX_CALL_LENGTH.total_seconds()) // 60
 
 
 @dataclass(frozen=True)
@@ -87,7 +95,7 @@ def import_calls(store: Store, text: str, clock: Clock, worker: str = DEFAULT_WO
     Raises :class:`ImportRejected`. The default worker is created if missing; any other must
     be a user of the store already, so a typing slip cannot invent a colleague.
     """
-    calls = _parse_calls(text, _Vocabulary.of(topic_labels(store, include_retired=False)),
+    calls = _parse_calls(text, Vocabulary.of(topics_in_order(store, include_retired=False)),
                          clock)
     worker_id = _worker_id(store, worker, clock)
     log_calls(store, calls, worker_id, clock)
@@ -108,6 +116,7 @@ def read_text(path: Path) -> str:
 
 
 def _worker_id(store: Store, username: str, clock: Clock) -> int:
+    user: User | None
     if username == DEFAULT_WORKER:
         user = get_or_create_user(store, username, clock, display_name="Imported calls")
     else:
@@ -118,55 +127,8 @@ def _worker_id(store: Store, username: str, clock: Clock) -> int:
     return user.id
 
 
-# --- reading codes and labels ----------------------------------------------------------------
-
-def _key(text: str) -> str:
-    return " ".join(text.split()).casefold()
-
-
-def _lookup(choices: Sequence[reference.Choice]) -> dict[str, str]:
-    """Code by lower-case label and by lower-case code (a code wins over another's label)."""
-    found = {_key(c.label): c.code for c in choices}
-    found.update({_key(c.code): c.code for c in choices})
-    return found
-
-
-@dataclass(frozen=True)
-class _Vocabulary:
-    """Everything a cell may name, by its lower-case code or label."""
-
-    caller_types: dict[str, str]
-    arrangements: dict[str, str]
-    channels: dict[str, str]
-    directions: dict[str, str]
-    outcomes: dict[str, str]
-    referral_targets: dict[str, str]
-    age_bands: dict[str, str]
-    authorities: dict[str, str]
-    topics: dict[str, list[str]]  # a label may be shared by topics under different parents
-    allowed_topics: set[str]
-
-    @classmethod
-    def of(cls, topics: dict[str, Topic]) -> _Vocabulary:
-        h = reference.helpline()
-        authorities = {_key(la.name): la.code for la in reference.local_authorities()}
-        authorities.update({_key(la.code): la.code for la in reference.local_authorities()})
-        topic_codes: dict[str, list[str]] = {}
-        for topic in topics.values():
-            topic_codes.setdefault(_key(topic.label), []).append(topic.code)
-        topic_codes.update({_key(code): [code] for code in topics})
-        return cls(_lookup(h.caller_types), _lookup(h.arrangements), _lookup(h.channels),
-                   _lookup(h.directions), _lookup(h.outcomes), _lookup(h.referral_targets),
-                   _lookup(h.age_bands), authorities, topic_codes, set(topics))
-
-
 # --- parsing ---------------------------------------------------------------------------------
-
-class _CellError(ValueError):
-    """A cell cannot be read; the message is the reason shown to the user."""
-
-
-def _parse_calls(text: str, vocabulary: _Vocabulary, clock: Clock) -> list[CallDetails]:
+def _parse_calls(text: str, vocabulary: Vocabulary, clock: Clock) -> list[CallDetails]:
     """Every row of the CSV text as a checked call. Raises :class:`ImportRejected` listing
     every problem of every row."""
     try:
@@ -175,7 +137,7 @@ def _parse_calls(text: str, vocabulary: _Vocabulary, clock: Clock) -> list[CallD
         raise ImportRejected(f"cannot be read as CSV: {exc}") from exc
     if not records:
         raise ImportRejected("is empty: the first row must name the columns")
-    header = [_key(name) for name in records[0]]
+    header = [key(name) for name in records[0]]
     problems = _header_problems(header)
     if problems:
         raise _rejected(problems)
@@ -232,12 +194,12 @@ class _Row:
         """The cell as ``parse`` reads it, or ``default`` with a problem noted."""
         try:
             return parse(self.text(column))
-        except _CellError as exc:
+        except CellError as exc:
             self.problems.append((column, str(exc)))
             return default
 
 
-def _parse_row(header: list[str], cells: list[str], vocabulary: _Vocabulary, clock: Clock
+def _parse_row(header: list[str], cells: list[str], vocabulary: Vocabulary, clock: Clock
                ) -> tuple[CallDetails, Problems]:
     row = _Row(header, cells)
     details = _details(row, vocabulary, clock)
@@ -247,26 +209,29 @@ def _parse_row(header: list[str], cells: list[str], vocabulary: _Vocabulary, clo
     return details, row.problems
 
 
-def _details(row: _Row, v: _Vocabulary, clock: Clock) -> CallDetails:
-    started_at = row.read("started_at", _started_at, None)
-    length = row.read("duration_minutes", _duration, None)
-    outcomes, referred_to = row.read("outcomes", lambda c: _outcomes(c, v), ((), ()))
+def _details(row: _Row, v: Vocabulary, clock: Clock) -> CallDetails:
+    started_at = row.read("started_at", read_started_at, None)
+    length = row.read("duration_minutes", read_duration, None)
+    no_outcomes: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())
+    outcomes, referred_to = row.read("outcomes", lambda c: read_outcomes(c, v), no_outcomes)
     return CallDetails(
         started_at=started_at or clock.now(),  # a stand-in: the problem is already noted
         ended_at=started_at + length if started_at and length is not None else None,
-        channel=_code(row.text("channel"), v.channels) or "phone",
-        direction=_code(row.text("direction"), v.directions) or "inbound",
-        caller_type=_code(row.text("caller_type"), v.caller_types),
-        arrangement=_code(row.text("arrangement"), v.arrangements),
-        local_authority=row.read("local_authority", lambda c: _authority(c, v), None),
-        children_age_bands=tuple(_known(band, v.age_bands)
-                                 for band in _items(row.text("children_age_bands"))),
-        topics=row.read("topics", lambda c: _topics(c, v), ()),
+        channel=code_of(row.text("channel"), v.channels) or "phone",
+        direction=code_of(row.text("direction"), v.directions) or "inbound",
+        caller_type=code_of(row.text("caller_type"), v.caller_types),
+        arrangement=code_of(row.text("arrangement"), v.arrangements),
+        local_authority=row.read("local_authority", read_authority, None),
+        children_age_bands=tuple(known(band, v.age_bands)
+                                 for band in items(row.text("children_age_bands"))),
+        topics=row.read("topics", lambda c: read_topics(c, v), ()),
         outcomes=outcomes,
         referred_to=referred_to,
-        follow_up_on=row.read("follow_up_on", _date, None),
-        safeguarding=row.read("safeguarding", lambda c: _yes_no(c, default=False), False),
-        consent_to_store_details=row.read("consent", lambda c: _yes_no(c, default=True), True),
+        follow_up_on=row.read("follow_up_on", read_date, None),
+        safeguarding=row.read("safeguarding", lambda c: read_yes_no(c, default=False),
+                              False),
+        consent_to_store_details=row.read("consent", lambda c: read_yes_no(c, default=True),
+                                          True),
         caller_name=row.text("caller_name"),
         caller_phone=row.text("caller_phone"),
         caller_email=row.text("caller_email"),
@@ -284,10 +249,10 @@ def _consent_problems(row: _Row, consent: bool) -> Problems:
              "details being kept)") for name in CONSENT_GATED_FIELDS if row.text(name)]
 
 
-def _rule_problems(row: _Row, details: CallDetails, vocabulary: _Vocabulary, clock: Clock
+def _rule_problems(row: _Row, details: CallDetails, vocabulary: Vocabulary, clock: Clock
                    ) -> Problems:
-    """What :func:`calls.validate` finds, on the columns it comes from; a cell that could not
-    be read is not reported twice."""
+    """What :func:`advice_desk.calls.record.validate` finds, on the columns it comes from; a
+    cell that could not be read is not reported twice."""
     reported = {column for column, _ in row.problems}
     if "started_at" in reported:
         reported.add("duration_minutes")  # the end of a call depends on its start
@@ -308,96 +273,3 @@ def _column_letter(position: int) -> str:
         letters = chr(ord("A") + remainder) + letters
     return letters
 
-
-def _items(cell: str) -> list[str]:
-    return [item.strip() for item in cell.split(";") if item.strip()]
-
-
-def _known(item: str, codes: dict[str, str]) -> str:
-    """The code an item names; an unknown one is kept as written, for validation to report."""
-    return codes.get(_key(item), item)
-
-
-def _code(cell: str, codes: dict[str, str]) -> str | None:
-    return _known(cell, codes) if cell else None
-
-
-def _started_at(cell: str) -> datetime:
-    if not cell:
-        raise _CellError("required")
-    try:
-        return parse_instant(cell)
-    except ValueError as error:
-        raise _CellError(str(error)) from None
-
-
-def _duration(cell: str) -> timedelta | None:
-    if not cell:
-        return None
-    try:
-        minutes = float(cell)
-    except ValueError:
-        raise _CellError(f"{cell!r} is not a number of minutes") from None
-    if not math.isfinite(minutes) or minutes < 0:
-        raise _CellError(f"{cell!r} is not a number of minutes")
-    if minutes > MAX_CALL_MINUTES:  # a phone number pasted into the wrong column, say
-        raise _CellError(f"{cell!r} minutes is longer than any call "
-                         f"(at most {MAX_CALL_MINUTES})")
-    return timedelta(seconds=round(minutes * 60))
-
-
-def _date(cell: str) -> date | None:
-    if not cell:
-        return None
-    try:
-        if not _DATE.fullmatch(cell):
-            raise ValueError(cell)
-        return date.fromisoformat(cell)
-    except ValueError:
-        raise _CellError(f"{cell!r} is not a date: write YYYY-MM-DD") from None
-
-
-def _yes_no(cell: str, default: bool) -> bool:
-    answer = _key(cell)
-    if not answer:
-        return default
-    if answer not in ("yes", "no"):
-        raise _CellError(f"{cell!r}: write yes or no")
-    return answer == "yes"
-
-
-def _authority(cell: str, vocabulary: _Vocabulary) -> str | None:
-    if not cell:
-        return None
-    code = vocabulary.authorities.get(_key(cell))
-    if code is None:
-        raise _CellError(f"no local authority is named or coded {cell!r}")
-    return code
-
-
-def _topics(cell: str, vocabulary: _Vocabulary) -> tuple[str, ...]:
-    codes = []
-    for item in _items(cell):
-        matches = vocabulary.topics.get(_key(item), [item])
-        if len(matches) > 1:
-            raise _CellError(f"{item!r} is the label of several topics "
-                             f"({', '.join(matches)}): write the code instead")
-        codes.append(matches[0])
-    return tuple(codes)
-
-
-def _outcomes(cell: str, vocabulary: _Vocabulary) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """Outcome codes and referral targets: ``referred:TARGET`` adds both."""
-    outcomes: list[str] = []
-    referred_to: list[str] = []
-    for item in _items(cell):
-        code = vocabulary.outcomes.get(_key(item))
-        if code is None and ":" in item:
-            name, target = (part.strip() for part in item.split(":", 1))
-            if vocabulary.outcomes.get(_key(name)) != REFERRED:
-                raise _CellError(f"{item!r}: only a referral takes a ':' (referred:TARGET)")
-            code = REFERRED
-            referred_to.append(_known(target, vocabulary.referral_targets))
-        if code != REFERRED or REFERRED not in outcomes:
-            outcomes.append(code or item)
-    return tuple(outcomes), tuple(referred_to)

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
 from advice_desk.clock import Clock
+from advice_desk.json_value import JSONObject
 from advice_desk.privacy.classification import CONSENT_GATED_FIELDS
 from advice_desk.reference import lists as reference
 from advice_desk.validation import FieldError
@@ -66,35 +67,11 @@ class StoredCall:
 
 
 @dataclass(frozen=True)
-class CallQuery:
-    """Which calls the history shows, and in what order. Dates are UK calendar days."""
+class SavedDraft:
+    """The intake form as its worker left it: the form's own JSON, and when it was saved."""
 
-    date_from: date | None = None
-    date_to: date | None = None
-    topic: str | None = None  # a top-level code also matches its subtopics
-    worker_id: int | None = None
-    unreviewed_only: bool = False
-    safeguarding_only: bool = False
-    started_after: datetime | None = None  # an instant: how far back a worker may look
-    sort: str = "started_at"
-    descending: bool = True
-
-
-@dataclass(frozen=True)
-class CallSummary:
-    """One row of the call history."""
-
-    id: int
-    started_at: datetime
-    kind: str
-    worker: str
-    caller_type: str | None
-    primary_topic: str | None
-    outcomes: str
-    duration_s: int | None
-    safeguarding: bool
-    follow_up_on: date | None
-    reviewed: bool = field(default=False)
+    payload: JSONObject
+    updated_at: datetime
 
 
 # --- validation --------------------------------------------------------------------------
@@ -106,17 +83,20 @@ def _clean(text: str | None) -> str | None:
 
 def normalise(details: CallDetails) -> CallDetails:
     """Trim text, drop details the caller did not agree to, and fill what follows from the rest."""
-    texts = {f.name: _clean(getattr(details, f.name)) for f in fields(CallDetails)
-             if f.name.startswith("caller_") and f.name != "caller_type"}
-    texts["notes"] = _clean(details.notes)
-    texts["follow_up_note"] = _clean(details.follow_up_note)
-    if not details.consent_to_store_details:
-        texts.update(dict.fromkeys(CONSENT_GATED_FIELDS))
+    def text(name: str) -> str | None:
+        if name in CONSENT_GATED_FIELDS and not details.consent_to_store_details:
+            return None
+        value: str | None = getattr(details, name)
+        return _clean(value)
+
     children = details.children_count
     if children is None and details.children_age_bands:
         children = len(details.children_age_bands)
     referred = details.referred_to if "referred" in details.outcomes else ()
-    return replace(details, **texts, children_count=children, referred_to=referred,
+    return replace(details, caller_name=text("caller_name"), caller_phone=text("caller_phone"),
+                   caller_email=text("caller_email"), caller_postcode=text("caller_postcode"),
+                   notes=text("notes"), follow_up_note=text("follow_up_note"),
+                   children_count=children, referred_to=referred,
                    local_authority=_clean(details.local_authority))
 
 

@@ -1,12 +1,14 @@
 """Logging, editing and listing calls in the store.
 
-The GUI, the import and the demo all go through these functions and the rules of
-:mod:`advice_desk.calls.record`, so a call in the store always has valid codes, at least one topic
-with exactly one primary, at least one outcome, and no personal details unless the caller agreed.
+The GUI (through :class:`Calls`) and the import (through :func:`log_calls`) both go through the
+rules of :mod:`advice_desk.calls.record`, so a call in the store always has valid codes, at least
+one topic with exactly one primary, at least one outcome, and no personal details unless the
+caller agreed.
 """
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Sequence
 from dataclasses import fields, replace
 from datetime import datetime
@@ -14,16 +16,11 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Session, col, delete, select
 
-from advice_desk.calls.record import (
-    CallDetails,
-    CallQuery,
-    CallSummary,
-    StoredCall,
-    normalise,
-    validate,
-)
+from advice_desk.calls.history import CallQuery, CallSummary
+from advice_desk.calls.record import CallDetails, StoredCall, normalise, validate
 from advice_desk.clock import Clock, uk_day_and_minute, uk_day_end, uk_day_start
 from advice_desk.people import audit
+from advice_desk.people.manager import Manager
 from advice_desk.people.permissions import WORKER_WINDOW, Actor, require_call
 from advice_desk.reference import lists as reference
 from advice_desk.reference.hours import HoursPolicy
@@ -33,11 +30,11 @@ from advice_desk.store.models import Call, CallOutcome, CallTopic, Topic, User
 from advice_desk.validation import FieldError, ValidationError
 
 SORTABLE = {
-    "started_at": Call.started_at,
-    "worker": User.display_name,
-    "caller_type": Call.caller_type,
-    "primary_topic": CallTopic.topic_code,
-    "duration_s": Call.duration_s,
+    "started_at": col(Call.started_at),
+    "worker": col(User.display_name),
+    "caller_type": col(Call.caller_type),
+    "primary_topic": col(CallTopic.topic_code),
+    "duration_s": col(Call.duration_s),
 }
 
 
@@ -66,6 +63,11 @@ def _call_columns(details: CallDetails, policy: HoursPolicy) -> dict[str, object
     return columns
 
 
+def _fill(call: Call, details: CallDetails, policy: HoursPolicy) -> None:
+    for name, value in _call_columns(details, policy).items():
+        setattr(call, name, value)
+
+
 def _write_codes(session: Session, call_id: int, details: CallDetails) -> None:
     session.add_all(CallTopic(call_id=call_id, topic_code=code, is_primary=(i == 0))
                     for i, code in enumerate(details.topics))
@@ -76,14 +78,11 @@ def _write_codes(session: Session, call_id: int, details: CallDetails) -> None:
                         for r in details.referred_to)
 
 
-def log_call(store: Store, details: CallDetails, worker_id: int, clock: Clock) -> int:
-    """Save a new call with content; returns its id. Raises :class:`ValidationError`."""
-    return log_calls(store, [details], worker_id, clock)[0]
-
-
 def log_calls(store: Store, calls: Sequence[CallDetails], worker_id: int, clock: Clock
               ) -> list[int]:
-    """Save several calls in one transaction: all of them, or (on any error) none."""
+    """Save several calls of one worker in one transaction: all of them, or (on any error)
+    none. Raises :class:`ValidationError`. The import's path; a signed-in worker logs with
+    :meth:`Calls.log`."""
     ids = []
     with store.write() as session:
         allowed = _active_topics(session)
@@ -91,34 +90,14 @@ def log_calls(store: Store, calls: Sequence[CallDetails], worker_id: int, clock:
         now = clock.now()
         for details in calls:
             details = _checked(details, allowed, clock)
-            call = Call(**_call_columns(details, policy), kind="data", worker_id=worker_id,
-                        created_at=now, updated_at=now)
+            call = Call(kind="data", worker_id=worker_id, created_at=now, updated_at=now)
+            _fill(call, details, policy)
             session.add(call)
             session.flush()
             assert call.id is not None
             _write_codes(session, call.id, details)
             ids.append(call.id)
     return ids
-
-
-def log_non_data_call(store: Store, kind: str, worker_id: int, clock: Clock,
-                      started_at: datetime | None = None) -> int:
-    """Save a call with no content (silent, hang-up, ...) in one step; returns its id."""
-    kinds = {k.code for k in reference.helpline().non_data_kinds}
-    if kind not in kinds:
-        raise ValidationError([FieldError("kind", f"unknown non-data call {kind!r}")])
-    now = clock.now()
-    started_at = started_at or now
-    with store.write() as session:
-        local_date, local_minute = uk_day_and_minute(started_at)
-        call = Call(kind=kind, started_at=started_at, worker_id=worker_id,
-                    local_date=local_date, local_minute=local_minute,
-                    in_hours=hours_policy_in(session).is_open(started_at),
-                    created_at=now, updated_at=now)
-        session.add(call)
-        session.flush()
-        assert call.id is not None
-        return call.id
 
 
 def _comparable(details: CallDetails, name: str) -> object:
@@ -130,32 +109,6 @@ def _comparable(details: CallDetails, name: str) -> object:
     if name in ("outcomes", "referred_to"):
         return sorted(value)
     return value
-
-
-def update_call(store: Store, actor: Actor, call_id: int, details: CallDetails, clock: Clock
-                ) -> list[str]:
-    """Replace what is recorded about a call; returns the names of the fields that changed.
-
-    Topics retired since the call was logged may stay on it; they cannot be newly added. The
-    audit trail records which fields changed, never their values.
-    """
-    with store.write() as session:
-        call = _call_for(session, actor, call_id, clock)
-        before = _details(session, call)
-        details = _checked(details, _active_topics(session) | set(before.topics), clock)
-        changed = [f.name for f in fields(CallDetails)
-                   if _comparable(before, f.name) != _comparable(details, f.name)]
-        if not changed:
-            return []
-        for name, value in _call_columns(details, hours_policy_in(session)).items():
-            setattr(call, name, value)
-        call.kind = "data"
-        call.updated_at = clock.now()
-        session.exec(delete(CallTopic).where(col(CallTopic.call_id) == call_id))
-        session.exec(delete(CallOutcome).where(col(CallOutcome.call_id) == call_id))
-        _write_codes(session, call_id, details)
-        audit.record(session, clock, actor, "call-edited", f"call {call_id}", {"fields": changed})
-        return changed
 
 
 def _call_for(session: Session, actor: Actor, call_id: int, clock: Clock) -> Call:
@@ -179,13 +132,14 @@ def recompute_in_hours(store: Store, batch: int = 20_000) -> int:
         with store.write() as session:
             policy = hours_policy_in(session)
             rows = session.exec(select(Call.id, Call.started_at, Call.in_hours)
-                                .where(col(Call.id) > last_id).order_by(Call.id)
+                                .where(col(Call.id) > last_id).order_by(col(Call.id))
                                 .limit(batch)).all()
             if not rows:
                 return changed
-            last_id = rows[-1][0]
             flips: dict[int, bool] = {}
             for call_id, started, was_in in rows:
+                assert call_id is not None
+                last_id = call_id
                 is_in = policy.is_open(started)
                 if is_in != was_in:
                     flips[call_id] = is_in
@@ -200,10 +154,11 @@ def recompute_in_hours(store: Store, batch: int = 20_000) -> int:
 # --- reading -----------------------------------------------------------------------------
 
 def _details(session: Session, call: Call) -> CallDetails:
-    topics = session.exec(select(CallTopic.topic_code).where(CallTopic.call_id == call.id)
-                          .order_by(col(CallTopic.is_primary).desc(), CallTopic.topic_code))
-    outcome_rows = session.exec(select(CallOutcome).where(CallOutcome.call_id == call.id)
-                                .order_by(CallOutcome.outcome, CallOutcome.referred_to)).all()
+    topics = session.exec(select(CallTopic.topic_code).where(col(CallTopic.call_id) == call.id)
+                          .order_by(col(CallTopic.is_primary).desc(), col(CallTopic.topic_code)))
+    outcome_rows = session.exec(select(CallOutcome).where(col(CallOutcome.call_id) == call.id)
+                                .order_by(col(CallOutcome.outcome),
+                                          col(CallOutcome.referred_to))).all()
     order = [o.code for o in reference.helpline().outcomes]
     outcomes = sorted({o.outcome for o in outcome_rows}, key=order.index)
     values = {f.name: getattr(call, f.name) for f in fields(CallDetails)
@@ -218,82 +173,129 @@ def _details(session: Session, call: Call) -> CallDetails:
     )
 
 
-def get_call(store: Store, actor: Actor, call_id: int, clock: Clock) -> StoredCall:
-    with store.read() as session:
-        call = _call_for(session, actor, call_id, clock)
-        assert call.id is not None
-        return StoredCall(id=call.id, kind=call.kind, worker_id=call.worker_id,
-                          in_hours=call.in_hours, details=_details(session, call),
-                          reviewed_at=call.reviewed_at, review_note=call.review_note)
-
-
-def _filtered(statement: sa.Select, query: CallQuery) -> sa.Select:
+def _conditions(query: CallQuery) -> list[sa.ColumnElement[bool]]:
+    """What a history row must meet for the query."""
+    conditions: list[sa.ColumnElement[bool]] = []
     if query.date_from is not None:
-        statement = statement.where(Call.started_at >= uk_day_start(query.date_from))
+        conditions.append(col(Call.started_at) >= uk_day_start(query.date_from))
     if query.date_to is not None:
-        statement = statement.where(Call.started_at < uk_day_end(query.date_to))
+        conditions.append(col(Call.started_at) < uk_day_end(query.date_to))
     if query.worker_id is not None:
-        statement = statement.where(Call.worker_id == query.worker_id)
+        conditions.append(col(Call.worker_id) == query.worker_id)
     if query.started_after is not None:
-        statement = statement.where(Call.started_at >= query.started_after)
+        conditions.append(col(Call.started_at) >= query.started_after)
     if query.unreviewed_only:
-        statement = statement.where(col(Call.reviewed_at).is_(None), Call.kind == "data")
+        conditions += [col(Call.reviewed_at).is_(None), col(Call.kind) == "data"]
     if query.safeguarding_only:
-        statement = statement.where(col(Call.safeguarding).is_(True))
+        conditions.append(col(Call.safeguarding).is_(True))
     if query.topic:
         # EXISTS, not IN: the newest-first walk stops at the first page of matches.
         named = (select(CallTopic.call_id).correlate(Call)
-                 .where(CallTopic.call_id == Call.id,
-                        sa.or_(CallTopic.topic_code == query.topic,
+                 .where(col(CallTopic.call_id) == col(Call.id),
+                        sa.or_(col(CallTopic.topic_code) == query.topic,
                                col(CallTopic.topic_code).startswith(query.topic + "."))))
-        statement = statement.where(named.exists())
-    return statement
-
-
-def list_calls(store: Store, actor: Actor, query: CallQuery, clock: Clock, offset: int = 0,
-               limit: int = 200) -> list[CallSummary]:
-    """One page of the call history, filtered and sorted by the database. A worker sees only
-    their own calls of the last seven days, whatever the query asks."""
-    if not actor.is_supervisor:
-        query = replace(query, worker_id=actor.id, started_after=clock.now() - WORKER_WINDOW)
-    if query.sort not in SORTABLE:
-        raise ValueError(f"cannot sort by {query.sort!r}")
-    outcomes = (select(sa.func.aggregate_strings(CallOutcome.outcome, ","))
-                .where(CallOutcome.call_id == Call.id).scalar_subquery())
-    statement = (
-        select(Call.id, Call.started_at, Call.kind, User.display_name, Call.caller_type,
-               CallTopic.topic_code, outcomes, Call.duration_s, Call.safeguarding,
-               Call.follow_up_on, Call.reviewed_at)
-        .join(User, col(User.id) == Call.worker_id)
-        .outerjoin(CallTopic, sa.and_(col(CallTopic.call_id) == Call.id,
-                                      col(CallTopic.is_primary).is_(True)))
-    )
-    key = SORTABLE[query.sort]
-    direction = sa.desc if query.descending else sa.asc
-    statement = (_filtered(statement, query)
-                 .order_by(direction(key), direction(Call.id)).offset(offset).limit(limit))
-    with store.read() as session:
-        rows = session.exec(statement).all()
-    return [CallSummary(id=r[0], started_at=r[1], kind=r[2], worker=r[3], caller_type=r[4],
-                        primary_topic=r[5], outcomes=_unique(r[6]), duration_s=r[7],
-                        safeguarding=r[8], follow_up_on=r[9], reviewed=r[10] is not None)
-            for r in rows]
+        conditions.append(named.exists())
+    return conditions
 
 
 def _unique(joined: str | None) -> str:
     return ", ".join(dict.fromkeys((joined or "").split(","))) if joined else ""
 
 
-def topic_labels(store: Store, include_retired: bool = True) -> dict[str, Topic]:
-    """All topics by code, in display order (parents before their subtopics)."""
-    with store.read() as session:
-        statement = select(Topic).order_by(Topic.position)
-        if not include_retired:
-            statement = statement.where(col(Topic.retired).is_(False))
-        topics = session.exec(statement).all()
-    parents = [t for t in topics if t.parent_code is None]
-    ordered: dict[str, Topic] = {}
-    for parent in parents:
-        ordered[parent.code] = parent
-        ordered.update((t.code, t) for t in topics if t.parent_code == parent.code)
-    return ordered
+# --- the signed-in person's calls -----------------------------------------------------------
+
+class Calls(Manager):
+    """Logging, editing, opening and listing calls, as the actor may."""
+
+    def log(self, details: CallDetails) -> int:
+        """Save a new call with content, the actor's; returns its id. Raises
+        :class:`ValidationError`."""
+        return log_calls(self.store, [details], self._worker_id(), self.clock)[0]
+
+    def log_non_data(self, kind: str, started_at: datetime | None = None) -> int:
+        """Save a call with no content (silent, hang-up, ...) in one step; returns its id."""
+        kinds = {k.code for k in reference.helpline().non_data_kinds}
+        if kind not in kinds:
+            raise ValidationError([FieldError("kind", f"unknown non-data call {kind!r}")])
+        now = self.clock.now()
+        started_at = started_at or now
+        with self.store.write() as session:
+            local_date, local_minute = uk_day_and_minute(started_at)
+            call = Call(kind=kind, started_at=started_at, worker_id=self._worker_id(),
+                        local_date=local_date, local_minute=local_minute,
+                        in_hours=hours_policy_in(session).is_open(started_at),
+                        created_at=now, updated_at=now)
+            session.add(call)
+            session.flush()
+            assert call.id is not None
+            return call.id
+
+    def update(self, call_id: int, details: CallDetails) -> builtins.list[str]:
+        """Replace what is recorded about a call; returns the names of the fields that changed.
+
+        Topics retired since the call was logged may stay on it; they cannot be newly added.
+        The audit trail records which fields changed, never their values.
+        """
+        clock = self.clock
+        with self.store.write() as session:
+            call = _call_for(session, self.actor, call_id, clock)
+            before = _details(session, call)
+            details = _checked(details, _active_topics(session) | set(before.topics), clock)
+            changed = [f.name for f in fields(CallDetails)
+                       if _comparable(before, f.name) != _comparable(details, f.name)]
+            if not changed:
+                return []
+            _fill(call, details, hours_policy_in(session))
+            call.kind = "data"
+            call.updated_at = clock.now()
+            session.exec(delete(CallTopic).where(col(CallTopic.call_id) == call_id))
+            session.exec(delete(CallOutcome).where(col(CallOutcome.call_id) == call_id))
+            _write_codes(session, call_id, details)
+            audit.record(session, clock, self.actor, "call-edited", f"call {call_id}",
+                         {"fields": changed})
+            return changed
+
+    def get(self, call_id: int) -> StoredCall:
+        with self.store.read() as session:
+            call = _call_for(session, self.actor, call_id, self.clock)
+            assert call.id is not None
+            return StoredCall(id=call.id, kind=call.kind, worker_id=call.worker_id,
+                              in_hours=call.in_hours, details=_details(session, call),
+                              reviewed_at=call.reviewed_at, review_note=call.review_note)
+
+    def list(self, query: CallQuery, offset: int = 0, limit: int = 200
+             ) -> builtins.list[CallSummary]:
+        """One page of the call history, filtered and sorted by the database. A worker sees
+        only their own calls of the last seven days, whatever the query asks."""
+        actor = self.actor
+        if not actor.is_supervisor:
+            query = replace(query, worker_id=actor.id,
+                            started_after=self.clock.now() - WORKER_WINDOW)
+        if query.sort not in SORTABLE:
+            raise ValueError(f"cannot sort by {query.sort!r}")
+        outcomes = (sa.select(sa.func.aggregate_strings(col(CallOutcome.outcome), ","))
+                    .where(col(CallOutcome.call_id) == col(Call.id)).scalar_subquery())
+        statement = (
+            sa.select(col(Call.id), col(Call.started_at), col(Call.kind), col(User.display_name),
+                   col(Call.caller_type), col(CallTopic.topic_code), outcomes,
+                   col(Call.duration_s), col(Call.safeguarding), col(Call.follow_up_on),
+                   col(Call.reviewed_at))
+            .join(User, col(User.id) == col(Call.worker_id))
+            .outerjoin(CallTopic, sa.and_(col(CallTopic.call_id) == col(Call.id),
+                                          col(CallTopic.is_primary).is_(True)))
+        )
+        key = SORTABLE[query.sort]
+        direction = sa.desc if query.descending else sa.asc
+        statement = (statement.where(*_conditions(query))
+                     .order_by(direction(key), direction(col(Call.id)))
+                     .offset(offset).limit(limit))
+        with self.store.read() as session:
+            rows = session.connection().execute(statement).all()
+        return [CallSummary(id=r[0], started_at=r[1], kind=r[2], worker=r[3], caller_type=r[4],
+                            primary_topic=r[5], outcomes=_unique(r[6]), duration_s=r[7],
+                            safeguarding=r[8], follow_up_on=r[9], reviewed=r[10] is not None)
+                for r in rows]
+
+    def _worker_id(self) -> int:
+        assert self.actor.id is not None, "calls are logged by a signed-in worker"
+        return self.actor.id

@@ -145,7 +145,8 @@ def register_demo(commands: argparse._SubParsersAction,
 
 def run_demo(args: argparse.Namespace) -> int:
     from advice_desk.clock import SystemClock
-    from advice_desk.demo.synthetic import DemoError, add_demo_calls
+    from advice_desk.demo import DemoError
+    from advice_desk.demo.synthetic import add_demo_calls
 
     started = time.perf_counter()
     with opened_store(args) as store:

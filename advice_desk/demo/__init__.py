@@ -1,1 +1,5 @@
-"""Synthetic calls for trying the app and for benchmarks."""
+"""Synthetic calls for trying the app and for measuring it (:mod:`.synthetic`)."""
+
+
+class DemoError(Exception):
+    """The demo cannot be made as asked; the message says why."""

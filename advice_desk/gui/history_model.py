@@ -11,7 +11,7 @@ from typing import Any
 
 from PySide6.QtCore import Qt
 
-from advice_desk.calls.record import CallQuery, CallSummary
+from advice_desk.calls.history import CallQuery, CallSummary
 from advice_desk.clock import to_uk
 from advice_desk.gui.paged_model import FetchPage, PagedTableModel
 from advice_desk.gui.taskman import TaskManager

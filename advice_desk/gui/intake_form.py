@@ -401,10 +401,9 @@ class IntakeForm(QWidget):
         text = self.ui.local_authority_combo.currentText().strip()
         if not text:
             return None
-        wanted = text.casefold()
-        for authority in reference.local_authorities():
-            if wanted in (authority.name.casefold(), authority.code.casefold()):
-                return authority.code
+        code = reference.local_authority_named(text)
+        if code is not None:
+            return code
         if lenient:
             return None  # the draft keeps the typed text itself
         raise ValidationError([FieldError("local_authority",

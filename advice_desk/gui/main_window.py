@@ -14,7 +14,7 @@ from PySide6.QtCore import QModelIndex, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QComboBox, QHeaderView, QMainWindow, QMessageBox, QWidget
 
-from advice_desk.calls.record import CallQuery
+from advice_desk.calls.history import CallQuery
 from advice_desk.clock import Clock, to_uk, uk_today
 from advice_desk.gui.follow_ups import FollowUpsDialog
 from advice_desk.gui.forms import load_form
@@ -221,7 +221,7 @@ class MainWindow(QMainWindow):
         self.desk = desk
         self.sign_in_dialog = None
         self.tasks.run(
-            lambda: (desk.topics(), desk.workers(), desk.load_draft(), desk.hours_policy(),
+            lambda: (desk.topics.choices(), desk.workers(), desk.load_draft(), desk.hours_policy(),
                      desk.idle_limit()),
             on_success=self._desk_loaded, on_failure=self._show_failure)
 
@@ -435,7 +435,8 @@ class MainWindow(QMainWindow):
             return
         desk = self.desk
         dialog = TaxonomyDialog(self.tasks, desk, self)
-        dialog.changed.connect(lambda: self.tasks.run(desk.topics, on_success=self._show_topics,
+        dialog.changed.connect(lambda: self.tasks.run(desk.topics.choices,
+                                                      on_success=self._show_topics,
                                                       on_failure=self._show_failure))
         dialog.open()
 

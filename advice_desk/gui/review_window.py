@@ -11,7 +11,8 @@ from PySide6.QtCore import QItemSelection, Qt
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QHeaderView, QWidget
 
-from advice_desk.calls.record import CallQuery, CallSummary, StoredCall
+from advice_desk.calls.history import CallQuery, CallSummary
+from advice_desk.calls.record import StoredCall
 from advice_desk.gui.call_summary import call_summary_html
 from advice_desk.gui.forms import load_form
 from advice_desk.gui.history_model import HistoryModel

@@ -21,7 +21,7 @@ from advice_desk.gui.taskman import TaskManager
 from advice_desk.validation import ValidationError
 
 if TYPE_CHECKING:
-    from advice_desk.calls.topics import TopicRow
+    from advice_desk.calls.topic_views import TopicRow
 
 CODE_ROLE = Qt.ItemDataRole.UserRole
 

@@ -106,3 +106,16 @@ def default_topics() -> tuple[DefaultTopic, ...]:
         for sub_position, (code, label) in enumerate(top["subtopics"]):
             topics.append(DefaultTopic(f"{top['code']}.{code}", label, top["code"], sub_position))
     return tuple(topics)
+
+
+@cache
+def _authority_codes_by_name_and_code() -> dict[str, str]:
+    found = {la.name.casefold(): la.code for la in local_authorities()}
+    found.update({la.code.casefold(): la.code for la in local_authorities()})
+    return found
+
+
+def local_authority_named(text: str) -> str | None:
+    """The GSS code of the authority ``text`` names or codes, whatever its case and spacing;
+    None when no authority is named or coded so."""
+    return _authority_codes_by_name_and_code().get(" ".join(text.split()).casefold())

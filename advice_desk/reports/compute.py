@@ -14,7 +14,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from advice_desk.calls.service import topic_labels
+from advice_desk.calls.topics import topic_labels
 from advice_desk.files import atomic_file
 from advice_desk.people.manager import Manager
 from advice_desk.people.permissions import Action, require
@@ -57,7 +57,7 @@ class Reports(Manager):
 
     def for_period(self, date_from: date, date_to: date) -> tuple[Report, dict[str, str]]:
         """The figures for a period, with the labels of the topics they name."""
-        labels = {code: topic.label for code, topic in topic_labels(self.store).items()}
+        labels = topic_labels(self.store)
         return self.compute(date_from, date_to), labels
 
     def save_pdf(self, report: Report, labels: dict[str, str], path: Path) -> None:

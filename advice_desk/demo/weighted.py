@@ -1,0 +1,31 @@
+"""Drawing from weighted choices, fast, from a random stream of one's own."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from typing import Any
+
+from advice_desk.demo.shares import DEFAULT_WEIGHT, WEIGHT_TABLE_SIZE
+
+
+class Weighted:
+    """Draws from weighted choices, fast: each value fills a share of a table of
+    ``WEIGHT_TABLE_SIZE`` entries as big as its weight, and a draw picks an entry at random.
+    That is several times faster than ``random.choices`` with weights, and as exact as a
+    demo needs."""
+
+    def __init__(self, rng: random.Random, values: Sequence[Any],
+                 weights: Sequence[float]) -> None:
+        self._rng = rng
+        total = sum(weights)
+        self._table = [value for value, weight in zip(values, weights, strict=True)
+                       for _ in range(round(weight / total * WEIGHT_TABLE_SIZE))]
+
+    @classmethod
+    def by_code(cls, rng: random.Random, codes: Sequence[Any],
+                weights: dict[Any, float]) -> Weighted:
+        return cls(rng, codes, [weights.get(code, DEFAULT_WEIGHT) for code in codes])
+
+    def draw(self, k: int) -> list[Any]:
+        return self._rng.choices(self._table, k=k)
