@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, timedelta
+from functools import partial
 from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -25,6 +26,7 @@ from PySide6.QtPrintSupport import QPrintDialog, QPrinter
 from PySide6.QtWidgets import QFileDialog, QTreeWidgetItem, QWidget
 
 from advice_desk.clock import Clock, to_uk
+from advice_desk.gui import errors
 from advice_desk.gui.forms import load_form
 from advice_desk.gui.taskman import TaskManager
 from advice_desk.reports.output import BREAKDOWNS, headline, labeller, period
@@ -124,12 +126,13 @@ class ReportWindow(QWidget):
         self.ui.report_status.setText(self.tr("Counting…"))
         self.ui.show_button.setEnabled(False)
         compute = self._compute
-        self.tasks.run(lambda: compute(date_from, date_to), on_success=self._show,
-                       on_failure=self._failed)
+        self.tasks.run(lambda: compute(date_from, date_to)).success(self._show).failure(
+            self._failed)
 
     def _failed(self, error: BaseException) -> None:
         self.ui.show_button.setEnabled(True)
-        self.ui.report_status.setText(self.tr("The report could not be made: {0}").format(error))
+        self.ui.report_status.setText(self.tr("The report could not be made: {0}").format(
+            errors.describe(error)))
 
     def _show(self, result: tuple[Report, dict[str, str]]) -> None:
         self.report, self._labels = result
@@ -161,7 +164,7 @@ class ReportWindow(QWidget):
         for title, measure, vertical in CHARTS:
             counts: dict[str, int] = getattr(report, measure)
             view = QChartView(_bar_chart(self.tr(title), counts,
-                                         lambda code, m=measure: name(m, code), vertical))
+                                         partial(name, measure), vertical))
             view.setRenderHint(QPainter.RenderHint.Antialiasing)
             view.setMinimumHeight(260 if vertical else 120 + 22 * len(counts))
             view.setAccessibleName(self.tr(title))
@@ -186,10 +189,9 @@ class ReportWindow(QWidget):
         assert self.report is not None
         report, labels, save = self.report, self._labels, self._save_pdf
         self.ui.report_status.setText(self.tr("Saving {0}…").format(path.name))
-        self.tasks.run(lambda: save(report, labels, path),
-                       on_success=lambda _: self.ui.report_status.setText(
-                           self.tr("Saved {0}.").format(path)),
-                       on_failure=self._failed)
+        self.tasks.run(lambda: save(report, labels, path)).success(
+            lambda _: self.ui.report_status.setText(self.tr("Saved {0}.").format(path))
+        ).failure(self._failed)
 
     def print_report(self) -> None:
         if self.report is None:

@@ -12,12 +12,13 @@ from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QHeaderView, QWidget
 
 from advice_desk.calls.record import CallQuery, CallSummary, StoredCall
+from advice_desk.gui import errors
 from advice_desk.gui.call_summary import call_summary_html
 from advice_desk.gui.forms import load_form
 from advice_desk.gui.history_model import HistoryModel
 from advice_desk.gui.taskman import TaskManager
 
-SHOW = (("Not yet reviewed", {"unreviewed_only": True}),
+SHOW: tuple[tuple[str, dict[str, bool]], ...] = (("Not yet reviewed", {"unreviewed_only": True}),
         ("Safeguarding", {"safeguarding_only": True}),
         ("All calls", {}))
 
@@ -73,8 +74,7 @@ class ReviewWindow(QWidget):
         if not indexes:
             return
         call_id, get_call = self.model.call_id(indexes[0].row()), self._get_call
-        self.tasks.run(lambda: get_call(call_id), on_success=self._show_call,
-                       on_failure=self._failed)
+        self.tasks.run(lambda: get_call(call_id)).success(self._show_call).failure(self._failed)
 
     def _show_call(self, call: StoredCall | None) -> None:
         self.current = call
@@ -88,8 +88,8 @@ class ReviewWindow(QWidget):
             return
         call_id, note = self.current.id, self.ui.review_note_edit.toPlainText()
         review = self._review_call
-        self.tasks.run(lambda: review(call_id, note),
-                       on_success=lambda _: self._reviewed(call_id), on_failure=self._failed)
+        self.tasks.run(lambda: review(call_id, note)).success(
+            lambda _: self._reviewed(call_id)).failure(self._failed)
 
     def _reviewed(self, call_id: int) -> None:
         self.ui.review_status.setText(self.tr("Call {0} marked reviewed.").format(call_id))
@@ -97,4 +97,4 @@ class ReviewWindow(QWidget):
         self.model.reload()
 
     def _failed(self, error: BaseException) -> None:
-        self.ui.review_status.setText(str(error))
+        self.ui.review_status.setText(errors.describe(error))
