@@ -58,8 +58,6 @@ def supervisor_tool(open_tool: Callable[[MainWindow, Desk], None]
         if desk is not None and desk.actor.is_supervisor:
             open_tool(window, desk)
 
-    open_for_supervisor.__name__ = open_tool.__name__
-    open_for_supervisor.__doc__ = open_tool.__doc__
     return open_for_supervisor
 
 

@@ -9,9 +9,10 @@ from datetime import date, timedelta
 from functools import partial
 from html import escape
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCharts import (
+    QAbstractBarSeries,
     QBarCategoryAxis,
     QBarSeries,
     QBarSet,
@@ -222,7 +223,7 @@ def _bar_chart(title: str, counts: dict[str, int], name: Callable[[str], str],
     bars = QBarSet(title)
     labels = [name(code) for code in counts]
     bars.append([float(n) for n in counts.values()])
-    series: Any = QBarSeries() if vertical else QHorizontalBarSeries()
+    series: QAbstractBarSeries = QBarSeries() if vertical else QHorizontalBarSeries()
     series.append(bars)
     chart.addSeries(series)
     categories = QBarCategoryAxis()

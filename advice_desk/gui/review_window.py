@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QItemSelection, Qt
 from PySide6.QtGui import QKeySequence, QShortcut
@@ -18,6 +18,11 @@ from advice_desk.gui.forms import load_form
 from advice_desk.gui.history_model import HistoryModel
 from advice_desk.gui.taskman import TaskManager
 
+# TODO(types): TopicChoice from its SQL-free home once it moves out of the desk.
+if TYPE_CHECKING:
+    from advice_desk.desk import TopicChoice
+    from advice_desk.store.models import User
+
 SHOW: tuple[tuple[str, dict[str, bool]], ...] = (("Not yet reviewed", {"unreviewed_only": True}),
         ("Safeguarding", {"safeguarding_only": True}),
         ("All calls", {}))
@@ -28,7 +33,8 @@ class ReviewWindow(QWidget):
                  list_calls: Callable[[CallQuery, int, int], list[CallSummary]],
                  get_call: Callable[[int], StoredCall],
                  review_call: Callable[[int, str], None],
-                 topics: list[Any], workers: list[Any], parent: QWidget | None = None) -> None:
+                 topics: list[TopicChoice], workers: list[User],
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent, Qt.WindowType.Window)
         self.setWindowTitle(self.tr("Review calls"))
         self.resize(1150, 700)
