@@ -112,7 +112,7 @@ def test_a_supervisor_saves_and_erases_one_persons_data(qtbot, location, clock, 
     dialog = window.findChild(PeopleDialog)
     dialog.ui.people_by_combo.setCurrentIndex(1)  # phone
     dialog.ui.people_value_edit.setText("07700900123")
-    dialog.find()
+    dialog.find_calls()
     qtbot.waitUntil(lambda: len(dialog.found) == 2)
     saved = tmp_path / "jo.md"
     dialog.save_to(saved)
@@ -120,7 +120,7 @@ def test_a_supervisor_saves_and_erases_one_persons_data(qtbot, location, clock, 
     assert "Jo Example" in saved.read_text("utf-8")
     dialog.erase()
     qtbot.waitUntil(lambda: dialog.ui.people_result.text() == "Erased the details of 2 calls.")
-    dialog.find()
+    dialog.find_calls()
     qtbot.waitUntil(lambda: dialog.ui.people_result.text() == "0 calls found.")
 
 

@@ -12,12 +12,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import partial
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from PySide6.QtCore import QDate, QTimer
+from PySide6.QtCore import QDate, QObject, QTimer
 from PySide6.QtWidgets import QDialog, QHeaderView, QWidget
 
 from advice_desk.clock import Clock, to_uk, uk_today
+from advice_desk.gui import errors
 from advice_desk.gui.forms import load_form
 from advice_desk.gui.paged_model import PagedTableModel
 from advice_desk.gui.taskman import TaskManager
@@ -62,12 +63,13 @@ def fetch_rows(events: AuditReader, query: AuditQuery, offset: int,
 FetchRows = Callable[["AuditQuery", int, int], list[AuditRow]]
 
 
-class AuditModel(PagedTableModel):
+class AuditModel(PagedTableModel["AuditQuery", AuditRow]):
     """The events matching one query, newest first, a page at a time."""
 
     headers = COLUMNS
 
-    def __init__(self, tasks: TaskManager, fetch: FetchRows, parent: Any = None) -> None:
+    def __init__(self, tasks: TaskManager, fetch: FetchRows,
+                 parent: QObject | None = None) -> None:
         super().__init__(tasks, fetch, parent=parent)
 
     def cell(self, row: AuditRow, column: int) -> str:
@@ -118,8 +120,8 @@ class AuditWindow(QDialog):
         ui.audit_button_box.rejected.connect(self.reject)
         self.model.loaded.connect(self._show_count)
         self.model.failed.connect(self._show_failure)
-        tasks.run(events.event_actions, on_success=self._show_actions,
-                  on_failure=lambda error: self._show_failure(str(error)))
+        tasks.run(events.event_actions).success(self._show_actions).failure(
+            lambda error: self._show_failure(errors.describe(error)))
         self.apply_filters()
 
     def _show_actions(self, actions: list[str]) -> None:

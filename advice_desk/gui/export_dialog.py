@@ -11,17 +11,21 @@ import threading
 from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QDate, Signal
 from PySide6.QtWidgets import QDialog, QFileDialog, QWidget
 
 from advice_desk.clock import Clock, uk_today
+from advice_desk.gui import errors
 from advice_desk.gui.forms import load_form
 from advice_desk.gui.taskman import TaskManager
 
+if TYPE_CHECKING:
+    from advice_desk.reports.funder_export import ExportResult
+
 Export = Callable[[date, date, Path, bool, Callable[[int, int], None], Callable[[], bool], bool],
-                  Any]
+                  "ExportResult"]
 
 
 def _qdate(day: date) -> QDate:
@@ -82,8 +86,8 @@ class ExportDialog(QDialog):
         export, rows = self._export, ui.export_rows_check.isChecked()
         fresh_key = ui.export_fresh_key_check.isChecked()
         report, cancelled = self.progressed.emit, self._cancel.is_set
-        self.tasks.run(lambda: export(first, last, folder, rows, report, cancelled, fresh_key),
-                       on_success=self._done, on_failure=self._failed)
+        self.tasks.run(lambda: export(first, last, folder, rows, report, cancelled, fresh_key)
+                       ).success(self._done).failure(self._failed)
 
     def cancel(self) -> None:
         if self.running:
@@ -102,12 +106,12 @@ class ExportDialog(QDialog):
         self.ui.export_progress.setMaximum(steps)
         self.ui.export_progress.setValue(done)
 
-    def _done(self, result: Any) -> None:
+    def _done(self, result: ExportResult) -> None:
         names = ", ".join(path.name for path in result.files)
         self._finish(self.tr("Written to {0}: {1}.").format(result.files[0].parent, names))
 
     def _failed(self, error: BaseException) -> None:
-        self._finish(self.tr("Nothing was written: {0}").format(error))
+        self._finish(self.tr("Nothing was written: {0}").format(errors.describe(error)))
 
     def _finish(self, message: str) -> None:
         self.running = False

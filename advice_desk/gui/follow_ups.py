@@ -3,21 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog, QTreeWidgetItem, QWidget
 
+from advice_desk.gui import errors
 from advice_desk.gui.forms import load_form
 from advice_desk.gui.taskman import TaskManager
 from advice_desk.reference import lists as reference
+
+if TYPE_CHECKING:
+    from advice_desk.calls.review import FollowUp
 
 GROUPS = (("overdue", "Overdue"), ("today", "Due today"), ("upcoming", "Coming up"))
 CALL_ID = Qt.ItemDataRole.UserRole
 
 
 class FollowUpsDialog(QDialog):
-    def __init__(self, tasks: TaskManager, list_follow_ups: Callable[[], list[Any]],
+    def __init__(self, tasks: TaskManager, list_follow_ups: Callable[[], list[FollowUp]],
                  complete: Callable[[int], None], topic_labels: dict[str, str],
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -36,9 +40,9 @@ class FollowUpsDialog(QDialog):
         self.reload()
 
     def reload(self) -> None:
-        self.tasks.run(self._list, on_success=self._show, on_failure=self._failed)
+        self.tasks.run(self._list).success(self._show).failure(self._failed)
 
-    def _show(self, follow_ups: list[Any]) -> None:
+    def _show(self, follow_ups: list[FollowUp]) -> None:
         tree = self.ui.follow_ups_tree
         tree.blockSignals(True)
         tree.clear()
@@ -66,8 +70,8 @@ class FollowUpsDialog(QDialog):
         if call_id is None or item.checkState(0) != Qt.CheckState.Checked:
             return
         complete = self._complete
-        self.tasks.run(lambda: complete(call_id), on_success=lambda _: self.reload(),
-                       on_failure=self._failed)
+        self.tasks.run(lambda: complete(call_id)).success(lambda _: self.reload()).failure(
+            self._failed)
 
     def _failed(self, error: BaseException) -> None:
-        self.ui.follow_ups_status.setText(str(error))
+        self.ui.follow_ups_status.setText(errors.describe(error))

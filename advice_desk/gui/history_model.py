@@ -7,9 +7,8 @@ stays fast with a million calls: it only ever holds the pages the worker has scr
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QObject, Qt
 
 from advice_desk.calls.history import CallQuery, CallSummary
 from advice_desk.clock import to_uk
@@ -29,21 +28,28 @@ COLUMNS: tuple[tuple[str, str | None], ...] = (
 )
 
 
-class HistoryModel(PagedTableModel):
+class HistoryModel(PagedTableModel[CallQuery, CallSummary]):
     headers = tuple(header for header, _ in COLUMNS)
 
-    def __init__(self, tasks: TaskManager, parent: Any = None) -> None:
+    def __init__(self, tasks: TaskManager, parent: QObject | None = None) -> None:
         super().__init__(tasks, query=CallQuery(), parent=parent)
         self._topic_labels: dict[str, str] = {}
         h = reference.helpline()
-        self._call_labels = {c.code: c.label for c in (*h.caller_types, *h.non_data_kinds)}
+        self._call_labels = {**{c.code: c.label for c in h.caller_types},
+                             **{k.code: k.label for k in h.non_data_kinds}}
         self._outcome_labels = {c.code: c.label for c in h.outcomes}
 
-    def attach(self, fetch: FetchPage, topic_labels: dict[str, str]) -> None:
+    def attach(self, fetch: FetchPage[CallQuery, CallSummary],
+               topic_labels: dict[str, str]) -> None:
         """Start showing calls, fetched by ``fetch`` on the store thread."""
         self._fetch = fetch
         self._topic_labels = topic_labels
         self.reload()
+
+    @property
+    def query(self) -> CallQuery:
+        assert self._query is not None, "the history starts with every call"
+        return self._query
 
     def call_id(self, row: int) -> int:
         return self.row(row).id

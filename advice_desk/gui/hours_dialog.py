@@ -15,6 +15,7 @@ from advice_desk.gui.forms import load_form
 from advice_desk.reference.hours import (
     WEEKDAYS,
     HoursPolicy,
+    OpeningSession,
     format_closures,
     format_sessions,
     parse_closures,
@@ -41,7 +42,8 @@ class HoursDialog(QDialog):
             self.tr("Cancel"))
 
     def _read(self) -> tuple[HoursPolicy | None, list[str]]:
-        sessions, problems = [], []
+        sessions: list[OpeningSession] = []
+        problems: list[str] = []
         for weekday, name in enumerate(WEEKDAYS):
             try:
                 sessions.extend(parse_sessions(weekday, getattr(self.ui, f"{name}_edit").text()))

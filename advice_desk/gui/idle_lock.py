@@ -1,18 +1,25 @@
-"""Noticing that nobody has touched the app for a while, so it can lock itself.
+"""Noticing that nobody has touched the app for a while, and locking it until they come back.
 
 An application-wide event filter notes the time of every key press and mouse action (from the
 clock it is given); a timer asks every few seconds whether the limit has passed. Tests move the
-clock and call :meth:`IdleWatch.check` instead of waiting.
+clock and call :meth:`IdleWatch.check` instead of waiting. :class:`ScreenLock` hides every
+window of the app (calls' data) until the person who was signed in gives their password again.
 """
 
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QObject, QTimer, Signal
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QMainWindow, QWidget
 
 from advice_desk.clock import Clock
+from advice_desk.gui.sign_in import SignInDialog
+from advice_desk.gui.taskman import TaskManager
+
+if TYPE_CHECKING:
+    from advice_desk.desk import Desk
 
 CHECK_EVERY_MS = 5_000
 ACTIVITY = {QEvent.Type.KeyPress, QEvent.Type.MouseButtonPress, QEvent.Type.MouseMove,
@@ -53,3 +60,38 @@ class IdleWatch(QObject):
         if self._armed and self.clock.now() - self._last_activity >= self.limit:
             self.stop()
             self.idle.emit()
+
+
+class ScreenLock(QObject):
+    """Emits ``unlocked`` when the same person has signed in again; ``dialog`` asks them."""
+
+    unlocked = Signal()
+
+    def __init__(self, tasks: TaskManager, window: QMainWindow) -> None:
+        super().__init__(window)
+        self.tasks, self.window = tasks, window
+        self.dialog: SignInDialog | None = None
+        self._hidden: list[QWidget] = []
+
+    @property
+    def locked(self) -> bool:
+        return self.dialog is not None
+
+    def lock(self, desk: Desk) -> None:
+        """Hide what the window shows and the app's other windows (reports, reviews,
+        follow-ups): calls' data, for nobody's eyes while the desk is left."""
+        windows = [w for w in self.window.findChildren(QWidget) if w.isWindow() and w.isVisible()]
+        self._hidden = [w for w in (self.window.centralWidget(), *windows) if w is not None]
+        for widget in self._hidden:
+            widget.hide()
+        self.dialog = SignInDialog(self.tasks, desk.unlock, self.window,
+                                   locked_as=desk.actor.username)
+        self.dialog.done_with.connect(self._unlocked)
+        self.dialog.open()
+
+    def _unlocked(self, _: Desk) -> None:
+        self.dialog = None
+        for widget in self._hidden:
+            widget.show()
+        self._hidden = []
+        self.unlocked.emit()

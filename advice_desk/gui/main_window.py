@@ -1,28 +1,33 @@
 """The main window: the intake form beside the call history.
 
-The window paints before the store is open: the store opens on the store thread while the
-worker can already start typing, and saving is enabled once it is ready. Every action has a
-shortcut (Ctrl+N new call, Ctrl+Enter save, F5–F9 non-data calls, Ctrl+H history).
+The window paints before the store is open (:mod:`advice_desk.gui.opening`): the worker can
+already start typing, and saving is enabled once someone has signed in. Idle time locks it
+(:mod:`advice_desk.gui.idle_lock`). Every action has a shortcut (Ctrl+N new call, Ctrl+Enter
+save, F5–F9 non-data calls, Ctrl+H history).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QModelIndex, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
-from PySide6.QtWidgets import QComboBox, QHeaderView, QMainWindow, QMessageBox, QWidget
+from PySide6.QtWidgets import QComboBox, QHeaderView, QMainWindow, QWidget
 
 from advice_desk.calls.history import CallQuery
+from advice_desk.calls.record import StoredCall
 from advice_desk.clock import Clock, to_uk, uk_today
+from advice_desk.gui import errors
 from advice_desk.gui.follow_ups import FollowUpsDialog
 from advice_desk.gui.forms import load_form
 from advice_desk.gui.history_model import HistoryModel
 from advice_desk.gui.hours_dialog import HoursDialog
-from advice_desk.gui.idle_lock import IdleWatch
+from advice_desk.gui.idle_lock import IdleWatch, ScreenLock
 from advice_desk.gui.intake_form import IntakeForm
 from advice_desk.gui.line_status import LineStatusLabel
+from advice_desk.gui.opening import DeskOpening
 from advice_desk.gui.sign_in import FirstSupervisorDialog, SignInDialog
 from advice_desk.gui.taskman import TaskManager
 from advice_desk.gui.taxonomy_dialog import TaxonomyDialog
@@ -31,24 +36,33 @@ from advice_desk.reference import lists as reference
 from advice_desk.reference.hours import HoursPolicy, default_policy
 from advice_desk.validation import ValidationError
 
+# TODO(types): TopicChoice from its SQL-free home once it moves out of the desk.
 if TYPE_CHECKING:
-    from advice_desk.desk import Desk, Reception
+    from advice_desk.calls.drafts import SavedDraft
+    from advice_desk.desk import Desk, TopicChoice
     from advice_desk.gui.report_view import ReportWindow
     from advice_desk.gui.review_window import ReviewWindow
+    from advice_desk.store.models import User
 
 DRAFT_DELAY_MS = 800  # save the draft this long after the last keystroke
 PERIODS = (("All dates", None), ("Today", 0), ("Last 7 days", 6), ("Last 30 days", 29))
+# What the window needs once someone has signed in, read in one go on the store thread.
+Loaded = tuple[list["TopicChoice"], list["User"], "SavedDraft | None", HoursPolicy, timedelta]
 
 
-def _open_reception(location: Location, clock: Clock) -> tuple[Reception, bool]:
-    # Imported here, on the store thread, after the first paint: SQLModel is slow to import.
-    from advice_desk.desk import open_reception
+def supervisor_tool(open_tool: Callable[[MainWindow, Desk], None]
+                    ) -> Callable[[MainWindow], None]:
+    """A supervisor's tool, opened with the desk only while a supervisor is signed in. A
+    courtesy: the core refuses these to workers whatever the window offers."""
+    def open_for_supervisor(window: MainWindow) -> None:
+        desk = window.desk
+        if desk is not None and desk.actor.is_supervisor:
+            open_tool(window, desk)
 
-    reception = open_reception(location, clock)
-    return reception, reception.needs_first_supervisor()
+    return open_for_supervisor
 
 
-def _refill(combo: QComboBox, everything: str, items: list[tuple[str, Any]]) -> None:
+def _refill(combo: QComboBox, everything: str, items: Sequence[tuple[str, object]]) -> None:
     """New choices for a filter, keeping the one chosen if it is still there."""
     chosen = combo.currentData()
     combo.blockSignals(True)
@@ -63,18 +77,16 @@ def _refill(combo: QComboBox, everything: str, items: list[tuple[str, Any]]) -> 
 class MainWindow(QMainWindow):
     def __init__(self, location: Location, clock: Clock, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.location = location
         self.clock = clock
-        self.reception: Reception | None = None
         self.desk: Desk | None = None
-        self.sign_in_dialog: SignInDialog | FirstSupervisorDialog | None = None
         self.report_window: ReportWindow | None = None
-        self._hidden_while_locked: list[QWidget] = []
-        self._held_draft: Any = None
         self.review_window: ReviewWindow | None = None
-        self._topics: list[Any] = []
-        self._workers: list[Any] = []
+        self._held_draft: SavedDraft | None = None
+        self._topics: list[TopicChoice] = []
+        self._workers: list[User] = []
         self.tasks = TaskManager(self)
+        self.opening = DeskOpening(self.tasks, location, clock, self)
+        self.screen_lock = ScreenLock(self.tasks, self)
         self._saving = False
         self.setWindowTitle(self.tr("Advice Desk — {0}").format(reference.helpline().name))
         self.resize(1280, 800)
@@ -94,6 +106,15 @@ class MainWindow(QMainWindow):
         self._set_ready(False)
         self.statusBar().showMessage(self.tr("Opening the store…"))
 
+    @property
+    def sign_in_dialog(self) -> SignInDialog | FirstSupervisorDialog | None:
+        """The question on screen: who is at the desk, or who unlocks it."""
+        return self.opening.dialog or self.screen_lock.dialog
+
+    @property
+    def locked(self) -> bool:
+        return self.screen_lock.locked
+
     # --- set-up ---------------------------------------------------------------------------
 
     def _build_history_view(self) -> None:
@@ -109,7 +130,8 @@ class MainWindow(QMainWindow):
             self.ui.period_combo.addItem(self.tr(label), days)
         self.ui.splitter.setSizes([620, 660])
 
-    def _action(self, text: str, shortcuts: list[QKeySequence | str], slot: Any) -> QAction:
+    def _action(self, text: str, shortcuts: list[QKeySequence | QKeySequence.StandardKey | str],
+                slot: Callable[[], object]) -> QAction:
         action = QAction(text, self)
         action.setShortcuts([QKeySequence(s) for s in shortcuts])
         action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
@@ -133,7 +155,7 @@ class MainWindow(QMainWindow):
         quit_action = self._action(self.tr("&Quit"), [QKeySequence.StandardKey.Quit], self.close)
         self.non_data_actions = [
             self._action(self.tr("{0}").format(kind.label), [kind.key],
-                         lambda _=False, code=kind.code: self.log_non_data_call(code))
+                         self._non_data_logger(kind.code))
             for kind in reference.helpline().non_data_kinds]
         menu = self.menuBar()
         file_menu = menu.addMenu(self.tr("&File"))
@@ -177,6 +199,8 @@ class MainWindow(QMainWindow):
         self.ui.history_view.activated.connect(self._edit_call_at)
         self.line_status.closing_soon.connect(self._warn_closing)
         self.idle_watch.idle.connect(self.lock)
+        self.opening.signed_in.connect(self._signed_in)
+        self.screen_lock.unlocked.connect(self._unlocked)
         for combo in (self.ui.period_combo, self.ui.topic_filter_combo,
                       self.ui.worker_filter_combo):
             combo.currentIndexChanged.connect(self._apply_filters)
@@ -192,41 +216,18 @@ class MainWindow(QMainWindow):
             action.setEnabled(ready)
         self.form.ui.save_button.setEnabled(ready)
 
-    # --- opening the store ----------------------------------------------------------------
+    # --- signing in -----------------------------------------------------------------------
 
     def open_store(self) -> None:
-        location, clock = self.location, self.clock
-        self.tasks.run(lambda: _open_reception(location, clock),
-                       on_success=self._store_opened, on_failure=self._store_failed)
-
-    def _store_opened(self, opened: tuple[Reception, bool]) -> None:
-        self.reception, needs_supervisor = opened
-        if needs_supervisor:
-            dialog: SignInDialog | FirstSupervisorDialog = FirstSupervisorDialog(
-                self.tasks, self.reception.create_first_supervisor, self)
-            message = self.tr("Create the first supervisor.")
-        else:
-            dialog = SignInDialog(self.tasks, self.reception.sign_in, self)
-            message = self.tr("Sign in to log calls.")
-        dialog.rejected.connect(self.close)  # nobody signed in: nothing to do but leave
-        self.statusBar().showMessage(message)
-        self._ask(dialog, self._signed_in)
-
-    def _ask(self, dialog: SignInDialog | FirstSupervisorDialog, then: Any) -> None:
-        self.sign_in_dialog = dialog
-        dialog.done_with.connect(then)
-        dialog.open()
+        self.opening.start()
 
     def _signed_in(self, desk: Desk) -> None:
         self.desk = desk
-        self.sign_in_dialog = None
-        self.tasks.run(
-            lambda: (desk.topics.choices(), desk.workers(), desk.load_draft(), desk.hours_policy(),
-                     desk.idle_limit()),
-            on_success=self._desk_loaded, on_failure=self._show_failure)
+        self.tasks.run(lambda: (desk.topics.choices(), desk.workers(), desk.load_draft(),
+                                desk.hours_policy(), desk.idle_limit())
+                       ).success(self._desk_loaded)
 
-    def _desk_loaded(self, loaded: tuple[list[Any], list[Any], Any, HoursPolicy, timedelta]
-                     ) -> None:
+    def _desk_loaded(self, loaded: Loaded) -> None:
         assert self.desk is not None
         topics, workers, draft, policy, idle_limit = loaded
         self.idle_watch.limit = idle_limit
@@ -241,9 +242,6 @@ class MainWindow(QMainWindow):
         self.form.ui.caller_type_combo.setFocus(Qt.FocusReason.OtherFocusReason)
         self.statusBar().showMessage(
             self.tr("Ready. Signed in as {0}.").format(self.desk.actor.name), 5000)
-        assert self.reception is not None
-        self.tasks.run(self.reception.apply_retention, on_success=self._retention_done,
-                       on_failure=self._show_failure)
         if draft is not None and self.form.is_dirty:
             self._held_draft = draft  # typed before sign-in: the recovered call waits its turn
             self.form.set_notice(self.tr(
@@ -256,30 +254,11 @@ class MainWindow(QMainWindow):
                 "Recovered the call you were writing at {0}. Save it with Ctrl+Enter or "
                 "discard it with Alt+D.").format(when))
 
-    def _show_topics(self, topics: list[Any]) -> None:
+    def _show_topics(self, topics: list[TopicChoice]) -> None:
         self._topics = topics
         self.form.set_topics(topics)
         _refill(self.ui.topic_filter_combo, self.tr("All topics"),
                 [(t.display, t.code) for t in topics])
-
-    def _retention_done(self, erased: int) -> None:
-        if erased:
-            self.statusBar().showMessage(self.tr(
-                "The personal details of {0} old calls were erased, as the retention policy "
-                "asks.").format(erased), 10_000)
-
-    def _store_failed(self, error: BaseException) -> None:
-        self.statusBar().showMessage(self.tr("The store could not be opened."))
-        QMessageBox.critical(self, self.tr("Advice Desk cannot open its store"), str(error))
-
-    def _show_failure(self, error: BaseException) -> None:
-        if isinstance(error, ValidationError):
-            self.form.show_errors(error.errors)
-            return
-        self.statusBar().showMessage(self.tr("Something went wrong: {0}").format(error))
-        QMessageBox.warning(self, self.tr("Advice Desk"), self.tr(
-            "{0}\n\nWhat you typed is kept; try again, and if this goes on, tell your "
-            "supervisor.").format(error))
 
     # --- actions --------------------------------------------------------------------------
 
@@ -302,12 +281,11 @@ class MainWindow(QMainWindow):
         self._saving = True
         self._draft_timer.stop()
         if call_id is None:
-            self.tasks.run(lambda: desk.log_call(details), on_success=self._saved,
-                           on_failure=self._save_failed)
+            self.tasks.run(lambda: desk.log_call(details)).success(self._saved).failure(
+                self._save_failed)
         else:
-            self.tasks.run(lambda: desk.update_call(call_id, details),
-                           on_success=lambda changed: self._updated(call_id, changed),
-                           on_failure=self._save_failed)
+            self.tasks.run(lambda: desk.update_call(call_id, details)).success(
+                lambda changed: self._updated(call_id, changed)).failure(self._save_failed)
 
     def _saved(self, call_id: int) -> None:
         self._saving = False
@@ -334,15 +312,18 @@ class MainWindow(QMainWindow):
         self._put_back_held_draft()
 
     def _save_failed(self, error: BaseException) -> None:
+        """The core's objections to the call are shown beside its fields."""
         self._saving = False
-        self._show_failure(error)
+        if isinstance(error, ValidationError):
+            self.form.show_errors(error.errors)
+        else:
+            errors.show_failure(self, error)
 
     def discard_call(self) -> None:
         self._draft_timer.stop()
         self.form.clear()
         if self.desk is not None:
-            desk = self.desk
-            self.tasks.run(desk.discard_draft, on_failure=self._show_failure)
+            self.tasks.run(self.desk.discard_draft)
         self.statusBar().showMessage(self.tr("Call discarded."), 5000)
         self._put_back_held_draft()
 
@@ -351,9 +332,11 @@ class MainWindow(QMainWindow):
             return
         desk = self.desk
         label = {k.code: k.label for k in reference.helpline().non_data_kinds}[kind]
-        self.tasks.run(lambda: desk.log_non_data_call(kind),
-                       on_success=lambda call_id: self._non_data_logged(label, call_id),
-                       on_failure=self._show_failure)
+        self.tasks.run(lambda: desk.log_non_data_call(kind)).success(
+            lambda call_id: self._non_data_logged(label, call_id))
+
+    def _non_data_logger(self, kind: str) -> Callable[[], None]:
+        return lambda: self.log_non_data_call(kind)
 
     def _non_data_logged(self, label: str, call_id: int) -> None:
         self.history.reload()
@@ -372,10 +355,9 @@ class MainWindow(QMainWindow):
                 "opening another."))
             return
         desk, call_id = self.desk, self.history.call_id(index.row())
-        self.tasks.run(lambda: desk.get_call(call_id), on_success=self._show_call,
-                       on_failure=self._show_failure)
+        self.tasks.run(lambda: desk.get_call(call_id)).success(self._show_call)
 
-    def _show_call(self, call: Any) -> None:
+    def _show_call(self, call: StoredCall) -> None:
         if call.kind != "data":
             self.statusBar().showMessage(self.tr("A non-data call has nothing to edit."), 5000)
             return
@@ -393,35 +375,6 @@ class MainWindow(QMainWindow):
             worker_id=self.ui.worker_filter_combo.currentData(),
             sort=query.sort, descending=query.descending))
 
-    # --- report -----------------------------------------------------------------------------
-
-    def open_report(self) -> None:
-        if self.desk is None or not self.desk.actor.is_supervisor:
-            return
-        # Imported on first use: QtCharts is only loaded when a supervisor opens a report.
-        from advice_desk.gui.report_view import ReportWindow
-
-        if self.report_window is None:
-            self.report_window = ReportWindow(self.tasks, self.desk.report,
-                                              self.desk.save_report_pdf, self.clock, self)
-        self.report_window.show()
-        self.report_window.raise_()
-        self.report_window.activateWindow()
-
-    def open_review(self) -> None:
-        if self.desk is None or not self.desk.actor.is_supervisor:
-            return
-        from advice_desk.gui.review_window import ReviewWindow
-
-        if self.review_window is None:
-            desk = self.desk
-            self.review_window = ReviewWindow(self.tasks, desk.list_calls, desk.get_call,
-                                              desk.review_call, self._topics, self._workers,
-                                              self)
-        self.review_window.show()
-        self.review_window.raise_()
-        self.review_window.activateWindow()
-
     def open_follow_ups(self) -> None:
         if self.desk is None:
             return
@@ -430,57 +383,75 @@ class MainWindow(QMainWindow):
         dialog.finished.connect(self.history.reload)
         dialog.open()
 
-    def edit_topics(self) -> None:
-        if self.desk is None or not self.desk.actor.is_supervisor:
-            return
-        desk = self.desk
-        dialog = TaxonomyDialog(self.tasks, desk, self)
-        dialog.changed.connect(lambda: self.tasks.run(desk.topics.choices,
-                                                      on_success=self._show_topics,
-                                                      on_failure=self._show_failure))
-        dialog.open()
-
-    def edit_users(self) -> None:
-        if self.desk is None or not self.desk.actor.is_supervisor:
-            return
-        from advice_desk.gui.users_dialog import UsersDialog
-
-        dialog = UsersDialog(self.tasks, self.desk, self)
-        dialog.changed.connect(self._reload_workers)
-        dialog.open()
-
-    def _reload_workers(self) -> None:
-        if self.desk is not None:
-            self.tasks.run(self.desk.workers, on_success=self._show_workers,
-                           on_failure=self._show_failure)
-
-    def _show_workers(self, workers: list[Any]) -> None:
+    def _show_workers(self, workers: list[User]) -> None:
         self._workers = workers
         _refill(self.ui.worker_filter_combo, self.tr("All workers"),
                 [(w.display_name, w.id) for w in workers])
 
-    def open_audit(self) -> None:
-        if self.desk is None or not self.desk.actor.is_supervisor:
-            return
+    # --- the supervisor's tools -------------------------------------------------------------
+
+    @supervisor_tool
+    def open_report(self, desk: Desk) -> None:
+        # Imported on first use: QtCharts is only loaded when a supervisor opens a report.
+        from advice_desk.gui.report_view import ReportWindow
+
+        if self.report_window is None:
+            self.report_window = ReportWindow(self.tasks, desk.report, desk.save_report_pdf,
+                                              self.clock, self)
+        _bring_up(self.report_window)
+
+    @supervisor_tool
+    def open_review(self, desk: Desk) -> None:
+        from advice_desk.gui.review_window import ReviewWindow
+
+        if self.review_window is None:
+            self.review_window = ReviewWindow(self.tasks, desk.list_calls, desk.get_call,
+                                              desk.review_call, self._topics, self._workers,
+                                              self)
+        _bring_up(self.review_window)
+
+    @supervisor_tool
+    def edit_topics(self, desk: Desk) -> None:
+        dialog = TaxonomyDialog(self.tasks, desk, self)
+        dialog.changed.connect(
+            lambda: self.tasks.run(desk.topics.choices).success(self._show_topics))
+        dialog.open()
+
+    @supervisor_tool
+    def edit_users(self, desk: Desk) -> None:
+        from advice_desk.gui.users_dialog import UsersDialog
+
+        dialog = UsersDialog(self.tasks, desk, self)
+        dialog.changed.connect(lambda: self.tasks.run(desk.workers).success(self._show_workers))
+        dialog.open()
+
+    @supervisor_tool
+    def open_audit(self, desk: Desk) -> None:
         from advice_desk.gui.audit_view import AuditWindow
 
-        AuditWindow(self.tasks, self.desk, self.clock, self).open()
+        AuditWindow(self.tasks, desk, self.clock, self).open()
 
-    def open_export(self) -> None:
-        if self.desk is None or not self.desk.actor.is_supervisor:
-            return
+    @supervisor_tool
+    def open_export(self, desk: Desk) -> None:
         from advice_desk.gui.export_dialog import ExportDialog
 
-        ExportDialog(self.tasks, self.desk.export_for_funders, self.clock, self).open()
+        ExportDialog(self.tasks, desk.export_for_funders, self.clock, self).open()
 
-    def open_people(self) -> None:
-        if self.desk is None or not self.desk.actor.is_supervisor:
-            return
+    @supervisor_tool
+    def open_people(self, desk: Desk) -> None:
         from advice_desk.gui.people_dialog import PeopleDialog
 
-        desk = self.desk
         PeopleDialog(self.tasks, desk.find_person, desk.save_subject_access, desk.erase_person,
                      self).open()
+
+    @supervisor_tool
+    def edit_hours(self, desk: Desk) -> None:
+        dialog = HoursDialog(self.line_status.policy, self)
+        if dialog.exec() != HoursDialog.DialogCode.Accepted or dialog.policy is None:
+            return
+        policy = dialog.policy
+        self.tasks.run(lambda: desk.save_hours_policy(policy)).success(
+            lambda _: self._hours_saved(policy))
 
     # --- opening hours ----------------------------------------------------------------------
 
@@ -492,26 +463,11 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(self.tr("The line closes at {0}.").format(
             to_uk(closes_at).strftime("%H:%M")), 60_000)
 
-    def edit_hours(self) -> None:
-        if self.desk is None or not self.desk.actor.is_supervisor:
-            return
-        dialog = HoursDialog(self.line_status.policy, self)
-        if dialog.exec() != HoursDialog.DialogCode.Accepted or dialog.policy is None:
-            return
-        desk, policy = self.desk, dialog.policy
-        self.tasks.run(lambda: desk.save_hours_policy(policy),
-                       on_success=lambda _: self._hours_saved(policy),
-                       on_failure=self._show_failure)
-
     def _hours_saved(self, policy: HoursPolicy) -> None:
         self._apply_hours_policy(policy)
         self.statusBar().showMessage(self.tr("Opening hours saved."), 5000)
 
     # --- locking ----------------------------------------------------------------------------
-
-    @property
-    def locked(self) -> bool:
-        return not self.centralWidget().isVisible() and self.desk is not None
 
     def lock(self) -> None:
         """Hide everything until the same person signs in again; the call in hand is kept."""
@@ -519,22 +475,10 @@ class MainWindow(QMainWindow):
             return
         self._draft_timer.stop()
         self._save_draft()
-        self.centralWidget().hide()
-        self._hidden_while_locked = [w for w in self.findChildren(QWidget)
-                                     if w.isWindow() and w.isVisible()]
-        for window in self._hidden_while_locked:  # reports, reviews, follow-ups: calls' data
-            window.hide()
         self._set_ready(False)
-        desk = self.desk
-        dialog = SignInDialog(self.tasks, desk.unlock, self, locked_as=desk.actor.username)
-        self._ask(dialog, self._unlocked)
+        self.screen_lock.lock(self.desk)
 
-    def _unlocked(self, _: Desk) -> None:
-        self.sign_in_dialog = None
-        self.centralWidget().show()
-        for window in self._hidden_while_locked:
-            window.show()
-        self._hidden_while_locked = []
+    def _unlocked(self) -> None:
         self._set_ready(True)
         self.idle_watch.start()
 
@@ -544,7 +488,7 @@ class MainWindow(QMainWindow):
         if self.desk is None or not self.form.is_dirty or self._held_draft is not None:
             return  # never over a recovered call that has not been put back yet
         desk, payload = self.desk, self.form.payload()
-        self.tasks.run(lambda: desk.save_draft(payload), on_failure=self._show_failure)
+        self.tasks.run(lambda: desk.save_draft(payload))
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self._draft_timer.stop()
@@ -555,6 +499,11 @@ class MainWindow(QMainWindow):
             desk, payload = self.desk, self.form.payload()
             self.tasks.run_now(lambda: desk.save_draft(payload))
         self.tasks.shutdown()
-        if self.reception is not None:
-            self.reception.close()
+        self.opening.close()
         super().closeEvent(event)
+
+
+def _bring_up(window: QWidget) -> None:
+    window.show()
+    window.raise_()
+    window.activateWindow()

@@ -8,42 +8,52 @@ cell shows. Emits ``loaded`` after each page and ``failed`` (a message) when one
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Generic, TypeVar
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    Qt,
+    Signal,
+)
 
+from advice_desk.gui import errors
 from advice_desk.gui.taskman import TaskManager
 
 PAGE_SIZE = 200
 Index = QModelIndex | QPersistentModelIndex
-FetchPage = Callable[[Any, int, int], list[Any]]  # (query, offset, limit) -> rows
+Query = TypeVar("Query")
+Row = TypeVar("Row")
+FetchPage = Callable[[Query, int, int], list[Row]]  # (query, offset, limit) -> rows
 
 
-class PagedTableModel(QAbstractTableModel):
+class PagedTableModel(QAbstractTableModel, Generic[Query, Row]):
     loaded = Signal()
     failed = Signal(str)
     headers: tuple[str, ...] = ()
 
-    def __init__(self, tasks: TaskManager, fetch: FetchPage | None = None, query: Any = None,
-                 parent: Any = None) -> None:
+    def __init__(self, tasks: TaskManager, fetch: FetchPage[Query, Row] | None = None,
+                 query: Query | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._tasks = tasks
         self._fetch = fetch
         self._query = query
-        self._rows: list[Any] = []
+        self._rows: list[Row] = []
         self._exhausted = True
         self._loading = False
         self._generation = 0
 
     @property
-    def query(self) -> Any:
+    def query(self) -> Query | None:
         return self._query
 
     @property
     def loading(self) -> bool:
         return self._loading
 
-    def set_query(self, query: Any) -> None:
+    def set_query(self, query: Query) -> None:
         self._query = query
         self.reload()
 
@@ -56,10 +66,10 @@ class PagedTableModel(QAbstractTableModel):
         self.endResetModel()
         self.fetchMore(QModelIndex())
 
-    def row(self, row: int) -> Any:
+    def row(self, row: int) -> Row:
         return self._rows[row]
 
-    def cell(self, row: Any, column: int) -> str:
+    def cell(self, row: Row, column: int) -> str:
         raise NotImplementedError
 
     # --- lazy loading ---------------------------------------------------------------------
@@ -68,16 +78,16 @@ class PagedTableModel(QAbstractTableModel):
         return not parent.isValid() and not self._exhausted and not self._loading
 
     def fetchMore(self, parent: Index = QModelIndex()) -> None:  # noqa: B008
-        if not self.canFetchMore(parent) or self._fetch is None:
+        fetch, query = self._fetch, self._query
+        if not self.canFetchMore(parent) or fetch is None or query is None:
             return
         self._loading = True
-        fetch, query, offset = self._fetch, self._query, len(self._rows)
-        generation = self._generation
-        self._tasks.run(lambda: fetch(query, offset, PAGE_SIZE),
-                        on_success=lambda rows: self._append(generation, rows),
-                        on_failure=lambda error: self._fail(generation, error))
+        offset, generation = len(self._rows), self._generation
+        self._tasks.run(lambda: fetch(query, offset, PAGE_SIZE)).success(
+            lambda rows: self._append(generation, rows)).failure(
+            lambda error: self._fail(generation, error))
 
-    def _append(self, generation: int, rows: list[Any]) -> None:
+    def _append(self, generation: int, rows: list[Row]) -> None:
         if generation != self._generation:
             return  # a page for a query that has since changed
         self._loading = False
@@ -94,7 +104,7 @@ class PagedTableModel(QAbstractTableModel):
             return
         self._loading = False
         self._exhausted = True  # no retry on every scroll; a new query tries again
-        self.failed.emit(str(error))
+        self.failed.emit(errors.describe(error))
 
     # --- table ----------------------------------------------------------------------------
 
@@ -105,7 +115,7 @@ class PagedTableModel(QAbstractTableModel):
         return 0 if parent.isValid() else len(self.headers)
 
     def headerData(self, section: int, orientation: Qt.Orientation,
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+                   role: int = Qt.ItemDataRole.DisplayRole) -> str | None:
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
             return self.tr(self.headers[section])
         return None
@@ -113,7 +123,7 @@ class PagedTableModel(QAbstractTableModel):
     def flags(self, index: Index) -> Qt.ItemFlag:
         return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
 
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> str | None:
         if not index.isValid() or role not in (Qt.ItemDataRole.DisplayRole,
                                                Qt.ItemDataRole.ToolTipRole):
             return None

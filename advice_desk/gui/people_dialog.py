@@ -8,6 +8,7 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QDialog, QFileDialog, QMessageBox, QWidget
 
+from advice_desk.gui import errors
 from advice_desk.gui.forms import load_form
 from advice_desk.gui.taskman import TaskManager
 from advice_desk.privacy.identity import SearchBy
@@ -26,21 +27,20 @@ class PeopleDialog(QDialog):
         self.found: list[int] = []
         for label, key in BY:
             self.ui.people_by_combo.addItem(self.tr(label), key)
-        self.ui.people_find_button.clicked.connect(self.find)
-        self.ui.people_value_edit.returnPressed.connect(self.find)
+        self.ui.people_find_button.clicked.connect(self.find_calls)
+        self.ui.people_value_edit.returnPressed.connect(self.find_calls)
         self.ui.people_save_button.clicked.connect(self._choose_file)
         self.ui.people_erase_button.clicked.connect(self._confirm_erase)
         self.ui.people_close_button.clicked.connect(self.accept)
         self._show_found([])
 
-    def _search(self) -> tuple[SearchBy, str]:
+    def _wanted(self) -> tuple[SearchBy, str]:
         return self.ui.people_by_combo.currentData(), self.ui.people_value_edit.text()
 
-    def find(self) -> None:
-        by, value = self._search()
+    def find_calls(self) -> None:
+        by, value = self._wanted()
         find = self._find
-        self.tasks.run(lambda: find(by, value), on_success=self._show_found,
-                       on_failure=self._failed)
+        self.tasks.run(lambda: find(by, value)).success(self._show_found).failure(self._failed)
 
     def _show_found(self, ids: list[int]) -> None:
         self.found = ids
@@ -50,7 +50,7 @@ class PeopleDialog(QDialog):
             self.ui.people_result.setText(self.tr("{0} calls found.").format(len(ids)))
 
     def _failed(self, error: BaseException) -> None:
-        self.ui.people_result.setText(str(error))
+        self.ui.people_result.setText(errors.describe(error))
 
     def _choose_file(self) -> None:
         path, _ = QFileDialog.getSaveFileName(self, self.tr("Save their calls"),
@@ -60,10 +60,9 @@ class PeopleDialog(QDialog):
 
     def save_to(self, path: Path) -> None:
         ids, save = list(self.found), self._save
-        self.tasks.run(lambda: save(ids, path),
-                       on_success=lambda _: self.ui.people_result.setText(
-                           self.tr("Saved {0} calls to {1}.").format(len(ids), path)),
-                       on_failure=self._failed)
+        self.tasks.run(lambda: save(ids, path)).success(
+            lambda _: self.ui.people_result.setText(
+                self.tr("Saved {0} calls to {1}.").format(len(ids), path))).failure(self._failed)
 
     def _confirm_erase(self) -> None:
         answer = QMessageBox.question(self, self.tr("Erase their details?"), self.tr(
@@ -73,10 +72,9 @@ class PeopleDialog(QDialog):
             self.erase()
 
     def erase(self) -> None:
-        by, value = self._search()
+        by, value = self._wanted()
         erase = self._erase
-        self.tasks.run(lambda: erase(by, value), on_success=self._erased,
-                       on_failure=self._failed)
+        self.tasks.run(lambda: erase(by, value)).success(self._erased).failure(self._failed)
 
     def _erased(self, count: int) -> None:
         self.found = []

@@ -4,14 +4,14 @@ print them or save them as PDF. The figures are computed on the store thread.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
 from datetime import date, timedelta
+from functools import partial
 from html import escape
 from pathlib import Path
-from typing import Any
 
 from PySide6.QtCharts import (
+    QAbstractBarSeries,
     QBarCategoryAxis,
     QBarSeries,
     QBarSet,
@@ -26,6 +26,7 @@ from PySide6.QtPrintSupport import QPrintDialog, QPrinter
 from PySide6.QtWidgets import QFileDialog, QTreeWidgetItem, QWidget
 
 from advice_desk.clock import Clock, uk_today
+from advice_desk.gui import errors
 from advice_desk.gui.forms import load_form
 from advice_desk.gui.taskman import TaskManager
 from advice_desk.reports.figures import Report
@@ -122,12 +123,13 @@ class ReportWindow(QWidget):
         self.ui.report_status.setText(self.tr("Counting…"))
         self.ui.show_button.setEnabled(False)
         compute = self._compute
-        self.tasks.run(lambda: compute(date_from, date_to), on_success=self._show,
-                       on_failure=self._failed)
+        self.tasks.run(lambda: compute(date_from, date_to)).success(self._show).failure(
+            self._failed)
 
     def _failed(self, error: BaseException) -> None:
         self.ui.show_button.setEnabled(True)
-        self.ui.report_status.setText(self.tr("The report could not be made: {0}").format(error))
+        self.ui.report_status.setText(self.tr("The report could not be made: {0}").format(
+            errors.describe(error)))
 
     def _show(self, result: tuple[Report, dict[str, str]]) -> None:
         self.report, self._labels = result
@@ -159,7 +161,7 @@ class ReportWindow(QWidget):
         for measure, chart in charts():
             counts = report.counts(measure.key)
             view = QChartView(_bar_chart(self.tr(chart.title), counts,
-                                         functools.partial(name, measure.key), chart.vertical))
+                                         partial(name, measure.key), chart.vertical))
             view.setRenderHint(QPainter.RenderHint.Antialiasing)
             view.setMinimumHeight(260 if chart.vertical else 120 + 22 * len(counts))
             view.setAccessibleName(self.tr(chart.title))
@@ -184,10 +186,9 @@ class ReportWindow(QWidget):
         assert self.report is not None
         report, labels, save = self.report, self._labels, self._save_pdf
         self.ui.report_status.setText(self.tr("Saving {0}…").format(path.name))
-        self.tasks.run(lambda: save(report, labels, path),
-                       on_success=lambda _: self.ui.report_status.setText(
-                           self.tr("Saved {0}.").format(path)),
-                       on_failure=self._failed)
+        self.tasks.run(lambda: save(report, labels, path)).success(
+            lambda _: self.ui.report_status.setText(self.tr("Saved {0}.").format(path))
+        ).failure(self._failed)
 
     def print_report(self) -> None:
         if self.report is None:
@@ -218,7 +219,7 @@ def _bar_chart(title: str, counts: dict[str, int], name: Callable[[str], str],
     bars = QBarSet(title)
     labels = [name(code) for code in counts]
     bars.append([float(n) for n in counts.values()])
-    series: Any = QBarSeries() if vertical else QHorizontalBarSeries()
+    series: QAbstractBarSeries = QBarSeries() if vertical else QHorizontalBarSeries()
     series.append(bars)
     chart.addSeries(series)
     categories = QBarCategoryAxis()

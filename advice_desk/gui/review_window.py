@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QItemSelection, Qt
 from PySide6.QtGui import QKeySequence, QShortcut
@@ -13,12 +13,18 @@ from PySide6.QtWidgets import QHeaderView, QWidget
 
 from advice_desk.calls.history import CallQuery, CallSummary
 from advice_desk.calls.record import StoredCall
+from advice_desk.gui import errors
 from advice_desk.gui.call_summary import call_summary_html
 from advice_desk.gui.forms import load_form
 from advice_desk.gui.history_model import HistoryModel
 from advice_desk.gui.taskman import TaskManager
 
-SHOW = (("Not yet reviewed", {"unreviewed_only": True}),
+# TODO(types): TopicChoice from its SQL-free home once it moves out of the desk.
+if TYPE_CHECKING:
+    from advice_desk.desk import TopicChoice
+    from advice_desk.store.models import User
+
+SHOW: tuple[tuple[str, dict[str, bool]], ...] = (("Not yet reviewed", {"unreviewed_only": True}),
         ("Safeguarding", {"safeguarding_only": True}),
         ("All calls", {}))
 
@@ -28,7 +34,8 @@ class ReviewWindow(QWidget):
                  list_calls: Callable[[CallQuery, int, int], list[CallSummary]],
                  get_call: Callable[[int], StoredCall],
                  review_call: Callable[[int, str], None],
-                 topics: list[Any], workers: list[Any], parent: QWidget | None = None) -> None:
+                 topics: list[TopicChoice], workers: list[User],
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent, Qt.WindowType.Window)
         self.setWindowTitle(self.tr("Review calls"))
         self.resize(1150, 700)
@@ -74,8 +81,7 @@ class ReviewWindow(QWidget):
         if not indexes:
             return
         call_id, get_call = self.model.call_id(indexes[0].row()), self._get_call
-        self.tasks.run(lambda: get_call(call_id), on_success=self._show_call,
-                       on_failure=self._failed)
+        self.tasks.run(lambda: get_call(call_id)).success(self._show_call).failure(self._failed)
 
     def _show_call(self, call: StoredCall | None) -> None:
         self.current = call
@@ -89,8 +95,8 @@ class ReviewWindow(QWidget):
             return
         call_id, note = self.current.id, self.ui.review_note_edit.toPlainText()
         review = self._review_call
-        self.tasks.run(lambda: review(call_id, note),
-                       on_success=lambda _: self._reviewed(call_id), on_failure=self._failed)
+        self.tasks.run(lambda: review(call_id, note)).success(
+            lambda _: self._reviewed(call_id)).failure(self._failed)
 
     def _reviewed(self, call_id: int) -> None:
         self.ui.review_status.setText(self.tr("Call {0} marked reviewed.").format(call_id))
@@ -98,4 +104,4 @@ class ReviewWindow(QWidget):
         self.model.reload()
 
     def _failed(self, error: BaseException) -> None:
-        self.ui.review_status.setText(str(error))
+        self.ui.review_status.setText(errors.describe(error))

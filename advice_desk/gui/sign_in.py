@@ -7,13 +7,17 @@ their store work on the store thread; the result arrives as a signal.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QDialog, QLineEdit, QWidget
+from PySide6.QtWidgets import QDialog, QLabel, QLineEdit, QWidget
 
+from advice_desk.gui import errors
 from advice_desk.gui.forms import load_form
 from advice_desk.gui.taskman import TaskManager
+
+if TYPE_CHECKING:
+    from advice_desk.desk import Desk
 
 
 class _StoreDialog(QDialog):
@@ -27,7 +31,7 @@ class _StoreDialog(QDialog):
         self.tasks = tasks
         self._busy = False
 
-    def _run(self, job: Callable[[], Any], message: Any, retry_in: QLineEdit) -> None:
+    def _run(self, job: Callable[[], Desk], message: QLabel, retry_in: QLineEdit) -> None:
         if self._busy:
             return
         self._busy = True
@@ -35,22 +39,22 @@ class _StoreDialog(QDialog):
 
         def failed(error: BaseException) -> None:
             self._busy = False
-            message.setText(str(error))
+            message.setText(errors.describe(error))
             retry_in.clear()
             retry_in.setFocus()
 
-        def succeeded(result: Any) -> None:
+        def succeeded(desk: Desk) -> None:
             self._busy = False
-            self.done_with.emit(result)
+            self.done_with.emit(desk)
             self.accept()
 
-        self.tasks.run(job, on_success=succeeded, on_failure=failed)
+        self.tasks.run(job).success(succeeded).failure(failed)
 
 
 class SignInDialog(_StoreDialog):
     """Sign in; with ``locked_as`` set, unlock the app for that user only (no way round it)."""
 
-    def __init__(self, tasks: TaskManager, sign_in: Callable[[str, str], Any],
+    def __init__(self, tasks: TaskManager, sign_in: Callable[[str, str], Desk],
                  parent: QWidget | None = None, locked_as: str | None = None) -> None:
         super().__init__("sign_in.ui", tasks, parent)
         self._sign_in = sign_in
@@ -78,7 +82,7 @@ class SignInDialog(_StoreDialog):
 
 
 class FirstSupervisorDialog(_StoreDialog):
-    def __init__(self, tasks: TaskManager, create: Callable[[str, str, str], Any],
+    def __init__(self, tasks: TaskManager, create: Callable[[str, str, str], Desk],
                  parent: QWidget | None = None) -> None:
         super().__init__("first_supervisor.ui", tasks, parent)
         self.setWindowTitle(self.tr("The first supervisor"))

@@ -1,56 +1,90 @@
 """All store work runs on one background thread, one job at a time (Anki's ``taskman``).
 
 The GUI thread never waits on the database: it hands a function to :meth:`TaskManager.run` and
-gets the result (or the exception) back on the GUI thread through a queued signal. Jobs run in
-the order given, so a save always lands before the history reload that follows it. Job
-functions never touch a widget.
+gets back an :class:`Op`, on which it says what to do with the result (``.success``) and, when
+the window words failures its own way, with the exception (``.failure``); both are called on
+the GUI thread through a queued signal. An op without ``.failure`` uses the one default display
+of :mod:`advice_desk.gui.errors`. Jobs run in the order given, so a save always lands before
+the history reload that follows it. Job functions never touch a widget.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any
+from typing import Generic, TypeVar
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtWidgets import QWidget
 
-Success = Callable[[Any], None]
+from advice_desk.gui import errors
+
+T = TypeVar("T")
 Failure = Callable[[BaseException], None]
 
 
+class Op(Generic[T]):
+    """One job handed to the store thread, and what to do on the GUI thread when it ends.
+
+    ``run(job).success(show).failure(explain)`` reads as one line: the handlers are set before
+    the event loop can deliver the outcome, however fast the job is.
+    """
+
+    def __init__(self, default_failure: Failure) -> None:
+        self._on_success: Callable[[T], None] | None = None
+        self._on_failure = default_failure
+
+    def success(self, on_success: Callable[[T], None]) -> Op[T]:
+        self._on_success = on_success
+        return self
+
+    def failure(self, on_failure: Failure) -> Op[T]:
+        """Word the failure for this window instead of the default display."""
+        self._on_failure = on_failure
+        return self
+
+    def finish(self, done: Future[T]) -> None:
+        error = done.exception()
+        if error is not None:
+            self._on_failure(error)
+        elif self._on_success is not None:
+            self._on_success(done.result())
+
+
 class TaskManager(QObject):
+    """The store thread. Failures without a handler of their own are shown over ``parent``."""
+
     _finished = Signal(object)
 
-    def __init__(self, parent: QObject | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self._window = parent
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="store")
         self._pending = 0
-        self._finished.connect(self._deliver)
+        # Queued even when a job is already done as it is handed over: the op's handlers are
+        # set by the caller's next call, so the outcome must wait for the event loop.
+        self._finished.connect(self._deliver, Qt.ConnectionType.QueuedConnection)
 
-    def run(self, job: Callable[[], Any], on_success: Success | None = None,
-            on_failure: Failure | None = None) -> None:
+    def run(self, job: Callable[[], T]) -> Op[T]:
+        op: Op[T] = Op(self._show_failure)
         self._pending += 1
         future = self._executor.submit(job)
-        future.add_done_callback(
-            lambda done: self._finished.emit((done, on_success, on_failure)))
+        future.add_done_callback(lambda done: self._finished.emit((op, done)))
+        return op
 
     @property
     def busy(self) -> bool:
         return self._pending > 0
 
-    def _deliver(self, item: tuple[Future[Any], Success | None, Failure | None]) -> None:
-        future, on_success, on_failure = item
+    def _deliver(self, item: tuple[Op[object], Future[object]]) -> None:
+        op, done = item
         self._pending -= 1
-        error = future.exception()
-        if error is None:
-            if on_success is not None:
-                on_success(future.result())
-        elif on_failure is not None:
-            on_failure(error)
-        else:
-            raise error
+        op.finish(done)
 
-    def run_now(self, job: Callable[[], Any]) -> Any:
+    def _show_failure(self, error: BaseException) -> None:
+        errors.show_failure(self._window, error)
+
+    def run_now(self, job: Callable[[], T]) -> T:
         """Run a job in turn and wait for it: only for shutting down (the last draft save)."""
         return self._executor.submit(job).result()
 

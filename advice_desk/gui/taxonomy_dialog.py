@@ -10,12 +10,13 @@ on every button, Ctrl+Up / Ctrl+Down to move the selected topic.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence, QPalette, QShortcut
 from PySide6.QtWidgets import QDialog, QTreeWidgetItem, QWidget
 
+from advice_desk.gui import errors
 from advice_desk.gui.forms import load_form
 from advice_desk.gui.taskman import TaskManager
 from advice_desk.validation import ValidationError
@@ -78,8 +79,8 @@ class TaxonomyDialog(QDialog):
     def reload(self, select: str | None = None) -> None:
         """Fill the tree from the store, then select ``select`` (or keep the selection)."""
         keep = select or self.selected_code()
-        self.tasks.run(self.editor.list_topics, on_success=lambda rows: self._fill(rows, keep),
-                       on_failure=self._failed)
+        self.tasks.run(self.editor.list_topics).success(
+            lambda rows: self._fill(rows, keep)).failure(self._failed)
 
     def _fill(self, rows: Sequence[TopicRow], select: str | None) -> None:
         self.rows = list(rows)
@@ -131,7 +132,7 @@ class TaxonomyDialog(QDialog):
     def _siblings(self, row: TopicRow) -> list[TopicRow]:
         return [other for other in self.rows if other.parent_code == row.parent_code]
 
-    def _selection_changed(self, *_: Any) -> None:
+    def _selection_changed(self, *_: object) -> None:
         row = self.selected_row()
         edit = self.ui.label_edit
         if row is not None and edit.text() in ("", self._filled_label):
@@ -187,25 +188,26 @@ class TaxonomyDialog(QDialog):
             editor, code, retired = self.editor, row.code, not row.retired
             self._change(lambda: editor.set_retired(code, retired), code)
 
-    def _change(self, job: Callable[[], Any], code: str | None = None,
+    def _change(self, job: Callable[[], str | None], code: str | None = None,
                 clear_label: bool = False) -> None:
         """Run ``job`` on the store thread; then reload, selecting ``code`` (or the new code
         the job returns)."""
-        def succeeded(result: Any) -> None:
+        def succeeded(new_code: str | None) -> None:
             self.ui.taxonomy_error_label.hide()
             if clear_label:
                 self.ui.label_edit.clear()
             self.changed.emit()
-            self.reload(select=result if isinstance(result, str) else code)
+            self.reload(select=new_code or code)
 
-        self.tasks.run(job, on_success=succeeded, on_failure=self._failed)
+        self.tasks.run(job).success(succeeded).failure(self._failed)
 
     def _failed(self, error: BaseException) -> None:
-        if isinstance(error, ValidationError):
-            message = "; ".join(e.message for e in error.errors)
-        else:
-            message = str(error)
         label = self.ui.taxonomy_error_label
-        label.setText(self.tr("Not changed: {0}").format(message))
+        label.setText(self.tr("Not changed: {0}").format(errors.describe(error, _problems)))
         label.setAccessibleName(label.text())
         label.show()
+
+
+def _problems(error: ValidationError) -> str:
+    """The core's problems without the names its code gives the fields."""
+    return "; ".join(problem.message for problem in error.errors)

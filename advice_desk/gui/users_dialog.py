@@ -9,14 +9,15 @@ users, password length, the last supervisor); the dialog shows its messages.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QDialog, QHeaderView, QPushButton, QTableWidgetItem, QWidget
 
+from advice_desk.gui import errors
 from advice_desk.gui.forms import load_form, plain_label
 from advice_desk.gui.taskman import TaskManager
-from advice_desk.people.permissions import PermissionDenied, Role
+from advice_desk.people.permissions import Role
 from advice_desk.validation import ValidationError
 
 if TYPE_CHECKING:  # accounts imports the database layer: not loaded before the window paints
@@ -26,6 +27,7 @@ COLUMNS = ("Name", "User name", "Role", "Status")
 ROLES = tuple((role, role.label) for role in Role)
 # The core names fields as in code; the person reads the labels of this dialog.
 FIELD_LABELS = {"username": "User name", "display_name": "Full name", "password": "Password"}
+T = TypeVar("T")
 
 
 class UserAdmin(Protocol):
@@ -41,17 +43,17 @@ class UserAdmin(Protocol):
 
 
 def error_text(error: BaseException) -> str:
-    """An error as the supervisor reads it: the field's label, then the core's message."""
-    if isinstance(error, ValidationError):
-        parts = []
-        for problem in error.errors:
-            label = FIELD_LABELS.get(problem.field)
-            parts.append(f"{label}: {problem.message}" if label
-                         else problem.message[:1].upper() + problem.message[1:])
-        return ". ".join(parts) + "."
-    if isinstance(error, PermissionDenied):
-        return str(error)[:1].upper() + str(error)[1:] + "."
-    return f"That did not work: {error}"
+    """An error as the supervisor reads it, in sentences; a field's problem after its label."""
+    return errors.sentence(errors.describe(error, _labelled_problems))
+
+
+def _labelled_problems(error: ValidationError) -> str:
+    parts = []
+    for problem in error.errors:
+        label = FIELD_LABELS.get(problem.field)
+        parts.append(f"{label}: {problem.message}" if label
+                     else problem.message[:1].upper() + problem.message[1:])
+    return ". ".join(parts) + "."
 
 
 class UsersDialog(QDialog):
@@ -95,8 +97,8 @@ class UsersDialog(QDialog):
     # --- the list ---------------------------------------------------------------------------
 
     def refresh(self) -> None:
-        self.tasks.run(self._users.list_accounts, on_success=self._show_accounts,
-                       on_failure=self._show_error)
+        self.tasks.run(self._users.list_accounts).success(self._show_accounts).failure(
+            self._show_error)
 
     def _show_accounts(self, accounts: list[Account]) -> None:
         chosen = self.selected_account()
@@ -154,7 +156,7 @@ class UsersDialog(QDialog):
 
     # --- changes ----------------------------------------------------------------------------
 
-    def _run(self, job: Callable[[], Any], done: Callable[[Any], str]) -> None:
+    def _run(self, job: Callable[[], T], done: Callable[[T], str]) -> None:
         """Run a change on the store thread; on success say ``done(result)`` and reload."""
         if self._busy:
             return
@@ -163,7 +165,7 @@ class UsersDialog(QDialog):
         self.ui.users_error.clear()
         self.ui.users_status.setText(self.tr("Saving…"))
 
-        def succeeded(result: Any) -> None:
+        def succeeded(result: T) -> None:
             self._busy = False
             self._update_buttons()
             self.ui.users_status.setText(done(result))
@@ -176,7 +178,7 @@ class UsersDialog(QDialog):
             self.ui.users_status.clear()
             self._show_error(error)
 
-        self.tasks.run(job, on_success=succeeded, on_failure=failed)
+        self.tasks.run(job).success(succeeded).failure(failed)
 
     def _show_error(self, error: BaseException) -> None:
         self.ui.users_status.clear()
@@ -228,7 +230,7 @@ class UsersDialog(QDialog):
             return
         password, reset = self.ui.reset_password_edit.text(), self._users.reset_password
 
-        def done(_: Any) -> str:
+        def done(_: None) -> str:
             self.ui.reset_password_edit.clear()
             return self.tr("New password set for {0}.").format(account.display_name)
 
