@@ -179,9 +179,9 @@ def test_a_demo_needs_an_open_day_and_sensible_numbers(store: Store) -> None:
     sunday = FixedClock(datetime(2026, 11, 22, 12, tzinfo=UK))
     with pytest.raises(DemoError, match="not open on any of the last 1 days"):
         add_demo_calls(store, 10, sunday, days=1)
-    with pytest.raises(DemoError):
+    with pytest.raises(DemoError, match="the number of calls cannot be negative"):
         add_demo_calls(store, -1, sunday)
-    with pytest.raises(DemoError):
+    with pytest.raises(DemoError, match="the demo needs at least one day"):
         add_demo_calls(store, 10, sunday, days=0)
 
 
