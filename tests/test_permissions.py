@@ -17,7 +17,7 @@ import pytest
 from advice_desk import settings
 from advice_desk.calls import review
 from advice_desk.calls import topics as taxonomy
-from advice_desk.calls.record import CallDetails, CallQuery
+from advice_desk.calls.record import CallQuery
 from advice_desk.calls.service import get_call, list_calls, log_call, log_non_data_call, update_call
 from advice_desk.clock import UK, FixedClock
 from advice_desk.people import accounts, audit
@@ -25,23 +25,11 @@ from advice_desk.people.permissions import Actor, PermissionDenied, Role
 from advice_desk.reference.hours import default_policy
 from advice_desk.reports import compute as report
 from advice_desk.store.engine import Store
+from tests.factories import a_call, sam_amy_and_bob, uk
 from tests.support import PASSWORD
 
 MONDAY = date(2026, 11, 23)
 OWN_CALLS_ONLY = "Amy Adviser can only open their own calls of the last 7 days"
-
-
-
-
-def uk(day: date, hour: int, minute: int) -> datetime:
-    return datetime(day.year, day.month, day.day, hour, minute, tzinfo=UK)
-
-
-def a_call(start: datetime, **more) -> CallDetails:
-    values = {"ended_at": start + timedelta(minutes=6), "caller_type": "grandparent",
-              "arrangement": "sgo", "topics": ("financial.allowances",),
-              "outcomes": ("advice",), **more}
-    return CallDetails(started_at=start, **values)
 
 
 @dataclass
@@ -63,11 +51,7 @@ class Desk:
 
 @pytest.fixture
 def desk(store, clock) -> Desk:
-    sam = accounts.create_first_supervisor(store, "sam", "Sam Supervisor", PASSWORD, clock)
-    for username, name in (("amy", "Amy Adviser"), ("bob", "Bob Adviser")):
-        accounts.add_user(store, sam, username, name, Role.WORKER, PASSWORD, clock)
-    amy = accounts.sign_in(store, "amy", PASSWORD, clock)
-    bob = accounts.sign_in(store, "bob", PASSWORD, clock)
+    sam, amy, bob = sam_amy_and_bob(store, clock)
     return Desk(
         store, clock, sam, amy, bob,
         amy_today=log_call(store, a_call(uk(MONDAY, 9, 40)), amy.id, clock),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -10,21 +10,21 @@ import sqlalchemy as sa
 from advice_desk.calls.record import CallDetails, CallQuery
 from advice_desk.calls.review import Due, complete_follow_up, follow_ups, review_call
 from advice_desk.calls.service import get_call, list_calls, log_call, log_non_data_call
-from advice_desk.clock import UK
-from advice_desk.people import accounts
-from advice_desk.people.permissions import PermissionDenied, Role
+from advice_desk.people.permissions import PermissionDenied
 from advice_desk.validation import ValidationError
-from tests.support import ANY_TIME, PASSWORD, SUPERVISOR
+from tests.factories import a_call, a_worker, uk
+from tests.support import ANY_TIME, SUPERVISOR
 
 
-def a_call(follow_up_on: date | None = None, safeguarding: bool = False) -> CallDetails:
-    start = datetime(2026, 11, 23, 9, 40, tzinfo=UK)
-    return CallDetails(started_at=start, ended_at=start + timedelta(minutes=9),
-                       caller_type="aunt-uncle", arrangement="cao", topics=("legal.cao",),
-                       outcomes=("information",), safeguarding=safeguarding,
-                       follow_up_on=follow_up_on,
-                       follow_up_note="Ring back with the solicitor list" if follow_up_on
-                       else None)
+def a_cao_question(**changes: object) -> CallDetails:
+    """An aunt or uncle with a child arrangements order, this morning (the clock reads 10:15)."""
+    return a_call(uk(2026, 11, 23, 9, 40), 540, caller_type="aunt-uncle", arrangement="cao",
+                  topics=("legal.cao",), outcomes=("information",), **changes)
+
+
+def a_follow_up_call(due: date) -> CallDetails:
+    """The same call, to be rung back on ``due``."""
+    return a_cao_question(follow_up_on=due, follow_up_note="Ring back with the solicitor list")
 
 
 def events(store, action: str) -> list[tuple]:
@@ -35,7 +35,7 @@ def events(store, action: str) -> list[tuple]:
 
 
 def test_a_supervisor_reviews_a_call_and_it_leaves_the_unreviewed_list(store, clock, sam, amy):
-    call_id = log_call(store, a_call(safeguarding=True), amy.id, clock)
+    call_id = log_call(store, a_cao_question(safeguarding=True), amy.id, clock)
     unreviewed = CallQuery(unreviewed_only=True)
     assert [c.id for c in list_calls(store, SUPERVISOR, unreviewed, ANY_TIME)] == [call_id]
     safeguarding = CallQuery(safeguarding_only=True)
@@ -52,7 +52,7 @@ def test_a_supervisor_reviews_a_call_and_it_leaves_the_unreviewed_list(store, cl
 
 
 def test_a_worker_cannot_review(store, clock, amy):
-    call_id = log_call(store, a_call(), amy.id, clock)
+    call_id = log_call(store, a_cao_question(), amy.id, clock)
     with pytest.raises(PermissionDenied, match="only a supervisor can review calls"):
         review_call(store, amy, call_id, "", clock)
 
@@ -66,10 +66,10 @@ def test_non_data_calls_are_not_for_review(store, clock, sam, amy):
 
 def test_follow_ups_are_sorted_into_overdue_today_and_upcoming(store, clock, sam, amy):
     today = date(2026, 11, 23)
-    overdue = log_call(store, a_call(today - timedelta(days=2)), amy.id, clock)
-    due_today = log_call(store, a_call(today), amy.id, clock)
-    upcoming = log_call(store, a_call(today + timedelta(days=3)), amy.id, clock)
-    log_call(store, a_call(today + timedelta(days=30)), amy.id, clock)  # too far ahead
+    overdue = log_call(store, a_follow_up_call(today - timedelta(days=2)), amy.id, clock)
+    due_today = log_call(store, a_follow_up_call(today), amy.id, clock)
+    upcoming = log_call(store, a_follow_up_call(today + timedelta(days=3)), amy.id, clock)
+    log_call(store, a_follow_up_call(today + timedelta(days=30)), amy.id, clock)  # too far ahead
     listed = follow_ups(store, amy, clock)
     assert [(f.call_id, f.due) for f in listed] == [
         (overdue, Due.OVERDUE), (due_today, Due.TODAY), (upcoming, Due.UPCOMING)]
@@ -82,9 +82,8 @@ def test_follow_ups_are_sorted_into_overdue_today_and_upcoming(store, clock, sam
 
 
 def test_workers_see_and_tick_only_their_own_follow_ups(store, clock, sam, amy):
-    accounts.add_user(store, sam, "bob", "Bob Adviser", Role.WORKER, PASSWORD, clock)
-    bob = accounts.sign_in(store, "bob", PASSWORD, clock)
-    amys = log_call(store, a_call(date(2026, 11, 24)), amy.id, clock)
+    bob = a_worker(store, clock, sam, "bob")
+    amys = log_call(store, a_follow_up_call(date(2026, 11, 24)), amy.id, clock)
     assert follow_ups(store, bob, clock) == []
     with pytest.raises(PermissionDenied, match="their own follow-ups"):
         complete_follow_up(store, bob, amys, clock)

@@ -4,19 +4,18 @@ restoring, supervisors only, and an audit event for every change."""
 from __future__ import annotations
 
 import json
-from datetime import timedelta
 
 import pytest
 from sqlmodel import col, select
 
 from advice_desk.calls import topics as taxonomy
-from advice_desk.calls.record import CallDetails
 from advice_desk.calls.service import get_call, log_call, topic_labels
 from advice_desk.clock import FixedClock
 from advice_desk.people.permissions import Actor, PermissionDenied
 from advice_desk.store.engine import Store
 from advice_desk.store.models import AuditEvent
 from advice_desk.validation import ValidationError
+from tests.factories import a_call
 from tests.support import ANY_TIME, SUPERVISOR
 
 
@@ -38,13 +37,6 @@ def taxonomy_events(store: Store) -> list[AuditEvent]:
         return list(session.exec(select(AuditEvent)
                                  .where(AuditEvent.action == "taxonomy-changed")
                                  .order_by(col(AuditEvent.id))))
-
-
-def a_call(clock: FixedClock, topics: tuple[str, ...]) -> CallDetails:
-    start = clock.now() - timedelta(minutes=20)
-    return CallDetails(started_at=start, ended_at=start + timedelta(minutes=15),
-                       caller_type="grandparent", arrangement="sgo", topics=topics,
-                       outcomes=("advice",))
 
 
 # --- listing and codes ---------------------------------------------------------------------
@@ -212,7 +204,7 @@ def test_a_retired_topic_stays_on_old_calls_but_is_refused_on_new_ones(
         store: Store, sam: Actor, clock: FixedClock) -> None:
     assert sam.id is not None
     new_code = taxonomy.add_topic(store, sam, "Kinship allowance", "financial", clock)
-    old_id = log_call(store, a_call(clock, (new_code, "legal.sgo")), sam.id, clock)
+    old_id = log_call(store, a_call(clock, topics=(new_code, "legal.sgo")), sam.id, clock)
     taxonomy.set_retired(store, sam, new_code, True, clock)
 
     assert get_call(store, SUPERVISOR, old_id, ANY_TIME).details.topics == (new_code, "legal.sgo")
@@ -220,11 +212,11 @@ def test_a_retired_topic_stays_on_old_calls_but_is_refused_on_new_ones(
     assert topic_labels(store)[new_code].retired
     assert new_code not in topic_labels(store, include_retired=False)
     with pytest.raises(ValidationError) as caught:
-        log_call(store, a_call(clock, (new_code,)), sam.id, clock)
+        log_call(store, a_call(clock, topics=(new_code,)), sam.id, clock)
     assert {error.field for error in caught.value.errors} == {"topics"}
 
     taxonomy.set_retired(store, sam, new_code, False, clock)
-    again = log_call(store, a_call(clock, (new_code,)), sam.id, clock)
+    again = log_call(store, a_call(clock, topics=(new_code,)), sam.id, clock)
     assert get_call(store, SUPERVISOR, again, ANY_TIME).details.topics == (new_code,)
 
 
