@@ -16,6 +16,7 @@ from advice_desk.people.audit import AuditQuery
 from advice_desk.people.permissions import PermissionDenied, Role
 from advice_desk.store.models import AuditEvent, User
 from advice_desk.validation import ValidationError
+from tests.factories import add_account
 from tests.support import PASSWORD
 
 WRONG = "wrong horse battery"
@@ -23,7 +24,7 @@ WRONG = "wrong horse battery"
 
 @pytest.fixture
 def amy_id(store, clock, sam) -> int:
-    return accounts.add_user(store, sam, "amy", "Amy Adviser", Role.WORKER, PASSWORD, clock)
+    return add_account(store, clock, sam, "amy")
 
 
 def stored_user(store, username: str) -> User:

@@ -33,6 +33,7 @@ from advice_desk.privacy.retention import (
 from advice_desk.reports.compute import compute_report
 from advice_desk.store.engine import Store, open_store
 from advice_desk.store.models import AuditEvent, Call
+from tests.factories import first_supervisor
 from tests.support import ANY_TIME, SUPERVISOR
 
 MARGARET = {"caller_name": "Margaret Example", "caller_phone": "07911 123456",
@@ -159,12 +160,9 @@ def test_drama_numbers_and_names_and_emails_are_found(store: Store, clock: Fixed
 
 def test_erasure_keeps_the_statistics_and_leaves_no_trace_in_the_files(
         location: Location, clock: FixedClock) -> None:
-    from advice_desk.people import accounts
-    from tests.support import PASSWORD
-
     store = open_store(location, clock)
     try:
-        sam = accounts.create_first_supervisor(store, "sam", "Sam Supervisor", PASSWORD, clock)
+        sam = first_supervisor(store, clock)
         days = [clock.now() - timedelta(days=d) for d in (1, 2, 3)]
         mine = [_log(store, clock, sam.id, days[0]), _log(store, clock, sam.id, days[1])]
         brian = _log(store, clock, sam.id, days[2], BRIAN)
