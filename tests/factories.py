@@ -35,9 +35,9 @@ def uk(first: str | date | int, *rest: int, fold: int = 0) -> datetime:
     if isinstance(first, str):
         naive = datetime.fromisoformat(first)
     elif isinstance(first, date):
-        naive = datetime(first.year, first.month, first.day, *rest)
+        naive = datetime(first.year, first.month, first.day, *rest)  # type: ignore[arg-type]
     else:
-        naive = datetime(first, *rest)  # type: ignore[misc]  # month and day are in rest
+        naive = datetime(first, *rest)  # type: ignore[arg-type]  # rest holds ints only
     return naive.replace(tzinfo=UK, fold=fold)
 
 

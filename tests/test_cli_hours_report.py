@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import csv
 import json
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 
-from advice_desk.calls.record import CallDetails
 from advice_desk.calls.service import get_call, log_call, log_non_data_call
 from advice_desk.cli.main import EXIT_BAD_INPUT, EXIT_OK, main
 from advice_desk.clock import UK, FixedClock
@@ -18,6 +17,7 @@ from advice_desk.people.users import get_or_create_user
 from advice_desk.reference.hours import HoursPolicy, default_policy
 from advice_desk.settings import save_hours_policy
 from advice_desk.store.engine import open_store
+from tests.factories import a_call
 from tests.support import ANY_TIME, SUPERVISOR
 
 REPORT_KEYS = {"from", "to", "total_calls", "data_calls", "non_data_calls", "in_hours_calls",
@@ -40,10 +40,8 @@ def data_dir(tmp_path: Path) -> Path:
     store = open_store(resolve_location(folder), clock)
     amy = get_or_create_user(store, "amy", clock)
     start = datetime(2026, 11, 23, 10, 5, tzinfo=UK)
-    log_call(store, CallDetails(started_at=start, ended_at=start + timedelta(minutes=8),
-                                caller_type="sibling", arrangement="sgo",
-                                topics=("education.virtual-school", "financial"),
-                                outcomes=("advice",)), amy.id, clock)
+    log_call(store, a_call(start, 480, caller_type="sibling",
+                           topics=("education.virtual-school", "financial")), amy.id, clock)
     log_non_data_call(store, "hang-up", amy.id, clock,
                       started_at=datetime(2026, 11, 23, 18, 0, tzinfo=UK))
     store.close()

@@ -7,12 +7,11 @@ import hashlib
 import os
 import stat
 from collections import Counter
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from pathlib import Path
 
 import pytest
 
-from advice_desk.calls.record import CallDetails
 from advice_desk.calls.service import log_call
 from advice_desk.clock import UK
 from advice_desk.people import audit
@@ -26,6 +25,7 @@ from advice_desk.reports.funder_export import (
     export_for_funders,
     months,
 )
+from tests.factories import a_call
 from tests.support import SUPERVISOR
 
 HOSTILE = ("=HYPERLINK(\"http://x\")", "+1", "-1+1", "@SUM(1)", "\tTab", "\rCR", " =spaced",
@@ -57,10 +57,8 @@ def seed(store, clock, amy) -> None:
     for month in (9, 10, 11):
         for n, text in zip(range(3), HOSTILE, strict=False):
             start = datetime(2026, month, 2 + n, 10, 0, tzinfo=UK)
-            log_call(store, CallDetails(
-                started_at=start, ended_at=start + timedelta(minutes=5),
-                caller_type="grandparent", arrangement="sgo", local_authority="E08000035",
-                topics=("education.virtual-school",), outcomes=("advice",),
+            log_call(store, a_call(
+                start, 300, local_authority="E08000035", topics=("education.virtual-school",),
                 consent_to_store_details=True, **PERSONAL,
                 notes=f"{text} {PERSONAL['caller_name']} NI AB123456C 07911 123456",
                 follow_up_on=start.date(), follow_up_note=text), amy.id, clock)

@@ -14,7 +14,7 @@ from advice_desk.calls.service import CallQuery, get_call, list_calls
 from advice_desk.gui.main_window import MainWindow
 from advice_desk.people.users import get_or_create_user
 from advice_desk.store.engine import open_store
-from tests.factories import modules_loaded_by
+from tests.factories import modules_loaded_by, opened_store
 from tests.gui_support import focused_name, open_window, press, sign_in_with_keyboard, type_text
 from tests.support import ANY_TIME, SUPERVISOR
 
@@ -25,11 +25,8 @@ def window(qtbot, location, clock):
 
 
 def store_calls(location, clock):
-    store = open_store(location, clock)
-    try:
+    with opened_store(location, clock) as store:
         return list_calls(store, SUPERVISOR, CallQuery(), ANY_TIME)
-    finally:
-        store.close()
 
 
 def fill_call_with_keyboard(qtbot, window: MainWindow) -> None:

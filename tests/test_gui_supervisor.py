@@ -6,6 +6,7 @@ from PySide6.QtWidgets import QPushButton
 
 from advice_desk.gui.taxonomy_dialog import TaxonomyDialog
 from advice_desk.people.permissions import Role
+from tests.factories import a_call
 from tests.gui_support import open_window
 
 
@@ -84,9 +85,8 @@ def test_the_funder_export_runs_off_the_gui_thread_and_a_cancel_writes_nothing(
 
 
 def test_a_supervisor_saves_and_erases_one_persons_data(qtbot, location, clock, tmp_path):
-    from datetime import datetime, timedelta
+    from datetime import datetime
 
-    from advice_desk.calls.record import CallDetails
     from advice_desk.calls.service import log_call
     from advice_desk.clock import UK
     from advice_desk.gui.people_dialog import PeopleDialog
@@ -98,11 +98,8 @@ def test_a_supervisor_saves_and_erases_one_persons_data(qtbot, location, clock, 
     amy = get_or_create_user(store, "amy", clock)
     start = datetime(2026, 11, 23, 9, 40, tzinfo=UK)
     for phone in ("07700 900123", "+44 7700 900123"):
-        log_call(store, CallDetails(started_at=start, ended_at=start + timedelta(minutes=5),
-                                    caller_type="grandparent", arrangement="sgo",
-                                    topics=("legal",), outcomes=("advice",),
-                                    consent_to_store_details=True, caller_name="Jo Example",
-                                    caller_phone=phone), amy.id, clock)
+        log_call(store, a_call(start, 300, topics=("legal",), consent_to_store_details=True,
+                               caller_name="Jo Example", caller_phone=phone), amy.id, clock)
     store.close()
 
     window.people_action.trigger()
@@ -122,9 +119,8 @@ def test_a_supervisor_saves_and_erases_one_persons_data(qtbot, location, clock, 
 
 
 def test_retention_runs_when_the_app_starts(qtbot, location, clock):
-    from datetime import datetime, timedelta
+    from datetime import datetime
 
-    from advice_desk.calls.record import CallDetails
     from advice_desk.calls.service import get_call, log_call
     from advice_desk.clock import UK
     from advice_desk.people.users import get_or_create_user
@@ -134,11 +130,8 @@ def test_retention_runs_when_the_app_starts(qtbot, location, clock):
     old = datetime(2025, 9, 1, 10, 0, tzinfo=UK)  # fourteen months before the clock
     store = open_store(location, clock)
     amy = get_or_create_user(store, "amy", clock)
-    call_id = log_call(store, CallDetails(
-        started_at=old, ended_at=old + timedelta(minutes=5), caller_type="grandparent",
-        arrangement="sgo", topics=("legal",), outcomes=("advice",),
-        consent_to_store_details=True, caller_name="Jo Example", notes="Old notes"),
-        amy.id, clock)
+    call_id = log_call(store, a_call(old, 300, topics=("legal",), consent_to_store_details=True,
+                                     caller_name="Jo Example", notes="Old notes"), amy.id, clock)
     store.close()
     window = open_window(qtbot, location, clock)
     qtbot.waitUntil(lambda: "retention" in window.statusBar().currentMessage())

@@ -14,7 +14,6 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
-from advice_desk.calls.record import CallDetails
 from advice_desk.calls.service import get_call, log_call
 from advice_desk.cli.main import EXIT_BAD_INPUT, EXIT_OK, main
 from advice_desk.clock import UK, FixedClock
@@ -33,7 +32,7 @@ from advice_desk.privacy.retention import (
 from advice_desk.reports.compute import compute_report
 from advice_desk.store.engine import Store, open_store
 from advice_desk.store.models import AuditEvent, Call
-from tests.factories import first_supervisor
+from tests.factories import a_call, first_supervisor, opened_store
 from tests.support import ANY_TIME, SUPERVISOR
 
 MARGARET = {"caller_name": "Margaret Example", "caller_phone": "07911 123456",
@@ -46,13 +45,10 @@ NOTE = "Allowance stopped after the SGO was made"
 def _log(store: Store, clock: FixedClock, worker_id: int, start: datetime,
          person: dict[str, str] | None = None, **extra: object) -> int:
     person = person or MARGARET
-    return log_call(store, CallDetails(
-        started_at=start, ended_at=start + timedelta(minutes=5), caller_type="grandparent",
-        arrangement="sgo", local_authority="E08000035", topics=("financial.allowances",),
-        outcomes=("advice",), consent_to_store_details=True,
+    return log_call(store, a_call(
+        start, 300, local_authority="E08000035", consent_to_store_details=True,
         notes=f"{NOTE} for {person['caller_name']}", follow_up_on=start.date(),
-        follow_up_note="Ring back", **person, **extra),  # type: ignore[arg-type]
-        worker_id, clock)
+        follow_up_note="Ring back", **person, **extra), worker_id, clock)
 
 
 def _row(store: Store, call_id: int) -> Call:
@@ -268,12 +264,8 @@ def old_store(location: Location, clock: FixedClock, tmp_path: Path) -> Path:
 
 
 def _erased_count(location: Location, clock: FixedClock) -> int:
-    store = open_store(location, clock)
-    try:
-        with store.read() as session:
-            return sum(_erased(c) for c in session.exec(select(Call)))
-    finally:
-        store.close()
+    with opened_store(location, clock) as store, store.read() as session:
+        return sum(_erased(c) for c in session.exec(select(Call)))
 
 
 def test_the_retention_command(old_store: Path, location: Location, clock: FixedClock,
