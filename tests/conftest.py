@@ -1,35 +1,46 @@
 """Shared fixtures: a fixed clock, a real SQLite store in tmp_path, users, the store thread.
 
 Qt runs offscreen, set here before pytest-qt creates the QApplication, so tests never need a
-display. Every store lives in its own tmp_path folder: no test touches real user data.
+display. Every store lives in its own tmp_path folder and every test has its own config folder:
+no test touches real user data, nor sees what another test left behind.
 """
 
 from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
 os.environ["QT_QPA_PLATFORM"] = "offscreen"
 os.environ.pop("ADVICE_DESK_DATA_DIR", None)
 os.environ.pop("ADVICE_DESK_DATABASE_URL", None)
-# Secrets such as the export key go to a folder of the test run, never the user's config.
+# Secrets such as the export key never go to the user's config: before any test runs (while
+# collecting, in module fixtures) to a folder of the test run, then to one of each test's own.
 os.environ["ADVICE_DESK_CONFIG_DIR"] = tempfile.mkdtemp(prefix="advice-desk-config-")
 
 import pytest
 
 from advice_desk.clock import UK, FixedClock
-from advice_desk.paths import Location, resolve_location
-from advice_desk.people import accounts
-from advice_desk.people.accounts import Users, get_or_create_user
-from advice_desk.people.permissions import Actor, Role
-from advice_desk.store.engine import Store, open_store
+from advice_desk.paths import CONFIG_DIR_ENV, Location, resolve_location
+from advice_desk.people.accounts import get_or_create_user
+from advice_desk.people.permissions import Actor
+from advice_desk.store.engine import Store
 from advice_desk.store.models import User
-from tests.support import PASSWORD
+from tests.factories import a_worker, first_supervisor, opened_store
 
 # A Monday, 10:15 in London (GMT): the line is open.
 MONDAY_MORNING = datetime(2026, 11, 23, 10, 15, tzinfo=UK)
+
+
+@pytest.fixture(autouse=True)
+def config_folder(tmp_path_factory: pytest.TempPathFactory,
+                  monkeypatch: pytest.MonkeyPatch) -> Path:
+    """This test's own config folder (empty): a key one test stores is not another's."""
+    folder = tmp_path_factory.mktemp("config")
+    monkeypatch.setenv(CONFIG_DIR_ENV, str(folder))
+    return folder
 
 
 @pytest.fixture
@@ -43,10 +54,9 @@ def location(tmp_path: Path) -> Location:
 
 
 @pytest.fixture
-def store(location: Location, clock: FixedClock):
-    opened = open_store(location, clock)
-    yield opened
-    opened.close()
+def store(location: Location, clock: FixedClock) -> Iterator[Store]:
+    with opened_store(location, clock) as opened:
+        yield opened
 
 
 @pytest.fixture
@@ -57,14 +67,13 @@ def worker(store: Store, clock: FixedClock) -> User:
 @pytest.fixture
 def sam(store: Store, clock: FixedClock) -> Actor:
     """The store's first supervisor, signed in."""
-    return accounts.create_first_supervisor(store, "sam", "Sam Supervisor", PASSWORD, clock)
+    return first_supervisor(store, clock)
 
 
 @pytest.fixture
 def amy(store: Store, clock: FixedClock, sam: Actor) -> Actor:
     """A worker, added by sam and signed in."""
-    Users(store, sam, clock).add("amy", "Amy Adviser", Role.WORKER, PASSWORD)
-    return accounts.sign_in(store, "amy", PASSWORD, clock)
+    return a_worker(store, clock, sam, "amy")
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from advice_desk.gui.main_window import MainWindow
 from advice_desk.people import accounts
 from advice_desk.people.accounts import Users
 from advice_desk.people.permissions import Role
-from advice_desk.store.engine import open_store
+from tests.factories import add_account, first_supervisor, opened_store, signed_in
 from tests.support import PASSWORD
 
 
@@ -31,18 +31,27 @@ def type_text(qtbot, text: str) -> None:
     qtbot.keyClicks(focused(), text)
 
 
+def unnamed_controls(top: QWidget) -> list[str]:
+    """The controls in ``top`` a screen reader could reach but not name (Qt's own parts of a
+    combo box or spin box aside)."""
+    return [
+        f"{type(w).__name__} {w.objectName()}"
+        for w in top.findChildren(QWidget)
+        if w.focusPolicy() != Qt.FocusPolicy.NoFocus and w.isVisibleTo(top)
+        and not w.accessibleName() and not w.objectName().startswith("qt_")
+        and type(w.parent()).__name__ not in ("QComboBox", "QAbstractSpinBox")
+    ]
+
+
 def make_account(location, clock, username: str = "amy", role: Role = Role.WORKER) -> None:
     """The store's first supervisor (sam) and the named user, unless they exist already."""
-    store = open_store(location, clock)
-    try:
+    with opened_store(location, clock) as store:
         if accounts.needs_first_supervisor(store):
-            accounts.create_first_supervisor(store, "sam", "Sam Supervisor", PASSWORD, clock)
-        sam = accounts.sign_in(store, "sam", PASSWORD, clock)
+            first_supervisor(store, clock)
+        sam = signed_in(store, clock, "sam")
         if username not in {a.username for a in Users(store, sam, clock).accounts()
                             if a.can_sign_in}:
-            Users(store, sam, clock).add(username, username.title() + " Adviser", role, PASSWORD)
-    finally:
-        store.close()
+            add_account(store, clock, sam, username, role)
 
 
 def sign_in_with_keyboard(qtbot, window: MainWindow, username: str,

@@ -17,6 +17,7 @@ from advice_desk.people.audit import AuditQuery, AuditTrail
 from advice_desk.people.permissions import PermissionDenied, Role
 from advice_desk.store.models import AuditEvent, User
 from advice_desk.validation import ValidationError
+from tests.factories import add_account
 from tests.support import ANY_TIME, PASSWORD
 
 WRONG = "wrong horse battery"
@@ -24,7 +25,7 @@ WRONG = "wrong horse battery"
 
 @pytest.fixture
 def amy_id(store, clock, sam) -> int:
-    return Users(store, sam, clock).add("amy", "Amy Adviser", Role.WORKER, PASSWORD)
+    return add_account(store, clock, sam, "amy")
 
 
 def stored_user(store, username: str) -> User:

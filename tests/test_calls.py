@@ -26,18 +26,8 @@ from advice_desk.reference import lists as reference
 from advice_desk.store.engine import Store
 from advice_desk.store.models import Call, CallOutcome, CallTopic, Topic, User
 from advice_desk.validation import ValidationError
+from tests.factories import a_call
 from tests.support import ANY_TIME, SUPERVISOR
-
-
-def a_call(clock: FixedClock, **changes: object) -> CallDetails:
-    """A valid call that ended five minutes ago, changed as asked."""
-    start = clock.now() - timedelta(minutes=20)
-    base = CallDetails(
-        started_at=start, ended_at=start + timedelta(minutes=15),
-        caller_type="grandparent", arrangement="sgo",
-        topics=("financial.allowances",), outcomes=("advice",),
-    )
-    return replace(base, **changes)  # type: ignore[arg-type]
 
 
 def wid(user: User) -> int:

@@ -11,8 +11,8 @@ import pytest
 
 from advice_desk import __main__ as entry_point
 from advice_desk.cli.main import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, main
-from advice_desk.paths import DATABASE_FILE, resolve_location
-from advice_desk.store.engine import open_store
+from advice_desk.paths import DATABASE_FILE
+from tests.factories import opened_store
 
 HEADER = "started_at,caller_type,arrangement,topics,outcomes"
 
@@ -24,12 +24,8 @@ def _csv(tmp_path: Path, *rows: str) -> Path:
 
 
 def _count_calls(data_dir: Path) -> int:
-    store = open_store(resolve_location(data_dir))
-    try:
-        with store.engine.connect() as connection:
-            return connection.exec_driver_sql("SELECT count(*) FROM call").scalar_one()
-    finally:
-        store.close()
+    with opened_store(data_dir) as store, store.engine.connect() as connection:
+        return connection.exec_driver_sql("SELECT count(*) FROM call").scalar_one()
 
 
 def test_the_command_line_loads_no_database_code_until_a_command_runs() -> None:

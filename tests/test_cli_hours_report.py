@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import csv
 import json
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 
-from advice_desk.calls.record import CallDetails
 from advice_desk.calls.service import Calls
 from advice_desk.cli.main import EXIT_BAD_INPUT, EXIT_OK, main
 from advice_desk.clock import UK, FixedClock
@@ -18,6 +17,7 @@ from advice_desk.people.accounts import actor_of, get_or_create_user
 from advice_desk.reference.hours import HoursPolicy, default_policy
 from advice_desk.settings import Settings
 from advice_desk.store.engine import open_store
+from tests.factories import a_call
 from tests.support import ANY_TIME, SUPERVISOR
 
 REPORT_KEYS = {"from", "to", "total_calls", "data_calls", "non_data_calls", "in_hours_calls",
@@ -41,10 +41,7 @@ def data_dir(tmp_path: Path) -> Path:
     amy = get_or_create_user(store, "amy", clock)
     start = datetime(2026, 11, 23, 10, 5, tzinfo=UK)
     Calls(store, actor_of(amy), clock).log(
-        CallDetails(started_at=start, ended_at=start + timedelta(minutes=8),
-                    caller_type="sibling", arrangement="sgo",
-                    topics=("education.virtual-school", "financial"),
-                    outcomes=("advice",)))
+        a_call(start, 480, caller_type="sibling", topics=("education.virtual-school", "financial")))
     Calls(store, actor_of(amy), clock).log_non_data(
         "hang-up", started_at=datetime(2026, 11, 23, 18, 0, tzinfo=UK))
     store.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import sqlite3
 from collections import Counter
+from contextlib import ExitStack
 from datetime import datetime, time, timedelta
 from pathlib import Path
 
@@ -20,20 +21,16 @@ from advice_desk.demo import DemoError
 from advice_desk.demo import synthetic as demo_module
 from advice_desk.demo.shares import DEMO_WORKERS
 from advice_desk.demo.synthetic import add_demo_calls
-from advice_desk.paths import resolve_location
 from advice_desk.store.bulk import CoreBulkWriter
-from advice_desk.store.engine import Store, open_store
+from advice_desk.store.engine import Store
 from advice_desk.store.models import Call, CallOutcome, CallTopic, Topic, User
+from tests.factories import opened_store
 from tests.support import ANY_TIME, SUPERVISOR
 
 CALLS = 3000
 BANK_HOLIDAYS = holidays.country_holidays("GB", subdiv="ENG")
 DRAMA_PHONE = re.compile(r"^07700 900\d{3}$")
 POSTCODE = re.compile(r"^[A-Z]{1,2}\d[A-Z\d]? \d[A-Z]{2}$")
-
-
-def _open(tmp_path: Path, name: str, clock: FixedClock) -> Store:
-    return open_store(resolve_location(tmp_path / name), clock)
 
 
 def _raw_rows(store: Store) -> dict[str, list[tuple[object, ...]]]:
@@ -58,13 +55,13 @@ def demo(store: Store, clock: FixedClock) -> Store:
 def test_the_same_seed_and_clock_give_the_same_rows_made_here_or_in_a_second_process(
         tmp_path: Path, clock: FixedClock, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(demo_module, "CHUNK_CALLS", 300)  # several chunks go through the pipe
-    stores = {name: _open(tmp_path, name, clock) for name in ("here", "parallel", "other")}
-    add_demo_calls(stores["here"], 2000, clock, seed=7, days=60, parallel=False)
-    add_demo_calls(stores["parallel"], 2000, clock, seed=7, days=60, parallel=True)
-    add_demo_calls(stores["other"], 2000, clock, seed=8, days=60)
-    rows = {name: _raw_rows(store) for name, store in stores.items()}
-    for store in stores.values():
-        store.close()
+    with ExitStack() as closing:
+        stores = {name: closing.enter_context(opened_store(tmp_path / name, clock))
+                  for name in ("here", "parallel", "other")}
+        add_demo_calls(stores["here"], 2000, clock, seed=7, days=60, parallel=False)
+        add_demo_calls(stores["parallel"], 2000, clock, seed=7, days=60, parallel=True)
+        add_demo_calls(stores["other"], 2000, clock, seed=8, days=60)
+        rows = {name: _raw_rows(store) for name, store in stores.items()}
     assert len(rows["here"]["call"]) == 2000
     assert rows["here"] == rows["parallel"]
     assert rows["here"]["call"] != rows["other"]["call"]
@@ -72,12 +69,11 @@ def test_the_same_seed_and_clock_give_the_same_rows_made_here_or_in_a_second_pro
 
 def test_the_sqlite_writer_stores_exactly_what_sqlalchemy_would(tmp_path: Path,
                                                                  clock: FixedClock) -> None:
-    fast, core = _open(tmp_path, "fast", clock), _open(tmp_path, "core", clock)
-    add_demo_calls(fast, 500, clock, seed=3, days=30)
-    add_demo_calls(core, 500, clock, seed=3, days=30, writer=CoreBulkWriter)
-    fast_rows, core_rows = _raw_rows(fast), _raw_rows(core)
-    fast.close()
-    core.close()
+    with opened_store(tmp_path / "fast", clock) as fast, \
+            opened_store(tmp_path / "core", clock) as core:
+        add_demo_calls(fast, 500, clock, seed=3, days=30)
+        add_demo_calls(core, 500, clock, seed=3, days=30, writer=CoreBulkWriter)
+        fast_rows, core_rows = _raw_rows(fast), _raw_rows(core)
     assert fast_rows == core_rows
     assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}", fast_rows["call"][0][2])
 
@@ -183,19 +179,18 @@ def test_a_demo_needs_an_open_day_and_sensible_numbers(store: Store) -> None:
     sunday = FixedClock(datetime(2026, 11, 22, 12, tzinfo=UK))
     with pytest.raises(DemoError, match="not open on any of the last 1 days"):
         add_demo_calls(store, 10, sunday, days=1)
-    with pytest.raises(DemoError):
+    with pytest.raises(DemoError, match="the number of calls cannot be negative"):
         add_demo_calls(store, -1, sunday)
-    with pytest.raises(DemoError):
+    with pytest.raises(DemoError, match="the demo needs at least one day"):
         add_demo_calls(store, 10, sunday, days=0)
 
 
 def test_demo_calls_know_their_uk_day_and_minute(tmp_path) -> None:
     clock = FixedClock(datetime(2026, 7, 3, 15, 0, tzinfo=UK))
-    store = open_store(resolve_location(tmp_path / "data"), clock)
-    add_demo_calls(store, 300, clock, seed=7, days=20)
-    with store.read() as session:
-        rows = session.exec(select(Call.started_at, Call.local_date, Call.local_minute)).all()
-    store.close()
+    with opened_store(tmp_path / "data", clock) as store:
+        add_demo_calls(store, 300, clock, seed=7, days=20)
+        with store.read() as session:
+            rows = session.exec(select(Call.started_at, Call.local_date, Call.local_minute)).all()
     assert len(rows) == 300
     for started_at, local_date, local_minute in rows:
         local = to_uk(started_at)

@@ -7,12 +7,11 @@ import hashlib
 import os
 import stat
 from collections import Counter
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from pathlib import Path
 
 import pytest
 
-from advice_desk.calls.record import CallDetails
 from advice_desk.calls.service import Calls
 from advice_desk.clock import UK
 from advice_desk.people import audit
@@ -28,6 +27,7 @@ from advice_desk.reports.funder_export import (
     disclose,
     months,
 )
+from tests.factories import a_call
 from tests.support import SUPERVISOR
 
 HOSTILE = ("=HYPERLINK(\"http://x\")", "+1", "-1+1", "@SUM(1)", "\tTab", "\rCR", " =spaced",
@@ -59,10 +59,8 @@ def seed(store, clock, amy) -> None:
     for month in (9, 10, 11):
         for n, text in zip(range(3), HOSTILE, strict=False):
             start = datetime(2026, month, 2 + n, 10, 0, tzinfo=UK)
-            Calls(store, amy, clock).log(CallDetails(
-                started_at=start, ended_at=start + timedelta(minutes=5),
-                caller_type="grandparent", arrangement="sgo", local_authority="E08000035",
-                topics=("education.virtual-school",), outcomes=("advice",),
+            Calls(store, amy, clock).log(a_call(
+                start, 300, local_authority="E08000035", topics=("education.virtual-school",),
                 consent_to_store_details=True, **PERSONAL,
                 notes=f"{text} {PERSONAL['caller_name']} NI AB123456C 07911 123456",
                 follow_up_on=start.date(), follow_up_note=text))
@@ -182,15 +180,28 @@ def test_the_classification_decides_what_the_extract_may_carry() -> None:
     assert "in_hours" not in QUASI_COLUMNS and "region" in QUASI_COLUMNS
 
 
-def test_a_fresh_key_leaves_the_stored_key_alone(tmp_path: Path, capsys) -> None:
+def test_a_fresh_key_leaves_the_stored_key_alone(store, clock, amy, location, config_folder,
+                                                 tmp_path: Path, monkeypatch) -> None:
     from advice_desk.cli.main import main
-    from advice_desk.paths import config_dir
+    from advice_desk.reports import extract
 
-    out = tmp_path / "out"
-    out.mkdir()
-    key = config_dir() / "export-key"
-    before = key.read_bytes() if key.exists() else None
-    assert main(["--data-dir", str(tmp_path / "data"), "export", "--from", "2026-01-01",
-                 "--to", "2026-01-31", "--out", str(out), "--rows", "--fresh-key"]) == 0
-    assert (out / "calls.csv").exists()
-    assert (key.read_bytes() if key.exists() else None) == before
+    seed(store, clock, amy)
+    stored, stored_key = config_folder / "export-key", b"s" * 32
+    stored.write_bytes(stored_key)
+    keys_used: list[bytes] = []
+
+    def recording_caller_key(phone: str | None, email: str | None, secret: bytes) -> str | None:
+        keys_used.append(secret)
+        return caller_key(phone, email, secret)
+
+    monkeypatch.setattr(extract, "caller_key", recording_caller_key)
+    for run in ("first", "second"):
+        out = tmp_path / run
+        out.mkdir()
+        assert main(["--data-dir", str(location.data_dir), "export", "--from", "2026-09-01",
+                     "--to", "2026-11-23", "--out", str(out), "--rows", "--fresh-key"]) == 0
+        assert (out / "calls.csv").exists()
+    assert stored.read_bytes() == stored_key
+    assert sorted(p.name for p in config_folder.iterdir()) == ["export-key"]
+    assert keys_used and stored_key not in keys_used  # callers were hashed, never with it
+    assert len(set(keys_used)) == 2  # with a key made for each export alone

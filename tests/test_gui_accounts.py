@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QApplication, QWidget
 from advice_desk import settings
 from advice_desk.calls.drafts import Drafts
 from advice_desk.calls.history import CallQuery
-from advice_desk.calls.record import CallDetails, SavedDraft
+from advice_desk.calls.record import SavedDraft
 from advice_desk.calls.service import Calls
 from advice_desk.gui.follow_ups import FollowUpsDialog
 from advice_desk.gui.main_window import MainWindow
@@ -23,7 +23,7 @@ from advice_desk.gui.sign_in import FirstSupervisorDialog, SignInDialog
 from advice_desk.people import accounts
 from advice_desk.people.accounts import Users, actor_of, get_or_create_user
 from advice_desk.people.permissions import Actor, Role
-from advice_desk.store.engine import open_store
+from tests.factories import a_call, opened_store
 from tests.gui_support import (
     PASSWORD,
     focused,
@@ -55,11 +55,8 @@ def submit(qtbot, window: MainWindow) -> None:
 
 
 def with_store(location, clock, job):
-    store = open_store(location, clock)
-    try:
+    with opened_store(location, clock) as store:
         return job(store)
-    finally:
-        store.close()
 
 
 def saved_draft(location, clock, user_id: int) -> SavedDraft | None:
@@ -396,10 +393,9 @@ def seed_a_call_with_a_follow_up(location, clock) -> None:
     def log(store) -> None:
         amy = get_or_create_user(store, "amy", clock)
         start = clock.now() - timedelta(minutes=30)
-        Calls(store, actor_of(amy), clock).log(CallDetails(
-            started_at=start, ended_at=start + timedelta(minutes=5), caller_type="grandparent",
-            arrangement="informal", topics=("family.siblings",), outcomes=("advice",),
-            notes=NOTES, follow_up_on=date(2026, 11, 23), follow_up_note=FOLLOW_UP_NOTE))
+        Calls(store, actor_of(amy), clock).log(a_call(
+            start, 300, arrangement="informal", topics=("family.siblings",), notes=NOTES,
+            follow_up_on=date(2026, 11, 23), follow_up_note=FOLLOW_UP_NOTE))
 
     with_store(location, clock, log)
 

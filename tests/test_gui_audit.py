@@ -3,8 +3,6 @@ loading a page at a time, and read-only (offscreen Qt, real store, fixed clock).
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -16,11 +14,12 @@ from advice_desk.clock import UK
 from advice_desk.gui.audit_view import AuditWindow
 from advice_desk.gui.paged_model import PAGE_SIZE
 from advice_desk.people import accounts, audit
-from advice_desk.people.accounts import Users
 from advice_desk.people.audit import AuditQuery, AuditTrail
-from advice_desk.people.permissions import Actor, Role
+from advice_desk.people.permissions import Actor
 from advice_desk.store.engine import Store
 from advice_desk.store.models import AuditEvent
+from tests.factories import add_account, modules_loaded_by
+from tests.gui_support import unnamed_controls
 from tests.support import ANY_TIME, PASSWORD
 
 
@@ -45,7 +44,7 @@ def signed_in(store, clock, sam) -> None:
     clock.advance(timedelta(minutes=1))
     accounts.sign_in(store, "sam", PASSWORD, clock)
     clock.advance(timedelta(minutes=1))
-    Users(store, sam, clock).add("amy", "Amy Adviser", Role.WORKER, PASSWORD)
+    add_account(store, clock, sam, "amy")
     clock.advance(timedelta(minutes=1))
     with pytest.raises(accounts.SignInError):
         accounts.sign_in(store, "amy", "not her password", clock)
@@ -186,21 +185,10 @@ def test_nothing_in_the_window_can_change_an_event(qtbot, store, clock, sam, sig
 
 def test_every_control_has_an_accessible_name(qtbot, store, clock, sam, tasks):
     window = open_window(qtbot, tasks, store, sam, clock)
-    unnamed = [
-        f"{type(w).__name__} {w.objectName()}"
-        for w in window.findChildren(QWidget)
-        if w.focusPolicy() != Qt.FocusPolicy.NoFocus and w.isVisibleTo(window)
-        and not w.accessibleName() and not w.objectName().startswith("qt_")
-        and type(w.parent()).__name__ not in ("QComboBox", "QAbstractSpinBox")
-    ]
-    assert unnamed == []
+    assert unnamed_controls(window) == []
     names = {w.accessibleName() for w in window.findChildren(QWidget)}
     assert {"From", "To", "Action", "Person", "Audit events", "Close"} <= names
 
 
 def test_importing_the_window_does_not_load_the_database_layer():
-    code = ("import sys; import advice_desk.gui.audit_view; "
-            "print(sorted(m for m in ('sqlmodel', 'sqlalchemy') if m in sys.modules))")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            check=True)
-    assert result.stdout.strip() == "[]"
+    assert modules_loaded_by("import advice_desk.gui.audit_view", ("sqlmodel", "sqlalchemy")) == []

@@ -3,12 +3,9 @@ supervisor's hours page, all under a fixed clock (no waiting for real time)."""
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from PySide6.QtCore import QDate, QDateTime, Qt, QTime, QTimer
 from PySide6.QtWidgets import QWidget
 
-from advice_desk.clock import UK
 from advice_desk.gui.hours_dialog import HoursDialog
 from advice_desk.gui.line_status import LineStatusLabel
 from advice_desk.people.audit import AuditTrail
@@ -16,12 +13,9 @@ from advice_desk.people.permissions import Role
 from advice_desk.reference.hours import default_policy
 from advice_desk.settings import Settings
 from advice_desk.store.engine import open_store
+from tests.factories import uk
 from tests.gui_support import open_window
 from tests.support import ANY_TIME, SUPERVISOR
-
-
-def uk(text: str) -> datetime:
-    return datetime.fromisoformat(text).replace(tzinfo=UK)
 
 
 def test_the_indicator_says_when_the_line_closes_and_warns_ten_minutes_before(qtbot, clock):

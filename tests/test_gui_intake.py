@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from datetime import timedelta
 
 import pytest
@@ -17,6 +15,7 @@ from advice_desk.calls.service import Calls
 from advice_desk.gui.main_window import MainWindow
 from advice_desk.people.accounts import actor_of, get_or_create_user
 from advice_desk.store.engine import open_store
+from tests.factories import modules_loaded_by, opened_store
 from tests.gui_support import focused_name, open_window, press, sign_in_with_keyboard, type_text
 from tests.support import ANY_TIME, SUPERVISOR
 
@@ -27,11 +26,8 @@ def window(qtbot, location, clock):
 
 
 def store_calls(location, clock):
-    store = open_store(location, clock)
-    try:
+    with opened_store(location, clock) as store:
         return Calls(store, SUPERVISOR, ANY_TIME).list(CallQuery())
-    finally:
-        store.close()
 
 
 def fill_call_with_keyboard(qtbot, window: MainWindow) -> None:
@@ -201,11 +197,8 @@ def test_every_control_has_an_accessible_name(window):
 
 
 def test_the_window_paints_without_loading_the_database_layer():
-    code = ("import sys; import advice_desk.gui.main_window, advice_desk.gui.app; "
-            "print(sorted(m for m in ('sqlmodel', 'sqlalchemy', 'alembic') if m in sys.modules))")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            check=True)
-    assert result.stdout.strip() == "[]"
+    assert modules_loaded_by("import advice_desk.gui.main_window, advice_desk.gui.app",
+                             ("sqlmodel", "sqlalchemy", "alembic")) == []
 
 
 def test_a_recovered_call_waits_while_a_call_typed_before_sign_in_is_finished(

@@ -8,12 +8,12 @@ from pathlib import Path
 from PySide6.QtCore import Qt
 from PySide6.QtPrintSupport import QPrinter
 
-from advice_desk.calls.record import CallDetails
 from advice_desk.calls.service import Calls
 from advice_desk.clock import UK
 from advice_desk.people.accounts import actor_of, get_or_create_user
 from advice_desk.people.permissions import Role
 from advice_desk.store.engine import open_store
+from tests.factories import a_call
 from tests.gui_support import open_window
 
 
@@ -23,10 +23,7 @@ def seed_calls(location, clock) -> None:
     start = datetime(2026, 11, 23, 9, 30, tzinfo=UK)  # the clock reads 10:15
     for minutes, topics in ((0, ("education.virtual-school",)), (40, ("financial", "legal.sgo"))):
         at = start + timedelta(minutes=minutes)
-        Calls(store, actor_of(amy), clock).log(
-            CallDetails(started_at=at, ended_at=at + timedelta(minutes=12),
-                        caller_type="grandparent", arrangement="sgo", topics=topics,
-                        outcomes=("advice",)))
+        Calls(store, actor_of(amy), clock).log(a_call(at, 720, topics=topics))
     Calls(store, actor_of(amy), clock).log_non_data("silent", started_at=start)
     store.close()
 

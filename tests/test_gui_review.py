@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
-from advice_desk.calls.record import CallDetails
 from advice_desk.calls.service import Calls
 from advice_desk.clock import UK
 from advice_desk.gui.follow_ups import FollowUpsDialog
 from advice_desk.people.accounts import actor_of, get_or_create_user
 from advice_desk.people.permissions import Role
 from advice_desk.store.engine import open_store
+from tests.factories import a_call
 from tests.gui_support import make_account, open_window, type_text
 from tests.support import ANY_TIME, SUPERVISOR
 
@@ -24,10 +24,9 @@ def seed(location, clock, follow_up_on: date | None = None) -> list[int]:
     store = open_store(location, clock)
     amy = get_or_create_user(store, "amy", clock)
     start = datetime(2026, 11, 23, 9, 45, tzinfo=UK)
-    ids = [Calls(store, actor_of(amy), clock).log(CallDetails(
-        started_at=start, ended_at=start + timedelta(minutes=5), caller_type="grandparent",
-        arrangement="informal", topics=("family.siblings",), outcomes=("advice",),
-        safeguarding=n == 1, notes=f"Call number {n}", follow_up_on=follow_up_on,
+    ids = [Calls(store, actor_of(amy), clock).log(a_call(
+        start, 300, arrangement="informal", topics=("family.siblings",), safeguarding=n == 1,
+        notes=f"Call number {n}", follow_up_on=follow_up_on,
         follow_up_note="Send the sibling contact leaflet" if follow_up_on else None))
         for n in range(2)]
     store.close()

@@ -8,6 +8,7 @@ from advice_desk.calls.service import Calls
 from advice_desk.gui.taxonomy_dialog import TaxonomyDialog
 from advice_desk.people.accounts import actor_of
 from advice_desk.people.permissions import Role
+from tests.factories import a_call
 from tests.gui_support import open_window
 from tests.support import ANY_TIME, SUPERVISOR
 
@@ -87,9 +88,8 @@ def test_the_funder_export_runs_off_the_gui_thread_and_a_cancel_writes_nothing(
 
 
 def test_a_supervisor_saves_and_erases_one_persons_data(qtbot, location, clock, tmp_path):
-    from datetime import datetime, timedelta
+    from datetime import datetime
 
-    from advice_desk.calls.record import CallDetails
     from advice_desk.clock import UK
     from advice_desk.gui.people_dialog import PeopleDialog
     from advice_desk.people.accounts import get_or_create_user
@@ -101,11 +101,8 @@ def test_a_supervisor_saves_and_erases_one_persons_data(qtbot, location, clock, 
     start = datetime(2026, 11, 23, 9, 40, tzinfo=UK)
     for phone in ("07700 900123", "+44 7700 900123"):
         Calls(store, actor_of(amy), clock).log(
-            CallDetails(started_at=start, ended_at=start + timedelta(minutes=5),
-                        caller_type="grandparent", arrangement="sgo",
-                        topics=("legal",), outcomes=("advice",),
-                        consent_to_store_details=True, caller_name="Jo Example",
-                        caller_phone=phone))
+            a_call(start, 300, topics=("legal",), consent_to_store_details=True,
+                   caller_name="Jo Example", caller_phone=phone))
     store.close()
 
     window.people_action.trigger()
@@ -125,9 +122,8 @@ def test_a_supervisor_saves_and_erases_one_persons_data(qtbot, location, clock, 
 
 
 def test_retention_runs_when_the_app_starts(qtbot, location, clock):
-    from datetime import datetime, timedelta
+    from datetime import datetime
 
-    from advice_desk.calls.record import CallDetails
     from advice_desk.clock import UK
     from advice_desk.people.accounts import get_or_create_user
     from advice_desk.store.engine import open_store
@@ -135,10 +131,9 @@ def test_retention_runs_when_the_app_starts(qtbot, location, clock):
     old = datetime(2025, 9, 1, 10, 0, tzinfo=UK)  # fourteen months before the clock
     store = open_store(location, clock)
     amy = get_or_create_user(store, "amy", clock)
-    call_id = Calls(store, actor_of(amy), clock).log(CallDetails(
-        started_at=old, ended_at=old + timedelta(minutes=5), caller_type="grandparent",
-        arrangement="sgo", topics=("legal",), outcomes=("advice",),
-        consent_to_store_details=True, caller_name="Jo Example", notes="Old notes"))
+    call_id = Calls(store, actor_of(amy), clock).log(
+        a_call(old, 300, topics=("legal",), consent_to_store_details=True,
+               caller_name="Jo Example", notes="Old notes"))
     store.close()
     window = open_window(qtbot, location, clock)
     qtbot.waitUntil(lambda: "retention" in window.statusBar().currentMessage())

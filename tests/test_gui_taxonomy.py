@@ -12,11 +12,9 @@ from advice_desk.clock import FixedClock
 from advice_desk.desk import Desk
 from advice_desk.gui.taskman import TaskManager
 from advice_desk.gui.taxonomy_dialog import TaxonomyDialog
-from advice_desk.people import accounts
-from advice_desk.people.accounts import Users
-from advice_desk.people.permissions import Actor, Role
+from advice_desk.people.permissions import Actor
 from advice_desk.store.engine import Store
-from tests.gui_support import PASSWORD, focused_name, press, type_text
+from tests.gui_support import focused_name, press, type_text
 from tests.support import ANY_TIME, SUPERVISOR
 
 ALT = Qt.KeyboardModifier.AltModifier
@@ -198,9 +196,7 @@ def test_refusals_are_shown_in_the_message_line(qtbot, dialog, store) -> None:
     assert Topics(store, SUPERVISOR, ANY_TIME).rows() == before
 
 
-def test_a_worker_is_refused(qtbot, tasks, store, sam, clock) -> None:
-    Users(store, sam, clock).add("amy", "Amy", Role.WORKER, PASSWORD)
-    amy = accounts.sign_in(store, "amy", PASSWORD, clock)
+def test_a_worker_is_refused(qtbot, tasks, store, amy, clock) -> None:
     dialog = open_dialog(qtbot, tasks, Desk(store, clock, amy))
     before = Topics(store, SUPERVISOR, ANY_TIME).rows()
     type_label(qtbot, "Mine")

@@ -3,8 +3,6 @@ clicking, on a real store through the store thread (offscreen Qt, fixed clock)."
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from dataclasses import dataclass
 
 import pytest
@@ -18,6 +16,8 @@ from advice_desk.people import accounts
 from advice_desk.people.accounts import Users, get_or_create_user
 from advice_desk.people.permissions import Actor, Role
 from advice_desk.store.engine import Store
+from tests.factories import add_account, modules_loaded_by
+from tests.gui_support import unnamed_controls
 from tests.support import ANY_TIME, PASSWORD
 
 
@@ -133,7 +133,7 @@ def test_a_too_short_password_is_refused_with_the_cores_message(qtbot, store, cl
 
 
 def test_a_user_is_disabled_and_enabled_again(qtbot, store, clock, sam, tasks):
-    amy_id = Users(store, sam, clock).add("amy", "Amy Adviser", Role.WORKER, PASSWORD)
+    amy_id = add_account(store, clock, sam, "amy")
     dialog = open_dialog(qtbot, tasks, store, sam, clock)
     button = dialog.ui.toggle_active_button
     assert not button.isEnabled()  # nobody chosen yet
@@ -160,7 +160,7 @@ def test_a_user_is_disabled_and_enabled_again(qtbot, store, clock, sam, tasks):
 
 
 def test_the_button_follows_the_selection(qtbot, store, clock, sam, tasks):
-    amy_id = Users(store, sam, clock).add("amy", "Amy Adviser", Role.WORKER, PASSWORD)
+    amy_id = add_account(store, clock, sam, "amy")
     Users(store, sam, clock).set_active(amy_id, False)
     dialog = open_dialog(qtbot, tasks, store, sam, clock)
     dialog.select_user(amy_id)
@@ -170,7 +170,7 @@ def test_the_button_follows_the_selection(qtbot, store, clock, sam, tasks):
 
 
 def test_a_reset_password_lets_the_user_sign_in_with_it(qtbot, store, clock, sam, tasks):
-    amy_id = Users(store, sam, clock).add("amy", "Amy Adviser", Role.WORKER, PASSWORD)
+    amy_id = add_account(store, clock, sam, "amy")
     dialog = open_dialog(qtbot, tasks, store, sam, clock)
     dialog.select_user(amy_id)
     qtbot.keyClicks(dialog.ui.reset_password_edit, "a brand new secret")
@@ -185,7 +185,7 @@ def test_a_reset_password_lets_the_user_sign_in_with_it(qtbot, store, clock, sam
 
 
 def test_a_short_reset_password_is_refused(qtbot, store, clock, sam, tasks):
-    amy_id = Users(store, sam, clock).add("amy", "Amy Adviser", Role.WORKER, PASSWORD)
+    amy_id = add_account(store, clock, sam, "amy")
     dialog = open_dialog(qtbot, tasks, store, sam, clock)
     dialog.select_user(amy_id)
     qtbot.keyClicks(dialog.ui.reset_password_edit, "short")
@@ -216,22 +216,12 @@ def test_accounts_without_a_password_are_marked(qtbot, store, clock, sam, tasks)
 def test_every_control_has_an_accessible_name(qtbot, store, clock, sam, tasks):
     dialog = open_dialog(qtbot, tasks, store, sam, clock)
     dialog.select_user(sam.id)
-    unnamed = [
-        f"{type(w).__name__} {w.objectName()}"
-        for w in dialog.findChildren(QWidget)
-        if w.focusPolicy() != Qt.FocusPolicy.NoFocus and w.isVisibleTo(dialog)
-        and not w.accessibleName() and not w.objectName().startswith("qt_")
-        and type(w.parent()).__name__ not in ("QComboBox", "QAbstractSpinBox")
-    ]
-    assert unnamed == []
+    assert unnamed_controls(dialog) == []
     names = {w.accessibleName() for w in dialog.findChildren(QWidget)}
     assert {"Users", "User name", "Full name", "Role", "Password", "Repeat password",
             "Add user", "Disable", "New password", "Reset password", "Close"} <= names
 
 
 def test_importing_the_page_does_not_load_the_database_layer():
-    code = ("import sys; import advice_desk.gui.users_dialog; "
-            "print(sorted(m for m in ('sqlmodel', 'sqlalchemy', 'argon2') if m in sys.modules))")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            check=True)
-    assert result.stdout.strip() == "[]"
+    assert modules_loaded_by("import advice_desk.gui.users_dialog",
+                             ("sqlmodel", "sqlalchemy", "argon2")) == []

@@ -31,6 +31,7 @@ from advice_desk.reference.hours import (
 )
 from advice_desk.settings import Settings
 from advice_desk.validation import ValidationError
+from tests.factories import uk
 from tests.support import ANY_TIME, SUPERVISOR
 
 UK = ZoneInfo("Europe/London")
@@ -41,10 +42,6 @@ REASONS = ("Staff training", "Christmas week", "Office move", "Power cut")
 MON, TUE, WED, THU, FRI, SAT, SUN = range(7)
 
 PROPERTY = settings(max_examples=300, deadline=None)
-
-
-def uk(*fields: int, fold: int = 0) -> datetime:
-    return datetime(*fields, tzinfo=UK, fold=fold)
 
 
 def utc(*fields: int) -> datetime:

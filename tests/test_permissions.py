@@ -15,12 +15,11 @@ from datetime import date, datetime, timedelta
 import pytest
 
 from advice_desk.calls.history import CallQuery
-from advice_desk.calls.record import CallDetails
 from advice_desk.calls.review import Review
 from advice_desk.calls.service import Calls
 from advice_desk.calls.topics import Topics
 from advice_desk.clock import UK, FixedClock
-from advice_desk.people import accounts, audit
+from advice_desk.people import audit
 from advice_desk.people.accounts import Users
 from advice_desk.people.audit import AuditTrail
 from advice_desk.people.permissions import Actor, PermissionDenied, Role
@@ -28,23 +27,11 @@ from advice_desk.reference.hours import default_policy
 from advice_desk.reports.compute import Reports
 from advice_desk.settings import Settings
 from advice_desk.store.engine import Store
+from tests.factories import a_call, sam_amy_and_bob, uk
 from tests.support import ANY_TIME, PASSWORD, SUPERVISOR
 
 MONDAY = date(2026, 11, 23)
 OWN_CALLS_ONLY = "Amy Adviser can only open their own calls of the last 7 days"
-
-
-
-
-def uk(day: date, hour: int, minute: int) -> datetime:
-    return datetime(day.year, day.month, day.day, hour, minute, tzinfo=UK)
-
-
-def a_call(start: datetime, **more) -> CallDetails:
-    values = {"ended_at": start + timedelta(minutes=6), "caller_type": "grandparent",
-              "arrangement": "sgo", "topics": ("financial.allowances",),
-              "outcomes": ("advice",), **more}
-    return CallDetails(started_at=start, **values)
 
 
 @dataclass
@@ -66,11 +53,7 @@ class Desk:
 
 @pytest.fixture
 def desk(store, clock) -> Desk:
-    sam = accounts.create_first_supervisor(store, "sam", "Sam Supervisor", PASSWORD, clock)
-    for username, name in (("amy", "Amy Adviser"), ("bob", "Bob Adviser")):
-        Users(store, sam, clock).add(username, name, Role.WORKER, PASSWORD)
-    amy = accounts.sign_in(store, "amy", PASSWORD, clock)
-    bob = accounts.sign_in(store, "bob", PASSWORD, clock)
+    sam, amy, bob = sam_amy_and_bob(store, clock)
     return Desk(
         store, clock, sam, amy, bob,
         amy_today=Calls(store, amy, clock).log(a_call(uk(MONDAY, 9, 40))),

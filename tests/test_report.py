@@ -66,6 +66,7 @@ from advice_desk.reports.compute import Reports
 from advice_desk.reports.figures import Report
 from advice_desk.reports.measures import MEASURES, charts, single_figures
 from advice_desk.store.engine import Store, open_store
+from tests.factories import a_call, sam_amy_and_bob, uk
 from tests.support import ANY_TIME, PASSWORD, SUPERVISOR
 
 FRIDAY, SATURDAY, SUNDAY, MONDAY = (date(2026, 11, d) for d in (20, 21, 22, 23))
@@ -78,21 +79,6 @@ REPORT_KEYS = ("from", "to", "total_calls", "data_calls", "non_data_calls", "in_
                "out_of_hours_calls", "by_topic", "by_subtopic", "by_caller_type",
                "by_arrangement", "by_outcome", "by_slot", "duration_median_s", "duration_p90_s",
                "follow_ups_due", "safeguarding_calls", "unreviewed_calls")
-
-
-def uk(day: date, hour: int, minute: int) -> datetime:
-    return datetime(day.year, day.month, day.day, hour, minute, tzinfo=UK)
-
-
-def a_call(start: datetime, seconds: int | None = 300, *, topics: tuple[str, ...] = ("other",),
-           caller_type: str = "grandparent", arrangement: str = "sgo",
-           outcomes: tuple[str, ...] = ("advice",), **more) -> CallDetails:
-    return CallDetails(started_at=start,
-                       ended_at=None if seconds is None else start + timedelta(seconds=seconds),
-                       caller_type=caller_type, arrangement=arrangement, topics=topics,
-                       outcomes=outcomes, **more)
-
-
 
 
 @dataclass
@@ -109,11 +95,7 @@ class Desk:
 
 @pytest.fixture
 def desk(store, clock) -> Desk:
-    sam = accounts.create_first_supervisor(store, "sam", "Sam Supervisor", PASSWORD, clock)
-    for username, name in (("amy", "Amy Adviser"), ("bob", "Bob Adviser")):
-        Users(store, sam, clock).add(username, name, Role.WORKER, PASSWORD)
-    amy = accounts.sign_in(store, "amy", PASSWORD, clock)
-    bob = accounts.sign_in(store, "bob", PASSWORD, clock)
+    sam, amy, bob = sam_amy_and_bob(store, clock)
     ids: dict[str, int] = {}
 
     # The previous Friday and Saturday, logged as they happen.
@@ -497,19 +479,16 @@ def test_workers_who_share_a_name_are_told_apart(store, clock, sam) -> None:
         jo = accounts.sign_in(store, username, PASSWORD, clock)
         for _ in range(calls):
             Calls(store, jo, clock).log(
-                CallDetails(started_at=start, ended_at=start + timedelta(minutes=5),
-                            caller_type="sibling", arrangement="sgo",
-                            topics=("legal",), outcomes=("advice",)))
+                a_call(start, 300, caller_type="sibling", topics=("legal",)))
     report = Reports(store, sam, ANY_TIME).compute(date(2026, 11, 23), date(2026, 11, 23))
     assert report.by_worker == {"Jo Smith (jo2)": 2, "Jo Smith (jo1)": 1}
 
 
 def test_a_follow_up_ticked_off_is_no_longer_due(store, clock, sam) -> None:
     start = datetime(2026, 11, 23, 9, 40, tzinfo=UK)
-    call_id = Calls(store, sam, clock).log(CallDetails(
-        started_at=start, ended_at=start + timedelta(minutes=5), caller_type="sibling",
-        arrangement="sgo", topics=("legal",), outcomes=("advice",),
-        follow_up_on=date(2026, 11, 23)))
+    call_id = Calls(store, sam, clock).log(a_call(start, 300, caller_type="sibling",
+                                                  topics=("legal",),
+                                                  follow_up_on=date(2026, 11, 23)))
     day = date(2026, 11, 23)
     assert Reports(store, sam, ANY_TIME).compute(day, day).follow_ups_due == 1
     Review(store, sam, clock).complete_follow_up(call_id)

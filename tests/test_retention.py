@@ -14,7 +14,6 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
-from advice_desk.calls.record import CallDetails
 from advice_desk.calls.service import Calls
 from advice_desk.cli.main import EXIT_BAD_INPUT, EXIT_OK, main
 from advice_desk.clock import UK, FixedClock, months_before
@@ -27,6 +26,7 @@ from advice_desk.privacy.retention import apply_retention
 from advice_desk.reports.compute import Reports
 from advice_desk.store.engine import Store, open_store
 from advice_desk.store.models import AuditEvent, Call
+from tests.factories import a_call, first_supervisor, opened_store
 from tests.support import ANY_TIME, SUPERVISOR
 
 MARGARET = {"caller_name": "Margaret Example", "caller_phone": "07911 123456",
@@ -39,12 +39,11 @@ NOTE = "Allowance stopped after the SGO was made"
 def _log(store: Store, clock: FixedClock, worker_id: int, start: datetime,
          person: dict[str, str] | None = None, **extra: object) -> int:
     person = person or MARGARET
-    return Calls(store, Actor(worker_id, "worker", "Worker", Role.WORKER), clock).log(CallDetails(
-        started_at=start, ended_at=start + timedelta(minutes=5), caller_type="grandparent",
-        arrangement="sgo", local_authority="E08000035", topics=("financial.allowances",),
-        outcomes=("advice",), consent_to_store_details=True,
+    worker = Actor(worker_id, "worker", "Worker", Role.WORKER)
+    return Calls(store, worker, clock).log(a_call(
+        start, 300, local_authority="E08000035", consent_to_store_details=True,
         notes=f"{NOTE} for {person['caller_name']}", follow_up_on=start.date(),
-        follow_up_note="Ring back", **person, **extra))  # type: ignore[arg-type]
+        follow_up_note="Ring back", **person, **extra))
 
 
 def _row(store: Store, call_id: int) -> Call:
@@ -154,12 +153,9 @@ def test_drama_numbers_and_names_and_emails_are_found(store: Store, clock: Fixed
 
 def test_erasure_keeps_the_statistics_and_leaves_no_trace_in_the_files(
         location: Location, clock: FixedClock) -> None:
-    from advice_desk.people import accounts
-    from tests.support import PASSWORD
-
     store = open_store(location, clock)
     try:
-        sam = accounts.create_first_supervisor(store, "sam", "Sam Supervisor", PASSWORD, clock)
+        sam = first_supervisor(store, clock)
         days = [clock.now() - timedelta(days=d) for d in (1, 2, 3)]
         mine = [_log(store, clock, sam.id, days[0]), _log(store, clock, sam.id, days[1])]
         brian = _log(store, clock, sam.id, days[2], BRIAN)
@@ -269,12 +265,8 @@ def old_store(location: Location, clock: FixedClock, tmp_path: Path) -> Path:
 
 
 def _erased_count(location: Location, clock: FixedClock) -> int:
-    store = open_store(location, clock)
-    try:
-        with store.read() as session:
-            return sum(_erased(c) for c in session.exec(select(Call)))
-    finally:
-        store.close()
+    with opened_store(location, clock) as store, store.read() as session:
+        return sum(_erased(c) for c in session.exec(select(Call)))
 
 
 def test_the_retention_command(old_store: Path, location: Location, clock: FixedClock,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -11,22 +11,21 @@ from advice_desk.calls.history import CallQuery
 from advice_desk.calls.record import CallDetails
 from advice_desk.calls.review import Due, Review
 from advice_desk.calls.service import Calls
-from advice_desk.clock import UK
-from advice_desk.people import accounts
-from advice_desk.people.accounts import Users
-from advice_desk.people.permissions import PermissionDenied, Role
+from advice_desk.people.permissions import PermissionDenied
 from advice_desk.validation import ValidationError
-from tests.support import ANY_TIME, PASSWORD, SUPERVISOR
+from tests.factories import a_call, a_worker, uk
+from tests.support import ANY_TIME, SUPERVISOR
 
 
-def a_call(follow_up_on: date | None = None, safeguarding: bool = False) -> CallDetails:
-    start = datetime(2026, 11, 23, 9, 40, tzinfo=UK)
-    return CallDetails(started_at=start, ended_at=start + timedelta(minutes=9),
-                       caller_type="aunt-uncle", arrangement="cao", topics=("legal.cao",),
-                       outcomes=("information",), safeguarding=safeguarding,
-                       follow_up_on=follow_up_on,
-                       follow_up_note="Ring back with the solicitor list" if follow_up_on
-                       else None)
+def a_cao_question(**changes: object) -> CallDetails:
+    """An aunt or uncle with a child arrangements order, this morning (the clock reads 10:15)."""
+    return a_call(uk(2026, 11, 23, 9, 40), 540, caller_type="aunt-uncle", arrangement="cao",
+                  topics=("legal.cao",), outcomes=("information",), **changes)
+
+
+def a_follow_up_call(due: date) -> CallDetails:
+    """The same call, to be rung back on ``due``."""
+    return a_cao_question(follow_up_on=due, follow_up_note="Ring back with the solicitor list")
 
 
 def events(store, action: str) -> list[tuple]:
@@ -37,7 +36,7 @@ def events(store, action: str) -> list[tuple]:
 
 
 def test_a_supervisor_reviews_a_call_and_it_leaves_the_unreviewed_list(store, clock, sam, amy):
-    call_id = Calls(store, amy, clock).log(a_call(safeguarding=True))
+    call_id = Calls(store, amy, clock).log(a_cao_question(safeguarding=True))
     unreviewed = CallQuery(unreviewed_only=True)
     assert [c.id for c in Calls(store, SUPERVISOR, ANY_TIME).list(unreviewed)] == [call_id]
     safeguarding = CallQuery(safeguarding_only=True)
@@ -54,7 +53,7 @@ def test_a_supervisor_reviews_a_call_and_it_leaves_the_unreviewed_list(store, cl
 
 
 def test_a_worker_cannot_review(store, clock, amy):
-    call_id = Calls(store, amy, clock).log(a_call())
+    call_id = Calls(store, amy, clock).log(a_cao_question())
     with pytest.raises(PermissionDenied, match="only a supervisor can review calls"):
         Review(store, amy, clock).call(call_id, "")
 
@@ -68,10 +67,10 @@ def test_non_data_calls_are_not_for_review(store, clock, sam, amy):
 
 def test_follow_ups_are_sorted_into_overdue_today_and_upcoming(store, clock, sam, amy):
     today = date(2026, 11, 23)
-    overdue = Calls(store, amy, clock).log(a_call(today - timedelta(days=2)))
-    due_today = Calls(store, amy, clock).log(a_call(today))
-    upcoming = Calls(store, amy, clock).log(a_call(today + timedelta(days=3)))
-    Calls(store, amy, clock).log(a_call(today + timedelta(days=30)))  # too far ahead
+    overdue = Calls(store, amy, clock).log(a_follow_up_call(today - timedelta(days=2)))
+    due_today = Calls(store, amy, clock).log(a_follow_up_call(today))
+    upcoming = Calls(store, amy, clock).log(a_follow_up_call(today + timedelta(days=3)))
+    Calls(store, amy, clock).log(a_follow_up_call(today + timedelta(days=30)))  # too far ahead
     listed = Review(store, amy, clock).follow_ups()
     assert [(f.call_id, f.due) for f in listed] == [
         (overdue, Due.OVERDUE), (due_today, Due.TODAY), (upcoming, Due.UPCOMING)]
@@ -84,9 +83,8 @@ def test_follow_ups_are_sorted_into_overdue_today_and_upcoming(store, clock, sam
 
 
 def test_workers_see_and_tick_only_their_own_follow_ups(store, clock, sam, amy):
-    Users(store, sam, clock).add("bob", "Bob Adviser", Role.WORKER, PASSWORD)
-    bob = accounts.sign_in(store, "bob", PASSWORD, clock)
-    amys = Calls(store, amy, clock).log(a_call(date(2026, 11, 24)))
+    bob = a_worker(store, clock, sam, "bob")
+    amys = Calls(store, amy, clock).log(a_follow_up_call(date(2026, 11, 24)))
     assert Review(store, bob, clock).follow_ups() == []
     with pytest.raises(PermissionDenied, match="their own follow-ups"):
         Review(store, bob, clock).complete_follow_up(amys)

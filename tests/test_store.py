@@ -11,14 +11,12 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 from sqlmodel import func, select
 
-from advice_desk.calls.record import CallDetails
 from advice_desk.calls.service import Calls
 from advice_desk.clock import FixedClock
 from advice_desk.paths import Location
@@ -34,16 +32,7 @@ from advice_desk.store.engine import (
     schema_head,
 )
 from advice_desk.store.models import Call, CallTopic, Topic, User
-
-
-def a_call(clock: FixedClock, **changes: object) -> CallDetails:
-    start = clock.now() - timedelta(minutes=20)
-    values: dict[str, object] = {
-        "started_at": start, "ended_at": start + timedelta(minutes=12),
-        "caller_type": "grandparent", "arrangement": "sgo",
-        "topics": ("financial.allowances",), "outcomes": ("advice",),
-    }
-    return CallDetails(**{**values, **changes})  # type: ignore[arg-type]
+from tests.factories import a_call
 
 
 def revision_in_file(path: Path) -> str:

@@ -4,13 +4,11 @@ restoring, supervisors only, and an audit event for every change."""
 from __future__ import annotations
 
 import json
-from datetime import timedelta
 
 import pytest
 from sqlmodel import col, select
 
 from advice_desk.calls import topics as taxonomy
-from advice_desk.calls.record import CallDetails
 from advice_desk.calls.service import Calls
 from advice_desk.calls.topics import Topics, topics_in_order
 from advice_desk.clock import FixedClock
@@ -18,6 +16,7 @@ from advice_desk.people.permissions import Actor, PermissionDenied
 from advice_desk.store.engine import Store
 from advice_desk.store.models import AuditEvent
 from advice_desk.validation import ValidationError
+from tests.factories import a_call
 from tests.support import ANY_TIME, SUPERVISOR
 
 
@@ -40,13 +39,6 @@ def taxonomy_events(store: Store) -> list[AuditEvent]:
         return list(session.exec(select(AuditEvent)
                                  .where(AuditEvent.action == "taxonomy-changed")
                                  .order_by(col(AuditEvent.id))))
-
-
-def a_call(clock: FixedClock, topics: tuple[str, ...]) -> CallDetails:
-    start = clock.now() - timedelta(minutes=20)
-    return CallDetails(started_at=start, ended_at=start + timedelta(minutes=15),
-                       caller_type="grandparent", arrangement="sgo", topics=topics,
-                       outcomes=("advice",))
 
 
 # --- listing and codes ---------------------------------------------------------------------
@@ -214,7 +206,7 @@ def test_a_retired_topic_stays_on_old_calls_but_is_refused_on_new_ones(
         store: Store, sam: Actor, clock: FixedClock) -> None:
     assert sam.id is not None
     new_code = Topics(store, sam, clock).add("Kinship allowance", "financial")
-    old_id = Calls(store, sam, clock).log(a_call(clock, (new_code, "legal.sgo")))
+    old_id = Calls(store, sam, clock).log(a_call(clock, topics=(new_code, "legal.sgo")))
     Topics(store, sam, clock).retire(new_code)
 
     assert Calls(store, SUPERVISOR, ANY_TIME).get(old_id).details.topics == (new_code, "legal.sgo")
@@ -222,11 +214,11 @@ def test_a_retired_topic_stays_on_old_calls_but_is_refused_on_new_ones(
     assert topics_in_order(store)[new_code].retired
     assert new_code not in topics_in_order(store, include_retired=False)
     with pytest.raises(ValidationError) as caught:
-        Calls(store, sam, clock).log(a_call(clock, (new_code,)))
+        Calls(store, sam, clock).log(a_call(clock, topics=(new_code,)))
     assert {error.field for error in caught.value.errors} == {"topics"}
 
     Topics(store, sam, clock).restore(new_code)
-    again = Calls(store, sam, clock).log(a_call(clock, (new_code,)))
+    again = Calls(store, sam, clock).log(a_call(clock, topics=(new_code,)))
     assert Calls(store, SUPERVISOR, ANY_TIME).get(again).details.topics == (new_code,)
 
 
