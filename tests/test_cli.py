@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from advice_desk import __main__ as entry_point
-from advice_desk.cli.main import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, main
+from advice_desk.cli.common import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK
+from advice_desk.cli.main import main
 from advice_desk.paths import DATABASE_FILE
 from tests.factories import opened_store
 

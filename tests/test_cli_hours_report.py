@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from advice_desk.calls.service import Calls
-from advice_desk.cli.main import EXIT_BAD_INPUT, EXIT_OK, main
+from advice_desk.cli.common import EXIT_BAD_INPUT, EXIT_OK
+from advice_desk.cli.main import main
 from advice_desk.clock import UK, FixedClock
 from advice_desk.paths import resolve_location
 from advice_desk.people.accounts import actor_of, get_or_create_user

@@ -15,7 +15,8 @@ import pytest
 from sqlmodel import select
 
 from advice_desk.calls.service import Calls
-from advice_desk.cli.main import EXIT_BAD_INPUT, EXIT_OK, main
+from advice_desk.cli.common import EXIT_BAD_INPUT, EXIT_OK
+from advice_desk.cli.main import main
 from advice_desk.clock import UK, FixedClock, months_before
 from advice_desk.paths import Location
 from advice_desk.people.permissions import Actor, PermissionDenied, Role

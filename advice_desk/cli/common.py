@@ -1,0 +1,118 @@
+"""What every command shares: exit codes, the one-line error, opening the store, writing files.
+
+Exit codes: 0 success; 1 the work failed (the store could not be opened, a file could not be
+written); 2 bad input (unknown option, bad date, a bad import row). Errors are one line on
+stderr, ``advice-desk: error: ...``, followed by one line per problem where there are several.
+Heavy modules (SQLModel, the store) are imported inside commands so ``--version`` stays instant.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, NoReturn, TypeAlias
+
+from advice_desk.paths import DATA_DIR_ENV, DATABASE_URL_ENV, Location, resolve_location
+
+if TYPE_CHECKING:
+    from advice_desk.store.engine import Store
+
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+
+
+class CommandError(Exception):
+    """A command cannot go on; ``str()`` is the one-line message, ``details`` extra lines."""
+
+    def __init__(self, message: str, exit_code: int = EXIT_BAD_INPUT,
+                 details: Sequence[str] = ()) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+        self.details = list(details)
+
+
+class Parser(argparse.ArgumentParser):
+    """Bad input is one line on stderr (``--help`` still shows the usage), exit code 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message}\n")
+
+
+# The sub-command registry that each command group adds its parsers to.
+Commands: TypeAlias = "argparse._SubParsersAction[Parser]"
+
+
+def store_options(*, top_level: bool) -> Parser:
+    """--data-dir / --database-url, accepted before or after the command name."""
+    parser = Parser(add_help=False)
+    default = None if top_level else argparse.SUPPRESS
+    parser.add_argument("--data-dir", metavar="DIR", default=default,
+                        help=f"folder of the store (default: ${DATA_DIR_ENV} or the user data dir)")
+    parser.add_argument("--database-url", metavar="URL", default=default,
+                        help=f"SQLAlchemy URL of a database server (default: ${DATABASE_URL_ENV})")
+    return parser
+
+
+def location_of(args: argparse.Namespace) -> Location:
+    return resolve_location(args.data_dir, args.database_url)
+
+
+def describe(location: Location) -> str:
+    """The store as a message names it: its file, or its URL without the password."""
+    if location.sqlite_file is not None:
+        return str(location.sqlite_file)
+    from sqlalchemy.engine import make_url
+
+    return make_url(location.database_url).render_as_string(hide_password=True)
+
+
+@contextmanager
+def opened_store(args: argparse.Namespace) -> Iterator[Store]:
+    from advice_desk.store.engine import StoreError, open_store
+
+    location = location_of(args)
+    try:
+        store = open_store(location)
+    except StoreError as exc:
+        raise CommandError(str(exc), EXIT_FAILED) from exc
+    except OSError as exc:  # e.g. the data folder is a file, or may not be written
+        raise CommandError(f"cannot open the store {describe(location)}: "
+                           f"{exc.strerror or exc}", EXIT_FAILED) from exc
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+@contextmanager
+def writing(path: Path | None) -> Iterator[None]:
+    """A file that cannot be written is a failed command, said in one line. Files are written
+    whole or not at all, so the message can promise that nothing was left behind."""
+    try:
+        yield
+    except OSError as error:
+        raise CommandError(f"cannot write {path}: {error.strerror or error}; nothing was "
+                           "written", EXIT_FAILED) from error
+
+
+def calls_text(count: int) -> str:
+    return f"{count} call" if count == 1 else f"{count} calls"
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} must be 1 or more")
+    return value
+
+
+def uk_day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2026-11-23") from None
