@@ -233,7 +233,7 @@ def test_escape_at_sign_in_closes_the_window(qtbot, location, clock):
 def test_idle_time_locks_the_window_and_only_the_same_worker_unlocks_it(qtbot, location, clock):
     give_bob_his_own_password(location, clock)
     window = open_window(qtbot, location, clock)
-    amy_id = window.desk.user_id
+    amy_id = window.desk.actor.id
     type_part_of_a_call(qtbot, window)
 
     idle_for(window, clock, IDLE_LIMIT)

@@ -3,7 +3,6 @@ loading a page at a time, and read-only (offscreen Qt, real store, fixed clock).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 import pytest
@@ -14,27 +13,10 @@ from advice_desk.clock import UK
 from advice_desk.gui.audit_view import AuditWindow
 from advice_desk.gui.paged_model import PAGE_SIZE
 from advice_desk.people import accounts, audit
-from advice_desk.people.audit import AuditQuery, AuditTrail
-from advice_desk.people.permissions import Actor
-from advice_desk.store.engine import Store
-from advice_desk.store.models import AuditEvent
+from advice_desk.people.audit import AuditTrail
 from tests.factories import add_account, modules_loaded_by
 from tests.gui_support import unnamed_controls
 from tests.support import ANY_TIME, PASSWORD
-
-
-@dataclass
-class Reader:
-    """The desk's audit methods, bound to a store and the signed-in supervisor."""
-
-    store: Store
-    actor: Actor
-
-    def list_events(self, query: AuditQuery, offset: int, limit: int) -> list[AuditEvent]:
-        return AuditTrail(self.store, self.actor, ANY_TIME).events(query, offset, limit)
-
-    def event_actions(self) -> list[str]:
-        return AuditTrail(self.store, self.actor, ANY_TIME).actions()
 
 
 @pytest.fixture
@@ -53,7 +35,7 @@ def signed_in(store, clock, sam) -> None:
 
 
 def open_window(qtbot, tasks, store, sam, clock) -> AuditWindow:
-    window = AuditWindow(tasks, Reader(store, sam), clock)
+    window = AuditWindow(tasks, AuditTrail(store, sam, ANY_TIME), clock)
     qtbot.addWidget(window)
     window.open()  # window-modal, never blocking
     wait_loaded(qtbot, window)

@@ -9,7 +9,6 @@ from PySide6.QtWidgets import QApplication, QWidget
 
 from advice_desk.calls.topics import Topics
 from advice_desk.clock import FixedClock
-from advice_desk.desk import Desk
 from advice_desk.gui.taskman import TaskManager
 from advice_desk.gui.taxonomy_dialog import TaxonomyDialog
 from advice_desk.people.permissions import Actor
@@ -21,8 +20,8 @@ ALT = Qt.KeyboardModifier.AltModifier
 CTRL = Qt.KeyboardModifier.ControlModifier
 
 
-def open_dialog(qtbot, tasks: TaskManager, editor: Desk) -> TaxonomyDialog:
-    dialog = TaxonomyDialog(tasks, editor)
+def open_dialog(qtbot, tasks: TaskManager, topics: Topics) -> TaxonomyDialog:
+    dialog = TaxonomyDialog(tasks, topics)
     qtbot.addWidget(dialog)
     with qtbot.waitActive(dialog):
         dialog.show()
@@ -34,7 +33,7 @@ def open_dialog(qtbot, tasks: TaskManager, editor: Desk) -> TaxonomyDialog:
 @pytest.fixture
 def dialog(qtbot, tasks: TaskManager, store: Store, sam: Actor,
            clock: FixedClock) -> TaxonomyDialog:
-    return open_dialog(qtbot, tasks, Desk(store, clock, sam))
+    return open_dialog(qtbot, tasks, Topics(store, sam, clock))
 
 
 def shown(dialog: TaxonomyDialog) -> list[tuple[str, str, str | None]]:
@@ -197,7 +196,7 @@ def test_refusals_are_shown_in_the_message_line(qtbot, dialog, store) -> None:
 
 
 def test_a_worker_is_refused(qtbot, tasks, store, amy, clock) -> None:
-    dialog = open_dialog(qtbot, tasks, Desk(store, clock, amy))
+    dialog = open_dialog(qtbot, tasks, Topics(store, amy, clock))
     before = Topics(store, SUPERVISOR, ANY_TIME).rows()
     type_label(qtbot, "Mine")
     press(qtbot, Qt.Key.Key_A, ALT)

@@ -3,47 +3,22 @@ clicking, on a real store through the store thread (offscreen Qt, fixed clock)."
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QWidget
 
-from advice_desk.clock import Clock
 from advice_desk.gui.taskman import TaskManager
 from advice_desk.gui.users_dialog import UsersDialog
 from advice_desk.people import accounts
 from advice_desk.people.accounts import Users, get_or_create_user
-from advice_desk.people.permissions import Actor, Role
-from advice_desk.store.engine import Store
+from advice_desk.people.permissions import Role
 from tests.factories import add_account, modules_loaded_by
 from tests.gui_support import unnamed_controls
 from tests.support import ANY_TIME, PASSWORD
 
 
-@dataclass
-class Admin:
-    """The desk's user methods, bound to a store, the signed-in supervisor and the clock."""
-
-    store: Store
-    actor: Actor
-    clock: Clock
-
-    def list_accounts(self) -> list[accounts.Account]:
-        return Users(self.store, self.actor, self.clock).accounts()
-
-    def add_user(self, username: str, display_name: str, role: Role, password: str) -> int:
-        return Users(self.store, self.actor, self.clock).add(username, display_name, role, password)
-
-    def set_active(self, user_id: int, active: bool) -> None:
-        Users(self.store, self.actor, self.clock).set_active(user_id, active)
-
-    def reset_password(self, user_id: int, password: str) -> None:
-        Users(self.store, self.actor, self.clock).reset_password(user_id, password)
-
-
 def open_dialog(qtbot, tasks, store, sam, clock) -> UsersDialog:
-    dialog = UsersDialog(tasks, Admin(store, sam, clock))
+    dialog = UsersDialog(tasks, Users(store, sam, clock))
     qtbot.addWidget(dialog)
     dialog.open()  # window-modal, never blocking
     wait_idle(qtbot, tasks)

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import partial
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QDate, QObject, QTimer
 from PySide6.QtWidgets import QDialog, QHeaderView, QWidget
@@ -24,20 +24,11 @@ from advice_desk.gui.paged_model import PagedTableModel
 from advice_desk.gui.taskman import TaskManager
 
 if TYPE_CHECKING:  # the database layer: loaded with the desk, on the store thread
-    from advice_desk.people.audit import AuditQuery
-    from advice_desk.store.models import AuditEvent
+    from advice_desk.people.audit import AuditQuery, AuditTrail
 
 DEFAULT_DAYS = 30  # the window opens on the last 30 days, today included
 FILTER_DELAY_MS = 300  # typing a name or a date waits for a pause before querying
 COLUMNS = ("When", "Who", "What", "About", "Details")
-
-
-class AuditReader(Protocol):
-    """Reading the trail, bound to a store and the signed-in supervisor."""
-
-    def list_events(self, query: AuditQuery, offset: int, limit: int) -> list[AuditEvent]: ...
-
-    def event_actions(self) -> list[str]: ...
 
 
 @dataclass(frozen=True)
@@ -51,13 +42,13 @@ class AuditRow:
     details: str
 
 
-def fetch_rows(events: AuditReader, query: AuditQuery, offset: int,
+def fetch_rows(events: AuditTrail, query: AuditQuery, offset: int,
                limit: int) -> list[AuditRow]:
     """A page of the trail as table rows. Runs on the store thread."""
     from advice_desk.people.audit import describe
 
     return [AuditRow(event.at, event.actor, event.action, event.subject or "", describe(event))
-            for event in events.list_events(query, offset, limit)]
+            for event in events.events(query, offset, limit)]
 
 
 FetchRows = Callable[["AuditQuery", int, int], list[AuditRow]]
@@ -89,7 +80,7 @@ def _date(qdate: QDate) -> date:
 class AuditWindow(QDialog):
     """The audit trail, newest first. ``model`` holds the rows shown."""
 
-    def __init__(self, tasks: TaskManager, events: AuditReader, clock: Clock,
+    def __init__(self, tasks: TaskManager, events: AuditTrail, clock: Clock,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle(self.tr("Audit trail"))
@@ -120,7 +111,7 @@ class AuditWindow(QDialog):
         ui.audit_button_box.rejected.connect(self.reject)
         self.model.loaded.connect(self._show_count)
         self.model.failed.connect(self._show_failure)
-        tasks.run(events.event_actions).success(self._show_actions).failure(
+        tasks.run(events.actions).success(self._show_actions).failure(
             lambda error: self._show_failure(errors.describe(error)))
         self.apply_filters()
 

@@ -8,7 +8,6 @@ leaves nothing behind.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -22,11 +21,7 @@ from advice_desk.gui.forms import load_form
 from advice_desk.gui.taskman import TaskManager
 
 if TYPE_CHECKING:
-    from advice_desk.reports.funder_export import ExportResult
-
-Export = Callable[[date, date, Path, bool, Callable[[int, int], None], Callable[[], bool], bool],
-                  "ExportResult"]
-
+    from advice_desk.reports.funder_export import ExportResult, FunderExport
 
 def _qdate(day: date) -> QDate:
     return QDate(day.year, day.month, day.day)
@@ -42,7 +37,7 @@ class ExportDialog(QDialog):
     progressed = Signal(int, int)
     finished_export = Signal(str)
 
-    def __init__(self, tasks: TaskManager, export: Export, clock: Clock,
+    def __init__(self, tasks: TaskManager, export: FunderExport, clock: Clock,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle(self.tr("Export for funders"))
@@ -86,8 +81,8 @@ class ExportDialog(QDialog):
         export, rows = self._export, ui.export_rows_check.isChecked()
         fresh_key = ui.export_fresh_key_check.isChecked()
         report, cancelled = self.progressed.emit, self._cancel.is_set
-        self.tasks.run(lambda: export(first, last, folder, rows, report, cancelled, fresh_key)
-                       ).success(self._done).failure(self._failed)
+        self.tasks.run(lambda: export.write(first, last, folder, export.choices(rows, fresh_key),
+                                    report, cancelled)).success(self._done).failure(self._failed)
 
     def cancel(self) -> None:
         if self.running:

@@ -84,7 +84,11 @@ class ScreenLock(QObject):
         self._hidden = [w for w in (self.window.centralWidget(), *windows) if w is not None]
         for widget in self._hidden:
             widget.hide()
-        self.dialog = SignInDialog(self.tasks, desk.unlock, self.window,
+        def unlock(username: str, password: str) -> Desk:
+            desk.users.unlock(username, password)
+            return desk
+
+        self.dialog = SignInDialog(self.tasks, unlock, self.window,
                                    locked_as=desk.actor.username)
         self.dialog.done_with.connect(self._unlocked)
         self.dialog.open()

@@ -223,8 +223,8 @@ class MainWindow(QMainWindow):
 
     def _signed_in(self, desk: Desk) -> None:
         self.desk = desk
-        self.tasks.run(lambda: (desk.topics.choices(), desk.workers(), desk.load_draft(),
-                                desk.hours_policy(), desk.idle_limit())
+        self.tasks.run(lambda: (desk.topics.choices(), desk.users.workers(), desk.drafts.load(),
+                                desk.settings.hours_policy(), desk.settings.idle_lock_limit())
                        ).success(self._desk_loaded)
 
     def _desk_loaded(self, loaded: Loaded) -> None:
@@ -236,7 +236,7 @@ class MainWindow(QMainWindow):
         self._show_supervisor_tools(self.desk.actor.is_supervisor)
         self._show_workers(workers)
         self._show_topics(topics)
-        self.history.attach(self.desk.list_calls, {t.code: t.display for t in topics})
+        self.history.attach(self.desk.calls.list, {t.code: t.display for t in topics})
         self._set_ready(True)
         self.activateWindow()
         self.form.ui.caller_type_combo.setFocus(Qt.FocusReason.OtherFocusReason)
@@ -323,7 +323,7 @@ class MainWindow(QMainWindow):
         self._draft_timer.stop()
         self.form.clear()
         if self.desk is not None:
-            self.tasks.run(self.desk.discard_draft)
+            self.tasks.run(self.desk.drafts.discard)
         self.statusBar().showMessage(self.tr("Call discarded."), 5000)
         self._put_back_held_draft()
 
@@ -332,7 +332,7 @@ class MainWindow(QMainWindow):
             return
         desk = self.desk
         label = {k.code: k.label for k in reference.helpline().non_data_kinds}[kind]
-        self.tasks.run(lambda: desk.log_non_data_call(kind)).success(
+        self.tasks.run(lambda: desk.calls.log_non_data(kind)).success(
             lambda call_id: self._non_data_logged(label, call_id))
 
     def _non_data_logger(self, kind: str) -> Callable[[], None]:
@@ -355,7 +355,7 @@ class MainWindow(QMainWindow):
                 "opening another."))
             return
         desk, call_id = self.desk, self.history.call_id(index.row())
-        self.tasks.run(lambda: desk.get_call(call_id)).success(self._show_call)
+        self.tasks.run(lambda: desk.calls.get(call_id)).success(self._show_call)
 
     def _show_call(self, call: StoredCall) -> None:
         if call.kind != "data":
@@ -378,7 +378,8 @@ class MainWindow(QMainWindow):
     def open_follow_ups(self) -> None:
         if self.desk is None:
             return
-        dialog = FollowUpsDialog(self.tasks, self.desk.follow_ups, self.desk.complete_follow_up,
+        review = self.desk.review
+        dialog = FollowUpsDialog(self.tasks, review.follow_ups, review.complete_follow_up,
                                  {t.code: t.display for t in self._topics}, self)
         dialog.finished.connect(self.history.reload)
         dialog.open()
@@ -396,7 +397,7 @@ class MainWindow(QMainWindow):
         from advice_desk.gui.report_view import ReportWindow
 
         if self.report_window is None:
-            self.report_window = ReportWindow(self.tasks, desk.report, desk.save_report_pdf,
+            self.report_window = ReportWindow(self.tasks, desk.reports.for_period, desk.reports.save_pdf,
                                               self.clock, self)
         _bring_up(self.report_window)
 
@@ -405,14 +406,14 @@ class MainWindow(QMainWindow):
         from advice_desk.gui.review_window import ReviewWindow
 
         if self.review_window is None:
-            self.review_window = ReviewWindow(self.tasks, desk.list_calls, desk.get_call,
-                                              desk.review_call, self._topics, self._workers,
+            self.review_window = ReviewWindow(self.tasks, desk.calls.list, desk.calls.get,
+                                              desk.review.call, self._topics, self._workers,
                                               self)
         _bring_up(self.review_window)
 
     @supervisor_tool
     def edit_topics(self, desk: Desk) -> None:
-        dialog = TaxonomyDialog(self.tasks, desk, self)
+        dialog = TaxonomyDialog(self.tasks, desk.topics, self)
         dialog.changed.connect(
             lambda: self.tasks.run(desk.topics.choices).success(self._show_topics))
         dialog.open()
@@ -421,27 +422,29 @@ class MainWindow(QMainWindow):
     def edit_users(self, desk: Desk) -> None:
         from advice_desk.gui.users_dialog import UsersDialog
 
-        dialog = UsersDialog(self.tasks, desk, self)
-        dialog.changed.connect(lambda: self.tasks.run(desk.workers).success(self._show_workers))
+        dialog = UsersDialog(self.tasks, desk.users, self)
+        dialog.changed.connect(
+            lambda: self.tasks.run(desk.users.workers).success(self._show_workers))
         dialog.open()
 
     @supervisor_tool
     def open_audit(self, desk: Desk) -> None:
         from advice_desk.gui.audit_view import AuditWindow
 
-        AuditWindow(self.tasks, desk, self.clock, self).open()
+        AuditWindow(self.tasks, desk.audit, self.clock, self).open()
 
     @supervisor_tool
     def open_export(self, desk: Desk) -> None:
         from advice_desk.gui.export_dialog import ExportDialog
 
-        ExportDialog(self.tasks, desk.export_for_funders, self.clock, self).open()
+        ExportDialog(self.tasks, desk.export, self.clock, self).open()
 
     @supervisor_tool
     def open_people(self, desk: Desk) -> None:
         from advice_desk.gui.people_dialog import PeopleDialog
 
-        PeopleDialog(self.tasks, desk.find_person, desk.save_subject_access, desk.erase_person,
+        people = desk.people
+        PeopleDialog(self.tasks, people.find, people.save_subject_access, people.erase,
                      self).open()
 
     @supervisor_tool
@@ -450,7 +453,7 @@ class MainWindow(QMainWindow):
         if dialog.exec() != HoursDialog.DialogCode.Accepted or dialog.policy is None:
             return
         policy = dialog.policy
-        self.tasks.run(lambda: desk.save_hours_policy(policy)).success(
+        self.tasks.run(lambda: desk.settings.save_hours_policy(policy)).success(
             lambda _: self._hours_saved(policy))
 
     # --- opening hours ----------------------------------------------------------------------
@@ -488,7 +491,7 @@ class MainWindow(QMainWindow):
         if self.desk is None or not self.form.is_dirty or self._held_draft is not None:
             return  # never over a recovered call that has not been put back yet
         desk, payload = self.desk, self.form.payload()
-        self.tasks.run(lambda: desk.save_draft(payload))
+        self.tasks.run(lambda: desk.drafts.save(payload))
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self._draft_timer.stop()
@@ -497,7 +500,7 @@ class MainWindow(QMainWindow):
         # draft stays): a draft written now, after the save, would bring the call back twice.
         if self.desk is not None and self.form.is_dirty and not self._saving:
             desk, payload = self.desk, self.form.payload()
-            self.tasks.run_now(lambda: desk.save_draft(payload))
+            self.tasks.run_now(lambda: desk.drafts.save(payload))
         self.tasks.shutdown()
         self.opening.close()
         super().closeEvent(event)

@@ -11,14 +11,14 @@ from PySide6.QtWidgets import QDialog, QFileDialog, QMessageBox, QWidget
 from advice_desk.gui import errors
 from advice_desk.gui.forms import load_form
 from advice_desk.gui.taskman import TaskManager
-from advice_desk.privacy.identity import SearchBy
+from advice_desk.privacy.identity import PersonQuery, SearchBy
 
 BY = (("Name", "name"), ("Phone", "phone"), ("Email", "email"))
 
 
 class PeopleDialog(QDialog):
-    def __init__(self, tasks: TaskManager, find: Callable[[SearchBy, str], list[int]],
-                 save: Callable[[list[int], Path], None], erase: Callable[[SearchBy, str], int],
+    def __init__(self, tasks: TaskManager, find: Callable[[PersonQuery], list[int]],
+                 save: Callable[[list[int], Path], None], erase: Callable[[PersonQuery], int],
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle(self.tr("A person's data"))
@@ -40,7 +40,8 @@ class PeopleDialog(QDialog):
     def find_calls(self) -> None:
         by, value = self._wanted()
         find = self._find
-        self.tasks.run(lambda: find(by, value)).success(self._show_found).failure(self._failed)
+        self.tasks.run(lambda: find(PersonQuery(by, value))).success(self._show_found).failure(
+            self._failed)
 
     def _show_found(self, ids: list[int]) -> None:
         self.found = ids
@@ -74,7 +75,8 @@ class PeopleDialog(QDialog):
     def erase(self) -> None:
         by, value = self._wanted()
         erase = self._erase
-        self.tasks.run(lambda: erase(by, value)).success(self._erased).failure(self._failed)
+        self.tasks.run(lambda: erase(PersonQuery(by, value))).success(self._erased).failure(
+            self._failed)
 
     def _erased(self, count: int) -> None:
         self.found = []

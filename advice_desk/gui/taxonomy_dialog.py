@@ -1,16 +1,16 @@
 """The supervisor's topic editor: add, rename, reorder, retire and restore call topics.
 
 Every change is saved as it is made, on the store thread, by an editor already bound to the
-store, the signed-in supervisor and the clock (the desk); the dialog never sees the store. The
-label for Add and Rename is typed into the dialog's own Label field (no pop-ups), which follows
-the selected topic until the user types in it. Keyboard: Alt+O topics, Alt+L label, a mnemonic
-on every button, Ctrl+Up / Ctrl+Down to move the selected topic.
+store, the signed-in supervisor and the clock (the desk's Topics); the dialog never sees the
+store. The label for Add and Rename is typed into the dialog's own Label field (no pop-ups),
+which follows the selected topic until the user types in it. Keyboard: Alt+O topics, Alt+L
+label, a mnemonic on every button, Ctrl+Up / Ctrl+Down to move the selected topic.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence, QPalette, QShortcut
@@ -23,22 +23,9 @@ from advice_desk.validation import ValidationError
 
 if TYPE_CHECKING:
     from advice_desk.calls.topic_views import TopicRow
+    from advice_desk.calls.topics import Topics
 
 CODE_ROLE = Qt.ItemDataRole.UserRole
-
-
-class TaxonomyEditor(Protocol):
-    """The taxonomy operations, bound to a store, the acting supervisor and a clock."""
-
-    def list_topics(self) -> Sequence[TopicRow]: ...
-
-    def add_topic(self, label: str, parent_code: str | None) -> str: ...
-
-    def rename_topic(self, code: str, label: str) -> None: ...
-
-    def move_topic(self, code: str, offset: int) -> None: ...
-
-    def set_retired(self, code: str, retired: bool) -> None: ...
 
 
 class TaxonomyDialog(QDialog):
@@ -46,7 +33,7 @@ class TaxonomyDialog(QDialog):
 
     changed = Signal()
 
-    def __init__(self, tasks: TaskManager, editor: TaxonomyEditor,
+    def __init__(self, tasks: TaskManager, editor: Topics,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle(self.tr("Topics"))
@@ -79,7 +66,7 @@ class TaxonomyDialog(QDialog):
     def reload(self, select: str | None = None) -> None:
         """Fill the tree from the store, then select ``select`` (or keep the selection)."""
         keep = select or self.selected_code()
-        self.tasks.run(self.editor.list_topics).success(
+        self.tasks.run(self.editor.rows).success(
             lambda rows: self._fill(rows, keep)).failure(self._failed)
 
     def _fill(self, rows: Sequence[TopicRow], select: str | None) -> None:
@@ -160,33 +147,34 @@ class TaxonomyDialog(QDialog):
 
     def add_topic(self) -> None:
         label, editor = self.ui.label_edit.text(), self.editor
-        self._change(lambda: editor.add_topic(label, None), clear_label=True)
+        self._change(lambda: editor.add(label, None), clear_label=True)
 
     def add_subtopic(self) -> None:
         row = self.selected_row()
         if row is None or row.is_subtopic:
             return
         label, editor, parent = self.ui.label_edit.text(), self.editor, row.code
-        self._change(lambda: editor.add_topic(label, parent), clear_label=True)
+        self._change(lambda: editor.add(label, parent), clear_label=True)
 
     def rename_topic(self) -> None:
         code = self.selected_code()
         if code is None:
             return
         label, editor = self.ui.label_edit.text(), self.editor
-        self._change(lambda: editor.rename_topic(code, label), code, clear_label=True)
+        self._change(lambda: editor.rename(code, label), code, clear_label=True)
 
     def move_topic(self, offset: int) -> None:
         code = self.selected_code()
         if code is not None:
             editor = self.editor
-            self._change(lambda: editor.move_topic(code, offset), code)
+            self._change(lambda: editor.move(code, offset), code)
 
     def toggle_retired(self) -> None:
         row = self.selected_row()
         if row is not None:
-            editor, code, retired = self.editor, row.code, not row.retired
-            self._change(lambda: editor.set_retired(code, retired), code)
+            change = self.editor.retire if not row.retired else self.editor.restore
+            code = row.code
+            self._change(lambda: change(code), code)
 
     def _change(self, job: Callable[[], str | None], code: str | None = None,
                 clear_label: bool = False) -> None:

@@ -1,7 +1,7 @@
 """The supervisor's page for users: who can sign in, adding a user, disabling or enabling one,
 and setting a new password for one, all on the store thread.
 
-The dialog takes a :class:`UserAdmin` (the desk's user methods, already bound to the store, the
+The dialog takes the desk's :class:`~advice_desk.people.accounts.Users` (bound to the store, the
 signed-in supervisor and the clock), never a store. The core enforces every rule (who may manage
 users, password length, the last supervisor); the dialog shows its messages.
 """
@@ -9,7 +9,7 @@ users, password length, the last supervisor); the dialog shows its messages.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Protocol, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QDialog, QHeaderView, QPushButton, QTableWidgetItem, QWidget
@@ -21,25 +21,13 @@ from advice_desk.people.permissions import Role
 from advice_desk.validation import ValidationError
 
 if TYPE_CHECKING:  # accounts imports the database layer: not loaded before the window paints
-    from advice_desk.people.accounts import Account
+    from advice_desk.people.accounts import Account, Users
 
 COLUMNS = ("Name", "User name", "Role", "Status")
 ROLES = tuple((role, role.label) for role in Role)
 # The core names fields as in code; the person reads the labels of this dialog.
 FIELD_LABELS = {"username": "User name", "display_name": "Full name", "password": "Password"}
 T = TypeVar("T")
-
-
-class UserAdmin(Protocol):
-    """The supervisor's user tools, bound to a store, the signed-in actor and the clock."""
-
-    def list_accounts(self) -> list[Account]: ...
-
-    def add_user(self, username: str, display_name: str, role: Role, password: str) -> int: ...
-
-    def set_active(self, user_id: int, active: bool) -> None: ...
-
-    def reset_password(self, user_id: int, password: str) -> None: ...
 
 
 def error_text(error: BaseException) -> str:
@@ -62,7 +50,7 @@ class UsersDialog(QDialog):
     changed = Signal()
     loaded = Signal()
 
-    def __init__(self, tasks: TaskManager, users: UserAdmin,
+    def __init__(self, tasks: TaskManager, users: Users,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle(self.tr("Users"))
@@ -97,7 +85,7 @@ class UsersDialog(QDialog):
     # --- the list ---------------------------------------------------------------------------
 
     def refresh(self) -> None:
-        self.tasks.run(self._users.list_accounts).success(self._show_accounts).failure(
+        self.tasks.run(self._users.accounts).success(self._show_accounts).failure(
             self._show_error)
 
     def _show_accounts(self, accounts: list[Account]) -> None:
@@ -199,7 +187,7 @@ class UsersDialog(QDialog):
             return
         username, name = ui.new_username_edit.text().strip(), ui.display_name_edit.text().strip()
         role, password = ui.role_combo.currentData(), ui.new_password_edit.text()
-        add = self._users.add_user
+        add = self._users.add
 
         def added(user_id: int) -> str:
             for field in (ui.new_username_edit, ui.display_name_edit, ui.new_password_edit,
