@@ -10,11 +10,13 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
+from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import IO
+from typing import IO, Literal, overload
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+Mode = Literal["w", "wb"]  # text (UTF-8) or bytes
 
 
 def spreadsheet_safe(text: str) -> str:
@@ -22,14 +24,25 @@ def spreadsheet_safe(text: str) -> str:
     return "'" + text if text.lstrip(" ").startswith(FORMULA_STARTS) else text
 
 
-@contextlib.contextmanager
-def atomic_files(*paths: Path, mode: str = "w") -> Iterator[list[IO]]:
+@overload
+def atomic_files(*paths: Path, mode: Literal["w"] = "w"
+                 ) -> AbstractContextManager[list[IO[str]]]: ...
+@overload
+def atomic_files(*paths: Path, mode: Literal["wb"]) -> AbstractContextManager[list[IO[bytes]]]: ...
+def atomic_files(*paths: Path, mode: Mode = "w"
+                 ) -> AbstractContextManager[list[IO[str]] | list[IO[bytes]]]:
     """Open a temporary file beside each path; they become the paths together, only if the
     block succeeds. Should a rename fail, the files already renamed are removed again."""
+    return _atomic_files(paths, mode)
+
+
+@contextlib.contextmanager
+def _atomic_files(paths: tuple[Path, ...], mode: Mode
+                  ) -> Iterator[list[IO[str]] | list[IO[bytes]]]:
     encoding = None if "b" in mode else "utf-8"
     newline = None if "b" in mode else ""
     temporaries: list[str] = []
-    handles: list[IO] = []
+    handles: list[IO[str]] | list[IO[bytes]] = []
     try:
         for path in map(Path, paths):
             handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part",
@@ -62,13 +75,17 @@ def _rename_all(temporaries: list[str], paths: list[Path]) -> None:
         raise
 
 
-@contextlib.contextmanager
-def atomic_file(path: Path, mode: str = "w") -> Iterator[IO]:
+@overload
+def atomic_file(path: Path, mode: Literal["w"] = "w") -> AbstractContextManager[IO[str]]: ...
+@overload
+def atomic_file(path: Path, mode: Literal["wb"]) -> AbstractContextManager[IO[bytes]]: ...
+def atomic_file(path: Path, mode: Mode = "w") -> AbstractContextManager[IO[str] | IO[bytes]]:
     """One file written whole or not at all (see :func:`atomic_files`)."""
-    with atomic_files(path, mode=mode) as (handle,):
+    return _atomic_file(path, mode)
+
+
+@contextlib.contextmanager
+def _atomic_file(path: Path, mode: Mode) -> Iterator[IO[str] | IO[bytes]]:
+    with _atomic_files((path,), mode) as (handle,):
         yield handle
 
-
-def write_atomically(path: Path, write: Callable[[IO], None], mode: str = "w") -> None:
-    with atomic_file(path, mode) as f:
-        write(f)

@@ -18,7 +18,6 @@ import unicodedata
 from sqlmodel import Session, col, select
 
 from advice_desk.calls.topic_views import TopicChoice, TopicRow
-from advice_desk.json_value import JSONObject, JSONValue
 from advice_desk.people import audit
 from advice_desk.people.manager import Manager
 from advice_desk.people.permissions import Action, require
@@ -110,7 +109,7 @@ class Topics(Manager):
             position = max((s.position for s in siblings), default=-1) + 1
             session.add(Topic(code=code, parent_code=parent_code, label=label,
                               position=position))
-            detail: JSONObject = {"change": "added", "label": label}
+            detail = {"change": "added", "label": label}
             if parent_code is not None:
                 detail["parent"] = parent_code
             self._audit(session, code, detail)
@@ -162,7 +161,7 @@ class Topics(Manager):
         require(self.actor, Action.TAXONOMY)
         with self.store.write() as session:
             topic = _topic(session, code)
-            cascaded: list[JSONValue] = []
+            cascaded: list[str] = []
             if retired and topic.parent_code is None:
                 for child in _siblings(session, code):
                     if not child.retired:
@@ -178,12 +177,13 @@ class Topics(Manager):
                 return
             topic.retired = retired
             session.add(topic)
-            detail: JSONObject = {"change": "retired" if retired else "restored"}
+            detail: dict[str, str | list[str]] = {
+                "change": "retired" if retired else "restored"}
             if cascaded:
                 detail["subtopics"] = cascaded
             self._audit(session, code, detail)
 
-    def _audit(self, session: Session, code: str, detail: JSONObject) -> None:
+    def _audit(self, session: Session, code: str, detail: audit.AuditDetail) -> None:
         audit.record(session, self.clock, self.actor, AUDIT_ACTION, subject=f"topic {code}",
                      detail=detail)
 

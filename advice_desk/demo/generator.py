@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from functools import cache
 from itertools import combinations_with_replacement
-from typing import Any
+from typing import cast
 
 from advice_desk.demo import DemoError
 from advice_desk.demo.shares import (
@@ -59,8 +59,10 @@ from advice_desk.demo.timing import Day, Plan, durations, times_of_day
 from advice_desk.demo.weighted import Weighted
 from advice_desk.reference import lists as reference
 from advice_desk.reference.hours import policy_from_dict
-from advice_desk.store.bulk import Chunk
+from advice_desk.store.bulk import CellValue, Chunk
 from advice_desk.store.models import Topic
+
+Columns = dict[str, list[CellValue]]  # a chunk's calls, column by column
 
 
 def _codes(choices: Iterable[reference.Choice | reference.NonDataKind | reference.LocalAuthority]
@@ -155,7 +157,7 @@ class Generator:
         local, started, in_hours = self._start_times(days)
         n = len(started)
         kinds = self.kinds.draw(n)
-        columns: dict[str, list[Any]] = {
+        columns = cast(Columns, {
             "kind": kinds, "started_at": started, "in_hours": in_hours,
             "local_date": [t.date() for t in local],
             "local_minute": [t.hour * 60 + t.minute for t in local],
@@ -167,7 +169,7 @@ class Generator:
             "how_heard": self.how_heard.draw(n),
             "safeguarding": [r < SAFEGUARDING_SHARE for r in self._randoms(n)],
             "consent_to_store_details": [r < CONSENT_SHARE for r in self._randoms(n)],
-        }
+        })
         self._add_channels(columns)
         self._add_children(columns)
         self._add_durations(columns)
@@ -199,7 +201,7 @@ class Generator:
             started += [day.utc_midnight + since_midnight[s] for s in seconds]
         return local, started, [self.policy.is_open(t) for t in started]
 
-    def _add_channels(self, columns: dict[str, list[Any]]) -> None:
+    def _add_channels(self, columns: Columns) -> None:
         """Out of hours, a worker returns a voicemail; in hours, most calls come in by phone."""
         n = len(columns["kind"])
         channels = self.channels.draw(n)
@@ -210,16 +212,17 @@ class Generator:
             (d if c == PHONE else INBOUND) if o else OUT_OF_HOURS_DIRECTION
             for c, d, o in zip(channels, phone_directions, columns["in_hours"], strict=True)]
 
-    def _add_children(self, columns: dict[str, list[Any]]) -> None:
+    def _add_children(self, columns: Columns) -> None:
         profiles = self.children.draw(len(columns["kind"]))
         columns["children_count"] = [count for count, _ in profiles]
         columns["children_age_bands"] = [bands for _, bands in profiles]
 
-    def _add_durations(self, columns: dict[str, list[Any]]) -> None:
+    def _add_durations(self, columns: Columns) -> None:
         """Call lengths; a call of today that would still be going on is cut at "now"."""
-        seconds, ended = [], []
+        seconds: list[CellValue] = []
+        ended: list[CellValue] = []
         now = self.now
-        for start, (length, delta) in zip(columns["started_at"],
+        for start, (length, delta) in zip(cast(list[datetime], columns["started_at"]),
                                           self._draw_durations(len(columns["kind"])),
                                           strict=True):
             end = start + delta
@@ -235,7 +238,7 @@ class Generator:
     def _draw_durations(self, n: int) -> list[tuple[int, timedelta]]:
         return self.rng.choices(durations(), k=n)
 
-    def _add_follow_ups(self, columns: dict[str, list[Any]], local: list[datetime]) -> None:
+    def _add_follow_ups(self, columns: Columns, local: list[datetime]) -> None:
         wanted = [r < FOLLOW_UP_SHARE for r in self._randoms(len(local))]
         delays = iter(self.follow_up_days.draw(sum(wanted)))
         columns["follow_up_on"] = [t.date() + timedelta(days=next(delays)) if w else None
@@ -265,7 +268,7 @@ class Generator:
             if safeguarding[i] and r < ESCALATED_SHARE:
                 rows.append((i, ESCALATED, ""))
 
-    def _add_personal_details(self, columns: dict[str, list[Any]]) -> None:
+    def _add_personal_details(self, columns: Columns) -> None:
         """Fake details, only on the calls whose caller agreed to them being kept."""
         n = len(columns["kind"])
         for name in ("caller_name", "caller_phone", "caller_email", "caller_postcode", "notes",
@@ -292,12 +295,12 @@ class Generator:
 # What a non-data call leaves empty or at its default (PRODUCT.md §2: one key press, no form).
 _NON_DATA_EMPTY = ("ended_at", "duration_s", "caller_type", "arrangement", "local_authority",
                    "children_count", "children_age_bands", "follow_up_on", "how_heard")
-_NON_DATA_DEFAULTS = {"safeguarding": False, "consent_to_store_details": False,
-                      "first_time_caller": "unknown"}
+_NON_DATA_DEFAULTS: dict[str, CellValue] = {
+    "safeguarding": False, "consent_to_store_details": False, "first_time_caller": "unknown"}
 _IN_HOURS_NON_DATA = {"channel": PHONE, "direction": INBOUND}  # out of hours: a callback
 
 
-def _blank_non_data(columns: dict[str, list[Any]]) -> None:
+def _blank_non_data(columns: Columns) -> None:
     """Empty what a non-data call does not record, as :func:`calls.log_non_data_call` does."""
     for i, kind in enumerate(columns["kind"]):
         if kind == "data":

@@ -7,21 +7,20 @@ import multiprocessing
 from collections.abc import Iterator
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
-from typing import Any
 
 from advice_desk.demo import DemoError
 from advice_desk.demo.generator import Generator
 from advice_desk.demo.timing import Job, Plan, plan_jobs
-from advice_desk.store.bulk import Prepare
+from advice_desk.store.bulk import Prepare, Prepared
 
 
-def _make_rows(plan: Plan, job: Job, prepare: Prepare) -> Any:
+def _make_rows(plan: Plan, job: Job, prepare: Prepare[Prepared]) -> Prepared:
     """One chunk, as its writer inserts it."""
     return prepare(Generator(plan, job.index).chunk(job.days), job.first_id)
 
 
-def made(plan: Plan, prepare: Prepare, first_id: int | None, parallel: bool
-          ) -> Iterator[Any]:
+def made(plan: Plan, prepare: Prepare[Prepared], first_id: int | None, parallel: bool
+         ) -> Iterator[Prepared]:
     """The rows of each chunk, in order. In ``parallel``, when there are several chunks, a
     second process makes the later ones while this one makes the first and then
     writes: the database has a single writer, so making the calls is the other core's work.
@@ -51,7 +50,8 @@ def made(plan: Plan, prepare: Prepare, first_id: int | None, parallel: bool
         producer.join()
 
 
-def _produce(plan: Plan, prepare: Prepare, first_id: int | None, sender: Connection) -> None:
+def _produce(plan: Plan, prepare: Prepare[Prepared], first_id: int | None,
+             sender: Connection[Prepared, object]) -> None:
     """The producer process: makes every chunk but the first, in turn. Sending blocks while
     the writer is busy, so at most one chunk waits in memory."""
     with sender:
@@ -59,7 +59,7 @@ def _produce(plan: Plan, prepare: Prepare, first_id: int | None, sender: Connect
             sender.send(_make_rows(plan, job, prepare))
 
 
-def _received(receiver: Connection, producer: BaseProcess) -> Any:
+def _received(receiver: Connection[object, Prepared], producer: BaseProcess) -> Prepared:
     try:
         return receiver.recv()
     except EOFError:

@@ -19,7 +19,7 @@ small default weight.
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import sqlalchemy as sa
 
@@ -32,7 +32,7 @@ from advice_desk.demo.shares import DEMO_WORKERS
 from advice_desk.demo.timing import Plan, calls_per_day, open_days
 from advice_desk.people.accounts import get_or_create_user
 from advice_desk.settings import hours_policy_in
-from advice_desk.store.bulk import BulkWriter, bulk_writer
+from advice_desk.store.bulk import BulkWriter, Prepare, Prepared, bulk_writer
 from advice_desk.store.engine import Store
 
 CHUNK_CALLS = 50_000  # at least, in whole days: bounds the memory a run takes
@@ -63,10 +63,12 @@ def add_demo_calls(store: Store, count: int, clock: Clock, *, seed: int = 0, day
                  topic_weights=topic_weights(topics_in_order(store, include_retired=False)),
                  worker_ids=_demo_workers(store, clock),
                  authority_weights=authority_weights(rng))
+
+    def make(prepare: Prepare[Prepared], first_id: int | None) -> Iterator[Prepared]:
+        return made(plan, prepare, first_id, parallel)
+
     with store.raw_write() as connection:
-        write = (writer or bulk_writer)(connection)
-        for rows in made(plan, write.prepare, write.first_id, parallel):
-            write(rows)
+        (writer or bulk_writer)(connection).write_all(make)
     return count
 
 

@@ -12,7 +12,6 @@ from datetime import UTC, datetime, time, timedelta
 from functools import cache
 from itertools import accumulate
 from statistics import NormalDist
-from typing import Any
 
 from advice_desk.demo import DemoError
 from advice_desk.demo.shares import (
@@ -29,6 +28,7 @@ from advice_desk.demo.shares import (
     WEEKDAY_FACTORS,
 )
 from advice_desk.demo.weighted import Weighted
+from advice_desk.json_value import JSONObject
 from advice_desk.reference.hours import HoursPolicy, policy_from_dict
 
 
@@ -133,7 +133,7 @@ class Plan:
     seed: int
     now: datetime
     days: int
-    hours: dict[str, Any]  # the opening-hours policy, as stored
+    hours: JSONObject  # the opening-hours policy, as stored
     day_counts: list[int]  # calls on each open day, in order
     chunk_calls: int
     topic_weights: dict[str, float]

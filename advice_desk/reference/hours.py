@@ -15,12 +15,13 @@ from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from functools import cache, cached_property
 from itertools import pairwise
-from typing import Any
+from typing import TypedDict, cast
 from zoneinfo import ZoneInfo
 
 import holidays
 
 from advice_desk.clock import to_utc
+from advice_desk.json_value import JSONObject
 from advice_desk.resources import resource_path
 from advice_desk.validation import FieldError
 
@@ -181,7 +182,7 @@ class HoursPolicy:
         if opening is not None:
             return LineStatus(LineState.OPEN, None, opening[1], None)
         day = self.local_day(at)
-        shut = self.closed_reason(day)
+        shut: tuple[LineState, str | None] | None = self.closed_reason(day)
         if shut is None or not any(s.weekday == day.weekday() for s in self.sessions):
             shut = (LineState.CLOSED, None)  # a holiday on a day the line never opens
         state, reason = shut
@@ -214,7 +215,7 @@ class HoursPolicy:
                 errors.append(FieldError("closures", f"{closure.day}: give a reason"))
         return errors
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> JSONObject:
         return {
             "time_zone": self.time_zone,
             "holiday_country": self.holiday_country,
@@ -227,15 +228,24 @@ class HoursPolicy:
         }
 
 
-def policy_from_dict(data: dict[str, Any]) -> HoursPolicy:
+class _Places(TypedDict, total=False):
+    time_zone: str
+    holiday_country: str
+    holiday_subdivision: str | None
+
+
+def policy_from_dict(data: JSONObject) -> HoursPolicy:
+    """The policy :meth:`HoursPolicy.to_dict` stored, or ``resources/hours.toml`` describes:
+    data of that shape is trusted, and a part that does not fit fails where it is used."""
+    times_by_day = cast(dict[str, list[list[str]]], data["sessions"])
     sessions = tuple(
         OpeningSession(WEEKDAYS.index(name), time.fromisoformat(opens), time.fromisoformat(closes))
-        for name, times in data["sessions"].items() for opens, closes in times)
+        for name, times in times_by_day.items() for opens, closes in times)
     closures = tuple(Closure(date.fromisoformat(c["day"]), c["reason"])
-                     for c in data.get("closures", []))
+                     for c in cast(list[dict[str, str]], data.get("closures", [])))
     places = {key: data[key] for key in ("time_zone", "holiday_country", "holiday_subdivision")
               if key in data}  # what is left out keeps the class's defaults
-    return HoursPolicy(sessions, closures=closures, **places)
+    return HoursPolicy(sessions, closures=closures, **cast(_Places, places))
 
 
 def default_policy() -> HoursPolicy:

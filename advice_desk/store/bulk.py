@@ -4,16 +4,20 @@ seconds. The rows come ready made (:class:`Chunk`); no call rule is checked here
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from itertools import chain
-from typing import Any, Protocol
+from typing import Generic, Protocol, TypeVar, cast
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import sqlite
 
 from advice_desk.store.models import Call, CallOutcome, CallTopic, UTCDateTime
+
+CellValue = str | int | float | bool | date | datetime | None  # a value of a call's column
+SqliteValue = str | int | float | None  # what the SQLite driver is given
 
 
 @dataclass
@@ -23,7 +27,7 @@ class Chunk:
     Datetimes are aware and in UTC, as the models take them.
     """
 
-    calls: dict[str, list[Any]]
+    calls: dict[str, list[CellValue]]  # each column's values, by column name
     topics: list[tuple[int, str, bool]] = field(default_factory=list)
     outcomes: list[tuple[int, str, str]] = field(default_factory=list)
 
@@ -32,27 +36,48 @@ class Chunk:
 
 
 
-CALL_TABLE: sa.Table = Call.__table__
-TOPIC_TABLE: sa.Table = CallTopic.__table__
-OUTCOME_TABLE: sa.Table = CallOutcome.__table__
+# SQLModel makes __table__ at run time and declares it to no type checker; sa.Table's default
+# type argument holds Any.
+CALL_TABLE: sa.Table = Call.__table__  # type: ignore[attr-defined, explicit-any]
+TOPIC_TABLE: sa.Table = CallTopic.__table__  # type: ignore[attr-defined, explicit-any]
+OUTCOME_TABLE: sa.Table = CallOutcome.__table__  # type: ignore[attr-defined, explicit-any]
 TOPIC_COLUMNS = ("call_id", "topic_code", "is_primary")
 OUTCOME_COLUMNS = ("call_id", "outcome", "referred_to")
 # Variables in one statement: the limit of SQLite before 3.32 (32766 since). Much longer
 # statements gain nothing, and each compiled statement kept in the driver's cache costs memory.
 SQLITE_MAX_VARIABLES = 999
 
-Prepare = Callable[[Chunk, "int | None"], Any]
+Prepared = TypeVar("Prepared")  # a chunk made ready for one kind of writer
+Prepare = Callable[[Chunk, "int | None"], Prepared]
+
+
+class MakeChunks(Protocol):
+    """Makes a run's chunks, in order, each passed through ``prepare`` with the id of its
+    first call (where the writer chooses ids)."""
+
+    def __call__(self, prepare: Prepare[Prepared], first_id: int | None
+                 ) -> Iterable[Prepared]: ...
 
 
 class BulkWriter(Protocol):
-    """Inserts chunks in the open transaction. ``prepare`` is a function of a chunk and the id
-    of its first call that pickles, so the producer process can run it; calling the writer
-    inserts what ``prepare`` made."""
+    """Inserts chunks in the open transaction: every chunk that ``make`` makes."""
+
+    def write_all(self, make: MakeChunks) -> None: ...
+
+
+class _ChunkWriter(ABC, Generic[Prepared]):
+    """``prepare`` is a function of a chunk and the id of its first call that pickles, so the
+    producer process can run it; calling the writer inserts what ``prepare`` made."""
 
     first_id: int | None  # the id the next call gets, where the writer chooses ids
-    prepare: Prepare
+    prepare: Prepare[Prepared]
 
-    def __call__(self, prepared: Any) -> None: ...
+    def write_all(self, make: MakeChunks) -> None:
+        for prepared in make(self.prepare, self.first_id):
+            self(prepared)
+
+    @abstractmethod
+    def __call__(self, prepared: Prepared) -> None: ...
 
 
 def bulk_writer(connection: sa.Connection) -> BulkWriter:
@@ -68,12 +93,12 @@ class CoreRows:
     """A chunk as rows; topic and outcome rows start with the index of their call."""
 
     call_columns: list[str]
-    calls: list[tuple[Any, ...]]
+    calls: list[tuple[CellValue, ...]]
     topics: list[tuple[int, str, bool]]
     outcomes: list[tuple[int, str, str]]
 
 
-class CoreBulkWriter:
+class CoreBulkWriter(_ChunkWriter[CoreRows]):
     """Writes with SQLAlchemy Core executemany: works on every database SQLAlchemy supports."""
 
     def __init__(self, connection: sa.Connection) -> None:
@@ -81,7 +106,7 @@ class CoreBulkWriter:
         self._insert_calls = CALL_TABLE.insert().returning(
             CALL_TABLE.c.id, sort_by_parameter_order=True)
         self.first_id: int | None = None  # the database gives the ids
-        self.prepare: Prepare = _core_rows
+        self.prepare = _core_rows
 
     def __call__(self, prepared: CoreRows) -> None:
         if not prepared.calls:
@@ -101,10 +126,10 @@ def _core_rows(chunk: Chunk, first_id: int | None) -> CoreRows:
                     chunk.topics, chunk.outcomes)
 
 
-Statement = tuple[str, list[tuple[Any, ...]]]  # SQL, and the parameters of each execution
+Statement = tuple[str, list[tuple[SqliteValue, ...]]]  # SQL, and the parameters of each execution
 
 
-class SqliteBulkWriter:
+class SqliteBulkWriter(_ChunkWriter[list[Statement]]):
     """Writes through the driver, skipping SQLAlchemy's per-value processing (which would
     double the time of a million-call demo), with many rows per INSERT (which saves SQLite a
     statement per row). Values are written as SQLAlchemy's SQLite types write them: datetimes
@@ -115,7 +140,7 @@ class SqliteBulkWriter:
         self._connection = connection
         last_id = connection.execute(sa.select(sa.func.max(CALL_TABLE.c.id))).scalar()
         self.first_id: int | None = (last_id or 0) + 1
-        self.prepare: Prepare = _sqlite_statements
+        self.prepare = _sqlite_statements
 
     def __call__(self, prepared: list[Statement]) -> None:
         for sql, parameters in prepared:
@@ -127,15 +152,16 @@ def _sqlite_statements(chunk: Chunk, first_id: int | None) -> list[Statement]:
     ids = range(first_id, first_id + len(chunk))
     texts: dict[datetime, str] = {}  # a call's end is also when it was saved: format once
     values = [_sqlite_values(name, column, texts) for name, column in chunk.calls.items()]
-    tables = [(CALL_TABLE, ["id", *chunk.calls], list(zip(ids, *values, strict=True))),
-              (TOPIC_TABLE, TOPIC_COLUMNS, [(first_id + i, *rest) for i, *rest in chunk.topics]),
-              (OUTCOME_TABLE, OUTCOME_COLUMNS,
+    tables = [(CALL_TABLE.name, ["id", *chunk.calls], list(zip(ids, *values, strict=True))),
+              (TOPIC_TABLE.name, TOPIC_COLUMNS,
+               [(first_id + i, *rest) for i, *rest in chunk.topics]),
+              (OUTCOME_TABLE.name, OUTCOME_COLUMNS,
                [(first_id + i, *rest) for i, *rest in chunk.outcomes])]
     return [statement for table, names, rows in tables
             for statement in _statements(table, names, rows)]
 
 
-def _statements(table: sa.Table, names: Sequence[str], rows: list[tuple[Any, ...]]
+def _statements(table: str, names: Sequence[str], rows: list[tuple[SqliteValue, ...]]
                 ) -> list[Statement]:
     """INSERTs of as many rows each as ``SQLITE_MAX_VARIABLES`` allows, then one row at a time
     for the rest: two statements a table, however many chunks."""
@@ -151,19 +177,21 @@ def _statements(table: sa.Table, names: Sequence[str], rows: list[tuple[Any, ...
     return statements
 
 
-def _insert_sql(table: sa.Table, names: Sequence[str], rows: int) -> str:
+def _insert_sql(table: str, names: Sequence[str], rows: int) -> str:
     quote = sqlite.dialect().identifier_preparer.quote
     one_row = f"({', '.join('?' * len(names))})"
-    return (f"INSERT INTO {quote(table.name)} ({', '.join(map(quote, names))}) "
+    return (f"INSERT INTO {quote(table)} ({', '.join(map(quote, names))}) "
             f"VALUES {', '.join([one_row] * rows)}")
 
 
-def _sqlite_values(name: str, values: list[Any], texts: dict[datetime, str]) -> list[Any]:
+def _sqlite_values(name: str, values: list[CellValue], texts: dict[datetime, str]
+                   ) -> list[SqliteValue]:
     column_type = CALL_TABLE.c[name].type
     if isinstance(column_type, UTCDateTime):
         # A UTC datetime's ISO form ends in "+00:00"; what precedes it is the stored text.
         return [None if v is None else texts[v] if v in texts else
-                texts.setdefault(v, v.isoformat(" ", "microseconds")[:-6]) for v in values]
+                texts.setdefault(v, v.isoformat(" ", "microseconds")[:-6])
+                for v in cast(list[datetime | None], values)]
     if isinstance(column_type, sa.Date):
-        return [None if v is None else v.isoformat() for v in values]
-    return values
+        return [None if v is None else v.isoformat() for v in cast(list[date | None], values)]
+    return cast(list[SqliteValue], values)  # the other columns hold text, numbers and flags
