@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from datetime import date, datetime, timedelta
 
 from advice_desk.clock import Clock
@@ -72,6 +72,44 @@ class SavedDraft:
 
     payload: JSONObject
     updated_at: datetime
+
+
+_JSON_DATETIMES = frozenset({"started_at", "ended_at"})
+_JSON_DATES = frozenset({"follow_up_on"})
+_FIELDS = frozenset(f.name for f in fields(CallDetails))
+
+
+def details_as_json(details: CallDetails) -> JSONObject:
+    """A call as JSON values, the form a draft keeps it in; :func:`details_from_json` reads it
+    back. Times and dates as ISO 8601, lists for the tuples."""
+    data: JSONObject = {}
+    for name in sorted(_FIELDS):
+        value = getattr(details, name)
+        if isinstance(value, datetime | date):
+            data[name] = value.isoformat()
+        elif isinstance(value, tuple):
+            data[name] = list(value)
+        else:
+            data[name] = value
+    return data
+
+
+def details_from_json(data: JSONObject) -> CallDetails:
+    """The call :func:`details_as_json` wrote; keys it does not know (an older draft's) are
+    left out."""
+    values: dict[str, object] = {}
+    for name, value in data.items():
+        if name not in _FIELDS:
+            continue
+        if name in _JSON_DATETIMES:
+            values[name] = datetime.fromisoformat(value) if isinstance(value, str) else None
+        elif name in _JSON_DATES:
+            values[name] = date.fromisoformat(value) if isinstance(value, str) else None
+        elif isinstance(value, list):
+            values[name] = tuple(value)
+        else:
+            values[name] = value
+    return CallDetails(**values)  # type: ignore[arg-type]  # the keys are CallDetails' fields
 
 
 # --- validation --------------------------------------------------------------------------

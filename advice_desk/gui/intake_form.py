@@ -6,8 +6,8 @@ draft the main window saves as the worker types. It never talks to the store its
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QDate, QDateTime, Qt, QTime, QTimer, Signal
 from PySide6.QtWidgets import (
@@ -18,16 +18,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from advice_desk.calls.record import CallDetails, StoredCall
+from advice_desk.calls.record import CallDetails, StoredCall, details_as_json, details_from_json
+from advice_desk.calls.topic_views import TopicChoice
 from advice_desk.clock import UK, Clock, to_uk, uk_today
 from advice_desk.gui.forms import load_form, plain_label
+from advice_desk.json_value import JSONObject
 from advice_desk.reference import lists as reference
 from advice_desk.reference.hours import HoursPolicy, default_policy
 from advice_desk.validation import FieldError, ValidationError
-
-# TODO(types): TopicChoice from its SQL-free home once it moves out of the desk.
-if TYPE_CHECKING:
-    from advice_desk.desk import TopicChoice
 
 CODE = Qt.ItemDataRole.UserRole
 BAND_SPINS = ("band_0_4_spin", "band_5_10_spin", "band_11_15_spin", "band_16_17_spin",
@@ -497,11 +495,9 @@ class IntakeForm(QWidget):
 
     # --- drafts ---------------------------------------------------------------------------
 
-    # TODO(types): the call's JSON form (JSONObject), once the core gives it a home and a
-    # reader; until then the payload is read key by key as the form wrote it.
-    def payload(self) -> dict[str, Any]:
+    def payload(self) -> JSONObject:
         """Everything needed to put the form back as it is, as JSON-ready values."""
-        d = self.read_details(lenient=True)
+        details = self.read_details(lenient=True)
         return {
             "version": PAYLOAD_VERSION,
             "editing_call_id": self._editing_call_id,
@@ -509,38 +505,25 @@ class IntakeForm(QWidget):
             "duration_typed": self._duration_typed,
             "duration_minutes": self.ui.duration_spin.value(),
             "local_authority_text": self.ui.local_authority_combo.currentText(),
-            "details": {
-                **{k: v for k, v in vars(d).items() if isinstance(v, str | bool | int | None)},
-                "started_at": d.started_at.isoformat(),
-                "ended_at": None,
-                "follow_up_on": d.follow_up_on.isoformat() if d.follow_up_on else None,
-                "children_age_bands": list(d.children_age_bands),
-                "topics": list(d.topics), "outcomes": list(d.outcomes),
-                "referred_to": list(d.referred_to),
-            },
+            # The end is the start plus the duration above, so the draft keeps no end.
+            "details": details_as_json(replace(details, ended_at=None)),
         }
 
-    def restore(self, payload: dict[str, Any]) -> None:
+    def restore(self, payload: JSONObject) -> None:
         """Put back a form saved by :meth:`payload` (a recovered draft)."""
-        raw = dict(payload["details"])
-        details = CallDetails(**{
-            **raw,
-            "started_at": datetime.fromisoformat(raw["started_at"]),
-            "follow_up_on": date.fromisoformat(raw["follow_up_on"]) if raw["follow_up_on"]
-            else None,
-            "children_age_bands": tuple(raw["children_age_bands"]),
-            "topics": tuple(raw["topics"]), "outcomes": tuple(raw["outcomes"]),
-            "referred_to": tuple(raw["referred_to"]),
-        })
+        saved = payload["details"]
+        details = details_from_json(saved if isinstance(saved, dict) else {})
         self.clear()
         self._show_details(details)
         with self._setting():
-            self.ui.duration_spin.setValue(payload["duration_minutes"])
-            self.ui.local_authority_combo.setEditText(payload["local_authority_text"])
-        self._editing_call_id = payload["editing_call_id"]
-        self._duration_typed = payload["duration_typed"]
+            minutes, authority = payload["duration_minutes"], payload["local_authority_text"]
+            self.ui.duration_spin.setValue(minutes if isinstance(minutes, int) else 0)
+            self.ui.local_authority_combo.setEditText(str(authority or ""))
+        call_id = payload["editing_call_id"]
+        self._editing_call_id = call_id if isinstance(call_id, int) else None
+        self._duration_typed = bool(payload["duration_typed"])
         started = payload["timer_started"]
-        if started:
+        if isinstance(started, str):
             self._timer_started = datetime.fromisoformat(started)
             self._tick.start()
             self._show_elapsed()

@@ -36,10 +36,10 @@ from advice_desk.reference import lists as reference
 from advice_desk.reference.hours import HoursPolicy, default_policy
 from advice_desk.validation import ValidationError
 
-# TODO(types): TopicChoice from its SQL-free home once it moves out of the desk.
 if TYPE_CHECKING:
-    from advice_desk.calls.drafts import SavedDraft
-    from advice_desk.desk import Desk, TopicChoice
+    from advice_desk.calls.record import SavedDraft
+    from advice_desk.calls.topic_views import TopicChoice
+    from advice_desk.desk import Desk
     from advice_desk.gui.report_view import ReportWindow
     from advice_desk.gui.review_window import ReviewWindow
     from advice_desk.store.models import User
@@ -397,7 +397,8 @@ class MainWindow(QMainWindow):
         from advice_desk.gui.report_view import ReportWindow
 
         if self.report_window is None:
-            self.report_window = ReportWindow(self.tasks, desk.reports.for_period, desk.reports.save_pdf,
+            reports = desk.reports
+            self.report_window = ReportWindow(self.tasks, reports.for_period, reports.save_pdf,
                                               self.clock, self)
         _bring_up(self.report_window)
 

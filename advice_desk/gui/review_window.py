@@ -19,9 +19,8 @@ from advice_desk.gui.forms import load_form
 from advice_desk.gui.history_model import HistoryModel
 from advice_desk.gui.taskman import TaskManager
 
-# TODO(types): TopicChoice from its SQL-free home once it moves out of the desk.
 if TYPE_CHECKING:
-    from advice_desk.desk import TopicChoice
+    from advice_desk.calls.topic_views import TopicChoice
     from advice_desk.store.models import User
 
 SHOW: tuple[tuple[str, dict[str, bool]], ...] = (("Not yet reviewed", {"unreviewed_only": True}),
