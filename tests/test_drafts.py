@@ -116,7 +116,6 @@ CRASHING_WRITER = textwrap.dedent("""
     from datetime import datetime
     from advice_desk.clock import UK, FixedClock
     from advice_desk.calls.drafts import Drafts
-from advice_desk.calls.record import details_as_json, details_from_json
     from advice_desk.paths import resolve_location
     from advice_desk.people.permissions import Actor, Role
     from advice_desk.store.engine import open_store
