@@ -28,6 +28,9 @@ from advice_desk.store.engine import Store, open_store
 from advice_desk.store.models import User
 from tests.support import PASSWORD
 
+# The session's PostgreSQL server and the store_location fixture over SQLite and PostgreSQL.
+pytest_plugins = ("tests.postgres",)
+
 # A Monday, 10:15 in London (GMT): the line is open.
 MONDAY_MORNING = datetime(2026, 11, 23, 10, 15, tzinfo=UK)
 
