@@ -149,7 +149,9 @@ class PostgresServer:
     def copy_template(self) -> str:
         """A new database, a copy of the migrated template; returns its name."""
         name = f"test_{next(self._names)}"
-        self._execute("CREATE DATABASE {} TEMPLATE {}", name, TEMPLATE_DATABASE)
+        # FILE_COPY copies the files whole (with fsync off): a little faster than WAL_LOG here.
+        self._execute("CREATE DATABASE {} TEMPLATE {} STRATEGY FILE_COPY",
+                      name, TEMPLATE_DATABASE)
         return name
 
     def drop(self, database: str) -> None:
