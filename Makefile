@@ -4,19 +4,35 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test lint bench clean
+.PHONY: run test test-fast postgres-server lint bench clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e '.[test,postgres]'
 	@touch $(STAMP)
 
 run: $(STAMP)
 	$(BIN)/advice-desk
 
-test: lint
+# Every test runs on SQLite and on a PostgreSQL server that the session starts itself
+# (tests/postgres.py); without the server binaries the PostgreSQL half is skipped.
+test: lint postgres-server
 	$(BIN)/python -m pytest -p no:cacheprovider $(PYTEST_ARGS)
+
+# The SQLite half alone: no server needed.
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -p no:cacheprovider -m "not postgres" $(PYTEST_ARGS)
+
+# Debian's server binaries (/usr/lib/postgresql/*/bin), installed when missing if we are root;
+# otherwise the tests say how to get them. Never fails the build.
+postgres-server:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null \
+	|| { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
+	     && echo "Installing the PostgreSQL server for the tests (apt-get install postgresql)" \
+	     && { apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	          apt-get install -y -qq --no-install-recommends postgresql; } >/dev/null 2>&1; } \
+	|| echo "PostgreSQL server not installed: its tests will be skipped"
 
 # ruff, mypy (strict for the core, default settings for the GUI) and the import-linter contracts
 # of pyproject.toml (which package may import which).

@@ -30,6 +30,9 @@ from advice_desk.store.engine import Store
 from advice_desk.store.models import User
 from tests.factories import a_worker, first_supervisor, opened_store
 
+# The session's PostgreSQL server and the store_location fixture over SQLite and PostgreSQL.
+pytest_plugins = ("tests.postgres",)
+
 # A Monday, 10:15 in London (GMT): the line is open.
 MONDAY_MORNING = datetime(2026, 11, 23, 10, 15, tzinfo=UK)
 
