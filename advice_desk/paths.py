@@ -8,6 +8,7 @@ embedded SQLite file. Tests always pass a folder of their own, so they never tou
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +18,10 @@ APP_NAME = "advice-desk"
 DATA_DIR_ENV = "ADVICE_DESK_DATA_DIR"
 DATABASE_URL_ENV = "ADVICE_DESK_DATABASE_URL"
 DATABASE_FILE = "advice-desk.sqlite3"
+PASSWORD_ADVICE = ("put the password in a .pgpass file (named by PGPASSFILE, mode 0600) and "
+                   "leave it out of the URL")
+# user:PASSWORD@ after the scheme, or a password=... query parameter
+_URL_PASSWORD = re.compile(r"(?<=://)([^/@:]*):[^/@]*@|(?<=[?&])password=[^&]*", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -36,6 +41,23 @@ class Location:
         if self.database_url.startswith(prefix):
             return Path(self.database_url[len(prefix):])
         return None
+
+    @property
+    def url_has_password(self) -> bool:
+        """A password in the URL would sit in settings, shell histories and process lists:
+        the app refuses it and asks for a ``.pgpass`` file instead."""
+        return _URL_PASSWORD.search(self.database_url) is not None
+
+    @property
+    def shown(self) -> str:
+        """The store as a message names it: its file, or its URL with any password hidden."""
+        if self.sqlite_file is not None:
+            return str(self.sqlite_file)
+        return _URL_PASSWORD.sub(_hidden, self.database_url)
+
+
+def _hidden(found: re.Match[str]) -> str:
+    return f"{found.group(1)}:***@" if found.group(1) is not None else "password=***"
 
 
 def resolve_location(data_dir: str | os.PathLike[str] | None = None,

@@ -30,7 +30,7 @@ from advice_desk.store.engine import Store
 from advice_desk.store.models import User
 from tests.factories import a_worker, first_supervisor, opened_store
 
-# The session's PostgreSQL server and the store_location fixture over SQLite and PostgreSQL.
+# The session's PostgreSQL server and a fresh database of it per test (postgres_url).
 pytest_plugins = ("tests.postgres",)
 
 # A Monday, 10:15 in London (GMT): the line is open.
@@ -51,9 +51,32 @@ def clock() -> FixedClock:
     return FixedClock(MONDAY_MORNING)
 
 
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Every core test with a store runs twice, on SQLite and on the session's PostgreSQL
+    server; GUI tests (test_gui_*) and tests marked ``sqlite_only`` run on SQLite alone."""
+    if "engine" not in metafunc.fixturenames:
+        return
+    gui = metafunc.module.__name__.rpartition(".")[2].startswith("test_gui_")
+    if gui or metafunc.definition.get_closest_marker("sqlite_only") is not None:
+        return
+    metafunc.parametrize("engine", ["sqlite", pytest.param("postgresql",
+                                                           marks=pytest.mark.postgres)],
+                         indirect=True)
+
+
 @pytest.fixture
-def location(tmp_path: Path) -> Location:
-    return resolve_location(tmp_path / "data")
+def engine(request: pytest.FixtureRequest) -> str:
+    """The database a test's store runs on: "sqlite" unless parametrised."""
+    return str(getattr(request, "param", "sqlite"))
+
+
+@pytest.fixture
+def location(engine: str, tmp_path: Path, request: pytest.FixtureRequest) -> Location:
+    """Where the test's store lives: a SQLite file in tmp_path, or a fresh migrated
+    PostgreSQL database (tmp_path is then its data folder, for backups and exports)."""
+    if engine == "sqlite":
+        return resolve_location(tmp_path / "data")
+    return resolve_location(tmp_path / "data", request.getfixturevalue("postgres_url"))
 
 
 @pytest.fixture

@@ -7,8 +7,8 @@ socket in that folder and no TCP port, durability switched off for speed. One te
 is migrated once, by opening it the way the app does; each test gets its own copy
 (``CREATE DATABASE … TEMPLATE …``), dropped afterwards, so tests stay isolated and fast.
 
-Fixtures: ``postgres_url`` (a fresh migrated database) and ``store_location``, parametrised over
-``sqlite`` and ``postgresql``; the ``postgresql`` case carries the ``postgres`` marker, so
+Fixture: ``postgres_url`` (a fresh migrated database); conftest's ``location`` runs every core
+test on both engines, and the PostgreSQL case carries the ``postgres`` marker, so
 ``-m "not postgres"`` runs the SQLite half alone. Where no server can be had, the PostgreSQL
 cases are skipped with one line saying how to get it.
 """
@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, LiteralString
 
 import pytest
 
-from advice_desk.paths import Location, resolve_location
+from advice_desk.paths import resolve_location
 from advice_desk.store.engine import open_store
 
 if TYPE_CHECKING:
@@ -222,12 +222,3 @@ def postgres_url(postgres_server: PostgresServer) -> Iterator[str]:
     database = postgres_server.copy_template()
     yield postgres_server.url(database)
     postgres_server.drop(database)
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def store_location(request: pytest.FixtureRequest, tmp_path: Path) -> Location:
-    """Where a test's store lives: a SQLite file in ``tmp_path``, or a fresh PostgreSQL
-    database (with ``tmp_path`` as its data folder, for backups and exports)."""
-    if request.param == "sqlite":
-        return resolve_location(tmp_path / "data")
-    return resolve_location(tmp_path / "data", request.getfixturevalue("postgres_url"))

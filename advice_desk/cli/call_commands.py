@@ -13,7 +13,6 @@ from advice_desk.cli.common import (
     Commands,
     Parser,
     calls_text,
-    describe,
     opened_store,
     positive_int,
 )
@@ -46,7 +45,7 @@ def run_demo(args: argparse.Namespace) -> int:
                                    days=args.days)
         except DemoError as exc:
             raise CommandError(str(exc)) from exc
-    print(f"Added {calls_text(added)} to {describe(store.location)} "
+    print(f"Added {calls_text(added)} to {store.location.shown} "
           f"in {time.perf_counter() - started:.1f} s")
     return EXIT_OK
 

@@ -15,7 +15,13 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn, TypeAlias
 
-from advice_desk.paths import DATA_DIR_ENV, DATABASE_URL_ENV, Location, resolve_location
+from advice_desk.paths import (
+    DATA_DIR_ENV,
+    DATABASE_URL_ENV,
+    PASSWORD_ADVICE,
+    Location,
+    resolve_location,
+)
 
 if TYPE_CHECKING:
     from advice_desk.store.engine import Store
@@ -56,16 +62,12 @@ def store_options(*, top_level: bool) -> Parser:
 
 
 def location_of(args: argparse.Namespace) -> Location:
-    return resolve_location(args.data_dir, args.database_url)
-
-
-def describe(location: Location) -> str:
-    """The store as a message names it: its file, or its URL without the password."""
-    if location.sqlite_file is not None:
-        return str(location.sqlite_file)
-    from sqlalchemy.engine import make_url
-
-    return make_url(location.database_url).render_as_string(hide_password=True)
+    """The store the options name; a URL with a password in it is bad input."""
+    location = resolve_location(args.data_dir, args.database_url)
+    if location.url_has_password:
+        raise CommandError(f"the database URL {location.shown} holds a password: "
+                           f"{PASSWORD_ADVICE}")
+    return location
 
 
 @contextmanager
@@ -78,7 +80,7 @@ def opened_store(args: argparse.Namespace) -> Iterator[Store]:
     except StoreError as exc:
         raise CommandError(str(exc), EXIT_FAILED) from exc
     except OSError as exc:  # e.g. the data folder is a file, or may not be written
-        raise CommandError(f"cannot open the store {describe(location)}: "
+        raise CommandError(f"cannot open the store {location.shown}: "
                            f"{exc.strerror or exc}", EXIT_FAILED) from exc
     try:
         yield store

@@ -45,12 +45,13 @@ COMMANDS: list[Callable[[Commands, list[Parser]], None]] = [
 def main(argv: Sequence[str], start_gui: Callable[[Location], int] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(list(argv))
-    if args.command is None:
-        if start_gui is None:
-            parser.error("a command is required")
-        return start_gui(location_of(args))
     try:
-        exit_code: int = args.func(args)
+        if args.command is not None:
+            exit_code: int = args.func(args)
+        elif start_gui is not None:
+            exit_code = start_gui(location_of(args))
+        else:
+            parser.error("a command is required")
     except CommandError as exc:
         print(f"advice-desk: error: {exc}", file=sys.stderr)
         for line in exc.details:

@@ -24,7 +24,7 @@ from advice_desk.reports.figures import Report
 from advice_desk.reports.output import labeller
 from advice_desk.reports.pdf import build_pdf
 from advice_desk.settings import hours_policy_in
-from advice_desk.store.models import Call, CallOutcome, CallTopic, User
+from advice_desk.store.models import Call, CallOutcome, CallTopic, Topic, User
 
 SLOT_MINUTES = 30
 UNKNOWN = "unknown"  # the category of a call that does not say
@@ -142,11 +142,13 @@ def _count_topics(session: Session, report: Report, data: Condition) -> None:
                         .select_from(Call).join(CallTopic, call_id == col(Call.id))
                         .where(data).group_by(code)).all()
     report.by_subtopic = _sorted(Counter({c: n for c, n in rows if "." in c}))
-    top = sa.case((code.contains("."), sa.func.substr(code, 1, sa.func.instr(code, ".") - 1)),
-                  else_=code)
+    # The top-level topic is the topic's parent, named in the topic table: portable SQL, where
+    # cutting the code at its dot would need a string function each engine spells its own way.
+    top = sa.func.coalesce(col(Topic.parent_code), col(Topic.code))
     report.by_topic = _sorted(Counter(dict(session.exec(
         select(top, sa.func.count(sa.distinct(call_id)))
         .select_from(Call).join(CallTopic, call_id == col(Call.id))
+        .join(Topic, col(Topic.code) == code)
         .where(data).group_by(top)).all())))
 
 

@@ -22,12 +22,15 @@ from sqlalchemy.pool import ConnectionPoolEntry
 from sqlmodel import Session, select
 
 from advice_desk.clock import Clock, SystemClock, to_uk
-from advice_desk.paths import Location
+from advice_desk.paths import PASSWORD_ADVICE, Location
 from advice_desk.reference.lists import default_topics
 from advice_desk.store.models import Topic
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 BUSY_TIMEOUT_S = 30
+# The PostgreSQL advisory lock every write transaction holds, so writers queue one at a time
+# as SQLite's BEGIN IMMEDIATE makes them (readers never wait: both engines read snapshots).
+WRITE_LOCK_KEY = 0x4164_6B21
 
 
 class StoreError(Exception):
@@ -40,7 +43,7 @@ class Store:
     def __init__(self, engine: sa.Engine, location: Location) -> None:
         self.engine = engine
         self.location = location
-        self._write_engine = engine.execution_options(begin="BEGIN IMMEDIATE")
+        self._write_engine = engine.execution_options(writing=True)
 
     @property
     def is_sqlite(self) -> bool:
@@ -66,8 +69,12 @@ class Store:
     def purge_erased(self) -> None:
         """After an erasure, make sure no old copy of the erased data lingers beside the
         database: on SQLite, checkpoint the write-ahead log into the file and truncate it (with
-        ``secure_delete`` on, the erased values were already zeroed in the pages written)."""
+        ``secure_delete`` on, the erased values were already zeroed in the pages written). On
+        PostgreSQL, VACUUM the calls so the old row versions leave the table; the server's
+        write-ahead log and backups are its administrator's to keep (see the README)."""
         if not self.is_sqlite:
+            with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
+                c.exec_driver_sql('VACUUM "call"')
             return
         raw = self.engine.raw_connection()
         try:
@@ -84,6 +91,9 @@ class Store:
 def open_store(location: Location, clock: Clock | None = None) -> Store:
     """Open (creating or upgrading as needed) the store at ``location``."""
     clock = clock or SystemClock()
+    if location.url_has_password:
+        raise StoreError(f"the database URL {location.shown} holds a password: "
+                         f"{PASSWORD_ADVICE}")
     if location.sqlite_file is not None:
         location.sqlite_file.parent.mkdir(parents=True, exist_ok=True)
     engine = _create_engine(location.database_url)
@@ -93,20 +103,16 @@ def open_store(location: Location, clock: Clock | None = None) -> Store:
         _seed_taxonomy(store)
     except sa.exc.DatabaseError as exc:
         engine.dispose()
-        raise StoreError(f"cannot open the store {_describe(location)}: {exc.orig}") from exc
+        raise StoreError(f"cannot open the store {location.shown}: {exc.orig}") from exc
     except StoreError:
         engine.dispose()
         raise
     return store
 
 
-def _describe(location: Location) -> str:
-    return str(location.sqlite_file or location.database_url)
-
-
 def _create_engine(url: str) -> sa.Engine:
     if not url.startswith("sqlite"):
-        return sa.create_engine(url, pool_pre_ping=True)
+        return _server_engine(url)
     engine = sa.create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_S})
 
     @sa.event.listens_for(engine, "connect")
@@ -124,7 +130,20 @@ def _create_engine(url: str) -> sa.Engine:
 
     @sa.event.listens_for(engine, "begin")
     def _begin(connection: sa.Connection) -> None:
-        connection.exec_driver_sql(connection.get_execution_options().get("begin", "BEGIN"))
+        writing = connection.get_execution_options().get("writing", False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")
+
+    return engine
+
+
+def _server_engine(url: str) -> sa.Engine:
+    """A database server (PostgreSQL): every write transaction first takes the write lock."""
+    engine = sa.create_engine(url, pool_pre_ping=True, hide_parameters=True)
+
+    @sa.event.listens_for(engine, "begin")
+    def _begin(connection: sa.Connection) -> None:
+        if connection.get_execution_options().get("writing", False):
+            connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})")
 
     return engine
 
@@ -156,7 +175,7 @@ def _migrate(store: Store, clock: Clock) -> None:
         return
     if current is not None and current not in {rev.revision for rev in script.walk_revisions()}:
         raise StoreError(
-            f"the store {_describe(store.location)} was written by a newer version of "
+            f"the store {store.location.shown} was written by a newer version of "
             f"Advice Desk (schema {current}); install that version or newer to open it"
         )
     if has_tables:
