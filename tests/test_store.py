@@ -1,6 +1,8 @@
 """The store: creation and migration, SQLite settings, write locking, refusals, backups.
 
-Every test uses a real SQLite file in its own tmp_path (the ``location`` fixture).
+Every test runs on a real SQLite file in its own tmp_path and on a fresh database of the
+session's PostgreSQL server (the ``location`` fixture); the tests of the SQLite file itself
+(its pragmas, WAL, the backup API, its bytes) run on SQLite alone.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,11 +22,12 @@ from sqlmodel import func, select
 
 from advice_desk.calls.service import Calls
 from advice_desk.clock import FixedClock
-from advice_desk.paths import Location
+from advice_desk.paths import DATABASE_URL_ENV, Location
 from advice_desk.people.accounts import actor_of, get_or_create_user
 from advice_desk.reference.lists import default_topics
 from advice_desk.store.engine import (
     BUSY_TIMEOUT_S,
+    WRITE_LOCK_KEY,
     Store,
     StoreError,
     backup_before_migration,
@@ -48,13 +52,18 @@ def file_digest(path: Path) -> str:
 
 # --- creation and migration ----------------------------------------------------------------
 
-def test_a_new_store_is_created_at_the_head_revision(store: Store, location: Location) -> None:
-    assert location.sqlite_file is not None and location.sqlite_file.is_file()
+def test_a_new_store_is_created_at_the_head_revision(store: Store) -> None:
     with store.engine.connect() as connection:
         assert current_revision(connection) == schema_head()
         tables = set(sa.inspect(connection).get_table_names())
     assert {"app_user", "topic", "call", "call_topic", "call_outcome", "setting", "draft",
             "alembic_version"} <= tables
+
+
+@pytest.mark.sqlite_only("the SQLite file itself: it exists and records the revision")
+def test_a_new_sqlite_store_is_a_file_at_the_head_revision(store: Store,
+                                                           location: Location) -> None:
+    assert location.sqlite_file is not None and location.sqlite_file.is_file()
     assert revision_in_file(location.sqlite_file) == schema_head()
 
 
@@ -74,8 +83,7 @@ def test_reopening_a_store_changes_nothing(location: Location, clock: FixedClock
     assert worker.id is not None
     call_id = Calls(first, actor_of(worker), clock).log(a_call(clock))
     first.close()
-    assert location.sqlite_file is not None
-    before = file_digest(location.sqlite_file)
+    before = file_digest(location.sqlite_file) if location.sqlite_file is not None else None
 
     again = open_store(location, clock)
     try:
@@ -87,7 +95,8 @@ def test_reopening_a_store_changes_nothing(location: Location, clock: FixedClock
         again.close()
     assert topics == len(default_topics())  # not seeded twice
     assert not location.backup_dir.exists()  # nothing to migrate, so nothing backed up
-    assert file_digest(location.sqlite_file) == before
+    if location.sqlite_file is not None:
+        assert file_digest(location.sqlite_file) == before
 
 
 # --- SQLite settings -----------------------------------------------------------------------
@@ -104,6 +113,7 @@ def _pragmas(connection: sa.Connection) -> dict[str, object]:
     return {name: connection.exec_driver_sql(f"PRAGMA {name}").scalar() for name in PRAGMAS}
 
 
+@pytest.mark.sqlite_only("SQLite's pragmas, set on every connection to the file")
 def test_every_connection_has_the_pragmas(store: Store) -> None:
     assert BUSY_TIMEOUT_S >= 5
     # Several connections at once, so the pool really opens more than one.
@@ -118,6 +128,7 @@ def test_every_connection_has_the_pragmas(store: Store) -> None:
         assert _pragmas(session.connection()) == PRAGMAS
 
 
+@pytest.mark.sqlite_only("the SQLite file's journal mode (WAL)")
 def test_the_database_file_is_in_wal_mode(store: Store, location: Location) -> None:
     assert location.sqlite_file is not None
     with sqlite3.connect(location.sqlite_file) as db:
@@ -133,47 +144,73 @@ def test_foreign_keys_are_enforced(store: Store, worker: User, clock: FixedClock
 
 # --- write transactions --------------------------------------------------------------------
 
+class WriteLockProbe:
+    """Asks, from a second connection that never waits, whether the write lock is free now:
+    on SQLite whether a ``BEGIN IMMEDIATE`` succeeds, on PostgreSQL whether the advisory lock
+    every write transaction holds (``WRITE_LOCK_KEY``) can be taken."""
+
+    def __init__(self, location: Location) -> None:
+        self.sqlite: sqlite3.Connection | None = None
+        self.server: sa.Connection | None = None
+        if location.sqlite_file is not None:
+            self.sqlite = sqlite3.connect(location.sqlite_file, timeout=0, isolation_level=None)
+        else:
+            self._engine = sa.create_engine(location.database_url)
+            self.server = self._engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+
+    def lock_is_free(self) -> bool:
+        if self.sqlite is not None:
+            try:
+                self.sqlite.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as exc:
+                assert "locked" in str(exc)
+                return False
+            self.sqlite.execute("ROLLBACK")
+            return True
+        assert self.server is not None
+        # In autocommit the statement is its own transaction: a lock taken is released at once.
+        taken = self.server.exec_driver_sql(
+            f"SELECT pg_try_advisory_xact_lock({WRITE_LOCK_KEY})").scalar()
+        return bool(taken)
+
+    def close(self) -> None:
+        if self.sqlite is not None:
+            self.sqlite.close()
+        if self.server is not None:
+            self.server.close()
+            self._engine.dispose()
+
+
 @pytest.fixture
-def other_connection(location: Location):
-    """A second, plain sqlite3 connection to the same file that never waits for a lock."""
-    assert location.sqlite_file is not None
-    connection = sqlite3.connect(location.sqlite_file, timeout=0, isolation_level=None)
-    yield connection
-    connection.close()
-
-
-def _can_begin_immediate(connection: sqlite3.Connection) -> bool:
-    try:
-        connection.execute("BEGIN IMMEDIATE")
-    except sqlite3.OperationalError as exc:
-        assert "locked" in str(exc)
-        return False
-    connection.execute("ROLLBACK")
-    return True
+def other_connection(location: Location) -> Iterator[WriteLockProbe]:
+    """A second connection to the same store that never waits for the write lock."""
+    probe = WriteLockProbe(location)
+    yield probe
+    probe.close()
 
 
 def test_a_write_session_takes_the_write_lock_when_it_begins(
-        store: Store, other_connection: sqlite3.Connection) -> None:
-    assert _can_begin_immediate(other_connection)
+        store: Store, other_connection: WriteLockProbe) -> None:
+    assert other_connection.lock_is_free()
     with store.write() as session:
         # Only a read so far: a deferred BEGIN would hold no write lock yet.
         assert session.exec(select(Topic.code).limit(1)).first() is not None
-        assert not _can_begin_immediate(other_connection)
-    assert _can_begin_immediate(other_connection)
+        assert not other_connection.lock_is_free()
+    assert other_connection.lock_is_free()
 
 
 def test_a_raw_write_takes_the_write_lock_before_any_statement(
-        store: Store, other_connection: sqlite3.Connection) -> None:
+        store: Store, other_connection: WriteLockProbe) -> None:
     with store.raw_write():
-        assert not _can_begin_immediate(other_connection)
-    assert _can_begin_immediate(other_connection)
+        assert not other_connection.lock_is_free()
+    assert other_connection.lock_is_free()
 
 
 def test_a_read_session_does_not_block_writers(
-        store: Store, other_connection: sqlite3.Connection) -> None:
+        store: Store, other_connection: WriteLockProbe) -> None:
     with store.read() as session:
         assert session.exec(select(Topic.code).limit(1)).first() is not None
-        assert _can_begin_immediate(other_connection)
+        assert other_connection.lock_is_free()
 
 
 def test_a_failed_write_is_rolled_back(store: Store, clock: FixedClock) -> None:
@@ -188,23 +225,35 @@ def test_a_failed_write_is_rolled_back(store: Store, clock: FixedClock) -> None:
 
 # --- refusals ------------------------------------------------------------------------------
 
+def _stored_revision(location: Location) -> str:
+    engine = sa.create_engine(location.database_url)
+    try:
+        with engine.connect() as connection:
+            return str(connection.exec_driver_sql("SELECT version_num FROM alembic_version")
+                       .scalar_one())
+    finally:
+        engine.dispose()
+
+
 def test_a_store_from_a_newer_version_is_refused(location: Location, clock: FixedClock) -> None:
     open_store(location, clock).close()
-    assert location.sqlite_file is not None
-    with sqlite3.connect(location.sqlite_file) as db:
-        db.execute("UPDATE alembic_version SET version_num = 'f00dfeedbeef'")
-    db.close()
-    before = file_digest(location.sqlite_file)
+    engine = sa.create_engine(location.database_url)
+    with engine.begin() as connection:
+        connection.exec_driver_sql("UPDATE alembic_version SET version_num = 'f00dfeedbeef'")
+    engine.dispose()
+    before = file_digest(location.sqlite_file) if location.sqlite_file is not None else None
 
     with pytest.raises(StoreError, match="newer version") as caught:
         open_store(location, clock)
-    assert str(location.sqlite_file) in str(caught.value)
+    assert location.shown in str(caught.value)
     assert "f00dfeedbeef" in str(caught.value)
-    assert revision_in_file(location.sqlite_file) == "f00dfeedbeef"  # left alone
-    assert file_digest(location.sqlite_file) == before
+    assert _stored_revision(location) == "f00dfeedbeef"  # left alone
     assert not location.backup_dir.exists()
+    if location.sqlite_file is not None:
+        assert file_digest(location.sqlite_file) == before  # not a byte changed
 
 
+@pytest.mark.sqlite_only("a file in place of the SQLite database")
 def test_a_file_that_is_not_a_database_is_refused(location: Location, clock: FixedClock) -> None:
     assert location.sqlite_file is not None
     location.sqlite_file.parent.mkdir(parents=True)
@@ -218,6 +267,7 @@ def test_a_file_that_is_not_a_database_is_refused(location: Location, clock: Fix
 
 # --- backups -------------------------------------------------------------------------------
 
+@pytest.mark.sqlite_only("SQLite's online backup API; a server is backed up by its own tools")
 def test_backup_before_migration_writes_a_readable_copy(
         store: Store, worker: User, location: Location, clock: FixedClock) -> None:
     Calls(store, actor_of(worker), clock).log(a_call(clock, notes="kept in the backup"))
@@ -249,6 +299,7 @@ WRITER = textwrap.dedent("""
     from advice_desk.people.permissions import Actor, Role
     from advice_desk.store.engine import open_store
 
+    # The store: the data folder here, the database URL (if a server) in the environment.
     data_dir, worker_id, count = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
     clock = FixedClock(datetime(2026, 11, 23, 10, 15, tzinfo=UK))
     store = open_store(resolve_location(data_dir), clock)
@@ -279,7 +330,8 @@ def test_two_processes_logging_at_once_lose_nothing(
             [sys.executable, "-c", WRITER, str(location.data_dir), str(worker_id),
              str(CALLS_PER_PROCESS)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-            env={**os.environ, "PYTHONFAULTHANDLER": "1"})
+            env={**os.environ, "PYTHONFAULTHANDLER": "1",
+                 DATABASE_URL_ENV: location.database_url})
         for worker_id in workers
     ]
     try:
@@ -309,12 +361,14 @@ def test_two_processes_logging_at_once_lose_nothing(
                 select(Call.id).where(Call.worker_id == worker_id).order_by(Call.id)))
                 for worker_id in workers}
             topic_rows = session.exec(select(func.count()).select_from(CallTopic)).one()
-            integrity = session.connection().exec_driver_sql("PRAGMA integrity_check").scalar()
+            if store.is_sqlite:
+                integrity = session.connection().exec_driver_sql(
+                    "PRAGMA integrity_check").scalar()
+                assert integrity == "ok"
     finally:
         store.close()
     assert [len(found) for found in ids.values()] == [CALLS_PER_PROCESS] * 2
     assert topic_rows == 2 * 2 * CALLS_PER_PROCESS
-    assert integrity == "ok"
     amy, bob = ids.values()
     # The two really wrote at the same time: their calls interleave.
     assert amy[0] < bob[-1] and bob[0] < amy[-1]
