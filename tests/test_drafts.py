@@ -8,6 +8,7 @@ import sys
 import textwrap
 from datetime import date, timedelta
 
+import pytest
 import sqlalchemy as sa
 
 from advice_desk.calls.drafts import Drafts
@@ -128,6 +129,7 @@ CRASHING_WRITER = textwrap.dedent("""
 """)
 
 
+@pytest.mark.sqlite_only("kill -9 of a writer and the SQLite WAL it leaves behind")
 def test_a_draft_survives_a_crash(location: Location, clock: FixedClock) -> None:
     store = open_store(location, clock)
     amy = actor_of(get_or_create_user(store, "amy", clock))
