@@ -106,6 +106,15 @@ def opened_store(where: Location | Path, clock: Clock | None = None) -> Iterator
         store.close()
 
 
+def store_options(location: Location) -> list[str]:
+    """The command-line options that point the CLI at ``location``'s store: its data folder,
+    and its database URL when it lives on a server rather than in the folder's SQLite file."""
+    options = ["--data-dir", str(location.data_dir)]
+    if location.sqlite_file is None:
+        options += ["--database-url", location.database_url]
+    return options
+
+
 def modules_loaded_by(code: str, watched: tuple[str, ...]) -> list[str]:
     """Which of ``watched`` a fresh interpreter has loaded after running ``code``: for the
     tests that keep heavy or forbidden packages out of an import."""

@@ -27,7 +27,7 @@ from advice_desk.reports.funder_export import (
     disclose,
     months,
 )
-from tests.factories import a_call
+from tests.factories import a_call, store_options
 from tests.support import SUPERVISOR
 
 HOSTILE = ("=HYPERLINK(\"http://x\")", "+1", "-1+1", "@SUM(1)", "\tTab", "\rCR", " =spaced",
@@ -198,7 +198,7 @@ def test_a_fresh_key_leaves_the_stored_key_alone(store, clock, amy, location, co
     for run in ("first", "second"):
         out = tmp_path / run
         out.mkdir()
-        assert main(["--data-dir", str(location.data_dir), "export", "--from", "2026-09-01",
+        assert main([*store_options(location), "export", "--from", "2026-09-01",
                      "--to", "2026-11-23", "--out", str(out), "--rows", "--fresh-key"]) == 0
         assert (out / "calls.csv").exists()
     assert stored.read_bytes() == stored_key

@@ -27,7 +27,7 @@ from advice_desk.privacy.retention import apply_retention
 from advice_desk.reports.compute import Reports
 from advice_desk.store.engine import Store, open_store
 from advice_desk.store.models import AuditEvent, Call
-from tests.factories import a_call, first_supervisor, opened_store
+from tests.factories import a_call, first_supervisor, opened_store, store_options
 from tests.support import ANY_TIME, SUPERVISOR
 
 MARGARET = {"caller_name": "Margaret Example", "caller_phone": "07911 123456",
@@ -152,37 +152,60 @@ def test_drama_numbers_and_names_and_emails_are_found(store: Store, clock: Fixed
 
 # --- erasure on request ------------------------------------------------------------------------
 
-def test_erasure_keeps_the_statistics_and_leaves_no_trace_in_the_files(
-        location: Location, clock: FixedClock) -> None:
+def _two_callers(store: Store, clock: FixedClock) -> tuple[Actor, list[int], int]:
+    """sam, Margaret's two calls and Brian's one, all this month."""
+    sam = first_supervisor(store, clock)
+    days = [clock.now() - timedelta(days=d) for d in (1, 2, 3)]
+    mine = [_log(store, clock, sam.id, days[0]), _log(store, clock, sam.id, days[1])]
+    return sam, mine, _log(store, clock, sam.id, days[2], BRIAN)
+
+
+def _dead_call_rows(store: Store) -> int:
+    """PostgreSQL: the old row versions still in the call table (an UPDATE leaves the old
+    version behind, with the erased values in it, until a VACUUM removes it)."""
+    with store.engine.connect() as connection:
+        connection.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS pgstattuple")
+        dead = connection.exec_driver_sql(
+            "SELECT dead_tuple_count FROM pgstattuple('call')").scalar_one()
+        connection.commit()
+    return int(dead)
+
+
+def test_erasure_keeps_the_statistics_and_is_audited(store: Store, clock: FixedClock) -> None:
+    sam, mine, brian = _two_callers(store, clock)
+    before = Reports(store, sam, clock).compute(date(2026, 11, 1), date(2026, 11, 30))
+
+    people = PersonalData(store, sam, clock)
+    assert people.erase(PersonQuery("phone", "+44 7911 123456"), dry_run=True) == 2
+    assert not _erased(_row(store, mine[0]))
+    assert people.erase(PersonQuery("phone", "+44 7911 123456")) == 2
+    assert all(_erased(_row(store, i)) for i in mine)
+    assert not _erased(_row(store, brian))
+    if not store.is_sqlite:
+        assert _dead_call_rows(store) == 0  # vacuumed: no old version keeps Margaret's details
+    after = Reports(store, sam, clock).compute(date(2026, 11, 1), date(2026, 11, 30))
+    assert [getattr(after, f.name) for f in fields(after)] == [
+        getattr(before, f.name) for f in fields(before)]
+    assert people.erase(PersonQuery("phone", "07911 123456")) == 0  # nothing left
+
+    (event, _again) = _audit(store, "erasure")
+    assert "7911" not in (event.detail or "") and json.loads(event.detail or "")[
+        "calls"] == 2
+
+
+@pytest.mark.sqlite_only("byte checks of the SQLite file and its WAL after an erasure")
+def test_erasure_leaves_no_trace_in_the_files(location: Location, clock: FixedClock) -> None:
+    assert location.sqlite_file is not None
+    wal = Path(f"{location.sqlite_file}-wal")
     store = open_store(location, clock)
     try:
-        sam = first_supervisor(store, clock)
-        days = [clock.now() - timedelta(days=d) for d in (1, 2, 3)]
-        mine = [_log(store, clock, sam.id, days[0]), _log(store, clock, sam.id, days[1])]
-        brian = _log(store, clock, sam.id, days[2], BRIAN)
-        before = Reports(store, sam, clock).compute(date(2026, 11, 1), date(2026, 11, 30))
-        assert location.sqlite_file is not None
-        wal = Path(f"{location.sqlite_file}-wal")
+        sam, _mine, _brian = _two_callers(store, clock)
         assert b"Margaret Example" in location.sqlite_file.read_bytes() + wal.read_bytes()
-
-        people = PersonalData(store, sam, clock)
-        assert people.erase(PersonQuery("phone", "+44 7911 123456"), dry_run=True) == 2
-        assert not _erased(_row(store, mine[0]))
-        assert people.erase(PersonQuery("phone", "+44 7911 123456")) == 2
-        assert all(_erased(_row(store, i)) for i in mine)
-        assert not _erased(_row(store, brian))
-        after = Reports(store, sam, clock).compute(date(2026, 11, 1), date(2026, 11, 30))
-        assert [getattr(after, f.name) for f in fields(after)] == [
-            getattr(before, f.name) for f in fields(before)]
-        assert people.erase(PersonQuery("phone", "07911 123456")) == 0  # nothing left
-
-        (event, _again) = _audit(store, "erasure")
-        assert "7911" not in (event.detail or "") and json.loads(event.detail or "")[
-            "calls"] == 2
+        assert PersonalData(store, sam, clock).erase(PersonQuery("phone", "+44 7911 123456")) == 2
         assert not wal.exists() or b"7911" not in wal.read_bytes()  # checkpointed
     finally:
         store.close()
-    for path in (location.sqlite_file, Path(f"{location.sqlite_file}-wal")):
+    for path in (location.sqlite_file, wal):
         raw = path.read_bytes() if path.exists() else b""
         for secret in (b"07911 123456", b"Margaret Example", b"Margaret@Example.org",
                        NOTE.encode() + b" for Margaret"):
@@ -247,9 +270,9 @@ def test_workers_may_not_erase_or_see_a_persons_calls(store: Store, clock: Fixed
 # --- the command line --------------------------------------------------------------------------
 
 @pytest.fixture
-def old_store(location: Location, clock: FixedClock, tmp_path: Path) -> Path:
+def old_store(location: Location, clock: FixedClock, tmp_path: Path) -> list[str]:
     """A store of two callers' calls from 2024, long past the retention period by any clock;
-    closed, for the command line to open."""
+    closed, for the command line to open: the options that point it there."""
     from advice_desk.people.accounts import get_or_create_user
 
     store = open_store(location, clock)
@@ -262,7 +285,7 @@ def old_store(location: Location, clock: FixedClock, tmp_path: Path) -> Path:
         _log(store, clock, worker.id, start + timedelta(days=2), BRIAN)
     finally:
         store.close()
-    return location.data_dir
+    return store_options(location)
 
 
 def _erased_count(location: Location, clock: FixedClock) -> int:
@@ -270,34 +293,34 @@ def _erased_count(location: Location, clock: FixedClock) -> int:
         return sum(_erased(c) for c in session.exec(select(Call)))
 
 
-def test_the_retention_command(old_store: Path, location: Location, clock: FixedClock,
+def test_the_retention_command(old_store: list[str], location: Location, clock: FixedClock,
                                capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["retention", "--dry-run", "--data-dir", str(old_store)]) == EXIT_OK
+    assert main(["retention", "--dry-run", *old_store]) == EXIT_OK
     assert "Would erase the personal details of 3 calls" in capsys.readouterr().out
     assert _erased_count(location, clock) == 0
-    assert main(["retention", "--data-dir", str(old_store)]) == EXIT_OK
+    assert main(["retention", *old_store]) == EXIT_OK
     assert "Erased the personal details of 3 calls" in capsys.readouterr().out
-    assert main(["retention", "--data-dir", str(old_store)]) == EXIT_OK
+    assert main(["retention", *old_store]) == EXIT_OK
     assert "Erased the personal details of 0 calls" in capsys.readouterr().out
     assert _erased_count(location, clock) == 3
 
 
-def test_the_erase_command(old_store: Path, location: Location, clock: FixedClock,
+def test_the_erase_command(old_store: list[str], location: Location, clock: FixedClock,
                            capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["erase", "--phone", "+44 7911 123456", "--data-dir", str(old_store)]) == EXIT_OK
+    assert main(["erase", "--phone", "+44 7911 123456", *old_store]) == EXIT_OK
     assert "Would erase the personal details of 2 calls" in capsys.readouterr().out
     assert _erased_count(location, clock) == 0
     assert main(["erase", "--phone", "+44 7911 123456", "--yes",
-                 "--data-dir", str(old_store)]) == EXIT_OK
+                 *old_store]) == EXIT_OK
     assert "Erased the personal details of 2 calls" in capsys.readouterr().out
     assert _erased_count(location, clock) == 2
 
 
-def test_the_subject_access_command(old_store: Path, tmp_path: Path,
+def test_the_subject_access_command(old_store: list[str], tmp_path: Path,
                                     capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "brian.md"
     assert main(["subject-access", "--name", "brian other", "--out", str(out),
-                 "--data-dir", str(old_store)]) == EXIT_OK
+                 *old_store]) == EXIT_OK
     assert "Wrote 1 call to" in capsys.readouterr().out
     text = out.read_text("utf-8")
     assert "Brian Other" in text and "Margaret" not in text
@@ -308,10 +331,10 @@ def test_the_subject_access_command(old_store: Path, tmp_path: Path,
     ["erase", "--name", "a", "--phone", "07911 123456"], ["erase", "--name", "  "],
     ["erase", "--phone", "no digits"], ["retention", "--months", "3"],
 ])
-def test_the_commands_refuse_bad_input(old_store: Path, argv: list[str],
+def test_the_commands_refuse_bad_input(old_store: list[str], argv: list[str],
                                        capsys: pytest.CaptureFixture[str]) -> None:
     try:
-        code = main([*argv, "--data-dir", str(old_store)])
+        code = main([*argv, *old_store])
     except SystemExit as exit_:  # argparse's own checks
         code = exit_.code
     assert code == EXIT_BAD_INPUT
