@@ -28,7 +28,7 @@ import advice_desk.store.models  # noqa: F401  (the tables, on SQLModel.metadata
 from advice_desk.calls.drafts import Drafts
 from advice_desk.calls.service import Calls
 from advice_desk.clock import UK, FixedClock
-from advice_desk.paths import resolve_location
+from advice_desk.paths import Location, resolve_location
 from advice_desk.people.permissions import Actor, Role
 from advice_desk.store.engine import MIGRATIONS_DIR, current_revision, open_store, schema_head
 from advice_desk.store.models import Call, Topic, User
@@ -72,16 +72,51 @@ def _day(text: str | None) -> date | None:
     return None if text is None else date.fromisoformat(text)
 
 
+def _rebuild_on_the_server(saved: Path, location: Location) -> None:
+    """The saved store, rebuilt on the (migrated, empty) server database of ``location``: its
+    schema taken back to the saved revision by Alembic, then every row of the file copied in."""
+    revision = _revision_of(saved)
+    server = sa.create_engine(location.database_url)
+    source = sa.create_engine(f"sqlite:///file:{saved}?mode=ro&immutable=1&uri=true")
+    try:
+        with server.begin() as connection:
+            command.downgrade(_alembic_config(connection), "base")
+            command.upgrade(_alembic_config(connection), revision)
+        tables = sa.MetaData()
+        tables.reflect(server)
+        with server.begin() as target, source.connect() as rows:
+            for table in tables.sorted_tables:  # parents before children
+                if table.name == "alembic_version":
+                    continue
+                # Read through the server's column types, so that SQLite's text and integers
+                # come back as the datetimes, dates and booleans the server columns take.
+                found = [dict(row._mapping) for row in rows.execute(sa.select(table))]
+                if found:
+                    target.execute(table.insert(), found)
+                if "id" in table.c:  # the rows came with their ids: move the sequence on
+                    target.exec_driver_sql(
+                        f"SELECT setval(pg_get_serial_sequence('\"{table.name}\"', 'id'), "
+                        f"(SELECT coalesce(max(id), 0) + 1 FROM \"{table.name}\"), false)")
+    finally:
+        source.dispose()
+        server.dispose()
+
+
 @pytest.mark.parametrize("saved", SAVED_STORES, ids=lambda path: path.stem)
-def test_a_saved_store_upgrades_with_its_calls(saved: Path, tmp_path: Path,
+def test_a_saved_store_upgrades_with_its_calls(saved: Path, location: Location,
                                                clock: FixedClock) -> None:
+    """On SQLite the saved file itself is opened; on PostgreSQL the same store is rebuilt at
+    its revision on the server first."""
     expected: dict[str, Any] = json.loads(saved.with_suffix(".json").read_text("utf-8"))
-    location = resolve_location(tmp_path / "data")
-    assert location.sqlite_file is not None
-    location.data_dir.mkdir()
-    shutil.copyfile(saved, location.sqlite_file)
-    revision = _revision_of(location.sqlite_file)
+    revision = _revision_of(saved)
     assert revision == expected["revision"]
+    if location.sqlite_file is not None:
+        location.data_dir.mkdir()
+        shutil.copyfile(saved, location.sqlite_file)
+    else:
+        _rebuild_on_the_server(saved, location)
+        with sa.create_engine(location.database_url).connect() as connection:
+            assert current_revision(connection) == revision
 
     store = open_store(location, clock)
     try:
@@ -118,12 +153,15 @@ def test_a_saved_store_upgrades_with_its_calls(saved: Path, tmp_path: Path,
         assert draft is not None
         assert draft.payload == expected["draft"]["payload"]
         assert draft.updated_at == _instant(expected["draft"]["updated_at"])
+        # New rows get new ids after the stored ones.
+        added = Calls(store, owner, clock).log_non_data("silent")
+        assert added > max((want["id"] for want in expected["calls"]), default=0)
     finally:
         store.close()
 
     backups = sorted(location.backup_dir.glob("*.sqlite3")) if location.backup_dir.exists() else []
-    if revision == schema_head():
-        assert backups == []
+    if revision == schema_head() or location.sqlite_file is None:
+        assert backups == []  # a server database is backed up by its own tools
     else:
         # The backup was taken before the upgrade: it still holds the old revision.
         assert len(backups) == 1
