@@ -79,9 +79,6 @@ def opened_store(args: argparse.Namespace) -> Iterator[Store]:
         store = open_store(location)
     except StoreError as exc:
         raise CommandError(str(exc), EXIT_FAILED) from exc
-    except OSError as exc:  # e.g. the data folder is a file, or may not be written
-        raise CommandError(f"cannot open the store {location.shown}: "
-                           f"{exc.strerror or exc}", EXIT_FAILED) from exc
     try:
         yield store
     finally:

@@ -106,8 +106,8 @@ def run_export(args: argparse.Namespace) -> int:
 
     with opened_store(args) as store:
         export = FunderExport(store, command_line_actor(), SystemClock())
-        choices = export.choices(args.rows, args.fresh_key)
-        with writing(args.out):
+        with writing(args.out):  # the export key too: a config folder may not be writable
+            choices = export.choices(args.rows, args.fresh_key)
             result = export.write(args.date_from, args.date_to, args.out, choices)
     print(f"Wrote {', '.join(p.name for p in result.files)} to {args.out}")
     return EXIT_OK

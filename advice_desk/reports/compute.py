@@ -57,8 +57,8 @@ class Reports(Manager):
 
     def for_period(self, date_from: date, date_to: date) -> tuple[Report, dict[str, str]]:
         """The figures for a period, with the labels of the topics they name."""
-        labels = topic_labels(self.store)
-        return self.compute(date_from, date_to), labels
+        report = self.compute(date_from, date_to)  # the permission is checked first
+        return report, topic_labels(self.store)
 
     def save_pdf(self, report: Report, labels: dict[str, str], path: Path) -> None:
         """The report and its charts as a PDF file, written whole or not at all."""

@@ -28,7 +28,6 @@ from advice_desk.settings import EXPORT_K
 from advice_desk.store.engine import Store
 from advice_desk.store.models import Call, CallOutcome, CallTopic
 
-DEFAULT_K = EXPORT_K.default
 SUPPRESSED = "*"
 COLUMNS = ("month", "weekday", "in_hours", "duration_band", "caller_type", "arrangement",
            "region", "topics", "outcomes", "repeat_caller", "children_band")
@@ -87,7 +86,7 @@ def caller_key(phone: str | None, email: str | None, secret: bytes) -> str | Non
 
 
 def extract_rows(store: Store, date_from: date, date_to: date, secret: bytes,
-                 k: int = DEFAULT_K) -> list[tuple[str, ...]]:
+                 k: int = EXPORT_K.default) -> list[tuple[str, ...]]:
     """Rows for the calls with content in the period, k-anonymous over the quasi columns."""
     rows = list(_coarse_rows(store, date_from, date_to, secret))
     return generalise(rows, k)

@@ -26,12 +26,11 @@ from advice_desk.people.manager import Manager
 from advice_desk.people.permissions import Action, require
 from advice_desk.reports.compute import Reports
 from advice_desk.reports.extract import COLUMNS as EXTRACT_COLUMNS
-from advice_desk.reports.extract import DEFAULT_K, QUASI_COLUMNS, extract_rows, load_secret
+from advice_desk.reports.extract import QUASI_COLUMNS, extract_rows, load_secret
 from advice_desk.reports.figures import Report
 from advice_desk.reports.measures import exported
-from advice_desk.settings import EXPORT_THRESHOLD, Settings
+from advice_desk.settings import EXPORT_K, EXPORT_THRESHOLD, Settings
 
-DEFAULT_THRESHOLD = EXPORT_THRESHOLD.default
 ROUND_TO = 5
 TOTAL = "total"
 SUMMARY_FILE, DICTIONARY_FILE, ROWS_FILE = "summary.csv", "data-dictionary.md", "calls.csv"
@@ -39,7 +38,7 @@ SUMMARY_COLUMNS = ("period", "measure", "category", "calls")
 KEY_FILE = "export-key"  # in the config folder: this computer's export key, never in the store
 
 
-def disclose(count: int, threshold: int = DEFAULT_THRESHOLD) -> str:
+def disclose(count: int, threshold: int = EXPORT_THRESHOLD.default) -> str:
     """A count as it may be published: ``0``, ``<threshold``, or rounded to the nearest 5."""
     if count < 0:
         raise ValueError(f"a count cannot be negative: {count}")
@@ -89,8 +88,8 @@ class ExportChoices:
     """How much an export may tell: the disclosure threshold of the summary, the k of the
     row-level file, and the key that hashes repeat callers in it (none: no row-level file)."""
 
-    threshold: int = DEFAULT_THRESHOLD
-    k: int = DEFAULT_K
+    threshold: int = EXPORT_THRESHOLD.default
+    k: int = EXPORT_K.default
     rows_secret: bytes | None = None
 
 

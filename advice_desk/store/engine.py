@@ -94,8 +94,11 @@ def open_store(location: Location, clock: Clock | None = None) -> Store:
     if location.url_has_password:
         raise StoreError(f"the database URL {location.shown} holds a password: "
                          f"{PASSWORD_ADVICE}")
-    if location.sqlite_file is not None:
-        location.sqlite_file.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        if location.sqlite_file is not None:
+            location.sqlite_file.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise _cannot_open(location, exc) from exc
     engine = _create_engine(location.database_url)
     store = Store(engine, location)
     try:
@@ -107,7 +110,15 @@ def open_store(location: Location, clock: Clock | None = None) -> Store:
     except StoreError:
         engine.dispose()
         raise
+    except OSError as exc:  # the backup before a migration could not be written
+        engine.dispose()
+        raise _cannot_open(location, exc) from exc
     return store
+
+
+def _cannot_open(location: Location, error: OSError) -> StoreError:
+    """A folder that is a file, or may not be written: said as the store's problem."""
+    return StoreError(f"cannot open the store {location.shown}: {error.strerror or error}")
 
 
 def _create_engine(url: str) -> sa.Engine:
