@@ -69,7 +69,6 @@ FIELD_COLUMNS = {
 }
 
 
-
 @dataclass(frozen=True)
 class ImportProblem:
     row: int  # as the spreadsheet numbers it: the header is row 1
@@ -128,6 +127,7 @@ def _worker_id(store: Store, username: str, clock: Clock) -> int:
 
 
 # --- parsing ---------------------------------------------------------------------------------
+
 def _parse_calls(text: str, vocabulary: Vocabulary, clock: Clock) -> list[CallDetails]:
     """Every row of the CSV text as a checked call. Raises :class:`ImportRejected` listing
     every problem of every row."""

@@ -301,7 +301,7 @@ _IN_HOURS_NON_DATA = {"channel": PHONE, "direction": INBOUND}  # out of hours: a
 
 
 def _blank_non_data(columns: Columns) -> None:
-    """Empty what a non-data call does not record, as :func:`calls.log_non_data_call` does."""
+    """Empty what a non-data call does not record, as :meth:`Calls.log_non_data` does."""
     for i, kind in enumerate(columns["kind"]):
         if kind == "data":
             continue

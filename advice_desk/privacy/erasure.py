@@ -1,7 +1,7 @@
 """Erasure (PRODUCT.md §7): a person's details taken out of every call on request, and the
 legal hold that keeps a call's details whatever is asked.
 
-Erasing a call sets exactly :data:`privacy.PERSONAL_CALL_FIELDS` to NULL and stamps
+Erasing a call sets exactly :data:`privacy.classification.PERSONAL_CALL_FIELDS` to NULL and stamps
 ``personal_erased_at``; rows are never deleted and categorical fields never touched, so every
 statistic stays as it was. After an erasure the store purges old copies of the erased values
 (``secure_delete`` plus a checkpoint, see :meth:`Store.purge_erased`). Supervisors only, audited;

@@ -31,7 +31,7 @@ from advice_desk.store.models import Call, CallOutcome, CallTopic
 SUPPRESSED = "*"
 COLUMNS = ("month", "weekday", "in_hours", "duration_band", "caller_type", "arrangement",
            "region", "topics", "outcomes", "repeat_caller", "children_band")
-# The stored field each column is made from. The classification in privacy.py decides the
+# The stored field each column is made from. The classification in privacy/classification.py decides the
 # rest: a quasi-identifying source makes a column that k-anonymity may generalise; a personal
 # source may only leave as a keyed hash reduced to yes/no; a staff source never leaves.
 SOURCES = {"month": "local_date", "weekday": "local_date", "in_hours": "in_hours",

@@ -35,7 +35,6 @@ class Chunk:
         return len(self.calls["started_at"])
 
 
-
 # SQLModel makes __table__ at run time and declares it to no type checker; sa.Table's default
 # type argument holds Any.
 CALL_TABLE: sa.Table = Call.__table__  # type: ignore[attr-defined, explicit-any]
