@@ -7,14 +7,13 @@ example.org). The same seed and the same clock give the same rows, so a benchmar
 or a bug report can be repeated.
 
 A million calls must be written in seconds (PRODUCT.md §11), so calls are not saved one by one
-through :func:`advice_desk.calls.service.log_calls`: they are generated column by column, in chunks of whole days,
-and inserted in bulk in one transaction. Each chunk has its own random stream, so a second
-process can make the next chunks while this one writes, and the rows are the same either way.
-The calls keep every rule of :func:`advice_desk.calls.record.validate` all the same (the tests check a
-sample), and ``in_hours`` comes from the store's opening-hours policy, as when a call is saved.
-Weights are keyed by code; a code this module does not know (another helpline's lists) gets a
-small default weight.
-"""
+through :func:`advice_desk.calls.service.log_calls`: they are generated column by column, in
+chunks of whole days, and inserted in bulk in one transaction. Each chunk has its own random
+stream, so a second process can make the next chunks while this one writes, and the rows are
+the same either way. The calls keep every rule of :func:`advice_desk.calls.record.validate` all
+the same (the tests check a sample), and ``in_hours`` comes from the store's opening-hours
+policy, as when a call is saved. Weights are keyed by code; a code this module does not know
+(another helpline's lists) gets a small default weight. """
 
 from __future__ import annotations
 
