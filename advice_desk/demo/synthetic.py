@@ -13,7 +13,8 @@ stream, so a second process can make the next chunks while this one writes, and 
 the same either way. The calls keep every rule of :func:`advice_desk.calls.record.validate` all
 the same (the tests check a sample), and ``in_hours`` comes from the store's opening-hours
 policy, as when a call is saved. Weights are keyed by code; a code this module does not know
-(another helpline's lists) gets a small default weight. """
+(another helpline's lists) gets a small default weight.
+"""
 
 from __future__ import annotations
 
