@@ -32,8 +32,9 @@ SUPPRESSED = "*"
 COLUMNS = ("month", "weekday", "in_hours", "duration_band", "caller_type", "arrangement",
            "region", "topics", "outcomes", "repeat_caller", "children_band")
 # The stored field each column is made from. The classification (privacy/classification.py)
-# decides the rest: a quasi-identifying source makes a column that k-anonymity may generalise; a personal
-# source may only leave as a keyed hash reduced to yes/no; a staff source never leaves.
+# decides the rest: a quasi-identifying source makes a column that k-anonymity may generalise;
+# a personal source may only leave as a keyed hash reduced to yes/no; a staff source never
+# leaves.
 SOURCES = {"month": "local_date", "weekday": "local_date", "in_hours": "in_hours",
            "duration_band": "duration_s", "caller_type": "caller_type",
            "arrangement": "arrangement", "region": "local_authority", "topics": None,
