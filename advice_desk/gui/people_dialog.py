@@ -53,8 +53,10 @@ class PeopleDialog(QDialog):
         table.setColumnCount(len(COLUMNS))
         table.setHorizontalHeaderLabels([self.tr(c) for c in COLUMNS])
         table.verticalHeader().hide()
-        table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        table.horizontalHeader().setStretchLastSection(True)
+        header = table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)  # the name
+        header.setStretchLastSection(False)
         table.itemChanged.connect(self._show_ticked)
         self.ui.people_find_button.clicked.connect(self.find_calls)
         self.ui.people_find_button.setDefault(True)  # Enter in the field finds (once)

@@ -161,7 +161,7 @@ class RepeatCallersPanel(QDockWidget):
         table.setHorizontalHeaderLabels(headers)
         table.setRowCount(len(calls))
         for row, call in enumerate(calls):
-            cells = [f"{to_uk(call.started_at):%a %d %b %Y %H:%M}", ", ".join(call.topics),
+            cells = [f"{to_uk(call.started_at):%d %b %Y %H:%M}", ", ".join(call.topics),
                      ", ".join(call.outcomes), self._follow_up(call)]
             if isinstance(call, EarlierCallInFull):
                 cells += [call.worker, " · ".join(v for v in (
@@ -171,9 +171,8 @@ class RepeatCallersPanel(QDockWidget):
                 item = QTableWidgetItem(text)
                 item.setToolTip(text)
                 table.setItem(row, column, item)
-        header = table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setStretchLastSection(True)
+        header = table.horizontalHeader()  # every column in the panel's width, text wrapped
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         table.resizeRowsToContents()
 
     def _follow_up(self, call: EarlierCall) -> str:
