@@ -23,6 +23,7 @@ from advice_desk.people.accounts import Users
 from advice_desk.people.audit import AuditTrail
 from advice_desk.people.permissions import Actor, app_actor
 from advice_desk.privacy.personal_data import PersonalData
+from advice_desk.privacy.repeat_callers import RepeatCallers
 from advice_desk.privacy.retention import apply_retention
 from advice_desk.reports.compute import Reports
 from advice_desk.reports.funder_export import FunderExport
@@ -79,6 +80,7 @@ class Desk:
     people: PersonalData = field(init=False)
     reports: Reports = field(init=False)
     export: FunderExport = field(init=False)
+    callers: RepeatCallers = field(init=False)
 
     def __post_init__(self) -> None:
         bound = (self.store, self.actor, self.clock)
@@ -87,6 +89,7 @@ class Desk:
         self.users, self.audit = Users(*bound), AuditTrail(*bound)
         self.settings, self.people = Settings(*bound), PersonalData(*bound)
         self.reports, self.export = Reports(*bound), FunderExport(*bound)
+        self.callers = RepeatCallers(*bound)
 
     def log_call(self, details: CallDetails) -> int:
         """Log the call, then drop the draft it was typed in: saving a call ends its draft."""

@@ -87,40 +87,6 @@ def test_the_funder_export_runs_off_the_gui_thread_and_a_cancel_writes_nothing(
     assert dialog.ui.export_status.text().startswith("Written to")
 
 
-def test_a_supervisor_saves_and_erases_one_persons_data(qtbot, location, clock, tmp_path):
-    from datetime import datetime
-
-    from advice_desk.clock import UK
-    from advice_desk.gui.people_dialog import PeopleDialog
-    from advice_desk.people.accounts import get_or_create_user
-    from advice_desk.store.engine import open_store
-
-    window = open_window(qtbot, location, clock, username="sam", role=Role.SUPERVISOR)
-    store = open_store(location, clock)
-    amy = get_or_create_user(store, "amy", clock)
-    start = datetime(2026, 11, 23, 9, 40, tzinfo=UK)
-    for phone in ("07700 900123", "+44 7700 900123"):
-        Calls(store, actor_of(amy), clock).log(
-            a_call(start, 300, topics=("legal",), consent_to_store_details=True,
-                   caller_name="Jo Example", caller_phone=phone))
-    store.close()
-
-    window.people_action.trigger()
-    dialog = window.findChild(PeopleDialog)
-    dialog.ui.people_by_combo.setCurrentIndex(1)  # phone
-    dialog.ui.people_value_edit.setText("07700900123")
-    dialog.find_calls()
-    qtbot.waitUntil(lambda: len(dialog.found) == 2)
-    saved = tmp_path / "jo.md"
-    dialog.save_to(saved)
-    qtbot.waitUntil(lambda: saved.exists())
-    assert "Jo Example" in saved.read_text("utf-8")
-    dialog.erase()
-    qtbot.waitUntil(lambda: dialog.ui.people_result.text() == "Erased the details of 2 calls.")
-    dialog.find_calls()
-    qtbot.waitUntil(lambda: dialog.ui.people_result.text() == "0 calls found.")
-
-
 def test_retention_runs_when_the_app_starts(qtbot, location, clock):
     from datetime import datetime
 

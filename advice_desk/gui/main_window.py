@@ -28,6 +28,7 @@ from advice_desk.gui.idle_lock import IdleWatch, ScreenLock
 from advice_desk.gui.intake_form import IntakeForm
 from advice_desk.gui.line_status import LineStatusLabel
 from advice_desk.gui.opening import DeskOpening
+from advice_desk.gui.repeat_callers import RepeatCallersPanel
 from advice_desk.gui.sign_in import FirstSupervisorDialog, SignInDialog
 from advice_desk.gui.taskman import TaskManager
 from advice_desk.gui.taxonomy_dialog import TaxonomyDialog
@@ -95,6 +96,8 @@ class MainWindow(QMainWindow):
         self.ui = load_form("main_window.ui", central)
         self.form = IntakeForm(clock, self.ui.form_slot)
         self.ui.form_slot.layout().addWidget(self.form)
+        self.callers_panel = RepeatCallersPanel(self.tasks, self.form, self)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.callers_panel)
         self.history = HistoryModel(self.tasks, self)
         self.line_status = LineStatusLabel(clock, default_policy(), self)
         self.statusBar().addPermanentWidget(self.line_status)
@@ -152,6 +155,8 @@ class MainWindow(QMainWindow):
         edit_action = self._action(self.tr("&Edit selected call"), [], self._edit_selected)
         self.follow_ups_action = self._action(self.tr("Follow-&ups…"), ["Ctrl+U"],
                                               self.open_follow_ups)
+        self.callers_action = self._action(self.tr("Earlier calls of this &caller"),
+                                           ["Ctrl+P"], self.callers_panel.toggle)
         quit_action = self._action(self.tr("&Quit"), [QKeySequence.StandardKey.Quit], self.close)
         self.non_data_actions = [
             self._action(self.tr("{0}").format(kind.label), [kind.key],
@@ -163,7 +168,8 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         file_menu.addAction(quit_action)
         calls_menu = menu.addMenu(self.tr("&Calls"))
-        calls_menu.addActions([edit_action, history_action, form_action, self.follow_ups_action])
+        calls_menu.addActions([edit_action, history_action, form_action, self.follow_ups_action,
+                               self.callers_action])
         calls_menu.addSeparator()
         calls_menu.addActions(self.non_data_actions)
         self.report_action = self._action(self.tr("&Report…"), ["Ctrl+R"], self.open_report)
@@ -223,6 +229,7 @@ class MainWindow(QMainWindow):
 
     def _signed_in(self, desk: Desk) -> None:
         self.desk = desk
+        self.callers_panel.attach(desk)
         self.tasks.run(lambda: (desk.topics.choices(), desk.users.workers(), desk.drafts.load(),
                                 desk.settings.hours_policy(), desk.settings.idle_lock_limit())
                        ).success(self._desk_loaded)
@@ -445,7 +452,7 @@ class MainWindow(QMainWindow):
         from advice_desk.gui.people_dialog import PeopleDialog
 
         people = desk.people
-        PeopleDialog(self.tasks, people.find, people.save_subject_access, people.erase,
+        PeopleDialog(self.tasks, people.search, people.save_subject_access, people.erase_calls,
                      self).open()
 
     @supervisor_tool
