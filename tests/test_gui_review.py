@@ -182,3 +182,20 @@ def test_a_supervisor_puts_the_shown_call_on_legal_hold_and_lifts_it(qtbot, loca
     events = _hold_events(location, clock)
     assert [(e[0], e[1]) for e in events] == [("Sam Supervisor", f"call {call_id}")] * 2
     assert [json.loads(e[2])["held"] for e in events] == [True, False]
+
+
+def test_the_review_opens_on_the_first_call_and_moves_on_after_marking_it(qtbot, location,
+                                                                          clock):
+    _, review, (first, second) = open_review(qtbot, location, clock)
+    qtbot.waitUntil(lambda: review.current is not None)
+    shown = review.current.id
+    assert shown == review.model.call_id(0)
+    assert f"Call {shown}" in review.ui.call_details_view.toPlainText()
+    assert all(review.ui.review_view.columnWidth(c) <= 260
+               for c in range(review.model.columnCount()))
+    review.ui.review_note_edit.setFocus()
+    qtbot.keyClick(review.ui.review_note_edit, Qt.Key.Key_Return,
+                   Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: review.model.rowCount() == 1)
+    qtbot.waitUntil(lambda: review.current is not None and review.current.id != shown)
+    assert review.current.id == ({first, second} - {shown}).pop()

@@ -30,6 +30,9 @@ SHOW: tuple[tuple[str, dict[str, bool]], ...] = (("Not yet reviewed", {"unreview
         ("All calls", {}))
 
 
+MAX_COLUMN_WIDTH = 260
+
+
 class ReviewWindow(QWidget):
     def __init__(self, tasks: TaskManager,
                  list_calls: Callable[[CallQuery, int, int], list[CallSummary]],
@@ -59,8 +62,9 @@ class ReviewWindow(QWidget):
         self.ui.review_view.setAccessibleName(self.tr("Calls to review"))
         self.ui.review_view.verticalHeader().hide()
         self.ui.review_view.horizontalHeader().setSectionResizeMode(
-            QHeaderView.ResizeMode.ResizeToContents)
-        self.ui.review_view.horizontalHeader().setStretchLastSection(True)
+            QHeaderView.ResizeMode.Interactive)
+        self.ui.review_splitter.setSizes([680, 470])
+        self.model.loaded.connect(self._rows_loaded)
         for label, _ in SHOW:
             self.ui.review_show_combo.addItem(self.tr(label))
         self.ui.review_worker_combo.addItem(self.tr("All workers"), None)
@@ -86,12 +90,26 @@ class ReviewWindow(QWidget):
         self.model.attach(list_calls, self._topic_labels)
         self._apply_filters()
 
+    def _rows_loaded(self) -> None:
+        """Columns as wide as their contents (within reason), and the first call shown when
+        nothing is: the next one to review after "Mark reviewed"."""
+        view = self.ui.review_view
+        if self.model.rowCount() <= 0:
+            return
+        if not view.currentIndex().isValid():
+            view.resizeColumnsToContents()
+            header = view.horizontalHeader()
+            for column in range(header.count()):
+                header.resizeSection(column, min(header.sectionSize(column), MAX_COLUMN_WIDTH))
+            view.setCurrentIndex(self.model.index(0, 0))
+
     def _apply_filters(self) -> None:
         _, flags = SHOW[self.ui.review_show_combo.currentIndex()]
         query = replace(CallQuery(**flags), worker_id=self.ui.review_worker_combo.currentData(),
                         topic=self.ui.review_topic_combo.currentData(),
                         sort=self.model.query.sort, descending=self.model.query.descending)
         self._show_call(None)
+        self._wanted = None
         self.model.set_query(query)
 
     def _selected(self, current: QModelIndex, _: QModelIndex) -> None:
@@ -155,6 +173,7 @@ class ReviewWindow(QWidget):
     def _reviewed(self, call_id: int) -> None:
         self.ui.review_status.setText(self.tr("Call {0} marked reviewed.").format(call_id))
         self._show_call(None)
+        self._wanted = None
         self.model.reload()
 
     def _failed(self, error: BaseException) -> None:
