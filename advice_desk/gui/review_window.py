@@ -63,6 +63,7 @@ class ReviewWindow(QWidget):
         self.ui.review_view.verticalHeader().hide()
         self.ui.review_view.horizontalHeader().setSectionResizeMode(
             QHeaderView.ResizeMode.Interactive)
+        self.ui.review_view.horizontalHeader().setStretchLastSection(True)
         self.ui.review_splitter.setSizes([680, 470])
         self.model.loaded.connect(self._rows_loaded)
         for label, _ in SHOW:
