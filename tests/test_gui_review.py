@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime
 
 import sqlalchemy as sa
@@ -13,6 +14,7 @@ from advice_desk.clock import UK
 from advice_desk.gui.follow_ups import FollowUpsDialog
 from advice_desk.people.accounts import actor_of, get_or_create_user
 from advice_desk.people.permissions import Role
+from advice_desk.privacy.personal_data import PersonalData
 from advice_desk.store.engine import open_store
 from tests.factories import a_call
 from tests.gui_support import make_account, open_window, type_text
@@ -84,3 +86,116 @@ def test_a_worker_ticks_off_a_follow_up(qtbot, location, clock):
             "select id from call where follow_up_done_at is not null")).scalars().all()
     store.close()
     assert done == [ticked] and ticked in calls
+
+
+def open_review(qtbot, location, clock):
+    ids = seed(location, clock)
+    window = open_window(qtbot, location, clock, username="sam", role=Role.SUPERVISOR)
+    qtbot.keyClick(window, Qt.Key.Key_R,
+                   Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    review = window.review_window
+    qtbot.waitUntil(lambda: review.model.rowCount() == 2)
+    return window, review, ids
+
+
+def test_down_and_up_in_the_list_change_the_shown_call(qtbot, location, clock):
+    _, review, _ = open_review(qtbot, location, clock)
+    view = review.ui.review_view
+    view.setFocus()  # the list's outline goes to its first row: that call is shown
+    qtbot.waitUntil(lambda: review.current is not None)
+    first = review.current.id
+    assert first == review.model.call_id(0)
+    assert view.selectionModel().isRowSelected(0)
+    qtbot.keyClick(view, Qt.Key.Key_Down)
+    qtbot.waitUntil(lambda: review.current.id == review.model.call_id(1))
+    assert f"Call {review.model.call_id(1)}" in review.ui.call_details_view.toPlainText()
+    qtbot.keyClick(view, Qt.Key.Key_Up)
+    qtbot.waitUntil(lambda: review.current.id == first)
+
+
+def test_the_status_line_sits_at_the_bottom_and_the_list_takes_the_height(qtbot, location,
+                                                                          clock):
+    _, review, _ = open_review(qtbot, location, clock)
+    review.showNormal()
+    review.resize(1366, 768)
+    qtbot.waitUntil(lambda: review.height() == 768)
+    status = review.ui.review_status
+    bottom = status.mapTo(review, status.rect().bottomLeft()).y()
+    assert bottom >= 768 - 12
+    splitter = review.ui.review_splitter
+    assert splitter.height() >= 768 - 100  # no empty band between the list and the status
+    for widget in (review.ui.review_view, review.ui.call_details_view,
+                   review.ui.mark_reviewed_button, review.ui.legal_hold_check):
+        assert not widget.visibleRegion().isEmpty(), widget.objectName()
+
+
+def test_esc_and_ctrl_w_close_the_review(qtbot, location, clock):
+    window, review, _ = open_review(qtbot, location, clock)
+    qtbot.waitUntil(lambda: review.isActiveWindow())
+    qtbot.keyClick(review.ui.review_view, Qt.Key.Key_Escape)
+    qtbot.waitUntil(lambda: not review.isVisible())
+    window.activateWindow()
+    qtbot.waitUntil(lambda: window.isActiveWindow())
+    qtbot.keyClick(window, Qt.Key.Key_R,
+                   Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    qtbot.waitUntil(lambda: review.isVisible() and review.isActiveWindow())
+    qtbot.keyClick(review.ui.review_view, Qt.Key.Key_W, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: not review.isVisible())
+
+
+def _hold_events(location, clock) -> list[tuple[str, str, str]]:
+    store = open_store(location, clock)
+    with store.engine.connect() as connection:
+        rows = connection.execute(sa.text(
+            "select actor, subject, detail from audit_event where action = 'legal-hold' "
+            "order by id")).all()
+    store.close()
+    return [tuple(r) for r in rows]
+
+
+def test_a_supervisor_puts_the_shown_call_on_legal_hold_and_lifts_it(qtbot, location, clock):
+    _, review, _ = open_review(qtbot, location, clock)
+    view = review.ui.review_view
+    view.setFocus()
+    view.selectRow(0)
+    qtbot.waitUntil(lambda: review.current is not None)
+    call_id = review.current.id
+    check = review.ui.legal_hold_check
+    assert check.accessibleName() == "On legal hold"
+    qtbot.waitUntil(lambda: check.isEnabled())
+    assert not check.isChecked()
+    assert "on legal hold" not in review.ui.call_details_view.toPlainText()
+
+    qtbot.keyClick(view, Qt.Key.Key_L, Qt.KeyboardModifier.AltModifier)  # the mnemonic
+    qtbot.waitUntil(lambda: review.held and check.isEnabled())
+    assert check.isChecked()
+    assert f"Call {call_id} — on legal hold" in review.ui.call_details_view.toPlainText()
+    assert review.ui.review_status.text().startswith(f"Call {call_id} is on legal hold")
+    store = open_store(location, clock)
+    assert PersonalData(store, SUPERVISOR, ANY_TIME).held_calls([call_id]) == [call_id]
+    store.close()
+
+    check.setFocus()
+    qtbot.keyClick(check, Qt.Key.Key_Space)
+    qtbot.waitUntil(lambda: not review.held and check.isEnabled())
+    assert "on legal hold" not in review.ui.call_details_view.toPlainText()
+    events = _hold_events(location, clock)
+    assert [(e[0], e[1]) for e in events] == [("Sam Supervisor", f"call {call_id}")] * 2
+    assert [json.loads(e[2])["held"] for e in events] == [True, False]
+
+
+def test_the_review_opens_on_the_first_call_and_moves_on_after_marking_it(qtbot, location,
+                                                                          clock):
+    _, review, (first, second) = open_review(qtbot, location, clock)
+    qtbot.waitUntil(lambda: review.current is not None)
+    shown = review.current.id
+    assert shown == review.model.call_id(0)
+    assert f"Call {shown}" in review.ui.call_details_view.toPlainText()
+    assert all(review.ui.review_view.columnWidth(c) <= 260
+               for c in range(review.model.columnCount()))
+    review.ui.review_note_edit.setFocus()
+    qtbot.keyClick(review.ui.review_note_edit, Qt.Key.Key_Return,
+                   Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: review.model.rowCount() == 1)
+    qtbot.waitUntil(lambda: review.current is not None and review.current.id != shown)
+    assert review.current.id == ({first, second} - {shown}).pop()

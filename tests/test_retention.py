@@ -340,3 +340,21 @@ def test_the_commands_refuse_bad_input(old_store: list[str], argv: list[str],
     assert code == EXIT_BAD_INPUT
     err = capsys.readouterr().err
     assert err.startswith("advice-desk") and "error: " in err and err.count("\n") == 1
+
+
+def test_legal_hold_is_for_supervisors_and_each_change_is_audited_once(
+        store: Store, clock: FixedClock, amy: Actor, sam: Actor) -> None:
+    call = _log(store, clock, amy.id, clock.now() - timedelta(days=3))
+    with pytest.raises(PermissionDenied):
+        PersonalData(store, amy, clock).set_legal_hold(call, True)
+    people = PersonalData(store, sam, clock)
+    people.set_legal_hold(call, True)
+    people.set_legal_hold(call, True)  # already held: nothing changes, nothing to audit
+    assert people.held_calls([call]) == [call]
+    people.set_legal_hold(call, False)
+    assert people.held_calls([call]) == []
+    events = _audit(store, "legal-hold")
+    assert [(e.actor, e.subject, json.loads(e.detail or "{}")) for e in events] == [
+        (sam.name, f"call {call}", {"held": True}), (sam.name, f"call {call}", {"held": False})]
+    with pytest.raises(LookupError):
+        people.set_legal_hold(call + 100, True)

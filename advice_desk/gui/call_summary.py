@@ -9,7 +9,8 @@ from advice_desk.clock import to_uk
 from advice_desk.reference import lists as reference
 
 
-def call_summary_html(call: StoredCall, topic_labels: dict[str, str]) -> str:
+def call_summary_html(call: StoredCall, topic_labels: dict[str, str], held: bool = False) -> str:
+    """The call as a page; ``held``: the call is on legal hold, said under its title."""
     h = reference.helpline()
     labels = {c.code: c.label for c in (*h.caller_types, *h.arrangements, *h.outcomes,
                                         *h.referral_targets, *h.channels, *h.directions,
@@ -34,10 +35,12 @@ def call_summary_html(call: StoredCall, topic_labels: dict[str, str]) -> str:
          if d.follow_up_on else "–"),
         ("Notes", d.notes or "–"),
         ("Reviewed", _reviewed(call)),
+        ("Legal hold", "yes: retention and erasure leave this call alone" if held else "no"),
     ]
     body = "".join(f"<tr><th align=left valign=top>{escape(k)}</th><td>{escape(v)}</td></tr>"
                    for k, v in rows)
-    return f"<h3>Call {call.id}</h3><table cellspacing=4>{body}</table>"
+    title = f"Call {call.id}" + (" — on legal hold" if held else "")
+    return f"<h3>{escape(title)}</h3><table cellspacing=4>{body}</table>"
 
 
 def _reviewed(call: StoredCall) -> str:

@@ -416,7 +416,8 @@ class MainWindow(QMainWindow):
         if self.review_window is None:
             self.review_window = ReviewWindow(self.tasks, desk.calls.list, desk.calls.get,
                                               desk.review.call, self._topics, self._workers,
-                                              self)
+                                              self, held_calls=desk.people.held_calls,
+                                              set_legal_hold=desk.people.set_legal_hold)
         _bring_up(self.review_window)
 
     @supervisor_tool
