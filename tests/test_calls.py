@@ -482,6 +482,10 @@ def test_a_non_data_call_is_withdrawn_kept_and_audited(store: Store, amy: Actor,
     with pytest.raises(ValidationError, match="withdrawn already"):
         Calls(store, amy, clock).correct(call_id, None)
     assert len(audited(store, "call-withdrawn")) == 1
+    # Nor does it come back into the figures as a call with content.
+    with pytest.raises(ValidationError, match="withdrawn: it cannot be edited"):
+        Calls(store, amy, clock).update(call_id, a_call(clock))
+    assert read_back(store, call_id).kind == "test"
 
 
 def test_only_a_non_data_call_is_corrected_and_only_to_a_non_data_kind(

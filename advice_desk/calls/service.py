@@ -319,6 +319,9 @@ class Calls(Manager):
         clock = self.clock
         with self.store.write() as session:
             call = _call_for(session, self.actor, call_id, clock)
+            if call.withdrawn_at is not None:  # it would come back into the figures
+                raise ValidationError([FieldError(
+                    "kind", f"call {call_id} was withdrawn: it cannot be edited")])
             before = _details(session, call)
             details = _checked(details, _active_topics(session) | set(before.topics), clock)
             changed = [f.name for f in fields(CallDetails)
