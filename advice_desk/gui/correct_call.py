@@ -48,6 +48,8 @@ class CorrectCallDialog(QDialog):
         first = next(i for i in range(choices.count())
                      if choices.item(i).flags() & Qt.ItemFlag.ItemIsEnabled)
         choices.setCurrentRow(first)
+        rows = sum(choices.sizeHintForRow(i) for i in range(choices.count()))
+        choices.setFixedHeight(rows + 2 * choices.frameWidth() + 4)  # every choice, no band
         choices.itemActivated.connect(self.accept)
         box = self.ui.button_box
         box.accepted.connect(self.accept)
