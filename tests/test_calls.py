@@ -776,5 +776,6 @@ def test_the_uk_day_and_minute_of_the_start_are_kept(store: Store, worker: User,
         a_call(clock, started_at=summer_night,
                ended_at=summer_night + timedelta(minutes=5)))
     silent = Calls(store, actor_of(worker), clock).log_non_data("silent")  # Monday 10:15 GMT
-    assert raw(store, "select id, local_date, local_minute from call order by id") == [
+    rows = raw(store, "select id, local_date, local_minute from call order by id")
+    assert [(i, str(day), minute) for i, day, minute in rows] == [  # a date on PostgreSQL
         (call_id, "2026-07-02", 30), (silent, "2026-11-23", 615)]
