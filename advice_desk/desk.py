@@ -91,14 +91,13 @@ class Desk:
         self.reports, self.export = Reports(*bound), FunderExport(*bound)
         self.callers = RepeatCallers(*bound)
 
-    def log_call(self, details: CallDetails) -> int:
-        """Log the call, then drop the draft it was typed in: saving a call ends its draft."""
-        call_id = self.calls.log(details)
-        self.drafts.discard()
-        return call_id
+    def log_call(self, details: CallDetails, key: str | None = None) -> int:
+        """Log the call typed in the form with idempotency ``key`` and drop its draft, in one
+        transaction: saving a call ends its draft, and saving it again stores nothing new."""
+        return self.calls.log(details, key=key, drafted=True)
 
-    def update_call(self, call_id: int, details: CallDetails) -> list[str]:
-        """Save the edit of a stored call, then drop the draft it was typed in."""
-        changed = self.calls.update(call_id, details)
-        self.drafts.discard()
-        return changed
+    def update_call(self, call_id: int, details: CallDetails, key: str | None = None
+                    ) -> list[str]:
+        """Save the edit of a stored call and drop the draft it was typed in, in one
+        transaction."""
+        return self.calls.update(call_id, details, key=key, drafted=True)

@@ -22,11 +22,12 @@ from advice_desk.calls.topics import topics_in_order
 from advice_desk.clock import UK, FixedClock
 from advice_desk.paths import Location
 from advice_desk.people.accounts import actor_of, get_or_create_user
+from advice_desk.people.permissions import Actor, PermissionDenied
 from advice_desk.reference import lists as reference
 from advice_desk.store.engine import Store
 from advice_desk.store.models import Call, CallOutcome, CallTopic, Topic, User
 from advice_desk.validation import ValidationError
-from tests.factories import a_call
+from tests.factories import a_call, a_worker
 from tests.support import ANY_TIME, SUPERVISOR
 
 
@@ -445,6 +446,152 @@ def test_an_unknown_non_data_kind_is_refused(store: Store, worker: User,
             Calls(store, actor_of(worker), clock).log_non_data(kind)
         assert error_fields(caught) == {"kind"}
     assert count(store, Call) == 0
+
+
+# --- correcting non-data calls -------------------------------------------------------------
+
+def audited(store: Store, action: str) -> list[tuple]:
+    return raw(store, "SELECT actor, subject, detail FROM audit_event WHERE action = :action "
+               "ORDER BY id", action=action)
+
+
+def test_a_non_data_call_is_corrected_to_another_kind(store: Store, amy: Actor,
+                                                       clock: FixedClock) -> None:
+    call_id = Calls(store, amy, clock).log_non_data("abusive")
+    clock.advance(timedelta(minutes=1))
+    Calls(store, amy, clock).correct(call_id, "wrong-number")
+    stored = read_back(store, call_id)
+    assert (stored.kind, stored.withdrawn_at) == ("wrong-number", None)
+    assert [row.kind for row in listed(store)] == ["wrong-number"]
+    assert audited(store, "call-corrected") == [
+        (amy.name, f"call {call_id}", '{"from": "abusive", "to": "wrong-number"}')]
+
+
+def test_a_non_data_call_is_withdrawn_kept_and_audited(store: Store, amy: Actor,
+                                                        clock: FixedClock) -> None:
+    call_id = Calls(store, amy, clock).log_non_data("test")
+    clock.advance(timedelta(minutes=1))
+    Calls(store, amy, clock).correct(call_id, None)
+    stored = read_back(store, call_id)
+    assert stored.kind == "test"  # kept as it was logged
+    assert stored.withdrawn_at == clock.now()
+    assert raw(store, "SELECT withdrawn_by_id FROM call") == [(amy.id,)]
+    assert audited(store, "call-withdrawn") == [(amy.name, f"call {call_id}", '{"kind": "test"}')]
+    with pytest.raises(ValidationError, match="withdrawn already"):
+        Calls(store, amy, clock).correct(call_id, "silent")
+    with pytest.raises(ValidationError, match="withdrawn already"):
+        Calls(store, amy, clock).correct(call_id, None)
+    assert len(audited(store, "call-withdrawn")) == 1
+    # Nor does it come back into the figures as a call with content.
+    with pytest.raises(ValidationError, match="withdrawn: it cannot be edited"):
+        Calls(store, amy, clock).update(call_id, a_call(clock))
+    assert read_back(store, call_id).kind == "test"
+
+
+def test_only_a_non_data_call_is_corrected_and_only_to_a_non_data_kind(
+        store: Store, amy: Actor, clock: FixedClock) -> None:
+    data_id = Calls(store, amy, clock).log(a_call(clock))
+    silent_id = Calls(store, amy, clock).log_non_data("silent")
+    with pytest.raises(ValidationError, match="has content"):
+        Calls(store, amy, clock).correct(data_id, None)
+    with pytest.raises(ValidationError, match="has content"):
+        Calls(store, amy, clock).correct(data_id, "silent")
+    for kind in ("data", "prank", ""):
+        with pytest.raises(ValidationError) as caught:
+            Calls(store, amy, clock).correct(silent_id, kind)
+        assert error_fields(caught) == {"kind"}
+    with pytest.raises(ValidationError, match="there is no call"):
+        Calls(store, amy, clock).correct(9999, None)
+    Calls(store, amy, clock).correct(silent_id, "silent")  # the same kind: nothing to do
+    assert [(row.kind) for row in listed(store)] == ["silent", "data"]
+    assert audited(store, "call-corrected") == audited(store, "call-withdrawn") == []
+
+
+def test_workers_correct_their_own_recent_calls_and_supervisors_any(
+        store: Store, sam: Actor, amy: Actor, clock: FixedClock) -> None:
+    bob = a_worker(store, clock, sam, "bob")
+    old = Calls(store, amy, clock).log_non_data("hang-up",
+                                                started_at=clock.now() - timedelta(days=8))
+    bobs = Calls(store, bob, clock).log_non_data("silent")
+    for call_id in (old, bobs):
+        with pytest.raises(PermissionDenied):
+            Calls(store, amy, clock).correct(call_id, None)
+    assert audited(store, "call-withdrawn") == []
+    Calls(store, sam, clock).correct(old, "silent")
+    Calls(store, sam, clock).correct(bobs, None)
+    assert read_back(store, old).kind == "silent"
+    assert read_back(store, bobs).withdrawn_at == clock.now()
+    assert raw(store, "SELECT withdrawn_by_id FROM call WHERE id = :id", id=bobs) == [(sam.id,)]
+
+
+# --- nothing doubled -----------------------------------------------------------------------
+
+KEY = "5b0f8f52-3f8e-4d55-9a0c-2f1e0c6d7a11"
+
+
+def test_a_call_saved_again_with_its_key_is_stored_once(store: Store, amy: Actor,
+                                                       clock: FixedClock) -> None:
+    first = Calls(store, amy, clock).log(a_call(clock), key=KEY)
+    clock.advance(timedelta(seconds=5))
+    again = Calls(store, amy, clock).log(a_call(clock, notes="retried"), key=KEY)
+    assert again == first
+    assert count(store, Call) == 1
+    assert read_back(store, first).details.notes is None  # the stored call, unchanged
+    other = Calls(store, amy, clock).log(a_call(clock), key=KEY.replace("5b0f", "6c1e"))
+    assert other != first and count(store, Call) == 2
+    # Calls without a key (the import, older drafts) are never taken for one another.
+    Calls(store, amy, clock).log(a_call(clock))
+    Calls(store, amy, clock).log(a_call(clock))
+    assert count(store, Call) == 4
+
+
+def test_a_non_data_call_saved_again_with_its_key_is_stored_once(
+        store: Store, amy: Actor, clock: FixedClock) -> None:
+    first = Calls(store, amy, clock).log_non_data("silent", key=KEY)
+    assert Calls(store, amy, clock).log_non_data("silent", key=KEY) == first
+    assert count(store, Call) == 1
+
+
+def test_the_key_is_unique_in_the_store(store: Store, amy: Actor, clock: FixedClock) -> None:
+    Calls(store, amy, clock).log(a_call(clock), key=KEY)
+    with pytest.raises(sa.exc.IntegrityError), store.raw_write() as connection:
+        connection.execute(sa.text(
+            "UPDATE call SET idempotency_key = :key WHERE id = (SELECT max(id) FROM call)"
+            ), {"key": KEY})
+        connection.execute(sa.insert(Call.__table__).values(  # type: ignore[attr-defined]
+            kind="silent", started_at=clock.now(), worker_id=amy.id, created_at=clock.now(),
+            updated_at=clock.now(), idempotency_key=KEY, legal_hold=False))
+
+
+def test_a_save_racing_another_with_its_key_returns_the_other(
+        store: Store, amy: Actor, clock: FixedClock, engine: str) -> None:
+    """Two saves of one form at once: the second's look-up finds nothing, then its insert meets
+    the first's committed row in the unique index; it returns that call and adds none."""
+    if engine != "postgresql":
+        pytest.skip("on SQLite BEGIN IMMEDIATE queues the whole save: no insert can race")
+    raced: list[int] = []
+    started: list[bool] = []
+
+    def the_other_save_lands_first(connection: sa.Connection, cursor: object, statement: str,
+                                   *_: object) -> None:
+        if started or not statement.startswith("INSERT INTO call "):
+            return
+        started.append(True)
+        # A writer outside this transaction (and its write lock) commits the same form first.
+        with store.engine.connect() as other:
+            raced.append(other.execute(sa.insert(Call.__table__).values(  # type: ignore[attr-defined]
+                kind="data", started_at=clock.now(), worker_id=amy.id, created_at=clock.now(),
+                updated_at=clock.now(), idempotency_key=KEY, legal_hold=False)
+                .returning(Call.__table__.c.id)).scalar_one())  # type: ignore[attr-defined]
+            other.commit()
+
+    sa.event.listen(store.engine, "before_cursor_execute", the_other_save_lands_first)
+    try:
+        call_id = Calls(store, amy, clock).log(a_call(clock), key=KEY)
+    finally:
+        sa.event.remove(store.engine, "before_cursor_execute", the_other_save_lands_first)
+    assert raced and call_id == raced[0]
+    assert count(store, Call) == 1
 
 
 # --- the call history ----------------------------------------------------------------------

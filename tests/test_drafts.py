@@ -12,10 +12,12 @@ import pytest
 import sqlalchemy as sa
 
 from advice_desk.calls.drafts import Drafts
-from advice_desk.calls.record import details_as_json, details_from_json
+from advice_desk.calls.record import CALL_KEY, details_as_json, details_from_json
 from advice_desk.clock import FixedClock
+from advice_desk.desk import Desk
 from advice_desk.paths import Location
 from advice_desk.people.accounts import actor_of, get_or_create_user
+from advice_desk.people.permissions import Actor
 from advice_desk.store.engine import Store, open_store
 from advice_desk.store.models import User
 from tests.factories import a_call, uk
@@ -158,3 +160,77 @@ def test_a_call_survives_its_json_form() -> None:
                   referred_to=("virtual-school",), outcomes=("referred",))
     assert details_from_json(json.loads(json.dumps(details_as_json(call)))) == call
     assert details_from_json({**details_as_json(call), "retired_field": 1}) == call
+
+
+# --- saving a drafted call: once, and the draft goes with it ---------------------------------
+
+KEY = "0f6c2a9e-8d1b-4c3e-b7a5-91d2e4f60c38"
+
+
+def calls_stored(store: Store) -> int:
+    with store.engine.connect() as connection:
+        return connection.execute(sa.text("SELECT count(*) FROM call")).scalar_one()
+
+
+def a_form(clock: FixedClock, key: str = KEY) -> dict[str, object]:
+    """A draft payload as the intake form writes it: the call, and the form's key."""
+    return {CALL_KEY: key, "details": details_as_json(a_call(clock))}
+
+
+def test_a_recovered_draft_saved_twice_and_by_two_desks_is_one_call(
+        store: Store, amy: Actor, clock: FixedClock) -> None:
+    first_copy, second_copy = Desk(store, clock, amy), Desk(store, clock, amy)
+    first_copy.drafts.save(a_form(clock))
+    # Both copies of the app recover the same draft, and both save it, one twice.
+    recovered = [desk.drafts.load() for desk in (first_copy, second_copy)]
+    assert all(draft is not None and draft.payload == a_form(clock) for draft in recovered)
+    details = details_from_json(a_form(clock)["details"])  # type: ignore[arg-type]
+    call_id = first_copy.log_call(details, key=KEY)
+    assert second_copy.log_call(details, key=KEY) == call_id
+    assert first_copy.log_call(details, key=KEY) == call_id  # a retry after a lost reply
+    assert calls_stored(store) == 1
+    assert draft_rows(store) == 0
+
+
+def test_saving_a_call_drops_its_draft_and_no_other(store: Store, amy: Actor,
+                                                    clock: FixedClock) -> None:
+    desk = Desk(store, clock, amy)
+    other_key = KEY.replace("0f6c", "1a7d")
+    desk.drafts.save(a_form(clock, other_key))  # another copy's form, still being written
+    desk.log_call(a_call(clock), key=KEY)
+    draft = desk.drafts.load()
+    assert draft is not None and draft.payload[CALL_KEY] == other_key
+    desk.log_call(a_call(clock), key=other_key)
+    assert draft_rows(store) == 0
+    desk.drafts.save(FORM)  # a draft from before keys
+    desk.log_call(a_call(clock), key=KEY.replace("0f6c", "2b8e"))
+    assert draft_rows(store) == 0
+
+
+DRAFTS_STAY = {
+    "sqlite": ["CREATE TRIGGER draft_stays BEFORE DELETE ON draft "
+               "BEGIN SELECT RAISE(ABORT, 'the draft cannot go'); END"],
+    "postgresql": ["CREATE FUNCTION draft_stays() RETURNS trigger LANGUAGE plpgsql AS "
+                   "$$ BEGIN RAISE EXCEPTION 'the draft cannot go'; END $$",
+                   "CREATE TRIGGER draft_stays BEFORE DELETE ON draft "
+                   "FOR EACH ROW EXECUTE FUNCTION draft_stays()"],
+}
+
+
+def test_a_saved_call_never_comes_back_as_a_draft(store: Store, amy: Actor,
+                                                  clock: FixedClock, engine: str) -> None:
+    """The call and the end of its draft are one transaction: when the draft cannot be
+    deleted, the call is not stored either (so the draft, saved again, is the only copy)."""
+    desk = Desk(store, clock, amy)
+    call_id = desk.log_call(a_call(clock), key=KEY.replace("0f6c", "3c9f"))
+    desk.drafts.save(a_form(clock))
+    with store.raw_write() as connection:
+        for statement in DRAFTS_STAY[engine]:
+            connection.exec_driver_sql(statement)
+    with pytest.raises(sa.exc.DatabaseError, match="the draft cannot go"):
+        desk.log_call(a_call(clock), key=KEY)
+    assert calls_stored(store) == 1
+    with pytest.raises(sa.exc.DatabaseError, match="the draft cannot go"):
+        desk.update_call(call_id, a_call(clock, notes="Edited"), key=KEY)
+    assert desk.calls.get(call_id).details.notes is None
+    assert draft_rows(store) == 1

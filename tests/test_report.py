@@ -64,6 +64,7 @@ from advice_desk.people.permissions import Actor, PermissionDenied, Role
 from advice_desk.reports import output as report_output
 from advice_desk.reports.compute import Reports
 from advice_desk.reports.figures import Report
+from advice_desk.reports.funder_export import SUMMARY_FILE, ExportChoices, FunderExport
 from advice_desk.reports.measures import MEASURES, charts, single_figures
 from advice_desk.store.engine import Store, open_store
 from tests.factories import a_call, sam_amy_and_bob, uk
@@ -211,6 +212,36 @@ def test_non_data_calls_are_counted_but_never_in_topic_or_caller_figures(desk):
     # every call, with content or not, counts for its worker and its slot
     assert sum(report.by_worker.values()) == report.total_calls
     assert sum(report.by_slot.values()) == report.in_hours_calls
+
+
+def test_a_withdrawn_call_is_left_out_of_every_figure(desk, clock):
+    with desk.store.engine.connect() as connection:
+        abusive = connection.execute(sa.text(
+            "SELECT id FROM call WHERE kind = 'abusive'")).scalar_one()
+    Calls(desk.store, desk.amy, clock).correct(abusive, None)  # amy's, at 09:31, by mistake
+    report = desk.report(MONDAY)
+    assert figures(report, MONDAY_FIGURES) == {
+        **MONDAY_FIGURES, "total_calls": 9, "non_data_calls": 3, "in_hours_calls": 6,
+        "by_non_data_kind": {"hang-up": 1, "silent": 1, "wrong-number": 1},
+        "by_worker": {"Amy Adviser": 5, "Bob Adviser": 4},
+        "by_slot": {**MONDAY_FIGURES["by_slot"], "09:30": 2}}
+    assert desk.report(FRIDAY, MONDAY).total_calls == 12  # 13 logged: out of a range too
+
+
+def test_a_withdrawn_call_is_left_out_of_the_funder_export(store, clock, sam, amy, tmp_path):
+    october = [Calls(store, amy, clock).log_non_data("silent",
+                                                     started_at=uk(2026, 10, 5, 10, minute))
+               for minute in range(10)]
+    for call_id in october[:5]:
+        Calls(store, sam, clock).correct(call_id, None)
+    FunderExport(store, sam, clock).write(date(2026, 10, 1), date(2026, 10, 31), tmp_path,
+                                          ExportChoices())
+    rows = list(csv.DictReader((tmp_path / SUMMARY_FILE).read_text("utf-8").splitlines()))
+    counted = {(r["measure"], r["category"]): r["calls"] for r in rows
+               if r["period"] == "2026-10" and r["measure"] in (
+                   "total_calls", "non_data_calls", "by_non_data_kind")}
+    assert counted == {("total_calls", ""): "5", ("non_data_calls", ""): "5",
+                       ("by_non_data_kind", "silent"): "5"}  # ten logged, five withdrawn
 
 
 def test_a_retired_topic_still_counts_on_the_calls_that_used_it(desk):

@@ -8,10 +8,27 @@ from __future__ import annotations
 
 import json
 
-from advice_desk.calls.record import SavedDraft
+from sqlmodel import Session
+
+from advice_desk.calls.record import CALL_KEY, SavedDraft
 from advice_desk.json_value import JSONObject
 from advice_desk.people.manager import Manager
 from advice_desk.store.models import Draft
+
+
+def end_draft(session: Session, user_id: int, key: str | None) -> None:
+    """Delete the user's draft of the call whose form has this key, in the caller's transaction
+    (the one that saves the call, so a saved call can never come back as a draft). A draft of
+    another call (another form's key) stays; one without a key (older than keys) goes."""
+    draft = session.get(Draft, user_id)
+    if draft is None:
+        return
+    if key is not None:
+        payload = json.loads(draft.payload)
+        drafted = payload.get(CALL_KEY) if isinstance(payload, dict) else None
+        if isinstance(drafted, str) and drafted != key:
+            return
+    session.delete(draft)
 
 
 class Drafts(Manager):

@@ -21,6 +21,9 @@ MAX_CALL_LENGTH = timedelta(hours=12)
 MAX_FUTURE_START = timedelta(minutes=5)
 MAX_CHILDREN = 20
 MAX_TEXT = 10_000
+# Where a draft's payload keeps the idempotency key of the form it was typed in: a UUID made
+# when the form starts, saved with the call, so saving the same form twice stores one call.
+CALL_KEY = "call_key"
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _PHONE = re.compile(r"^\+?[\d\s().-]+$")
 _POSTCODE = re.compile(r"^[A-Z]{1,2}\d[A-Z\d]?(\s*\d[A-Z]{2})?$", re.IGNORECASE)
@@ -64,6 +67,7 @@ class StoredCall:
     details: CallDetails
     reviewed_at: datetime | None = None
     review_note: str | None = None
+    withdrawn_at: datetime | None = None  # a non-data call logged by mistake, not counted
 
 
 @dataclass(frozen=True)

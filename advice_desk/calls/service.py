@@ -16,6 +16,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Session, col, delete, select
 
+from advice_desk.calls.drafts import end_draft
 from advice_desk.calls.history import CallQuery, CallSummary
 from advice_desk.calls.record import CallDetails, StoredCall, normalise, validate
 from advice_desk.clock import Clock, uk_day_and_minute, uk_day_end, uk_day_start
@@ -83,21 +84,34 @@ def log_calls(store: Store, calls: Sequence[CallDetails], worker_id: int, clock:
     """Save several calls of one worker in one transaction: all of them, or (on any error)
     none. Raises :class:`ValidationError`. The import's path; a signed-in worker logs with
     :meth:`Calls.log`."""
-    ids = []
     with store.write() as session:
-        allowed = _active_topics(session)
-        policy = hours_policy_in(session)
-        now = clock.now()
-        for details in calls:
-            details = _checked(details, allowed, clock)
-            call = Call(kind="data", worker_id=worker_id, created_at=now, updated_at=now)
-            _fill(call, details, policy)
-            session.add(call)
-            session.flush()
-            assert call.id is not None
-            _write_codes(session, call.id, details)
-            ids.append(call.id)
-    return ids
+        allowed, policy = _active_topics(session), hours_policy_in(session)
+        return [_insert(session, details, worker_id, clock, allowed, policy)
+                for details in calls]
+
+
+def _insert(session: Session, details: CallDetails, worker_id: int, clock: Clock,
+            allowed: set[str], policy: HoursPolicy, key: str | None = None) -> int:
+    """Add one call with content in the caller's transaction; returns its id. Raises
+    :class:`ValidationError`, and IntegrityError when a call with this key is stored."""
+    details = _checked(details, allowed, clock)
+    now = clock.now()
+    call = Call(kind="data", worker_id=worker_id, created_at=now, updated_at=now,
+                idempotency_key=key)
+    _fill(call, details, policy)
+    session.add(call)
+    session.flush()
+    assert call.id is not None
+    _write_codes(session, call.id, details)
+    return call.id
+
+
+def _stored_with_key(session: Session, worker_id: int, key: str | None) -> int | None:
+    """The id of the worker's call saved from the form with this key, if there is one."""
+    if key is None:
+        return None
+    return session.exec(select(Call.id).where(col(Call.idempotency_key) == key,
+                                              col(Call.worker_id) == worker_id)).first()
 
 
 def _comparable(details: CallDetails, name: str) -> object:
@@ -109,6 +123,11 @@ def _comparable(details: CallDetails, name: str) -> object:
     if name in ("outcomes", "referred_to"):
         return sorted(value)
     return value
+
+
+def _require_non_data_kind(kind: str) -> None:
+    if kind not in {k.code for k in reference.helpline().non_data_kinds}:
+        raise ValidationError([FieldError("kind", f"unknown non-data call {kind!r}")])
 
 
 def _call_for(session: Session, actor: Actor, call_id: int, clock: Clock) -> Call:
@@ -207,42 +226,108 @@ def _unique(joined: str | None) -> str:
 class Calls(Manager):
     """Logging, editing, opening and listing calls, as the actor may."""
 
-    def log(self, details: CallDetails) -> int:
+    def log(self, details: CallDetails, key: str | None = None, drafted: bool = False) -> int:
         """Save a new call with content, the actor's; returns its id. Raises
-        :class:`ValidationError`."""
-        return log_calls(self.store, [details], self._worker_id(), self.clock)[0]
+        :class:`ValidationError`.
 
-    def log_non_data(self, kind: str, started_at: datetime | None = None) -> int:
-        """Save a call with no content (silent, hang-up, ...) in one step; returns its id."""
-        kinds = {k.code for k in reference.helpline().non_data_kinds}
-        if kind not in kinds:
-            raise ValidationError([FieldError("kind", f"unknown non-data call {kind!r}")])
+        ``key`` is the idempotency key of the form the call was typed in: when a call with it is
+        already stored (a retry, a recovered draft saved again, a second copy of the app), that
+        call's id comes back and nothing is added. With ``drafted`` the actor's draft of this
+        call is deleted in the same transaction, so a saved call never comes back as a draft.
+        """
+        worker_id = self._worker_id()
+        try:
+            with self.store.write() as session:
+                call_id = _stored_with_key(session, worker_id, key)
+                if call_id is None:
+                    call_id = _insert(session, details, worker_id, self.clock,
+                                      _active_topics(session), hours_policy_in(session), key)
+                if drafted:
+                    end_draft(session, worker_id, key)
+                return call_id
+        except sa.exc.IntegrityError:
+            # Another writer stored this key between the look-up and the insert (the unique
+            # index caught it): that call is this one.
+            with self.store.write() as session:
+                call_id = _stored_with_key(session, worker_id, key)
+                if call_id is None:
+                    raise
+                if drafted:
+                    end_draft(session, worker_id, key)
+                return call_id
+
+    def log_non_data(self, kind: str, started_at: datetime | None = None,
+                     key: str | None = None) -> int:
+        """Save a call with no content (silent, hang-up, ...) in one step; returns its id.
+        A ``key`` already stored returns that call, as for :meth:`log`."""
+        _require_non_data_kind(kind)
         now = self.clock.now()
         started_at = started_at or now
+        worker_id = self._worker_id()
         with self.store.write() as session:
+            stored = _stored_with_key(session, worker_id, key)
+            if stored is not None:
+                return stored
             local_date, local_minute = uk_day_and_minute(started_at)
-            call = Call(kind=kind, started_at=started_at, worker_id=self._worker_id(),
+            call = Call(kind=kind, started_at=started_at, worker_id=worker_id,
                         local_date=local_date, local_minute=local_minute,
                         in_hours=hours_policy_in(session).is_open(started_at),
-                        created_at=now, updated_at=now)
+                        created_at=now, updated_at=now, idempotency_key=key)
             session.add(call)
             session.flush()
             assert call.id is not None
             return call.id
 
-    def update(self, call_id: int, details: CallDetails) -> builtins.list[str]:
+    def correct(self, call_id: int, kind: str | None) -> None:
+        """Correct a non-data call logged by mistake: change it to another non-data ``kind``,
+        or (``kind`` None) withdraw it. A withdrawn call is kept, marked with who withdrew it
+        and when, and left out of every figure. Audited; workers may correct their own calls
+        of the last seven days, supervisors any. Raises :class:`ValidationError` for a call
+        with content (edit it instead), one already withdrawn, or an unknown kind."""
+        if kind is not None:
+            _require_non_data_kind(kind)
+        clock = self.clock
+        with self.store.write() as session:
+            call = _call_for(session, self.actor, call_id, clock)
+            if call.kind == "data":
+                raise ValidationError([FieldError(
+                    "kind", f"call {call_id} has content: edit it instead")])
+            if call.withdrawn_at is not None:
+                raise ValidationError([FieldError(
+                    "kind", f"call {call_id} was withdrawn already")])
+            if kind == call.kind:
+                return
+            now = clock.now()
+            call.updated_at = now
+            if kind is None:
+                call.withdrawn_at, call.withdrawn_by_id = now, self.actor.id
+                audit.record(session, clock, self.actor, "call-withdrawn", f"call {call_id}",
+                             {"kind": call.kind})
+            else:
+                audit.record(session, clock, self.actor, "call-corrected", f"call {call_id}",
+                             {"from": call.kind, "to": kind})
+                call.kind = kind
+
+    def update(self, call_id: int, details: CallDetails, key: str | None = None,
+               drafted: bool = False) -> builtins.list[str]:
         """Replace what is recorded about a call; returns the names of the fields that changed.
 
         Topics retired since the call was logged may stay on it; they cannot be newly added.
-        The audit trail records which fields changed, never their values.
+        The audit trail records which fields changed, never their values. With ``drafted``
+        the actor's draft of the form with ``key`` is deleted in the same transaction.
         """
         clock = self.clock
         with self.store.write() as session:
             call = _call_for(session, self.actor, call_id, clock)
+            if call.withdrawn_at is not None:  # it would come back into the figures
+                raise ValidationError([FieldError(
+                    "kind", f"call {call_id} was withdrawn: it cannot be edited")])
             before = _details(session, call)
             details = _checked(details, _active_topics(session) | set(before.topics), clock)
             changed = [f.name for f in fields(CallDetails)
                        if _comparable(before, f.name) != _comparable(details, f.name)]
+            if drafted:
+                end_draft(session, self._worker_id(), key)
             if not changed:
                 return []
             _fill(call, details, hours_policy_in(session))
@@ -261,7 +346,8 @@ class Calls(Manager):
             assert call.id is not None
             return StoredCall(id=call.id, kind=call.kind, worker_id=call.worker_id,
                               in_hours=call.in_hours, details=_details(session, call),
-                              reviewed_at=call.reviewed_at, review_note=call.review_note)
+                              reviewed_at=call.reviewed_at, review_note=call.review_note,
+                              withdrawn_at=call.withdrawn_at)
 
     def list(self, query: CallQuery, offset: int = 0, limit: int = 200
              ) -> builtins.list[CallSummary]:

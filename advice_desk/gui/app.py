@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QApplication
 from advice_desk import __version__
 from advice_desk.clock import Clock, SystemClock
 from advice_desk.gui.main_window import MainWindow
+from advice_desk.gui.single_instance import SingleInstance, bring_forward
 from advice_desk.paths import Location
 
 # Libraries Qt's X11 plugin loads at run time that many Linux desktops lack (Qt 6.5+).
@@ -44,10 +45,24 @@ def run(location: Location, clock: Clock | None = None) -> int:
     app.setApplicationName("Advice Desk")
     app.setApplicationVersion(__version__)
     app.setOrganizationName("advice-desk")
+    instance = SingleInstance(location)
+    if not instance.claim():
+        if instance.tell_first_copy():
+            print("advice-desk: Advice Desk is already open on this store; "
+                  "its window was brought forward", file=sys.stderr)
+            return 0
+        print(f"advice-desk: error: Advice Desk is already open on this store but does not "
+              f"answer; close it, or if it has gone, remove {instance.lock_path}",
+              file=sys.stderr)
+        return 1
     window = MainWindow(location, clock or SystemClock())
+    instance.show_requested.connect(lambda: bring_forward(window))
     window.show()
     QTimer.singleShot(0, window.open_store)
-    return app.exec()
+    try:
+        return app.exec()
+    finally:
+        instance.release()
 
 
 def main() -> int:

@@ -6,6 +6,7 @@ draft the main window saves as the worker types. It never talks to the store its
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 
@@ -18,7 +19,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from advice_desk.calls.record import CallDetails, StoredCall, details_as_json, details_from_json
+from advice_desk.calls.record import (
+    CALL_KEY,
+    CallDetails,
+    StoredCall,
+    details_as_json,
+    details_from_json,
+)
 from advice_desk.calls.topic_views import TopicChoice
 from advice_desk.clock import UK, Clock, to_uk, uk_today
 from advice_desk.gui.forms import load_form, plain_label
@@ -109,6 +116,7 @@ class IntakeForm(QWidget):
         self._duration_typed = False
         self._loaded: tuple[datetime, datetime | None, int] | None = None
         self._editing_call_id: int | None = None
+        self._call_key = str(uuid.uuid4())
         self._dirty = False
         self._quiet = 0  # > 0 while the form itself sets widgets
         self._policy = default_policy()  # until the store's own policy arrives
@@ -210,6 +218,11 @@ class IntakeForm(QWidget):
     def editing_call_id(self) -> int | None:
         return self._editing_call_id
 
+    @property
+    def call_key(self) -> str:
+        """The idempotency key of the call in the form, kept in its draft."""
+        return self._call_key
+
     def clear(self) -> None:
         """An empty form, not yet timing a call."""
         with self._setting():
@@ -236,6 +249,7 @@ class IntakeForm(QWidget):
         self._duration_typed = False
         self._loaded = None
         self._editing_call_id = None
+        self._call_key = str(uuid.uuid4())  # this form's call: saved twice, stored once
         self._dirty = False
         self._tick.stop()
         self.ui.mode_label.setText(self.tr("New call"))
@@ -501,6 +515,7 @@ class IntakeForm(QWidget):
         return {
             "version": PAYLOAD_VERSION,
             "editing_call_id": self._editing_call_id,
+            CALL_KEY: self._call_key,
             "timer_started": self._timer_started.isoformat() if self._timer_started else None,
             "duration_typed": self._duration_typed,
             "duration_minutes": self.ui.duration_spin.value(),
@@ -521,6 +536,9 @@ class IntakeForm(QWidget):
             self.ui.local_authority_combo.setEditText(str(authority or ""))
         call_id = payload["editing_call_id"]
         self._editing_call_id = call_id if isinstance(call_id, int) else None
+        key = payload.get(CALL_KEY)
+        if isinstance(key, str):  # a draft from before keys keeps the new one clear() made
+            self._call_key = key
         self._duration_typed = bool(payload["duration_typed"])
         started = payload["timer_started"]
         if isinstance(started, str):

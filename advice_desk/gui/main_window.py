@@ -20,6 +20,7 @@ from advice_desk.calls.history import CallQuery
 from advice_desk.calls.record import StoredCall
 from advice_desk.clock import Clock, to_uk, uk_today
 from advice_desk.gui import errors
+from advice_desk.gui.correct_call import CorrectCallDialog
 from advice_desk.gui.follow_ups import FollowUpsDialog
 from advice_desk.gui.forms import load_form
 from advice_desk.gui.history_model import HistoryModel
@@ -153,6 +154,8 @@ class MainWindow(QMainWindow):
         form_action = self._action(self.tr("Go to the call &form"), ["Ctrl+F"],
                                    self.form.ui.caller_type_combo.setFocus)
         edit_action = self._action(self.tr("&Edit selected call"), [], self._edit_selected)
+        self.correct_action = self._action(self.tr("Co&rrect selected non-data call…"),
+                                           ["Ctrl+Shift+C"], self._correct_selected)
         self.follow_ups_action = self._action(self.tr("Follow-&ups…"), ["Ctrl+U"],
                                               self.open_follow_ups)
         self.callers_action = self._action(self.tr("Earlier calls of this &caller"),
@@ -168,8 +171,8 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         file_menu.addAction(quit_action)
         calls_menu = menu.addMenu(self.tr("&Calls"))
-        calls_menu.addActions([edit_action, history_action, form_action, self.follow_ups_action,
-                               self.callers_action])
+        calls_menu.addActions([edit_action, self.correct_action, history_action, form_action,
+                               self.follow_ups_action, self.callers_action])
         calls_menu.addSeparator()
         calls_menu.addActions(self.non_data_actions)
         self.report_action = self._action(self.tr("&Report…"), ["Ctrl+R"], self.open_report)
@@ -284,14 +287,14 @@ class MainWindow(QMainWindow):
         except ValidationError as error:
             self.form.show_errors(error.errors)
             return
-        desk, call_id = self.desk, self.form.editing_call_id
+        desk, call_id, key = self.desk, self.form.editing_call_id, self.form.call_key
         self._saving = True
         self._draft_timer.stop()
         if call_id is None:
-            self.tasks.run(lambda: desk.log_call(details)).success(self._saved).failure(
+            self.tasks.run(lambda: desk.log_call(details, key)).success(self._saved).failure(
                 self._save_failed)
         else:
-            self.tasks.run(lambda: desk.update_call(call_id, details)).success(
+            self.tasks.run(lambda: desk.update_call(call_id, details, key)).success(
                 lambda changed: self._updated(call_id, changed)).failure(self._save_failed)
 
     def _saved(self, call_id: int) -> None:
@@ -349,6 +352,36 @@ class MainWindow(QMainWindow):
         self.history.reload()
         self.statusBar().showMessage(self.tr("{0} logged (call {1}).").format(label, call_id),
                                      5000)
+
+    def _correct_selected(self) -> None:
+        """Change the selected non-data call to another kind, or withdraw it."""
+        index = self.ui.history_view.currentIndex()
+        if self.desk is None or not index.isValid():
+            self.statusBar().showMessage(self.tr(
+                "Select a non-data call in the history first (Ctrl+H)."), 5000)
+            return
+        call = self.history.row(index.row())
+        if call.kind == "data":
+            self.statusBar().showMessage(self.tr(
+                "Call {0} has content: open it with Enter to edit it.").format(call.id), 5000)
+            return
+        dialog = CorrectCallDialog(call.id, call.kind, call.started_at, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        desk, call_id = self.desk, call.id
+        dialog.accepted.connect(lambda: self._correct(desk, call_id, dialog.kind))
+        dialog.open()
+
+    def _correct(self, desk: Desk, call_id: int, kind: str | None) -> None:
+        labels = {k.code: k.label for k in reference.helpline().non_data_kinds}
+        done = (self.tr("Call {0} withdrawn: it is kept but not counted.").format(call_id)
+                if kind is None else
+                self.tr("Call {0} corrected to {1}.").format(call_id, labels[kind]))
+        self.tasks.run(lambda: desk.calls.correct(call_id, kind)).success(
+            lambda _: self._corrected(done)).failure(lambda error: errors.show_failure(self, error))
+
+    def _corrected(self, message: str) -> None:
+        self.history.reload()
+        self.statusBar().showMessage(message, 5000)
 
     def _edit_selected(self) -> None:
         self._edit_call_at(self.ui.history_view.currentIndex())
@@ -497,8 +530,9 @@ class MainWindow(QMainWindow):
     # --- drafts and closing ---------------------------------------------------------------
 
     def _save_draft(self) -> None:
-        if self.desk is None or not self.form.is_dirty or self._held_draft is not None:
-            return  # never over a recovered call that has not been put back yet
+        if (self.desk is None or not self.save_action.isEnabled() or not self.form.is_dirty
+                or self._held_draft is not None):
+            return  # never over a recovered call not loaded yet, or not put back yet
         desk, payload = self.desk, self.form.payload()
         self.tasks.run(lambda: desk.drafts.save(payload))
 

@@ -54,6 +54,9 @@ CALL_FIELDS: dict[str, Sensitivity] = {
     "updated_at": Q,
     "legal_hold": N,
     "personal_erased_at": Q,
+    "withdrawn_at": Q,
+    "withdrawn_by_id": S,
+    "idempotency_key": N,  # a random UUID of the form the call was typed in
 }
 
 # Fields the worker may only fill when the caller agrees to their details being stored.

@@ -40,7 +40,9 @@ class Reports(Manager):
         if date_to < date_from:
             raise ValueError(f"the period ends ({date_to}) before it starts ({date_from})")
         report = Report(date_from, date_to)
-        in_period = col(Call.local_date).between(date_from, date_to)
+        # A withdrawn call (a non-data call logged by mistake) is kept but never counted.
+        in_period = sa.and_(col(Call.local_date).between(date_from, date_to),
+                            col(Call.withdrawn_at).is_(None))
         data = sa.and_(in_period, col(Call.kind) == "data")
         with self.store.read() as session:
             policy = hours_policy_in(session)

@@ -70,6 +70,7 @@ class Call(SQLModel, table=True):
     __table_args__ = (
         sa.Index("ix_call_worker_started", "worker_id", "started_at"),
         sa.Index("ix_call_follow_up_on", "follow_up_on"),
+        sa.Index("ix_call_idempotency_key", "idempotency_key", unique=True),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -112,6 +113,13 @@ class Call(SQLModel, table=True):
     # erasure on request last set the personal fields (privacy.PERSONAL_CALL_FIELDS) to NULL.
     legal_hold: bool = Field(default=False, sa_column_kwargs={"server_default": "0"})
     personal_erased_at: datetime | None = _utc(nullable=True)
+    # A non-data call logged by mistake is withdrawn, not deleted: kept and audited, it is left
+    # out of every figure. Only non-data calls are ever withdrawn.
+    withdrawn_at: datetime | None = _utc(nullable=True)
+    withdrawn_by_id: int | None = Field(default=None, foreign_key="app_user.id")
+    # The intake form's own UUID, made when the form starts and kept in its draft: saving the
+    # same form again (a retry, a recovered draft, a second copy) finds this call, never adds one.
+    idempotency_key: str | None = Field(default=None, max_length=36)
 
 
 class CallTopic(SQLModel, table=True):
