@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QApplication
 from advice_desk import __version__
 from advice_desk.clock import Clock, SystemClock
 from advice_desk.gui.main_window import MainWindow
+from advice_desk.gui.wheel_guard import install_wheel_guard
 from advice_desk.paths import Location
 
 # Libraries Qt's X11 plugin loads at run time that many Linux desktops lack (Qt 6.5+).
@@ -44,6 +45,7 @@ def run(location: Location, clock: Clock | None = None) -> int:
     app.setApplicationName("Advice Desk")
     app.setApplicationVersion(__version__)
     app.setOrganizationName("advice-desk")
+    install_wheel_guard(app)  # combo and spin boxes take the wheel only with the focus
     window = MainWindow(location, clock or SystemClock())
     window.show()
     QTimer.singleShot(0, window.open_store)
