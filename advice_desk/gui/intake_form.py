@@ -122,7 +122,7 @@ def _fit_to_rows(widget: QListWidget, rows: int) -> None:
 def _shrinkable(combo: QComboBox) -> None:
     """A combo box as wide as its column, not as its longest choice (which it elides)."""
     combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-    combo.setMinimumContentsLength(10)
+    combo.setMinimumContentsLength(6)
 
 
 def _to_qdatetime(at: datetime) -> QDateTime:
@@ -189,6 +189,7 @@ class IntakeForm(QWidget):
         for name, rule in self._number_rules.items():
             spin: QSpinBox = getattr(ui, name)
             spin.setRange(0, TYPED_MAXIMUM)
+            spin.setMinimumWidth(spin.fontMetrics().horizontalAdvance("0000") + 28)
             spin.setToolTip(self.tr("Takes {0}.").format(rule))
             spin.lineEdit().installEventFilter(self)
         _checkable_list(ui.outcome_list, h.outcomes)
@@ -197,6 +198,10 @@ class IntakeForm(QWidget):
             _fit_to_rows(short_list, rows=-(-short_list.count() // 2))  # two columns
         for combo in self.findChildren(QComboBox):
             _shrinkable(combo)
+        digits = ui.band_0_4_spin.fontMetrics().horizontalAdvance
+        for name in BAND_SPINS:  # five boxes in two rows: narrow, yet room for six digits
+            getattr(ui, name).setMinimumWidth(digits("00") + 28)
+            getattr(ui, name).setMaximumWidth(digits("000000") + 28)
         ui.error_label.hide()
         ui.notice_label.hide()
         self.setStyleSheet(STYLE)
