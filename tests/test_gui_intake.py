@@ -371,7 +371,16 @@ def test_ctrl_enter_on_an_empty_form_marks_the_fields_and_shows_the_banner(qtbot
     assert ui.caller_type_combo.accessibleDescription() == "required"
     assert focused_name() == marked[0] == "Caller type"
     assert not ui.caller_type_combo.visibleRegion().isEmpty()
+    assert ui.caller_type_label.property("invalid") is True  # its label is red too
+    # A number typed wrong afterwards joins the problems named; it does not replace them.
+    ui.duration_spin.setFocus()
+    press(qtbot, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+    type_text(qtbot, "2000")
+    assert {"Caller type", "Duration"} <= set(window.form.marked_fields())
+    assert "Caller type: required" in ui.error_label.text()
+    assert "Duration: 2000" in ui.error_label.text()
     # Once the problems are gone, so are the marks.
+    press(qtbot, Qt.Key.Key_Backspace)
     window.form.show_errors([])
     assert window.form.marked_fields() == []
     assert ui.caller_type_combo.property("invalid") is False

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QApplication,
     QComboBox,
     QCompleter,
+    QLabel,
     QLineEdit,
     QListView,
     QListWidget,
@@ -69,9 +70,12 @@ TYPED_MAXIMUM = 9_999_999
 NUMBER_LIMITS = {"duration_spin": ("ended_at", MAX_MINUTES),
                  "children_spin": ("children_count", MAX_CHILDREN),
                  **{name: ("children_age_bands", MAX_CHILDREN) for name in BAND_SPINS}}
+NUMBER_FIELDS = {field for field, _ in NUMBER_LIMITS.values()}
 INVALID = "invalid"  # the dynamic property of a field with a problem (see STYLE)
 STYLE = """
-*[invalid="true"] { border: 2px solid #b3261e; border-radius: 3px; }
+QLineEdit[invalid="true"], QPlainTextEdit[invalid="true"], QListWidget[invalid="true"],
+QComboBox[invalid="true"], QAbstractSpinBox[invalid="true"] { border: 2px solid #b3261e; }
+QLabel[invalid="true"] { color: #b3261e; }
 """
 
 
@@ -145,6 +149,7 @@ class IntakeForm(QWidget):
         self._topic_completer: QCompleter | None = None
         self._refused: dict[str, str] = {}  # number box -> the keys it did not take
         self._marked: list[QWidget] = []
+        self._errors: list[FieldError] = []  # the problems last shown, numbers aside
         self._timer_started: datetime | None = None
         self._duration_typed = False
         self._loaded: tuple[datetime, datetime | None, int] | None = None
@@ -204,6 +209,8 @@ class IntakeForm(QWidget):
             getattr(ui, name).setMaximumWidth(digits("000000") + 28)
         ui.error_label.hide()
         ui.notice_label.hide()
+        self._labels = {label.buddy(): label for label in self.findChildren(QLabel)
+                        if label.buddy() is not None}
         self.setStyleSheet(STYLE)
 
     def _connect(self) -> None:
@@ -448,7 +455,7 @@ class IntakeForm(QWidget):
         if self._quiet:
             return
         if self._number_problems() or self._marked:
-            self.show_errors([], focus=False)
+            self.show_errors(self._errors, focus=False)  # the other problems stay named
 
     def _show_focused(self, _old: QWidget | None, new: QWidget | None) -> None:
         """The field that gets the focus (Tab, Alt+letter, an error) is scrolled into view."""
@@ -731,6 +738,8 @@ class IntakeForm(QWidget):
         """Name the problems in the banner by the labels the worker sees, mark each field (a
         red frame and its accessible description) and, unless ``focus`` is False, put the
         cursor on the first. A number that is not what its field means is always among them."""
+        # Kept to be named again while a number is typed; a number's own are checked afresh.
+        self._errors = [e for e in errors if e.field not in NUMBER_FIELDS]
         problems: list[tuple[FieldError, QWidget | None]] = [
             (e, self._widget_for(e.field)) for e in errors]
         shown = {w for _, w in problems}
@@ -766,13 +775,13 @@ class IntakeForm(QWidget):
             messages.setdefault(widget, []).append(message)
         for widget in [*self._marked, *messages]:
             invalid = widget in messages
-            if bool(widget.property(INVALID)) == invalid and not invalid:
-                continue
-            widget.setProperty(INVALID, invalid)
             widget.setAccessibleDescription("; ".join(messages.get(widget, [])))
-            widget.style().unpolish(widget)
-            widget.style().polish(widget)
-            widget.update()
+            for shown in (widget, self._labels.get(widget)):
+                if shown is not None and bool(shown.property(INVALID)) != invalid:
+                    shown.setProperty(INVALID, invalid)
+                    shown.style().unpolish(shown)
+                    shown.style().polish(shown)
+                    shown.update()
         self._marked = list(messages)
 
     def marked_fields(self) -> list[str]:
