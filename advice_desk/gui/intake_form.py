@@ -505,8 +505,11 @@ class IntakeForm(QWidget):
     def topic_matches(self) -> list[str]:
         """The topics offered for what is typed, as the list shows them."""
         completer = self._topic_completer
-        if completer is None or not self.ui.topic_edit.text().strip():
+        typed = self.ui.topic_edit.text().strip()
+        if completer is None or not typed:
             return []
+        if completer.completionPrefix() != typed:  # the text was set, not typed
+            completer.setCompletionPrefix(typed)
         model = completer.completionModel()
         return [model.index(row, 0).data() for row in range(model.rowCount())]
 
@@ -652,6 +655,7 @@ class IntakeForm(QWidget):
         minutes = self.ui.duration_spin.value()
         self._loaded = (call.details.started_at, call.details.ended_at, minutes)
         self._editing_call_id = call.id
+        self.ui.scroll_area.verticalScrollBar().setValue(0)  # the call from its first field
         self.ui.mode_label.setText(self.tr("Editing call {0}").format(call.id))
         self.ui.timer_label.setText("")
 
