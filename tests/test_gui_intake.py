@@ -5,16 +5,20 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QWidget
+from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtGui import QWheelEvent
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication, QWidget
 from sqlalchemy import text
 
 from advice_desk.calls.drafts import Drafts
 from advice_desk.calls.history import CallQuery
 from advice_desk.calls.service import Calls
 from advice_desk.gui.main_window import MainWindow
+from advice_desk.gui.wheel_guard import install_wheel_guard
 from advice_desk.people.accounts import actor_of, get_or_create_user
 from advice_desk.store.engine import open_store
+from advice_desk.validation import ValidationError
 from tests.factories import modules_loaded_by, opened_store
 from tests.gui_support import focused_name, open_window, press, sign_in_with_keyboard, type_text
 from tests.support import ANY_TIME, SUPERVISOR
@@ -233,3 +237,199 @@ def test_a_recovered_call_waits_while_a_call_typed_before_sign_in_is_finished(
     assert form.caller_type_combo.currentData() == "grandparent"
     assert "Virtual School" in str(Drafts(store, actor_of(amy), clock).load().payload)
     store.close()
+
+
+# --- topics by keyboard ----------------------------------------------------------------------
+
+def key_as_typed(qtbot, window: MainWindow, key: Qt.Key,
+                 modifier=Qt.KeyboardModifier.NoModifier) -> None:
+    """A key pressed on the keyboard: through the window system, so Qt hands it to the open
+    list of matches (a popup) as it would for a person, not straight to the focused field."""
+    QTest.keyClick(window.windowHandle(), key, modifier)
+
+
+def type_as_typed(qtbot, window: MainWindow, text: str) -> None:
+    for char in text:
+        QTest.keyClick(window.windowHandle(), ord(char))  # QTest's char overload
+
+
+def chosen_topics(window: MainWindow) -> list[str]:
+    lst = window.form.ui.topic_list
+    return [lst.item(i).text() for i in range(lst.count())]
+
+
+def offered_topics() -> list[str]:
+    """The matches in the list that opens under the field as a topic is typed."""
+    popup = QApplication.activePopupWidget()
+    assert popup is not None and popup.isVisible()
+    model = popup.model()
+    return [model.index(row, 0).data() for row in range(model.rowCount())]
+
+
+def go_to_topics(qtbot, window: MainWindow) -> None:
+    qtbot.keyClick(window, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClick(window, Qt.Key.Key_O, Qt.KeyboardModifier.AltModifier)
+    assert focused_name() == "Topics"
+
+
+def test_down_and_enter_add_the_highlighted_topic_and_clear_the_field(qtbot, window):
+    go_to_topics(qtbot, window)
+    type_as_typed(qtbot, window, "allow")
+    matches = offered_topics()
+    assert len(matches) == 2
+    key_as_typed(qtbot, window, Qt.Key.Key_Down)
+    key_as_typed(qtbot, window, Qt.Key.Key_Down)
+    key_as_typed(qtbot, window, Qt.Key.Key_Return)
+    assert chosen_topics(window) == [f"{matches[1]} — primary"]
+    assert window.form.ui.topic_edit.text() == ""
+    assert focused_name() == "Topics"
+    # The next topic typed starts afresh, not after the last one's label.
+    type_as_typed(qtbot, window, "virtual sch")
+    key_as_typed(qtbot, window, Qt.Key.Key_Return)
+    assert window.form.read_details(lenient=True).topics == (
+        "financial.benefits", "education.virtual-school")
+    assert window.form.ui.topic_edit.text() == ""
+
+
+def test_enter_on_two_matches_adds_the_first(qtbot, window):
+    go_to_topics(qtbot, window)
+    type_as_typed(qtbot, window, "allow")
+    first = offered_topics()[0]
+    key_as_typed(qtbot, window, Qt.Key.Key_Return)
+    assert chosen_topics(window) == [f"{first} — primary"]
+    assert window.form.read_details(lenient=True).topics == ("financial.allowances",)
+    assert window.form.ui.topic_edit.text() == ""
+    assert not window.form.ui.error_label.isVisible()
+
+
+def test_backspace_on_an_empty_field_removes_the_last_topic(qtbot, window):
+    go_to_topics(qtbot, window)
+    for typed in ("virtual sch", "Pupil Premium Plus", "means test"):
+        type_as_typed(qtbot, window, typed)
+        key_as_typed(qtbot, window, Qt.Key.Key_Return)
+    assert window.form.read_details(lenient=True).topics == (
+        "education.virtual-school", "education.pupil-premium-plus", "financial.means-test")
+    type_as_typed(qtbot, window, "x")
+    key_as_typed(qtbot, window, Qt.Key.Key_Backspace)  # deletes the x, not a topic
+    assert len(chosen_topics(window)) == 3
+    key_as_typed(qtbot, window, Qt.Key.Key_Backspace)
+    assert window.form.read_details(lenient=True).topics == (
+        "education.virtual-school", "education.pupil-premium-plus")
+    assert chosen_topics(window)[0].endswith("— primary")  # the first added stays primary
+
+
+# --- no wheel accidents --------------------------------------------------------------------
+
+def wheel(widget: QWidget, steps: int = -1) -> None:
+    centre = QPointF(widget.rect().center())
+    event = QWheelEvent(centre, QPointF(widget.mapToGlobal(widget.rect().center())), QPoint(),
+                        QPoint(0, 120 * steps), Qt.MouseButton.NoButton,
+                        Qt.KeyboardModifier.NoModifier, Qt.ScrollPhase.NoScrollPhase, False)
+    QApplication.sendEvent(widget, event)
+
+
+def test_the_wheel_changes_a_combo_or_spin_box_only_when_it_has_the_focus(qtbot, location,
+                                                                           clock):
+    install_wheel_guard(QApplication.instance())
+    window = open_window(qtbot, location, clock)
+    ui = window.form.ui
+    combo, spin = ui.arrangement_combo, ui.children_spin
+    combo.setCurrentIndex(1)
+    ui.notes_edit.setFocus()
+    qtbot.waitUntil(ui.notes_edit.hasFocus)
+    assert combo.focusPolicy() == Qt.FocusPolicy.StrongFocus  # the wheel gives no focus
+    assert spin.focusPolicy() == Qt.FocusPolicy.StrongFocus
+    wheel(combo)
+    wheel(spin, 1)
+    wheel(ui.local_authority_combo.lineEdit())
+    assert combo.currentIndex() == 1
+    assert spin.value() == 0
+    assert ui.notes_edit.hasFocus()
+
+    combo.setFocus()
+    qtbot.waitUntil(combo.hasFocus)
+    wheel(combo)
+    assert combo.currentIndex() == 2
+    spin.setFocus()
+    qtbot.waitUntil(spin.hasFocus)
+    wheel(spin, 1)
+    assert spin.value() == 1
+
+
+# --- errors are marked -----------------------------------------------------------------------
+
+def test_ctrl_enter_on_an_empty_form_marks_the_fields_and_shows_the_banner(qtbot, window):
+    ui = window.form.ui
+    ui.save_button.setFocus()
+    qtbot.keyClick(window, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: ui.error_label.isVisible())
+    assert not ui.error_label.visibleRegion().isEmpty()
+    assert "Caller type: required" in ui.error_label.text()
+    marked = window.form.marked_fields()
+    assert {"Caller type", "Arrangement", "Topics", "Outcomes"} <= set(marked)
+    assert ui.caller_type_combo.property("invalid") is True
+    assert ui.caller_type_combo.accessibleDescription() == "required"
+    assert focused_name() == marked[0] == "Caller type"
+    assert not ui.caller_type_combo.visibleRegion().isEmpty()
+    assert ui.caller_type_label.property("invalid") is True  # its label is red too
+    # A number typed wrong afterwards joins the problems named; it does not replace them.
+    ui.duration_spin.setFocus()
+    press(qtbot, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+    type_text(qtbot, "2000")
+    assert {"Caller type", "Duration"} <= set(window.form.marked_fields())
+    assert "Caller type: required" in ui.error_label.text()
+    assert "Duration: 2000" in ui.error_label.text()
+    # Once the problems are gone, so are the marks.
+    press(qtbot, Qt.Key.Key_Backspace)
+    window.form.show_errors([])
+    assert window.form.marked_fields() == []
+    assert ui.caller_type_combo.property("invalid") is False
+    assert ui.caller_type_combo.accessibleDescription() == ""
+
+
+# --- numbers mean what they say --------------------------------------------------------------
+
+def test_a_duration_past_twelve_hours_is_shown_as_typed_and_refused(qtbot, window, location,
+                                                                   clock):
+    fill_call_with_keyboard(qtbot, window)
+    ui = window.form.ui
+    ui.duration_spin.setFocus()
+    qtbot.waitUntil(ui.duration_spin.hasFocus)
+    press(qtbot, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+    type_text(qtbot, "2000")
+    assert ui.duration_spin.value() == 2000  # not 200
+    assert window.form.marked_fields() == ["Duration"]
+    assert "Duration: 2000 is not whole minutes from 0 to 720" in ui.error_label.text()
+    assert "720" in ui.duration_spin.toolTip()
+    assert focused_name() == "Duration"  # the warning does not take the cursor away
+    qtbot.keyClick(window, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: not window.tasks.busy)
+    assert store_calls(location, clock) == []
+    press(qtbot, Qt.Key.Key_Backspace)
+    assert ui.duration_spin.value() == 200
+    assert window.form.marked_fields() == []
+    assert not ui.error_label.isVisible()
+
+
+def test_letters_and_signs_in_a_number_are_said_not_silently_dropped(qtbot, window):
+    ui = window.form.ui
+    qtbot.keyClick(window, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClick(window, Qt.Key.Key_H, Qt.KeyboardModifier.AltModifier)
+    assert focused_name() == "Number of children"
+    press(qtbot, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+    type_text(qtbot, "abc-1.5e3")
+    assert ui.children_spin.value() != 15
+    assert window.form.marked_fields() == ["Number of children"]
+    assert "Number of children:" in ui.error_label.text()
+    with pytest.raises(ValidationError) as raised:
+        window.form.read_details()
+    assert [e.field for e in raised.value.errors] == ["children_count"]
+
+    ui.band_11_15_spin.setFocus()
+    qtbot.waitUntil(ui.band_11_15_spin.hasFocus)
+    press(qtbot, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+    type_text(qtbot, "999999")
+    assert ui.band_11_15_spin.value() == 999999  # not 9
+    assert "11–15" in window.form.marked_fields()
+    assert "11–15: 999999 is not a whole number from 0 to 20" in ui.error_label.text()
+    assert len(window.form.read_details(lenient=True).children_age_bands) <= 21  # a draft

@@ -13,6 +13,7 @@ from advice_desk import __version__
 from advice_desk.clock import Clock, SystemClock
 from advice_desk.gui.main_window import MainWindow
 from advice_desk.gui.single_instance import SingleInstance, bring_forward
+from advice_desk.gui.wheel_guard import install_wheel_guard
 from advice_desk.paths import Location
 
 # Libraries Qt's X11 plugin loads at run time that many Linux desktops lack (Qt 6.5+).
@@ -55,6 +56,7 @@ def run(location: Location, clock: Clock | None = None) -> int:
               f"answer; close it, or if it has gone, remove {instance.lock_path}",
               file=sys.stderr)
         return 1
+    install_wheel_guard(app)  # combo and spin boxes take the wheel only with the focus
     window = MainWindow(location, clock or SystemClock())
     instance.show_requested.connect(lambda: bring_forward(window))
     window.show()

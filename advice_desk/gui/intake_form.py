@@ -10,17 +10,27 @@ import uuid
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 
-from PySide6.QtCore import QDate, QDateTime, Qt, QTime, QTimer, Signal
+from PySide6.QtCore import QDate, QDateTime, QEvent, QObject, Qt, QTime, QTimer, Signal
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QAbstractSpinBox,
+    QApplication,
     QComboBox,
     QCompleter,
+    QLabel,
+    QLineEdit,
+    QListView,
     QListWidget,
     QListWidgetItem,
+    QSpinBox,
     QWidget,
 )
 
 from advice_desk.calls.record import (
     CALL_KEY,
+    MAX_CALL_LENGTH,
+    MAX_CHILDREN,
     CallDetails,
     StoredCall,
     details_as_json,
@@ -54,6 +64,21 @@ FIELD_WIDGETS = {
 }
 PERSONAL_EDITS = ("caller_name_edit", "caller_phone_edit", "caller_email_edit",
                   "caller_postcode_edit")
+MAX_MINUTES = int(MAX_CALL_LENGTH.total_seconds()) // 60  # the core's 12-hour limit
+# A number box takes any whole number typed (up to this many digits) and shows it as typed: one
+# outside what the field means is marked and named, never silently cut to another number.
+TYPED_MAXIMUM = 9_999_999
+# The numbers each box means, and which field of a call shows the problem.
+NUMBER_LIMITS = {"duration_spin": ("ended_at", MAX_MINUTES),
+                 "children_spin": ("children_count", MAX_CHILDREN),
+                 **{name: ("children_age_bands", MAX_CHILDREN) for name in BAND_SPINS}}
+NUMBER_FIELDS = {field for field, _ in NUMBER_LIMITS.values()}
+INVALID = "invalid"  # the dynamic property of a field with a problem (see STYLE)
+STYLE = """
+QLineEdit[invalid="true"], QPlainTextEdit[invalid="true"], QListWidget[invalid="true"],
+QComboBox[invalid="true"], QAbstractSpinBox[invalid="true"] { border: 2px solid #b3261e; }
+QLabel[invalid="true"] { color: #b3261e; }
+"""
 
 
 def _fill(combo: QComboBox, choices: tuple[reference.Choice, ...], blank: str | None = None
@@ -89,10 +114,21 @@ def _checkable_list(widget: QListWidget, choices: tuple[reference.Choice, ...]) 
         item.setCheckState(Qt.CheckState.Unchecked)
 
 
-def _fit_to_rows(widget: QListWidget) -> None:
-    """A short fixed list shows every row, with no scroll bar to tab through."""
-    rows = widget.sizeHintForRow(0) * widget.count()
-    widget.setFixedHeight(rows + 2 * widget.frameWidth() + 2)
+def _fit_to_rows(widget: QListWidget, rows: int) -> None:
+    """A short fixed list shows every choice, in columns of ``rows``, with no scroll bar."""
+    widget.setFlow(QListView.Flow.TopToBottom)
+    widget.setWrapping(True)
+    widget.setResizeMode(QListView.ResizeMode.Adjust)
+    widget.setSpacing(0)
+    widget.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    widget.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    widget.setFixedHeight(widget.sizeHintForRow(0) * rows + 2 * widget.frameWidth() + 2)
+
+
+def _shrinkable(combo: QComboBox) -> None:
+    """A combo box as wide as its column, not as its longest choice (which it elides)."""
+    combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+    combo.setMinimumContentsLength(6)
 
 
 def _to_qdatetime(at: datetime) -> QDateTime:
@@ -112,6 +148,10 @@ class IntakeForm(QWidget):
         self.ui = load_form("intake_form.ui", self)
         self.setAccessibleName(self.tr("Call form"))
         self._topics: dict[str, TopicChoice] = {}
+        self._topic_completer: QCompleter | None = None
+        self._refused: dict[str, str] = {}  # number box -> the keys it did not take
+        self._marked: list[QWidget] = []
+        self._errors: list[FieldError] = []  # the problems last shown, numbers aside
         self._timer_started: datetime | None = None
         self._duration_typed = False
         self._loaded: tuple[datetime, datetime | None, int] | None = None
@@ -148,12 +188,33 @@ class IntakeForm(QWidget):
         completer.setCompletionMode(QCompleter.CompletionMode.PopupCompletion)
         ui.local_authority_combo.lineEdit().setPlaceholderText(self.tr("Type to search"))
         ui.children_spin.setSpecialValueText(self.tr("not recorded"))
+        self._number_rules = {
+            "duration_spin": self.tr("whole minutes from 0 to {0} (the 12-hour limit)")
+            .format(MAX_MINUTES),
+            "children_spin": self.tr("a whole number from 0 to {0}").format(MAX_CHILDREN),
+            **{name: self.tr("a whole number from 0 to {0}").format(MAX_CHILDREN)
+               for name in BAND_SPINS}}
+        for name, rule in self._number_rules.items():
+            spin: QSpinBox = getattr(ui, name)
+            spin.setRange(0, TYPED_MAXIMUM)
+            spin.setMinimumWidth(spin.fontMetrics().horizontalAdvance("0000") + 28)
+            spin.setToolTip(self.tr("Takes {0}.").format(rule))
+            spin.lineEdit().installEventFilter(self)
         _checkable_list(ui.outcome_list, h.outcomes)
         _checkable_list(ui.referral_list, h.referral_targets)
         for short_list in (ui.outcome_list, ui.referral_list):
-            _fit_to_rows(short_list)
+            _fit_to_rows(short_list, rows=-(-short_list.count() // 2))  # two columns
+        for combo in self.findChildren(QComboBox):
+            _shrinkable(combo)
+        digits = ui.band_0_4_spin.fontMetrics().horizontalAdvance
+        for name in BAND_SPINS:  # five boxes in two rows: narrow, yet room for six digits
+            getattr(ui, name).setMinimumWidth(digits("00") + 28)
+            getattr(ui, name).setMaximumWidth(digits("000000") + 28)
         ui.error_label.hide()
         ui.notice_label.hide()
+        self._labels = {label.buddy(): label for label in self.findChildren(QLabel)
+                        if label.buddy() is not None}
+        self.setStyleSheet(STYLE)
 
     def _connect(self) -> None:
         ui = self.ui
@@ -178,18 +239,35 @@ class IntakeForm(QWidget):
         ui.follow_up_check.toggled.connect(self._apply_follow_up)
         ui.outcome_list.itemChanged.connect(self._apply_referral)
         ui.topic_edit.returnPressed.connect(self._add_typed_topic)
+        ui.topic_edit.textEdited.connect(self._complete_topic)
+        ui.topic_edit.installEventFilter(self)
+        for name in NUMBER_LIMITS:
+            getattr(ui, name).valueChanged.connect(self._check_numbers)
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            app.focusChanged.connect(self._show_focused)
         ui.primary_button.clicked.connect(self._make_primary)
         ui.remove_topic_button.clicked.connect(self._remove_topic)
 
     def set_topics(self, topics: list[TopicChoice]) -> None:
-        """Topics from the store; retired ones only show on old calls."""
+        """Topics from the store; retired ones only show on old calls.
+
+        The completer is attached with ``setWidget``, not ``QLineEdit.setCompleter``: the line
+        edit would then put the chosen topic's label back into the field after it was added
+        (its own ``activated -> setText``). The form offers the matches as the worker types,
+        and Enter adds the highlighted match, or the first one."""
         self._topics = {t.code: t for t in topics}
         active = [t.display for t in topics if not t.retired]
-        completer = QCompleter(active, self.ui.topic_edit)
+        old = self._topic_completer
+        completer = QCompleter(active, self)
         completer.setFilterMode(Qt.MatchFlag.MatchContains)
         completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
-        completer.activated.connect(self._add_topic_by_display)
-        self.ui.topic_edit.setCompleter(completer)
+        completer.setCompletionMode(QCompleter.CompletionMode.PopupCompletion)
+        completer.setWidget(self.ui.topic_edit)
+        completer.activated.connect(self._add_topic_by_display)  # a click in the list
+        self._topic_completer = completer
+        if old is not None:
+            old.deleteLater()
 
     def set_hours_policy(self, policy: HoursPolicy) -> None:
         self._policy = policy
@@ -251,7 +329,9 @@ class IntakeForm(QWidget):
         self._editing_call_id = None
         self._call_key = str(uuid.uuid4())  # this form's call: saved twice, stored once
         self._dirty = False
+        self._refused = {}
         self._tick.stop()
+        self._hide_topic_matches()
         self.ui.mode_label.setText(self.tr("New call"))
         self.ui.timer_label.setText(self.tr("Press Ctrl+N to start timing a call"))
         self.show_errors([])
@@ -336,6 +416,62 @@ class IntakeForm(QWidget):
         self.ui.notice_label.setText(text)
         self.ui.notice_label.setVisible(bool(text))
 
+    # --- keys, focus and numbers ----------------------------------------------------------
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.KeyPress and isinstance(event, QKeyEvent):
+            topic_edit: QLineEdit = self.ui.topic_edit
+            if watched is topic_edit:
+                if event.key() == Qt.Key.Key_Backspace and not topic_edit.text():
+                    self._remove_last_topic()  # Backspace on an empty field: the last topic
+                    return True
+            else:
+                self._note_refused_key(watched, event)
+        return super().eventFilter(watched, event)
+
+    def _note_refused_key(self, edit: QObject, event: QKeyEvent) -> None:
+        """A key a number box will not take (a letter, a sign, a decimal point) is said, not
+        silently dropped."""
+        text = event.text()
+        if not text or not text.isprintable() or text.isdigit():
+            return
+        if event.modifiers() & (Qt.KeyboardModifier.ControlModifier
+                                | Qt.KeyboardModifier.AltModifier):
+            return
+        spin = edit.parent()
+        name = spin.objectName() if isinstance(spin, QAbstractSpinBox) else ""
+        if name not in self._number_rules:
+            return
+        self._refused[name] = self._refused.get(name, "") + text
+        self._check_numbers()
+
+    def _number_problems(self) -> list[tuple[FieldError, QWidget]]:
+        """Numbers out of what their field means, and keys a number box did not take."""
+        problems: list[tuple[FieldError, QWidget]] = []
+        for name, (field, limit) in NUMBER_LIMITS.items():
+            spin: QSpinBox = getattr(self.ui, name)
+            rule = self._number_rules[name]
+            if spin.value() > limit:
+                problems.append((FieldError(field, self.tr("{0} is not {1}").format(
+                    spin.value(), rule)), spin))
+            elif name in self._refused:
+                problems.append((FieldError(field, self.tr("takes {0}; “{1}” was not taken")
+                                            .format(rule, self._refused[name])), spin))
+        return problems
+
+    def _check_numbers(self, *_: object) -> None:
+        """Mark and name a number that is not what its field means, as soon as it is typed."""
+        if self._quiet:
+            return
+        if self._number_problems() or self._marked:
+            self.show_errors(self._errors, focus=False)  # the other problems stay named
+
+    def _show_focused(self, _old: QWidget | None, new: QWidget | None) -> None:
+        """The field that gets the focus (Tab, Alt+letter, an error) is scrolled into view."""
+        contents = self.ui.scroll_contents
+        if new is not None and contents.isAncestorOf(new):
+            self.ui.scroll_area.ensureWidgetVisible(new, 8, 8)
+
     # --- topics ---------------------------------------------------------------------------
 
     def _topic_codes(self) -> tuple[str, ...]:
@@ -352,18 +488,64 @@ class IntakeForm(QWidget):
             item = QListWidgetItem(text, self.ui.topic_list)
             item.setData(CODE, code)
 
+    def _complete_topic(self, text: str) -> None:
+        """Offer the topics matching what is typed (Up and Down move through them)."""
+        completer = self._topic_completer
+        if completer is None:
+            return
+        if text.strip():
+            completer.setCompletionPrefix(text.strip())
+            if completer.completionCount():
+                completer.complete()
+                return
+        self._hide_topic_matches()
+
+    def _topic_popup(self) -> QAbstractItemView | None:
+        """The list of matching topics under the field, while it is open."""
+        completer = self._topic_completer
+        popup = completer.popup() if completer is not None else None
+        return popup if popup is not None and popup.isVisible() else None
+
+    def _hide_topic_matches(self) -> None:
+        popup = self._topic_popup()
+        if popup is not None:
+            popup.hide()
+
+    def topic_matches(self) -> list[str]:
+        """The topics offered for what is typed, as the list shows them."""
+        completer = self._topic_completer
+        typed = self.ui.topic_edit.text().strip()
+        if completer is None or not typed:
+            return []
+        if completer.completionPrefix() != typed:  # the text was set, not typed
+            completer.setCompletionPrefix(typed)
+        model = completer.completionModel()
+        return [model.index(row, 0).data() for row in range(model.rowCount())]
+
     def _add_typed_topic(self) -> None:
+        """Enter: the highlighted match, else the topic typed in full, else the first match."""
         typed = self.ui.topic_edit.text().strip().casefold()
         if not typed:
             return
+        completer = self._topic_completer
+        popup = self._topic_popup()
+        if popup is not None:
+            current = popup.currentIndex()
+            if current.isValid():
+                self._add_topic_by_display(str(current.data()))
+                return
         active = [t for t in self._topics.values() if not t.retired]
         exact = [t for t in active if typed in (t.display.casefold(), t.label.casefold(), t.code)]
-        matches = exact or [t for t in active if typed in t.display.casefold()]
-        if len(matches) != 1:
-            self.show_errors([FieldError("topics", self.tr("{0} topics match “{1}”: type more")
-                                         .format(len(matches), typed))])
+        if exact:
+            self._add_topic(exact[0].code)
             return
-        self._add_topic(matches[0].code)
+        matches = self.topic_matches() if completer is not None else [
+            t.display for t in active if typed in t.display.casefold()]
+        if not matches:
+            self.show_errors([FieldError("topics", self.tr("no topic matches “{0}”")
+                                         .format(self.ui.topic_edit.text().strip()))])
+            return
+        self._add_topic_by_display(matches[0])
 
     def _add_topic_by_display(self, display: str) -> None:
         for topic in self._topics.values():
@@ -375,9 +557,16 @@ class IntakeForm(QWidget):
         codes = self._topic_codes()
         if code not in codes:
             self._set_topic_codes((*codes, code))
+        self._hide_topic_matches()
         self.ui.topic_edit.clear()
         self.show_errors([])
         self._edited()
+
+    def _remove_last_topic(self) -> None:
+        codes = self._topic_codes()
+        if codes:
+            self._set_topic_codes(codes[:-1])
+            self._edited()
 
     def _make_primary(self) -> None:
         row = self.ui.topic_list.currentRow()
@@ -427,13 +616,18 @@ class IntakeForm(QWidget):
 
     def _age_bands(self) -> tuple[str, ...]:
         bands = reference.helpline().age_bands
+        # A number past the limit is refused before saving; a draft keeps it in its payload.
         return tuple(band.code for band, spin in zip(bands, BAND_SPINS, strict=True)
-                     for _ in range(getattr(self.ui, spin).value()))
+                     for _ in range(min(getattr(self.ui, spin).value(), MAX_CHILDREN + 1)))
 
     def read_details(self, lenient: bool = False) -> CallDetails:
         """The call as typed. Raises ValidationError for what the form itself cannot read,
         unless ``lenient`` (for a draft, which must be saved whatever state the form is in)."""
         ui = self.ui
+        if not lenient:
+            problems = self._number_problems()
+            if problems:
+                raise ValidationError([error for error, _ in problems])
         started = self._started()
         follow_up = ui.follow_up_check.isChecked()
         qd = ui.follow_up_date.date()
@@ -445,7 +639,7 @@ class IntakeForm(QWidget):
             caller_type=ui.caller_type_combo.currentData(),
             arrangement=ui.arrangement_combo.currentData(),
             local_authority=self._local_authority(lenient),
-            children_count=ui.children_spin.value() or None,
+            children_count=min(ui.children_spin.value(), MAX_CHILDREN + 1) or None,
             children_age_bands=self._age_bands(),
             topics=self._topic_codes(),
             outcomes=_checked_codes(ui.outcome_list),
@@ -470,6 +664,7 @@ class IntakeForm(QWidget):
         minutes = self.ui.duration_spin.value()
         self._loaded = (call.details.started_at, call.details.ended_at, minutes)
         self._editing_call_id = call.id
+        self.ui.scroll_area.verticalScrollBar().setValue(0)  # the call from its first field
         self.ui.mode_label.setText(self.tr("Editing call {0}").format(call.id))
         self.ui.timer_label.setText("")
 
@@ -519,6 +714,7 @@ class IntakeForm(QWidget):
             "timer_started": self._timer_started.isoformat() if self._timer_started else None,
             "duration_typed": self._duration_typed,
             "duration_minutes": self.ui.duration_spin.value(),
+            "numbers": {name: getattr(self.ui, name).value() for name in NUMBER_LIMITS},
             "local_authority_text": self.ui.local_authority_combo.currentText(),
             # The end is the start plus the duration above, so the draft keeps no end.
             "details": details_as_json(replace(details, ended_at=None)),
@@ -534,6 +730,10 @@ class IntakeForm(QWidget):
             minutes, authority = payload["duration_minutes"], payload["local_authority_text"]
             self.ui.duration_spin.setValue(minutes if isinstance(minutes, int) else 0)
             self.ui.local_authority_combo.setEditText(str(authority or ""))
+            numbers = payload.get("numbers")
+            for name, value in (numbers.items() if isinstance(numbers, dict) else ()):
+                if name in NUMBER_LIMITS and isinstance(value, int):
+                    getattr(self.ui, name).setValue(value)
         call_id = payload["editing_call_id"]
         self._editing_call_id = call_id if isinstance(call_id, int) else None
         key = payload.get(CALL_KEY)
@@ -551,23 +751,59 @@ class IntakeForm(QWidget):
 
     # --- errors ---------------------------------------------------------------------------
 
-    def show_errors(self, errors: list[FieldError]) -> None:
-        """List the problems by the names the worker sees, and put the cursor on the first."""
+    def show_errors(self, errors: list[FieldError], focus: bool = True) -> None:
+        """Name the problems in the banner by the labels the worker sees, mark each field (a
+        red frame and its accessible description) and, unless ``focus`` is False, put the
+        cursor on the first. A number that is not what its field means is always among them."""
+        # Kept to be named again while a number is typed; a number's own are checked afresh.
+        self._errors = [e for e in errors if e.field not in NUMBER_FIELDS]
+        problems: list[tuple[FieldError, QWidget | None]] = [
+            (e, self._widget_for(e.field)) for e in errors]
+        shown = {w for _, w in problems}
+        numbers: list[tuple[FieldError, QWidget | None]] = [
+            p for p in self._number_problems() if p[1] not in shown]
+        problems = numbers + problems if focus else problems + numbers
+        self._mark([(w, e.message) for e, w in problems if w is not None])
         label = self.ui.error_label
-        if not errors:
+        if not problems:
             label.hide()
             label.setText("")
             return
         lines = []
-        for error in errors:
-            widget = getattr(self.ui, FIELD_WIDGETS.get(error.field, ""), None)
+        for error, widget in problems:
             name = plain_label(widget.accessibleName()) if widget is not None else error.field
             lines.append(f"{name}: {error.message}")
         label.setText(self.tr("Please check: {0}").format("; ".join(lines)))
+        label.setAccessibleName(label.text())
         label.show()
-        first = getattr(self.ui, FIELD_WIDGETS.get(errors[0].field, ""), None)
-        if first is not None:
+        first = problems[0][1]
+        if focus and first is not None:
             first.setFocus(Qt.FocusReason.OtherFocusReason)
+            self.ui.scroll_area.ensureWidgetVisible(first, 8, 8)
+
+    def _widget_for(self, field: str) -> QWidget | None:
+        widget = getattr(self.ui, FIELD_WIDGETS.get(field, ""), None)
+        return widget if isinstance(widget, QWidget) else None
+
+    def _mark(self, marks: list[tuple[QWidget, str]]) -> None:
+        """Frame the fields with a problem in red; take the frame off the others."""
+        messages: dict[QWidget, list[str]] = {}
+        for widget, message in marks:
+            messages.setdefault(widget, []).append(message)
+        for widget in [*self._marked, *messages]:
+            invalid = widget in messages
+            widget.setAccessibleDescription("; ".join(messages.get(widget, [])))
+            for shown in (widget, self._labels.get(widget)):
+                if shown is not None and bool(shown.property(INVALID)) != invalid:
+                    shown.setProperty(INVALID, invalid)
+                    shown.style().unpolish(shown)
+                    shown.style().polish(shown)
+                    shown.update()
+        self._marked = list(messages)
+
+    def marked_fields(self) -> list[str]:
+        """The accessible names of the fields marked as having a problem."""
+        return [plain_label(w.accessibleName()) for w in self._marked]
 
 
 class _Quiet:

@@ -1,0 +1,113 @@
+"""The call form as a worker sees it on a 1366x768 screen: every field without scrolling."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import QRect, Qt
+from PySide6.QtWidgets import QApplication, QWidget
+
+from tests.gui_support import focused, focused_name, open_window, press, type_text
+
+SMALL_SCREEN = (1366, 768)
+
+
+@pytest.fixture
+def window(qtbot, location, clock):
+    window = open_window(qtbot, location, clock)
+    window.resize(*SMALL_SCREEN)
+    qtbot.waitUntil(lambda: window.size().toTuple() == SMALL_SCREEN)
+    QApplication.processEvents()
+    return window
+
+
+def fully_shown(widget: QWidget) -> bool:
+    """On screen whole: not scrolled away, not cut off by the edge of the form."""
+    return widget.isVisible() and widget.visibleRegion().boundingRect() == QRect(
+        0, 0, widget.width(), widget.height())
+
+
+def back_to_the_window(qtbot, window) -> None:
+    """The offscreen platform makes each window it shows the active one, a popup list of
+    matches too, and does so later, from the event queue: let that pass and take it back."""
+    QApplication.processEvents()
+    window.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is window)
+
+
+def in_view(widget: QWidget) -> bool:
+    """Shown whole, or (a field taller than the window) its full width and a good part."""
+    shown = widget.visibleRegion().boundingRect()
+    return fully_shown(widget) or (shown.width() == widget.width()
+                                   and shown.height() >= min(widget.height(), 60))
+
+
+def form_fields(window) -> list[QWidget]:
+    """Everything on the form a worker can reach with Tab or a shortcut."""
+    return [w for w in window.form.findChildren(QWidget)
+            if w.focusPolicy() != Qt.FocusPolicy.NoFocus and w.accessibleName()
+            and w.isVisibleTo(window.form)]
+
+
+def test_every_field_notes_and_save_are_on_screen_without_scrolling(window):
+    fields = form_fields(window)
+    names = {w.accessibleName() for w in fields}
+    assert {"Started", "Duration", "Channel", "Direction", "Caller type", "Arrangement",
+            "Local authority", "Number of children", "0–4", "18+", "First-time caller",
+            "How they heard of us", "Topics", "Chosen topics", "Outcomes", "Referred to",
+            "Safeguarding concern", "Follow-up needed", "Follow-up by", "Follow-up note",
+            "Consent to store details", "Name", "Phone", "Email", "Postcode", "Notes",
+            "Save call", "Discard"} <= names
+    assert [w.accessibleName() for w in fields if not fully_shown(w)] == []
+    scroll = window.form.ui.scroll_area
+    assert scroll.verticalScrollBar().maximum() == 0
+    assert scroll.horizontalScrollBar().maximum() == 0
+    assert window.form.ui.notes_edit.height() >= 3 * window.form.fontMetrics().height()
+
+
+def test_a_field_that_gets_the_focus_is_scrolled_into_view(qtbot, window):
+    window.resize(1366, 560)  # a smaller window: the form scrolls
+    qtbot.waitUntil(lambda: window.form.ui.scroll_area.verticalScrollBar().maximum() > 0)
+    ui = window.form.ui
+    qtbot.keyClick(window, Qt.Key.Key_N, Qt.KeyboardModifier.AltModifier)
+    assert focused_name() == "Consent to store details"
+    assert fully_shown(focused())
+    qtbot.keyClick(window, Qt.Key.Key_T, Qt.KeyboardModifier.AltModifier)
+    assert focused_name() == "Caller type"
+    assert fully_shown(ui.caller_type_combo)
+    seen = []
+    for _ in range(40):  # Tab through the whole form: each field is in view as it is reached
+        press(qtbot, Qt.Key.Key_Tab)
+        seen.append(focused_name())
+        assert in_view(focused()), focused_name()
+        if focused_name() == "Save call":
+            break
+    assert {"Follow-up needed", "Consent to store details", "Notes", "Save call"} <= set(seen)
+    assert not ui.mode_label.visibleRegion().isEmpty()  # the header never scrolls away
+
+
+def test_opening_a_call_from_the_history_shows_the_forms_header(qtbot, window):
+    qtbot.keyClick(window, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
+    type_text(qtbot, "Grand")
+    press(qtbot, Qt.Key.Key_Tab)
+    type_text(qtbot, "Special")
+    qtbot.keyClick(window, Qt.Key.Key_O, Qt.KeyboardModifier.AltModifier)
+    type_text(qtbot, "virtual sch")
+    press(qtbot, Qt.Key.Key_Return)
+    back_to_the_window(qtbot, window)
+    qtbot.keyClick(window, Qt.Key.Key_U, Qt.KeyboardModifier.AltModifier)
+    type_text(qtbot, "Adv")
+    press(qtbot, Qt.Key.Key_Space)
+    qtbot.keyClick(window, Qt.Key.Key_E, Qt.KeyboardModifier.AltModifier)
+    type_text(qtbot, "Asked about the Virtual School.")
+    qtbot.keyClick(window, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: window.history.rowCount() == 1)
+
+    qtbot.keyClick(window, Qt.Key.Key_H, Qt.KeyboardModifier.ControlModifier)
+    assert focused_name() == "Call history"
+    press(qtbot, Qt.Key.Key_Down)
+    press(qtbot, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: window.form.editing_call_id is not None)
+    header = window.form.ui.mode_label
+    assert header.text() == f"Editing call {window.form.editing_call_id}"
+    assert fully_shown(header)
+    assert fully_shown(window.form.ui.notes_edit)
