@@ -4,7 +4,7 @@ the keys shown on the toolbar, and the window's size and splitter remembered bet
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication, QToolBar
+from PySide6.QtWidgets import QApplication, QToolBar, QWidget
 
 from advice_desk import __version__
 from advice_desk.gui.help_window import AboutDialog, ShortcutsWindow
@@ -78,3 +78,56 @@ def test_the_window_size_and_splitter_are_remembered(qtbot, location, clock):
     assert (again.width(), again.height()) == (760, 580)
     assert again.ui.splitter.sizes() == sizes
     QApplication.processEvents()
+
+
+def test_the_app_keeps_the_platform_style_and_follows_its_palette(qapp):
+    from PySide6.QtGui import QColor, QPalette
+    from PySide6.QtWidgets import QStyleFactory
+
+    from advice_desk.gui.app import configure
+
+    style = qapp.style().name()
+    configure(qapp)
+    assert qapp.style().name() == style  # nothing forced
+    assert style.lower() in [k.lower() for k in QStyleFactory.keys()]  # noqa: SIM118
+    stale = QPalette(qapp.palette())
+    stale.setColor(QPalette.ColorRole.Window, QColor("black"))
+    qapp.setPalette(stale)
+    qapp.styleHints().colorSchemeChanged.emit(Qt.ColorScheme.Dark)  # the person switched
+    assert qapp.palette().color(QPalette.ColorRole.Window) == (
+        qapp.style().standardPalette().color(QPalette.ColorRole.Window))
+
+
+def _content_rect(window):
+    """Where the window's visible controls are, in its own coordinates."""
+    from PySide6.QtCore import QPoint, QRect
+    from PySide6.QtWidgets import QAbstractButton, QAbstractScrollArea, QLabel, QLineEdit
+
+    rect = QRect()
+    for widget in window.findChildren(QWidget):
+        if (isinstance(widget, QAbstractButton | QLabel | QLineEdit | QAbstractScrollArea)
+                and widget.isVisible() and widget.window() is window and widget.width() > 1):
+            rect = rect.united(QRect(widget.mapTo(window, QPoint(0, 0)), widget.size()))
+    return rect
+
+
+def test_every_dialog_has_inner_margins_and_a_sensible_minimum_size(qtbot, location, clock):
+    from PySide6.QtWidgets import QDialog
+
+    window = open_window(qtbot, location, clock, username="sam", role=Role.SUPERVISOR)
+    for action in (window.export_action, window.users_action, window.topics_action,
+                   window.audit_action, window.settings_action, window.shortcuts_action,
+                   window.about_action, window.follow_ups_action):
+        action.trigger()
+        dialog = next(d for d in window.findChildren(QDialog) if d.isVisible())
+        qtbot.waitUntil(lambda d=dialog: not window.tasks.busy and d.isVisible())
+        inner = _content_rect(dialog)
+        name = dialog.windowTitle()
+        assert inner.left() >= 8 and inner.top() >= 8, name
+        assert dialog.width() - inner.right() >= 8, name
+        assert dialog.height() - inner.bottom() >= 8, name
+        least = dialog.minimumSize().expandedTo(dialog.minimumSizeHint())
+        assert least.width() >= 360, name
+        dialog.close()
+        dialog.deleteLater()
+        qtbot.waitUntil(lambda d=dialog: not d.isVisible())
