@@ -460,6 +460,7 @@ def test_ctrl_l_locks_at_once_and_the_call_is_kept(qtbot, location, clock):
     assert window.locked
     assert not window.centralWidget().isVisible()
     dialog = window.sign_in_dialog
+    assert dialog.ui.sign_in_intro.text().startswith("Advice Desk is locked.")  # not "idle"
     qtbot.waitUntil(lambda: dialog.ui.password_edit.hasFocus())
     type_text(qtbot, PASSWORD)
     press(qtbot, Qt.Key.Key_Return)

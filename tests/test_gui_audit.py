@@ -193,8 +193,8 @@ def test_details_read_as_words_not_debug_output(qtbot, store, clock, sam, tasks)
         "with a review note", "without a review note",
         "changed caller name, notes and topics",
         "legal hold put on", "legal hold lifted",
-        "found by phone; 3 calls erased; 1 call on legal hold left alone",
-        "1 call deleted after the retention period; older than 12 months",
+        "personal details of 3 calls erased (found by phone); 1 call on legal hold kept",
+        "personal details of 1 call erased (older than 12 months)",
         "files summary.csv and calls.csv; k-anonymity with k = 5; counts under 5 hidden",
     ]
     assert not any("True" in row[4] or "_" in row[4] for row in table(window))

@@ -74,9 +74,13 @@ class ShortcutsWindow(QDialog):
         super().__init__(parent)
         self.setWindowTitle(self.tr("Keyboard shortcuts"))
         self.setMinimumSize(460, 420)
-        self.resize(520, 620)
+        self.resize(520, 600)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(MARGIN, MARGIN, MARGIN, MARGIN)
+        note = QLabel(self.tr("In a form, Alt and the underlined letter of a field's label go "
+                              "to that field."), self)
+        note.setWordWrap(True)
+        layout.addWidget(note)
         self.tree = QTreeWidget(self)
         self.tree.setAccessibleName(self.tr("Keyboard shortcuts"))
         self.tree.setHeaderLabels([self.tr("Action"), self.tr("Keys")])
@@ -128,7 +132,8 @@ class AboutDialog(QDialog):
                                           | Qt.TextInteractionFlag.TextSelectableByKeyboard)
         self.text.setText("\n\n".join([
             self.tr("Advice Desk {0}").format(__version__),
-            self.tr("Logs, reviews and reports the calls of {0}.").format(helpline),
+            self.tr("Logs, reviews and reports the calls of an advice line: {0}.").format(
+                helpline),
             self.tr("Store: {0}").format(store),
             self.tr("Licence: {0}. You may share and change it under the terms of the GNU "
                     "General Public License, version 3 or any later version.").format(LICENCE),

@@ -192,7 +192,7 @@ class MainWindow(QMainWindow):
         self.follow_ups_action = self._action(self.tr("Follow-&ups…"), ["Ctrl+U"],
                                               self.open_follow_ups)
         quit_action = self._action(self.tr("&Quit"), ["Ctrl+Q"], self.close)
-        self.lock_action = self._action(self.tr("&Lock"), ["Ctrl+L"], self.lock)
+        self.lock_action = self._action(self.tr("&Lock"), ["Ctrl+L"], self.lock_now)
         self.sign_out_action = self._action(self.tr("Sign &out"), [], self.sign_out)
         self.shortcuts_action = self._action(self.tr("&Keyboard shortcuts"),
                                              ["F1"],
@@ -559,6 +559,15 @@ class MainWindow(QMainWindow):
         self._save_draft()
         self._set_ready(False)
         self.screen_lock.lock(self.desk)
+
+    def lock_now(self) -> None:
+        """File › Lock: the same lock as after idle time, saying why it is there."""
+        self.lock()
+        dialog = self.screen_lock.dialog
+        if dialog is not None:
+            dialog.ui.sign_in_intro.setText(self.tr(
+                "Advice Desk is locked. Your unsaved call is kept. Enter your password to go "
+                "on."))
 
     def _unlocked(self) -> None:
         self._set_ready(True)

@@ -75,8 +75,19 @@ def describe(event: AuditEvent) -> str:
     if not event.detail:
         return ""
     detail = json.loads(event.detail)
+    if event.action in ("erasure", "retention") and isinstance(detail.get("calls"), int):
+        return _erased(event.action, detail)
     parts = [_phrase(event.action, str(key), value) for key, value in detail.items()]
     return "; ".join(part for part in parts if part)
+
+
+def _erased(action: str, detail: dict[str, object]) -> str:
+    """``personal details of 3 calls erased (found by phone); 1 call on legal hold kept``."""
+    why = (f"older than {detail['months']} months" if action == "retention"
+           else f"found by {_words(detail.get('by', 'name'))}")
+    text = f"personal details of {_calls(detail['calls'])} erased ({why})"
+    held = detail.get("held")
+    return f"{text}; {_calls(held)} on legal hold kept" if isinstance(held, int) and held else text
 
 
 def _words(value: object) -> str:
@@ -93,8 +104,7 @@ def _calls(count: object) -> str:
     return "1 call" if count == 1 else f"{count} calls"
 
 
-CALLS_DONE = {"erasure": "erased", "retention": "deleted after the retention period",
-              "subject-access": "saved for the person"}
+CALLS_DONE = {"subject-access": "saved for the person"}
 
 
 def _phrase(action: str, key: str, value: object) -> str:
@@ -109,8 +119,6 @@ def _phrase(action: str, key: str, value: object) -> str:
             return f"as a {_words(value)}"
         case "held", bool():
             return "legal hold put on" if value else "legal hold lifted"
-        case "held", int():
-            return f"{_calls(value)} on legal hold left alone" if value else ""
         case "calls", int():
             return f"{_calls(value)} {CALLS_DONE.get(action, '')}".strip()
         case "months", _:
