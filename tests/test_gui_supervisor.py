@@ -158,6 +158,8 @@ def test_a_supervisor_changes_the_settings_in_a_dialog(qtbot, location, clock):
     dialog.ui.helpline_name_edit.setText("   ")
     dialog.save()
     qtbot.waitUntil(lambda: "cannot be empty" in dialog.ui.settings_message.text())
+    assert dialog.ui.settings_message.text() == "The helpline's name cannot be empty."
+    assert dialog.focusWidget() is dialog.ui.helpline_name_edit
     assert dialog.isVisible()
     assert window.windowTitle() == "Advice Desk — Kinship Line"
 

@@ -13,11 +13,17 @@ from advice_desk.gui import errors
 from advice_desk.gui.forms import load_form
 from advice_desk.gui.taskman import TaskManager
 from advice_desk.settings import EDITABLE, OneLine, WholeNumber
+from advice_desk.validation import ValidationError
 
 if TYPE_CHECKING:
     from advice_desk.settings import Settings, SettingValue, Shown
 
 UNITS = {"minute": "minutes", "month": "months"}
+
+
+def _sentences(error: ValidationError) -> str:
+    """The core's messages name the setting already: each reads as a sentence here."""
+    return " ".join(f"{e.message[:1].upper()}{e.message[1:]}." for e in error.errors)
 
 
 class SettingsDialog(QDialog):
@@ -90,5 +96,10 @@ class SettingsDialog(QDialog):
         self.accept()
 
     def _failed(self, error: BaseException) -> None:
+        """The core's objection is said, and the first field it names gets the focus."""
         self._busy = False
-        self.ui.settings_message.setText(errors.describe(error))
+        self.ui.settings_message.setText(errors.describe(error, _sentences))
+        if isinstance(error, ValidationError) and error.errors:
+            field = error.errors[0].field
+            if any(s.key == field for s in EDITABLE):
+                self.edit(field).setFocus()
