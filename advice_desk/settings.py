@@ -2,12 +2,14 @@
 
 Every setting is declared here once, in the registry below: its key in the store, its default
 and what a valid value is. Values are JSON; a setting in the store overrides its default. The
-opening hours default to ``resources/hours.toml``. :class:`Settings` reads and saves them.
+opening hours default to ``resources/hours.toml``. :class:`Settings` reads and saves them;
+:data:`EDITABLE` are the ones the settings dialog and ``advice-desk settings`` change.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -17,9 +19,10 @@ from advice_desk.json_value import JSONValue
 from advice_desk.people import audit
 from advice_desk.people.manager import Manager
 from advice_desk.people.permissions import Action, require
+from advice_desk.reference import lists as reference
 from advice_desk.reference.hours import HoursPolicy, default_policy, policy_from_dict
 from advice_desk.store.models import Setting
-from advice_desk.validation import ValidationError
+from advice_desk.validation import FieldError, ValidationError
 
 
 @dataclass(frozen=True)
@@ -30,6 +33,7 @@ class WholeNumber:
     key: str
     default: int
     minimum: int
+    maximum: int
     what: str
     unit: str = ""
 
@@ -42,24 +46,94 @@ class WholeNumber:
         return int(value)
 
     def check(self, value: int) -> int:
-        """``value`` when it is valid; otherwise ValueError, saying what the least value is."""
-        if value < self.minimum:
-            unit = f" {self.unit}" if self.unit else ""
-            raise ValueError(f"{self.what} must be {self.minimum}{unit} or more, not {value}")
+        """``value`` when it is valid; otherwise ValueError, saying what the range is."""
+        if not self.minimum <= value <= self.maximum:
+            unit = f" {self.unit}s" if self.unit else ""
+            raise ValueError(f"{self.what} must be from {self.minimum} to {self.maximum}{unit}, "
+                             f"not {value}")
         return value
+
+    def accept(self, value: int | str) -> int:
+        """A value given as a number or typed as text, checked."""
+        if isinstance(value, str):
+            return self.parse(value)
+        return self.check(value)
+
+    def parse(self, text: str) -> int:
+        """A value typed as text (the command line), checked."""
+        try:
+            value = int(text.strip())
+        except ValueError:
+            raise ValueError(f"{self.what} must be a whole number, not {text!r}") from None
+        return self.check(value)
+
+
+@dataclass(frozen=True)
+class OneLine:
+    """A setting of one line of text, at most ``longest`` characters, never empty."""
+
+    key: str
+    default: str
+    longest: int
+    what: str
+
+    def read(self, session: Session) -> str:
+        value = read_setting(session, self.key)
+        return self.default if value is None else str(value)
+
+    def check(self, value: str) -> str:
+        text = " ".join(value.split())
+        if not text:
+            raise ValueError(f"{self.what} cannot be empty")
+        if len(text) > self.longest:
+            raise ValueError(f"{self.what} must be at most {self.longest} characters")
+        return text
+
+    def parse(self, text: str) -> str:
+        return self.check(text)
+
+    def accept(self, value: int | str) -> str:
+        return self.check(str(value))
 
 
 # --- the registry: every setting there is ----------------------------------------------------
 
 HOURS = "hours"  # HoursPolicy.to_dict(); valid when HoursPolicy.problems() finds none
-IDLE_LOCK_MINUTES = WholeNumber("idle_lock_minutes", default=10, minimum=1,
+IDLE_LOCK_MINUTES = WholeNumber("idle_lock_minutes", default=10, minimum=1, maximum=480,
                                 what="the idle lock", unit="minute")
-RETENTION_MONTHS = WholeNumber("retention_months", default=12, minimum=1,
+RETENTION_MONTHS = WholeNumber("retention_months", default=12, minimum=1, maximum=240,
                                what="the retention period", unit="month")
 # Disclosure control of the funder export: the least count shown, and the k of k-anonymity.
-EXPORT_THRESHOLD = WholeNumber("export_threshold", default=5, minimum=1,
+EXPORT_THRESHOLD = WholeNumber("export_threshold", default=5, minimum=1, maximum=1000,
                                what="the disclosure threshold")
-EXPORT_K = WholeNumber("export_k", default=5, minimum=1, what="k")
+EXPORT_K = WholeNumber("export_k", default=5, minimum=1, maximum=1000, what="k")
+# The name windows, reports and files show; resources/helpline.toml gives the first one.
+HELPLINE_NAME = OneLine("helpline_name", default=reference.helpline().name, longest=120,
+                        what="the helpline's name")
+
+Editable = WholeNumber | OneLine
+EDITABLE: tuple[Editable, ...] = (HELPLINE_NAME, RETENTION_MONTHS, EXPORT_THRESHOLD, EXPORT_K,
+                                  IDLE_LOCK_MINUTES)
+SettingValue = int | str
+
+
+def editable(key: str) -> Editable:
+    """The setting of that key; ValueError naming the key and listing the keys otherwise."""
+    for setting in EDITABLE:
+        if setting.key == key:
+            return setting
+    raise ValueError(f"there is no setting {key!r}; the settings are "
+                     f"{', '.join(s.key for s in EDITABLE)}")
+
+
+@dataclass(frozen=True)
+class Shown:
+    """One setting as a supervisor sees it: its value now and its default."""
+
+    key: str
+    what: str
+    value: SettingValue
+    default: SettingValue
 
 
 def read_setting(session: Session, key: str) -> JSONValue:
@@ -104,6 +178,49 @@ class Settings(Manager):
             changed = sorted(k for k in after if before.get(k) != after[k])
             audit.record(session, self.clock, self.actor, "settings-changed",
                          f"setting {HOURS}", {"changed": changed})
+
+    def shown(self) -> list[Shown]:
+        """Every editable setting with its value and default (anyone may read them)."""
+        with self.store.read() as session:
+            return [Shown(s.key, s.what, s.read(session), s.default) for s in EDITABLE]
+
+    def save(self, values: Mapping[str, SettingValue]) -> list[str]:
+        """Store new values (supervisors only, audited), all or none: ValidationError names
+        every key with a bad value. Returns the keys that changed."""
+        require(self.actor, Action.SETTINGS)
+        checked: dict[str, SettingValue] = {}
+        problems = []
+        for key, value in values.items():
+            try:
+                setting = editable(key)
+                checked[key] = setting.accept(value)
+            except ValueError as error:
+                problems.append(FieldError(key, str(error)))
+        if problems:
+            raise ValidationError(problems)
+        with self.store.write() as session:
+            changed = sorted(key for key, value in checked.items()
+                             if editable(key).read(session) != value)
+            for key in changed:
+                write_setting(session, key, checked[key])
+            if changed:
+                audit.record(session, self.clock, self.actor, "settings-changed", "settings",
+                             {"changed": changed})
+        return changed
+
+    def set_text(self, key: str, text: str) -> list[str]:
+        """One setting from text typed on the command line; ValueError for a bad key or value,
+        its message naming the key."""
+        setting = editable(key)
+        try:
+            value = setting.parse(text)
+        except ValueError as error:
+            raise ValueError(f"{key}: {error}") from None
+        return self.save({key: value})
+
+    def helpline_name(self) -> str:
+        with self.store.read() as session:
+            return HELPLINE_NAME.read(session)
 
     def retention_months(self) -> int:
         return self._whole_number(RETENTION_MONTHS)

@@ -69,6 +69,24 @@ def test_sign_in_with_the_right_password_and_refused_with_a_wrong_one(store, clo
     assert error.retry_after is None
 
 
+def test_user_names_are_the_same_in_any_case(store, clock, sam):
+    bjones_id = add_account(store, clock, sam, "bjones")
+    bjones = accounts.sign_in(store, "BJones", PASSWORD, clock)
+    assert (bjones.id, bjones.username) == (bjones_id, "bjones")  # the name as it was added
+    refused(store, clock, "BJONES", WRONG)
+    assert stored_user(store, "bjones").failed_sign_ins == 1  # counted against bjones
+    with pytest.raises(ValidationError, match="BJones is taken"):
+        Users(store, sam, clock).add("BJones", "Another B Jones", Role.WORKER, PASSWORD)
+    Users(store, bjones, clock).unlock("BJONES", PASSWORD)
+    assert accounts.find_user(store, "Bjones").id == bjones_id
+
+
+def test_an_imported_user_name_becomes_the_account_added_in_another_case(store, clock, sam):
+    imported = accounts.get_or_create_user(store, "amy", clock)
+    assert add_account(store, clock, sam, "Amy") == imported.id
+    assert accounts.get_or_create_user(store, "AMY", clock).id == imported.id
+
+
 def test_an_unknown_user_name_and_a_wrong_password_read_the_same(store, clock, amy_id):
     unknown = refused(store, clock, "nobody", PASSWORD)
     wrong = refused(store, clock, "amy", WRONG)
@@ -216,8 +234,8 @@ def test_every_account_action_leaves_an_audit_event(store, clock, sam):
     ]
     assert events[-1].actor_id == amy_id
     assert events[3].actor_id is None  # a failed sign-in is nobody's yet
-    assert audit.describe(events[0]) == "first start: True; role: supervisor"
-    assert audit.describe(events[2]) == "role: worker"
+    assert audit.describe(events[0]) == "made at the first start; as a supervisor"
+    assert audit.describe(events[2]) == "as a worker"
     assert all(PASSWORD not in (e.detail or "") and "a brand new" not in (e.detail or "")
                for e in events)
     assert trail.actions() == sorted({e.action for e in events})

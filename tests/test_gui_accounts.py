@@ -449,3 +449,49 @@ def test_escape_on_the_first_start_leaves_no_dead_window(qtbot, location, clock)
     press(qtbot, Qt.Key.Key_Escape)
     # Either the app closes, as Escape at sign-in does, or it goes on asking.
     assert dialog.isVisible() or not window.isVisible()
+
+
+# --- locking and signing out on purpose ---------------------------------------------------------
+
+def test_ctrl_l_locks_at_once_and_the_call_is_kept(qtbot, location, clock):
+    window = open_window(qtbot, location, clock)
+    type_part_of_a_call(qtbot, window)
+    qtbot.keyClick(window, Qt.Key.Key_L, CTRL)
+    assert window.locked
+    assert not window.centralWidget().isVisible()
+    dialog = window.sign_in_dialog
+    assert dialog.ui.sign_in_intro.text().startswith("Advice Desk is locked.")  # not "idle"
+    qtbot.waitUntil(lambda: dialog.ui.password_edit.hasFocus())
+    type_text(qtbot, PASSWORD)
+    press(qtbot, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: not window.locked)
+    assert window.form.ui.notes_edit.toPlainText() == NOTES
+
+
+def test_sign_out_goes_back_to_sign_in_and_keeps_the_draft(qtbot, location, clock):
+    give_bob_his_own_password(location, clock)
+    window = open_window(qtbot, location, clock)
+    amy_id = window.desk.actor.id
+    type_part_of_a_call(qtbot, window)
+    file_menu = window.menuBar().actions()[0].menu()
+    sign_out = next(a for a in file_menu.actions() if a.text() == "Sign &out")
+    sign_out.trigger()
+    assert window.desk is None
+    assert not window.centralWidget().isVisible()  # amy's history is not for bob's eyes
+    assert not window.save_action.isEnabled()
+    qtbot.waitUntil(lambda: saved_draft(location, clock, amy_id) is not None)
+    assert saved_draft(location, clock, amy_id).payload["details"]["notes"] == NOTES
+
+    dialog = window.sign_in_dialog
+    assert type(dialog) is SignInDialog and not dialog.locked
+    sign_in_with_keyboard(qtbot, window, "bob", BOB_PASSWORD)
+    qtbot.waitUntil(lambda: window.save_action.isEnabled())
+    assert window.desk.actor.username == "bob"
+    assert window.centralWidget().isVisible()
+    assert window.form.ui.notes_edit.toPlainText() == ""  # amy's call stays amy's
+
+    window.sign_out()
+    sign_in_with_keyboard(qtbot, window, "AMY")  # any case
+    qtbot.waitUntil(lambda: window.save_action.isEnabled())
+    qtbot.waitUntil(lambda: window.form.ui.notes_edit.toPlainText() == NOTES)
+    assert window.desk.actor.username == "amy"

@@ -61,10 +61,10 @@ def test_the_trail_lists_sign_ins_and_users_newest_first(qtbot, store, clock, sa
     assert table(window) == [
         ["Mon 23 Nov 2026 10:19:00", "Amy Adviser", "sign-in", "", ""],
         ["Mon 23 Nov 2026 10:18:00", "amy", "sign-in-failed", "user amy", ""],
-        ["Mon 23 Nov 2026 10:17:00", "Sam Supervisor", "user-added", "user amy", "role: worker"],
+        ["Mon 23 Nov 2026 10:17:00", "Sam Supervisor", "user-added", "user amy", "as a worker"],
         ["Mon 23 Nov 2026 10:16:00", "Sam Supervisor", "sign-in", "", ""],
         ["Mon 23 Nov 2026 10:15:00", "Sam Supervisor", "user-added", "user sam",
-         "first start: True; role: supervisor"],
+         "made at the first start; as a supervisor"],
     ]
     assert window.ui.audit_status.text() == "5 events."
     assert window.ui.audit_from_date.date() == QDate(2026, 10, 25)  # the last 30 days
@@ -141,7 +141,7 @@ def test_more_than_a_page_loads_the_next_page_when_asked(qtbot, store, clock, sa
     assert model.rowCount() == PAGE_SIZE == 200
     assert model.canFetchMore(QModelIndex())
     assert window.ui.audit_status.text() == "The newest 200 events; scroll down for more."
-    assert table(window)[0][3:] == ["call 249", "fields: notes"]
+    assert table(window)[0][3:] == ["call 249", "changed notes"]
 
     model.fetchMore(QModelIndex())
     qtbot.waitUntil(lambda: model.rowCount() == 251)
@@ -174,3 +174,27 @@ def test_every_control_has_an_accessible_name(qtbot, store, clock, sam, tasks):
 
 def test_importing_the_window_does_not_load_the_database_layer():
     assert modules_loaded_by("import advice_desk.gui.audit_view", ("sqlmodel", "sqlalchemy")) == []
+
+
+def test_details_read_as_words_not_debug_output(qtbot, store, clock, sam, tasks):
+    """ "with note: True" and "fields: caller_name, notes" were what a supervisor read."""
+    details = [("call-reviewed", {"with note": True}), ("call-reviewed", {"with note": False}),
+               ("call-edited", {"fields": ["caller_name", "notes", "topics"]}),
+               ("legal-hold", {"held": True}), ("legal-hold", {"held": False}),
+               ("erasure", {"calls": 3, "held": 1, "by": "phone"}),
+               ("retention", {"calls": 1, "months": 12}),
+               ("export", {"files": ["summary.csv", "calls.csv"], "threshold": 5, "k": 5})]
+    with store.write() as session:
+        for action, detail in details:
+            clock.advance(timedelta(seconds=1))
+            audit.record(session, clock, sam, action, None, detail)
+    window = open_window(qtbot, tasks, store, sam, clock)
+    assert [row[4] for row in reversed(table(window))][1:] == [
+        "with a review note", "without a review note",
+        "changed caller name, notes and topics",
+        "legal hold put on", "legal hold lifted",
+        "personal details of 3 calls erased (found by phone); 1 call on legal hold kept",
+        "personal details of 1 call erased (older than 12 months)",
+        "files summary.csv and calls.csv; k-anonymity with k = 5; counts under 5 hidden",
+    ]
+    assert not any("True" in row[4] or "_" in row[4] for row in table(window))

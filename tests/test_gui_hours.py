@@ -119,4 +119,4 @@ def test_a_change_of_hours_is_audited(qtbot, location, clock):
         audit.AuditQuery(action="settings-changed"))
     store.close()
     assert (event.actor, event.subject) == ("Sam Supervisor", "setting hours")
-    assert audit.describe(event) == "changed: closures, sessions"
+    assert audit.describe(event) == "changed closures and sessions"

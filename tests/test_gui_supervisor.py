@@ -85,6 +85,92 @@ def test_the_funder_export_runs_off_the_gui_thread_and_a_cancel_writes_nothing(
     progress = dialog.ui.export_progress
     assert progress.value() == progress.maximum() > 0
     assert dialog.ui.export_status.text().startswith("Written to")
+    # An export done has nothing left to cancel: the button says Close, and closes.
+    close = dialog.ui.export_cancel_button
+    assert (close.text(), close.accessibleName(), close.isEnabled()) == ("&Close", "Close", True)
+    assert dialog.ui.export_start_button.isEnabled()
+    close.click()
+    assert not dialog.isVisible()
+
+
+def test_the_export_button_reads_cancel_only_while_the_export_runs(qtbot, location, clock,
+                                                                   tmp_path):
+    import threading
+
+    from advice_desk.gui.export_dialog import ExportDialog
+
+    window = open_window(qtbot, location, clock, username="sam", role=Role.SUPERVISOR)
+    window.export_action.trigger()
+    dialog = window.findChild(ExportDialog)
+    button = dialog.ui.export_cancel_button
+    assert (button.text(), button.isEnabled()) == ("&Close", True)
+    dialog.ui.export_folder_edit.setText(str(tmp_path))
+    gate = threading.Event()
+    window.tasks.run(gate.wait)
+    dialog.start()
+    assert (button.text(), button.accessibleName()) == ("&Cancel", "Cancel")
+    assert not dialog.ui.export_start_button.isEnabled()
+    gate.set()
+    qtbot.waitUntil(lambda: not dialog.running)
+    assert button.text() == "&Close"
+
+
+def test_a_supervisor_changes_the_settings_in_a_dialog(qtbot, location, clock):
+    from datetime import timedelta
+
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QLineEdit, QSpinBox
+
+    from advice_desk.gui.settings_dialog import SettingsDialog
+    from advice_desk.settings import Settings
+    from tests.factories import opened_store
+    from tests.gui_support import unnamed_controls
+
+    window = open_window(qtbot, location, clock, username="sam", role=Role.SUPERVISOR)
+    assert window.settings_action in window.supervisor_menu.actions()
+    window.settings_action.trigger()
+    dialog = window.findChild(SettingsDialog)
+    qtbot.waitUntil(lambda: dialog.save_button.isEnabled())
+    assert unnamed_controls(dialog) == []
+    edits = [*dialog.findChildren(QLineEdit), *dialog.findChildren(QSpinBox)]
+    fields = {w.accessibleName(): w for w in edits if w.accessibleName()}
+    assert set(fields) >= {"Helpline's name", "Keep personal details for",
+                           "Disclosure threshold", "k (k-anonymity)", "Lock after no use for"}
+    retention = fields["Keep personal details for"]
+    assert (retention.value(), retention.minimum(), retention.suffix()) == (12, 1, " months")
+    assert retention.toolTip() == "Default: 12"
+    retention.setValue(18)
+    fields["Lock after no use for"].setValue(3)
+    fields["Helpline's name"].setText("Kinship Line")
+    with qtbot.waitSignal(dialog.saved):
+        qtbot.keyClick(dialog.save_button, Qt.Key.Key_Space)
+    qtbot.waitUntil(lambda: window.windowTitle() == "Advice Desk — Kinship Line")
+    assert window.idle_watch.limit == timedelta(minutes=3)
+    assert not dialog.isVisible()
+    with opened_store(location, clock) as store:
+        settings = Settings(store, window.desk.actor, clock)
+        assert settings.retention_months() == 18
+
+    # A bad value is refused by the core and said in the dialog; nothing is saved.
+    window.settings_action.trigger()
+    dialog = next(d for d in window.findChildren(SettingsDialog) if d.isVisible())
+    qtbot.waitUntil(lambda: dialog.save_button.isEnabled())
+    dialog.ui.helpline_name_edit.setText("   ")
+    dialog.save()
+    qtbot.waitUntil(lambda: "cannot be empty" in dialog.ui.settings_message.text())
+    assert dialog.ui.settings_message.text() == "The helpline's name cannot be empty."
+    assert dialog.focusWidget() is dialog.ui.helpline_name_edit
+    assert dialog.isVisible()
+    assert window.windowTitle() == "Advice Desk — Kinship Line"
+
+
+def test_a_worker_has_no_settings(qtbot, location, clock):
+    from advice_desk.gui.settings_dialog import SettingsDialog
+
+    window = open_window(qtbot, location, clock)
+    assert not window.settings_action.isEnabled()
+    window.edit_settings()
+    assert window.findChild(SettingsDialog) is None
 
 
 def test_retention_runs_when_the_app_starts(qtbot, location, clock):

@@ -221,7 +221,7 @@ def test_an_edit_is_audited_by_field_names_never_values(desk, editor):
     assert (event.actor, event.actor_id, event.subject) == (actor.name, actor.id,
                                                             f"call {call_id}")
     assert json.loads(event.detail) == {"fields": ["caller_name", "notes"]}
-    assert audit.describe(event) == "fields: caller_name, notes"
+    assert audit.describe(event) == "changed caller name and notes"
     recorded = " ".join(str(value) for value in vars(event).values())
     for text in (old_name, old_notes, new_name, new_notes, "Oldname", "Newname", "Leeds",
                  "allowance"):

@@ -1,4 +1,8 @@
-"""Starting the desktop app: paint the window first, open the store right after."""
+"""Starting the desktop app: paint the window first, open the store right after.
+
+The look is the platform's: its own style (none is forced; ``-style`` and ``QT_STYLE_OVERRIDE``
+still work) and its light or dark palette, followed when the person switches it.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,7 @@ import ctypes.util
 import os
 import sys
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication
 
 from advice_desk import __version__
@@ -37,15 +41,34 @@ def display_problem() -> str | None:
     return None
 
 
+def follow_system_palette(app: QApplication) -> None:
+    """Take the platform's light or dark palette now and whenever the person switches it
+    (Qt 6.5+ tells the style; widgets given a palette of their own would keep the old one)."""
+
+    def switched(_scheme: Qt.ColorScheme) -> None:
+        style = app.style()
+        if style is not None:
+            app.setPalette(style.standardPalette())
+
+    app.styleHints().colorSchemeChanged.connect(switched)
+
+
+def configure(app: QApplication) -> None:
+    """Names Qt keeps settings under, and the look: the platform's style and palette."""
+    app.setApplicationName("Advice Desk")
+    app.setApplicationVersion(__version__)
+    app.setOrganizationName("advice-desk")
+    follow_system_palette(app)
+
+
 def run(location: Location, clock: Clock | None = None) -> int:
     problem = display_problem()
     if problem:
         print(f"advice-desk: error: {problem}", file=sys.stderr)
         return 1
     app = QApplication.instance() or QApplication(sys.argv[:1])
-    app.setApplicationName("Advice Desk")
-    app.setApplicationVersion(__version__)
-    app.setOrganizationName("advice-desk")
+    assert isinstance(app, QApplication)
+    configure(app)
     instance = SingleInstance(location)
     if not instance.claim():
         if instance.tell_first_copy():

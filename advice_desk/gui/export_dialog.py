@@ -1,8 +1,9 @@
 """The supervisor's funder export: choose the months and a folder, watch it run, cancel it.
 
-The export runs on the store thread and reports each month counted; Cancel is honoured between
-months, and as the files are only put in place at the very end, a cancelled or failed export
-leaves nothing behind.
+The export runs on the store thread and reports each month counted; its other button reads
+Cancel while it runs and Close otherwise (an export done has nothing left to cancel). Cancel
+is honoured between months, and as the files are only put in place at the very end, a
+cancelled or failed export leaves nothing behind.
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ class ExportDialog(QDialog):
         last_month_end = first_of_month - timedelta(days=1)
         self.ui.export_from_date.setDate(_qdate(last_month_end.replace(day=1)))
         self.ui.export_to_date.setDate(_qdate(last_month_end))
-        self.ui.export_cancel_button.setEnabled(False)
+        self._show_running(False)
         self.progressed.connect(self._show_progress)
         self.ui.export_start_button.clicked.connect(self.start)
         self.ui.export_cancel_button.clicked.connect(self.cancel)
@@ -74,8 +75,7 @@ class ExportDialog(QDialog):
             return
         self._cancel.clear()
         self.running = True
-        ui.export_start_button.setEnabled(False)
-        ui.export_cancel_button.setEnabled(True)
+        self._show_running(True)
         ui.export_progress.setValue(0)
         ui.export_status.setText(self.tr("Counting…"))
         export, rows = self._export, ui.export_rows_check.isChecked()
@@ -83,6 +83,14 @@ class ExportDialog(QDialog):
         report, cancelled = self.progressed.emit, self._cancel.is_set
         self.tasks.run(lambda: export.write(first, last, folder, export.choices(rows, fresh_key),
                                     report, cancelled)).success(self._done).failure(self._failed)
+
+    def _show_running(self, running: bool) -> None:
+        """Export and Close, or Cancel alone while the export runs."""
+        button = self.ui.export_cancel_button
+        text = self.tr("&Cancel") if running else self.tr("&Close")
+        button.setText(text)
+        button.setAccessibleName(text.replace("&", ""))
+        self.ui.export_start_button.setEnabled(not running)
 
     def cancel(self) -> None:
         if self.running:
@@ -110,7 +118,7 @@ class ExportDialog(QDialog):
 
     def _finish(self, message: str) -> None:
         self.running = False
-        self.ui.export_start_button.setEnabled(True)
-        self.ui.export_cancel_button.setEnabled(True)
+        self._show_running(False)
+        self.ui.export_cancel_button.setFocus()
         self.ui.export_status.setText(message)
         self.finished_export.emit(message)

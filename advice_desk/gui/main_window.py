@@ -3,7 +3,8 @@
 The window paints before the store is open (:mod:`advice_desk.gui.opening`): the worker can
 already start typing, and saving is enabled once someone has signed in. Idle time locks it
 (:mod:`advice_desk.gui.idle_lock`). Every action has a shortcut (Ctrl+N new call, Ctrl+Enter
-save, F5–F9 non-data calls, Ctrl+H history).
+save, F5–F9 non-data calls, Ctrl+H history, Ctrl+L lock, F1 the list of them all). The window's
+size and its splitters are remembered in ``window.ini`` in the config folder.
 """
 
 from __future__ import annotations
@@ -12,9 +13,9 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QModelIndex, Qt, QTimer
+from PySide6.QtCore import QModelIndex, QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
-from PySide6.QtWidgets import QComboBox, QHeaderView, QMainWindow, QWidget
+from PySide6.QtWidgets import QComboBox, QHeaderView, QMainWindow, QSplitter, QWidget
 
 from advice_desk.calls.history import CallQuery
 from advice_desk.calls.record import StoredCall
@@ -33,7 +34,7 @@ from advice_desk.gui.repeat_callers import RepeatCallersPanel
 from advice_desk.gui.sign_in import FirstSupervisorDialog, SignInDialog
 from advice_desk.gui.taskman import TaskManager
 from advice_desk.gui.taxonomy_dialog import TaxonomyDialog
-from advice_desk.paths import Location
+from advice_desk.paths import Location, config_dir
 from advice_desk.reference import lists as reference
 from advice_desk.reference.hours import HoursPolicy, default_policy
 from advice_desk.validation import ValidationError
@@ -49,7 +50,42 @@ if TYPE_CHECKING:
 DRAFT_DELAY_MS = 800  # save the draft this long after the last keystroke
 PERIODS = (("All dates", None), ("Today", 0), ("Last 7 days", 6), ("Last 30 days", 29))
 # What the window needs once someone has signed in, read in one go on the store thread.
-Loaded = tuple[list["TopicChoice"], list["User"], "SavedDraft | None", HoursPolicy, timedelta]
+Loaded = tuple[list["TopicChoice"], list["User"], "SavedDraft | None", HoursPolicy, timedelta,
+               str]
+WINDOW_STATE_FILE = "window.ini"  # sizes and splitters, in the config folder: never the store
+
+
+def window_state() -> QSettings:
+    """Where window sizes and splitter positions are kept: an ini file in the app's config
+    folder (``ADVICE_DESK_CONFIG_DIR`` moves it, as tests do)."""
+    return QSettings(str(config_dir() / WINDOW_STATE_FILE), QSettings.Format.IniFormat)
+
+
+def save_window_state(window: QWidget, name: str) -> None:
+    state = window_state()
+    state.setValue(f"{name}/geometry", window.saveGeometry())
+    if isinstance(window, QMainWindow):
+        state.setValue(f"{name}/state", window.saveState())
+    for splitter in window.findChildren(QSplitter):
+        if splitter.objectName():
+            state.setValue(f"{name}/{splitter.objectName()}", splitter.saveState())
+    state.sync()
+
+
+def restore_window_state(window: QWidget, name: str) -> bool:
+    """Put back the size and splitters saved last time; False when there is nothing saved."""
+    state = window_state()
+    geometry = state.value(f"{name}/geometry")
+    if geometry is None:
+        return False
+    window.restoreGeometry(geometry)
+    if isinstance(window, QMainWindow) and state.value(f"{name}/state") is not None:
+        window.restoreState(state.value(f"{name}/state"))
+    for splitter in window.findChildren(QSplitter):
+        saved = state.value(f"{name}/{splitter.objectName()}")
+        if splitter.objectName() and saved is not None:
+            splitter.restoreState(saved)
+    return True
 
 
 def supervisor_tool(open_tool: Callable[[MainWindow, Desk], None]
@@ -80,6 +116,7 @@ class MainWindow(QMainWindow):
     def __init__(self, location: Location, clock: Clock, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.clock = clock
+        self.location = location
         self.desk: Desk | None = None
         self.report_window: ReportWindow | None = None
         self.review_window: ReviewWindow | None = None
@@ -90,9 +127,9 @@ class MainWindow(QMainWindow):
         self.opening = DeskOpening(self.tasks, location, clock, self)
         self.screen_lock = ScreenLock(self.tasks, self)
         self._saving = False
-        self.setWindowTitle(self.tr("Advice Desk — {0}").format(reference.helpline().name))
+        self._show_helpline_name(reference.helpline().name)
         self.resize(1280, 800)
-        central = QWidget(self)
+        central = self._central = QWidget(self)
         self.setCentralWidget(central)
         self.ui = load_form("main_window.ui", central)
         self.form = IntakeForm(clock, self.ui.form_slot)
@@ -108,6 +145,7 @@ class MainWindow(QMainWindow):
         self._build_actions()
         self._connect()
         self._set_ready(False)
+        restore_window_state(self, "main")
         self.statusBar().showMessage(self.tr("Opening the store…"))
 
     @property
@@ -137,7 +175,8 @@ class MainWindow(QMainWindow):
     def _action(self, text: str, shortcuts: list[QKeySequence | QKeySequence.StandardKey | str],
                 slot: Callable[[], object]) -> QAction:
         action = QAction(text, self)
-        action.setShortcuts([QKeySequence(s) for s in shortcuts])
+        keys = [QKeySequence(s) for s in shortcuts]
+        action.setShortcuts([k for k in keys if not k.isEmpty()])  # a platform may have none
         action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
         action.triggered.connect(slot)
         self.addAction(action)
@@ -160,7 +199,13 @@ class MainWindow(QMainWindow):
                                               self.open_follow_ups)
         self.callers_action = self._action(self.tr("Earlier calls of this &caller"),
                                            ["Ctrl+P"], self.callers_panel.toggle)
-        quit_action = self._action(self.tr("&Quit"), [QKeySequence.StandardKey.Quit], self.close)
+        quit_action = self._action(self.tr("&Quit"), ["Ctrl+Q"], self.close)
+        self.lock_action = self._action(self.tr("&Lock"), ["Ctrl+L"], self.lock_now)
+        self.sign_out_action = self._action(self.tr("Sign &out"), [], self.sign_out)
+        self.shortcuts_action = self._action(self.tr("&Keyboard shortcuts"),
+                                             ["F1"],
+                                             self.show_shortcuts)
+        self.about_action = self._action(self.tr("&About Advice Desk"), [], self.show_about)
         self.non_data_actions = [
             self._action(self.tr("{0}").format(kind.label), [kind.key],
                          self._non_data_logger(kind.code))
@@ -168,6 +213,8 @@ class MainWindow(QMainWindow):
         menu = self.menuBar()
         file_menu = menu.addMenu(self.tr("&File"))
         file_menu.addActions([self.new_action, self.save_action, self.discard_action])
+        file_menu.addSeparator()
+        file_menu.addActions([self.lock_action, self.sign_out_action])
         file_menu.addSeparator()
         file_menu.addAction(quit_action)
         calls_menu = menu.addMenu(self.tr("&Calls"))
@@ -185,19 +232,25 @@ class MainWindow(QMainWindow):
         self.export_action = self._action(self.tr("&Export for funders…"), ["Ctrl+E"],
                                           self.open_export)
         self.people_action = self._action(self.tr("A &person's data…"), [], self.open_people)
+        self.settings_action = self._action(self.tr("Se&ttings…"), [], self.edit_settings)
         self.supervisor_actions = [self.report_action, self.review_action, self.export_action,
                                    self.people_action, self.hours_action, self.topics_action,
-                                   self.users_action, self.audit_action]
+                                   self.users_action, self.audit_action, self.settings_action]
         self.supervisor_menu = menu.addMenu(self.tr("&Supervisor"))
         self.supervisor_menu.addActions(self.supervisor_actions)
         self._show_supervisor_tools(False)
+        help_menu = menu.addMenu(self.tr("&Help"))
+        help_menu.addActions([self.shortcuts_action, self.about_action])
         toolbar = self.addToolBar(self.tr("Non-data calls"))
         toolbar.setObjectName("non_data_toolbar")
         toolbar.addActions(self.non_data_actions)
+        toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
         for action in self.non_data_actions:
             button = toolbar.widgetForAction(action)
+            keys = action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+            action.setIconText(self.tr("{0} ({1})").format(action.text(), keys))  # to learn
             button.setAccessibleName(action.text())
-            button.setToolTip(f"{action.text()} ({action.shortcut().toString()})")
+            button.setToolTip(self.tr("Log a call: {0} ({1})").format(action.text(), keys))
             button.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # reached by its key, not by Tab
 
     def _connect(self) -> None:
@@ -221,7 +274,8 @@ class MainWindow(QMainWindow):
             action.setEnabled(shown)
 
     def _set_ready(self, ready: bool) -> None:
-        for action in (self.save_action, *self.non_data_actions):
+        for action in (self.save_action, *self.non_data_actions, self.lock_action,
+                       self.sign_out_action):
             action.setEnabled(ready)
         self.form.ui.save_button.setEnabled(ready)
 
@@ -234,12 +288,15 @@ class MainWindow(QMainWindow):
         self.desk = desk
         self.callers_panel.attach(desk)
         self.tasks.run(lambda: (desk.topics.choices(), desk.users.workers(), desk.drafts.load(),
-                                desk.settings.hours_policy(), desk.settings.idle_lock_limit())
+                                desk.settings.hours_policy(), desk.settings.idle_lock_limit(),
+                                desk.settings.helpline_name())
                        ).success(self._desk_loaded)
 
     def _desk_loaded(self, loaded: Loaded) -> None:
         assert self.desk is not None
-        topics, workers, draft, policy, idle_limit = loaded
+        topics, workers, draft, policy, idle_limit, helpline_name = loaded
+        self._central.show()  # hidden while nobody was signed in, after a sign-out
+        self._show_helpline_name(helpline_name)
         self.idle_watch.limit = idle_limit
         self.idle_watch.start()
         self._apply_hours_policy(policy)
@@ -263,6 +320,10 @@ class MainWindow(QMainWindow):
             self.form.set_notice(self.tr(
                 "Recovered the call you were writing at {0}. Save it with Ctrl+Enter or "
                 "discard it with Alt+D.").format(when))
+
+    def _show_helpline_name(self, name: str) -> None:
+        self.helpline_name = name
+        self.setWindowTitle(self.tr("Advice Desk — {0}").format(name))
 
     def _show_topics(self, topics: list[TopicChoice]) -> None:
         self._topics = topics
@@ -440,6 +501,7 @@ class MainWindow(QMainWindow):
             reports = desk.reports
             self.report_window = ReportWindow(self.tasks, reports.for_period, reports.save_pdf,
                                               self.clock, self)
+            restore_window_state(self.report_window, "report")
         _bring_up(self.report_window)
 
     @supervisor_tool
@@ -451,6 +513,7 @@ class MainWindow(QMainWindow):
                                               desk.review.call, self._topics, self._workers,
                                               self, held_calls=desk.people.held_calls,
                                               set_legal_hold=desk.people.set_legal_hold)
+            restore_window_state(self.review_window, "review")
         _bring_up(self.review_window)
 
     @supervisor_tool
@@ -490,6 +553,21 @@ class MainWindow(QMainWindow):
                      self).open()
 
     @supervisor_tool
+    def edit_settings(self, desk: Desk) -> None:
+        from advice_desk.gui.settings_dialog import SettingsDialog
+
+        dialog = SettingsDialog(self.tasks, desk.settings, self)
+        dialog.saved.connect(lambda _: self.tasks.run(
+            lambda: (desk.settings.idle_lock_limit(), desk.settings.helpline_name())
+        ).success(self._settings_saved))
+        dialog.open()
+
+    def _settings_saved(self, values: tuple[timedelta, str]) -> None:
+        self.idle_watch.limit, name = values
+        self._show_helpline_name(name)
+        self.statusBar().showMessage(self.tr("Settings saved."), 5000)
+
+    @supervisor_tool
     def edit_hours(self, desk: Desk) -> None:
         dialog = HoursDialog(self.line_status.policy, self)
         if dialog.exec() != HoursDialog.DialogCode.Accepted or dialog.policy is None:
@@ -516,16 +594,70 @@ class MainWindow(QMainWindow):
 
     def lock(self) -> None:
         """Hide everything until the same person signs in again; the call in hand is kept."""
-        if self.desk is None:
+        if self.desk is None or self.locked:
             return
         self._draft_timer.stop()
         self._save_draft()
         self._set_ready(False)
         self.screen_lock.lock(self.desk)
 
+    def lock_now(self) -> None:
+        """File › Lock: the same lock as after idle time, saying why it is there."""
+        self.lock()
+        dialog = self.screen_lock.dialog
+        if dialog is not None:
+            dialog.ui.sign_in_intro.setText(self.tr(
+                "Advice Desk is locked. Your unsaved call is kept. Enter your password to go "
+                "on."))
+
     def _unlocked(self) -> None:
         self._set_ready(True)
         self.idle_watch.start()
+
+    def sign_out(self) -> None:
+        """Back to the sign-in dialog for whoever comes next; the call in hand is kept as the
+        draft of the person signing out, and comes back when they sign in again."""
+        if self.desk is None or self.locked:
+            return
+        desk = self.desk
+        self._draft_timer.stop()
+        self.idle_watch.stop()
+        if self.form.is_dirty and not self._saving and self._held_draft is None:
+            payload = self.form.payload()
+            self.tasks.run(lambda: desk.drafts.save(payload))
+        self._held_draft = None
+        self.form.clear()
+        self.desk = None
+        self._set_ready(False)
+        self._show_supervisor_tools(False)
+        for window in (self.report_window, self.review_window):
+            if window is not None:
+                window.close()
+                window.deleteLater()
+        self.report_window = self.review_window = None
+        for dialog in self.findChildren(QWidget):
+            if dialog.isWindow() and dialog.isVisible():
+                dialog.close()
+        self._central.hide()  # the history is the last person's: hidden until sign-in
+        self.statusBar().showMessage(self.tr("{0} signed out.").format(desk.actor.name))
+        self.opening.sign_in_again()
+
+    # --- help -------------------------------------------------------------------------------
+
+    def show_shortcuts(self) -> None:
+        from advice_desk.gui.help_window import ShortcutsWindow, shortcuts_by_menu
+
+        window = ShortcutsWindow(shortcuts_by_menu(self.menuBar(), self.actions()), self)
+        window.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.shortcuts_window = window
+        window.open()
+
+    def show_about(self) -> None:
+        from advice_desk.gui.help_window import AboutDialog
+
+        dialog = AboutDialog(self.helpline_name, self.location.shown, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
 
     # --- drafts and closing ---------------------------------------------------------------
 
@@ -537,6 +669,10 @@ class MainWindow(QMainWindow):
         self.tasks.run(lambda: desk.drafts.save(payload))
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        save_window_state(self, "main")
+        for window, name in ((self.report_window, "report"), (self.review_window, "review")):
+            if window is not None:
+                save_window_state(window, name)
         self._draft_timer.stop()
         self.idle_watch.stop()
         # A save still in flight either lands (nothing to keep) or fails (the last autosaved

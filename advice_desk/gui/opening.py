@@ -63,6 +63,11 @@ class DeskOpening(QObject):
         self.dialog = dialog
         dialog.open()
 
+    def sign_in_again(self) -> None:
+        """After a sign-out: the sign-in dialog again, on the store already open."""
+        if self.reception is not None:
+            self._opened((self.reception, False))
+
     def _signed_in(self, desk: Desk) -> None:
         self.dialog = None
         self.signed_in.emit(desk)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
 
+import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlmodel import Session, col, select
@@ -103,12 +104,25 @@ def create_first_supervisor(store: Store, username: str, display_name: str, pass
         return actor
 
 
+def user_named(session: Session, username: str) -> User | None:
+    """The user of that name in any case ("BJones" is bjones); an exact match first, for a
+    store made before names were compared without case that holds both "amy" and "Amy"."""
+    exact = session.exec(select(User).where(User.username == username)).first()
+    if exact is not None:
+        return exact
+    return session.exec(select(User).where(
+        sa.func.lower(User.username) == username.lower()).order_by(col(User.id))).first()
+
+
 def _new_user(session: Session, username: str, display_name: str, role: Role, password: str,
               clock: Clock) -> User:
     username = username.strip()
-    user = session.exec(select(User).where(User.username == username)).first()
+    user = user_named(session, username)
     if user is not None and user.password_hash is not None:
-        raise ValidationError([FieldError("username", f"{username} is taken")])
+        taken = (f"{username} is taken" if user.username == username
+                 else f"{username} is taken: user names are the same in any case "
+                      f"({user.username})")
+        raise ValidationError([FieldError("username", taken)])
     if user is None:  # a user with no password yet (imported calls) becomes a real account
         user = User(username=username, display_name="", role=role, created_at=clock.now())
     user.display_name = display_name.strip()
@@ -132,7 +146,7 @@ def sign_in(store: Store, username: str, password: str, clock: Clock) -> Actor:
     now = clock.now()
     username = username.strip()
     with store.write() as session:
-        user = session.exec(select(User).where(User.username == username)).first()
+        user = user_named(session, username)
         usable = user is not None and user.active and user.password_hash is not None
         retry_after = _retry_after(user) if usable and user is not None else None
         waiting = retry_after is not None and now < retry_after
@@ -148,9 +162,9 @@ def sign_in(store: Store, username: str, password: str, clock: Clock) -> Actor:
             user.failed_sign_ins += 1
             user.last_failed_sign_in_at = now
         # What was typed as a user name is kept only when it names a user: it may be a password.
-        name = f"user {username}" if user is not None else "an unknown user name"
+        name = f"user {user.username}" if user is not None else "an unknown user name"
         audit.record(session, clock, None, "sign-in-waiting" if waiting else "sign-in-failed",
-                     name, actor_name=username if user is not None else "(unknown)")
+                     name, actor_name=user.username if user is not None else "(unknown)")
     raise SignInError(WRONG, retry_after if waiting else None)
 
 
@@ -189,7 +203,7 @@ def get_or_create_user(store: Store, username: str, clock: Clock, *,
     if role not in tuple(Role):
         raise ValueError(f"unknown role {role!r}; expected one of {', '.join(Role)}")
     with store.write() as session:
-        user = session.exec(select(User).where(User.username == username)).first()
+        user = user_named(session, username)
         if user is None:
             user = User(username=username, display_name=display_name or username, role=role,
                         created_at=clock.now())
@@ -200,7 +214,7 @@ def get_or_create_user(store: Store, username: str, clock: Clock, *,
 
 def find_user(store: Store, username: str) -> User | None:
     with store.read() as session:
-        return session.exec(select(User).where(User.username == username)).first()
+        return user_named(session, username)
 
 
 class Users(Manager):
@@ -209,7 +223,7 @@ class Users(Manager):
     def unlock(self, username: str, password: str) -> None:
         """After idle time: only the signed-in user's own password opens the app again, and
         wrong ones count as at sign-in; raises :class:`SignInError`."""
-        if username.strip() != self.actor.username:
+        if username.strip().casefold() != self.actor.username.casefold():
             raise SignInError("Only the person who was signed in can unlock.")
         sign_in(self.store, username, password, self.clock)
 

@@ -70,11 +70,74 @@ class AuditTrail(Manager):
 
 
 def describe(event: AuditEvent) -> str:
-    """The detail as a person reads it: ``fields: notes, topics``."""
+    """The detail as a person reads it, in words: ``changed the caller name and notes``,
+    ``with a review note``; a detail nobody has worded yet reads ``key: value``."""
     if not event.detail:
         return ""
     detail = json.loads(event.detail)
-    return "; ".join(f"{key}: {', '.join(map(str, value)) if isinstance(value, list) else value}"
-                     for key, value in detail.items())
+    if event.action in ("erasure", "retention") and isinstance(detail.get("calls"), int):
+        return _erased(event.action, detail)
+    parts = [_phrase(event.action, str(key), value) for key, value in detail.items()]
+    return "; ".join(part for part in parts if part)
 
 
+def _erased(action: str, detail: dict[str, object]) -> str:
+    """``personal details of 3 calls erased (found by phone); 1 call on legal hold kept``."""
+    why = (f"older than {detail['months']} months" if action == "retention"
+           else f"found by {_words(detail.get('by', 'name'))}")
+    text = f"personal details of {_calls(detail['calls'])} erased ({why})"
+    held = detail.get("held")
+    return f"{text}; {_calls(held)} on legal hold kept" if isinstance(held, int) and held else text
+
+
+def _words(value: object) -> str:
+    """A value in words: a field code reads as words, a list as ``a, b and c``."""
+    if isinstance(value, list):
+        items = [_words(item) for item in value]
+        if not items:
+            return "nothing"
+        return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
+    return str(value).replace("_", " ")
+
+
+def _calls(count: object) -> str:
+    return "1 call" if count == 1 else f"{count} calls"
+
+
+CALLS_DONE = {"subject-access": "saved for the person"}
+
+
+def _phrase(action: str, key: str, value: object) -> str:
+    match key, value:
+        case "fields" | "changed", _:
+            return f"changed {_words(value)}"
+        case "with note", bool():
+            return "with a review note" if value else "without a review note"
+        case "first start", bool():
+            return "made at the first start" if value else ""
+        case "role", _:
+            return f"as a {_words(value)}"
+        case "held", bool():
+            return "legal hold put on" if value else "legal hold lifted"
+        case "calls", int():
+            return f"{_calls(value)} {CALLS_DONE.get(action, '')}".strip()
+        case "months", _:
+            return f"older than {value} months"
+        case "by", _:
+            return f"found by {_words(value)}"
+        case "files", _:
+            return f"files {_words(value)}"
+        case "threshold", _:
+            return f"counts under {value} hidden"
+        case "k", _:
+            return f"k-anonymity with k = {value}"
+        case "change", _:
+            return _words(value)
+        case "label" | "parent" | "position" | "subtopics", _:
+            return f"{key} {_words(value)}"
+        case "previous label" | "previous position", _:
+            return f"was {_words(value)}"
+        case _, bool():
+            return key if value else f"not {key}"
+        case _:
+            return f"{key}: {_words(value)}"
