@@ -117,7 +117,7 @@ def test_every_dialog_has_inner_margins_and_a_sensible_minimum_size(qtbot, locat
     window = open_window(qtbot, location, clock, username="sam", role=Role.SUPERVISOR)
     for action in (window.export_action, window.users_action, window.topics_action,
                    window.audit_action, window.settings_action, window.shortcuts_action,
-                   window.about_action, window.follow_ups_action):
+                   window.about_action, window.follow_ups_action, window.people_action):
         action.trigger()
         dialog = next(d for d in window.findChildren(QDialog) if d.isVisible())
         qtbot.waitUntil(lambda d=dialog: not window.tasks.busy and d.isVisible())
