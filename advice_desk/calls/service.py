@@ -18,6 +18,7 @@ from sqlmodel import Session, col, delete, select
 
 from advice_desk.calls.history import CallQuery, CallSummary
 from advice_desk.calls.record import CallDetails, StoredCall, normalise, validate
+from advice_desk.calls.search import matching_calls
 from advice_desk.clock import Clock, uk_day_and_minute, uk_day_end, uk_day_start
 from advice_desk.people import audit
 from advice_desk.people.manager import Manager
@@ -173,9 +174,12 @@ def _details(session: Session, call: Call) -> CallDetails:
     )
 
 
-def _conditions(query: CallQuery) -> list[sa.ColumnElement[bool]]:
+def _conditions(query: CallQuery, dialect: str) -> list[sa.ColumnElement[bool]]:
     """What a history row must meet for the query."""
     conditions: list[sa.ColumnElement[bool]] = []
+    found = matching_calls(query.text, dialect)
+    if found is not None:
+        conditions.append(found)
     if query.date_from is not None:
         conditions.append(col(Call.started_at) >= uk_day_start(query.date_from))
     if query.date_to is not None:
@@ -263,14 +267,18 @@ class Calls(Manager):
                               in_hours=call.in_hours, details=_details(session, call),
                               reviewed_at=call.reviewed_at, review_note=call.review_note)
 
+    def _visible(self, query: CallQuery) -> CallQuery:
+        """The query as the actor may ask it: a worker sees only their own calls of the last
+        seven days, whatever the query asks (a search included)."""
+        if self.actor.is_supervisor:
+            return query
+        return replace(query, worker_id=self.actor.id,
+                       started_after=self.clock.now() - WORKER_WINDOW)
+
     def list(self, query: CallQuery, offset: int = 0, limit: int = 200
              ) -> builtins.list[CallSummary]:
-        """One page of the call history, filtered and sorted by the database. A worker sees
-        only their own calls of the last seven days, whatever the query asks."""
-        actor = self.actor
-        if not actor.is_supervisor:
-            query = replace(query, worker_id=actor.id,
-                            started_after=self.clock.now() - WORKER_WINDOW)
+        """One page of the call history, filtered and sorted by the database."""
+        query = self._visible(query)
         if query.sort not in SORTABLE:
             raise ValueError(f"cannot sort by {query.sort!r}")
         outcomes = (sa.select(sa.func.aggregate_strings(col(CallOutcome.outcome), ","))
@@ -286,7 +294,7 @@ class Calls(Manager):
         )
         key = SORTABLE[query.sort]
         direction = sa.desc if query.descending else sa.asc
-        statement = (statement.where(*_conditions(query))
+        statement = (statement.where(*_conditions(query, self.store.engine.dialect.name))
                      .order_by(direction(key), direction(col(Call.id)))
                      .offset(offset).limit(limit))
         with self.store.read() as session:
@@ -295,6 +303,13 @@ class Calls(Manager):
                             primary_topic=r[5], outcomes=_unique(r[6]), duration_s=r[7],
                             safeguarding=r[8], follow_up_on=r[9], reviewed=r[10] is not None)
                 for r in rows]
+
+    def count(self, query: CallQuery) -> int:
+        """How many calls :meth:`list` would give for ``query``, every page together."""
+        conditions = _conditions(self._visible(query), self.store.engine.dialect.name)
+        statement = sa.select(sa.func.count()).select_from(Call).where(*conditions)
+        with self.store.read() as session:
+            return int(session.connection().execute(statement).scalar_one())
 
     def _worker_id(self) -> int:
         assert self.actor.id is not None, "calls are logged by a signed-in worker"
