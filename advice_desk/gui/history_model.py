@@ -15,6 +15,7 @@ from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent, QPainter
 from PySide6.QtWidgets import (
     QHeaderView,
+    QLabel,
     QLineEdit,
     QProxyStyle,
     QStyle,
@@ -31,17 +32,19 @@ from advice_desk.gui.taskman import TaskManager
 from advice_desk.reference import lists as reference
 
 Stretch, Fit = QHeaderView.ResizeMode.Stretch, QHeaderView.ResizeMode.ResizeToContents
-# (header, sort key in CallQuery or None when the column cannot be sorted, how it is sized):
-# the date and time, the caller and the short columns fit their text; spare width goes to
-# the topic and the outcomes.
-COLUMNS: tuple[tuple[str, str | None, QHeaderView.ResizeMode], ...] = (
-    ("Started", "started_at", Fit),
-    ("Caller", "caller_type", Fit),
-    ("Primary topic", "primary_topic", Stretch),
-    ("Outcomes", None, Stretch),
-    ("Duration", "duration_s", Fit),
-    ("Worker", "worker", Fit),
-    ("Flags", None, Fit),
+Fixed = QHeaderView.ResizeMode.Interactive
+# (header, sort key in CallQuery or None when the column cannot be sorted, how it is sized,
+# its width in average characters when Interactive): the date and time and the duration fit
+# their text; the caller, worker and flags get a modest width (longer text is elided, shown in
+# full as a tooltip, and the user can widen them); spare width goes to the topic and outcomes.
+COLUMNS: tuple[tuple[str, str | None, QHeaderView.ResizeMode, int], ...] = (
+    ("Started", "started_at", Fit, 0),
+    ("Caller", "caller_type", Fixed, 14),
+    ("Primary topic", "primary_topic", Stretch, 0),
+    ("Outcomes", None, Stretch, 0),
+    ("Duration", "duration_s", Fit, 0),
+    ("Worker", "worker", Fixed, 13),
+    ("Flags", None, Fixed, 10),
 )
 SEARCH_DELAY_MS = 300  # typing filters the history after this pause
 Count = Callable[[CallQuery], int]
@@ -51,7 +54,7 @@ class HistoryModel(PagedTableModel[CallQuery, CallSummary]):
     """Emits ``total_changed`` with the text of the total ("1,234 calls") after each query."""
 
     total_changed = Signal(str)
-    headers = tuple(header for header, _, _ in COLUMNS)
+    headers = tuple(header for header, *_ in COLUMNS)
 
     def __init__(self, tasks: TaskManager, parent: QObject | None = None) -> None:
         super().__init__(tasks, query=CallQuery(), parent=parent)
@@ -162,8 +165,11 @@ def set_up_view(view: QTableView) -> None:
     table; newest first."""
     header = view.horizontalHeader()
     header.setStretchLastSection(False)
-    for column, (_, _, mode) in enumerate(COLUMNS):
+    average = view.fontMetrics().averageCharWidth()
+    for column, (_, _, mode, characters) in enumerate(COLUMNS):
         header.setSectionResizeMode(column, mode)
+        if characters:
+            header.resizeSection(column, characters * average + 12)
     header.setMinimumSectionSize(60)
     style = _SortArrowStyle(view.style().name())
     style.setParent(header)
@@ -175,10 +181,15 @@ class HistorySearch(QObject):
     """The search box over the history: what is typed filters the table after a short pause
     (at once on Enter); Escape clears it."""
 
-    def __init__(self, edit: QLineEdit, model: HistoryModel, parent: QObject | None = None
-                 ) -> None:
+    def __init__(self, edit: QLineEdit, model: HistoryModel, total: QLabel,
+                 parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.edit, self.model = edit, model
+        # The total never squeezed: room for "9,999,999 calls".
+        total.setMinimumWidth(total.fontMetrics().horizontalAdvance(
+            model.tr("{0} calls").format("9,999,999")) + 4)
+        edit.setMinimumWidth(120)
+        model.total_changed.connect(total.setText)
         self._timer = QTimer(self, singleShot=True, interval=SEARCH_DELAY_MS)
         self._timer.timeout.connect(self.apply)
         edit.textEdited.connect(self._timer.start)

@@ -124,8 +124,8 @@ class MainWindow(QMainWindow):
         view.verticalHeader().hide()
         view.setWordWrap(False)  # one line a call: a long topic shows in full as a tooltip
         set_up_view(view)
-        self.history_search = HistorySearch(self.ui.history_search, self.history, self)
-        self.history.total_changed.connect(self.ui.history_total.setText)
+        self.history_search = HistorySearch(self.ui.history_search, self.history,
+                                            self.ui.history_total, self)
         for label, days in PERIODS:
             self.ui.period_combo.addItem(self.tr(label), days)
         self.ui.splitter.setSizes([620, 660])
