@@ -13,29 +13,18 @@ Create Date: 2026-12-01 14:40:00
 
 from alembic import op
 
+from advice_desk.store import search_index
+
 revision = '0004'
 down_revision = '0003'
 branch_labels = None
 depends_on = None
 
-# Every call has a row in the index (one with no text costs nothing), so the triggers need no
-# condition and an external-content 'delete' always removes exactly what was inserted.
-SQLITE = [
-    "CREATE VIRTUAL TABLE call_search USING fts5(notes, caller_name, content='call', "
-    "content_rowid='id', columnsize=0, tokenize='unicode61 remove_diacritics 2')",
-    "CREATE TRIGGER call_search_insert AFTER INSERT ON call BEGIN "
-    "INSERT INTO call_search(rowid, notes, caller_name) "
-    "VALUES (new.id, new.notes, new.caller_name); END",
-    "CREATE TRIGGER call_search_update AFTER UPDATE OF notes, caller_name ON call BEGIN "
-    "INSERT INTO call_search(call_search, rowid, notes, caller_name) "
-    "VALUES ('delete', old.id, old.notes, old.caller_name); "
-    "INSERT INTO call_search(rowid, notes, caller_name) "
-    "VALUES (new.id, new.notes, new.caller_name); END",
-    "CREATE TRIGGER call_search_delete AFTER DELETE ON call BEGIN "
-    "INSERT INTO call_search(call_search, rowid, notes, caller_name) "
-    "VALUES ('delete', old.id, old.notes, old.caller_name); END",
-    "INSERT INTO call_search(call_search) VALUES ('rebuild')",
-]
+# The definitions live in search_index, where the demo's bulk insert also recreates the
+# triggers; every call gets a row in the index.
+SQLITE = [search_index.SQLITE_CREATE_TABLE, *search_index.SQLITE_TRIGGERS.values(),
+          f"INSERT INTO {search_index.SQLITE_TABLE}({search_index.SQLITE_TABLE}) "
+          "VALUES ('rebuild')"]
 SQLITE_DOWN = [
     "DROP TRIGGER call_search_delete",
     "DROP TRIGGER call_search_update",
