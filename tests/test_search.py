@@ -8,6 +8,7 @@ from __future__ import annotations
 import shutil
 from dataclasses import replace
 from datetime import datetime, timedelta
+from itertools import product
 from pathlib import Path
 
 import pytest
@@ -191,3 +192,32 @@ def test_an_erasure_leaves_no_word_of_the_index_in_the_files(location: Location,
         for secret in [*tokens, SECRET_NAME.encode(), SECRET_NOTE.encode()]:
             assert secret not in raw, (path.name, secret)
     assert b"brian" in location.sqlite_file.read_bytes()  # the other caller's words stay
+
+
+@pytest.mark.parametrize("sort", ["started_at", "duration_s", "worker"])
+def test_pages_of_a_search_are_the_same_whichever_way_the_store_finds_them(
+        store: Store, clock: FixedClock, sam: Actor, sort: str) -> None:
+    # On SQLite a search with many matches walks the calls in the history's order and one
+    # with few fetches its matches and sorts them (search.walk_the_calls): here "respite"
+    # (20 of 30 calls) walks and "kinship" (1 of 30) fetches.
+    calls = Calls(store, sam, clock)
+    matching: dict[str, list[int]] = {"respite": [], "kinship": []}
+    for i in range(30):
+        start = clock.now() - timedelta(hours=i % 7, minutes=i)
+        notes = ("Respite and more" if i % 3 else "Something else") + (
+            " kinship" if i == 17 else "")
+        call_id = _log(store, clock, sam, notes, start=start,
+                       ended_at=start + timedelta(minutes=5 + i % 4))
+        for word, ids in matching.items():
+            if word in notes.lower():
+                ids.append(call_id)
+    for (word, ids), descending in product(matching.items(), (True, False)):
+        query = CallQuery(text=word, sort=sort, descending=descending)
+        whole = [c.id for c in calls.list(query)]
+        everything = [c.id for c in calls.list(replace(query, text=""))]
+        assert whole == [i for i in everything if i in ids]  # the history's own order
+        assert calls.count(query) == len(ids)
+        assert calls.count(replace(query, worker_id=sam.id)) == len(ids)
+        for size in (1, 5):
+            assert [c.id for offset in range(0, len(ids), size)
+                    for c in calls.list(query, offset, size)] == whole

@@ -12,13 +12,14 @@ import builtins
 from collections.abc import Sequence
 from dataclasses import fields, replace
 from datetime import datetime
+from typing import TypeVarTuple
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, delete, select
 
+from advice_desk.calls import search
 from advice_desk.calls.history import CallQuery, CallSummary
 from advice_desk.calls.record import CallDetails, StoredCall, normalise, validate
-from advice_desk.calls.search import matching_calls
 from advice_desk.clock import Clock, uk_day_and_minute, uk_day_end, uk_day_start
 from advice_desk.people import audit
 from advice_desk.people.manager import Manager
@@ -29,6 +30,8 @@ from advice_desk.settings import hours_policy_in
 from advice_desk.store.engine import Store
 from advice_desk.store.models import Call, CallOutcome, CallTopic, Topic, User
 from advice_desk.validation import FieldError, ValidationError
+
+Ts = TypeVarTuple("Ts")
 
 SORTABLE = {
     "started_at": col(Call.started_at),
@@ -174,10 +177,12 @@ def _details(session: Session, call: Call) -> CallDetails:
     )
 
 
-def _conditions(query: CallQuery, dialect: str) -> list[sa.ColumnElement[bool]]:
-    """What a history row must meet for the query."""
+def _conditions(query: CallQuery, dialect: str, walk: bool = False
+                ) -> list[sa.ColumnElement[bool]]:
+    """What a history row must meet for the query (``walk``: see
+    :func:`search.matching_calls`)."""
     conditions: list[sa.ColumnElement[bool]] = []
-    found = matching_calls(query.text, dialect)
+    found = search.matching_calls(query.text, dialect, walk)
     if found is not None:
         conditions.append(found)
     if query.date_from is not None:
@@ -200,6 +205,33 @@ def _conditions(query: CallQuery, dialect: str) -> list[sa.ColumnElement[bool]]:
                                col(CallTopic.topic_code).startswith(query.topic + "."))))
         conditions.append(named.exists())
     return conditions
+
+
+def _unfiltered(query: CallQuery) -> bool:
+    """Whether ``query`` shows every call (in whatever order)."""
+    return replace(query, sort="started_at", descending=True) == CallQuery()
+
+
+def _walk(connection: sa.Connection, matches: int | None, rows_wanted: int | None) -> bool:
+    """On SQLite, with ``matches`` calls matching the search: whether to find ``rows_wanted``
+    rows by walking the calls (:func:`search.walk_the_calls`)."""
+    if matches is None:
+        return False
+    calls = connection.execute(sa.select(sa.func.max(col(Call.id)))).scalar() or 0
+    return search.walk_the_calls(matches, calls, rows_wanted)
+
+
+def _joined(statement: sa.Select[*Ts], sort: str | None = None
+            ) -> sa.Select[*Ts]:
+    """``statement`` with each call's worker and primary topic (if any) beside it; with
+    ``sort``, only what sorting by it needs."""
+    if sort in (None, "worker"):
+        statement = statement.join(User, col(User.id) == col(Call.worker_id))
+    if sort in (None, "primary_topic"):
+        statement = statement.outerjoin(
+            CallTopic, sa.and_(col(CallTopic.call_id) == col(Call.id),
+                               col(CallTopic.is_primary).is_(True)))
+    return statement
 
 
 def _unique(joined: str | None) -> str:
@@ -277,28 +309,31 @@ class Calls(Manager):
 
     def list(self, query: CallQuery, offset: int = 0, limit: int = 200
              ) -> builtins.list[CallSummary]:
-        """One page of the call history, filtered and sorted by the database."""
+        """One page of the call history, filtered and sorted by the database.
+
+        The page's ids are found first and only their rows are then built (worker, topic,
+        outcomes), so a search with many matches never builds a row for each of them."""
         query = self._visible(query)
         if query.sort not in SORTABLE:
             raise ValueError(f"cannot sort by {query.sort!r}")
-        outcomes = (sa.select(sa.func.aggregate_strings(col(CallOutcome.outcome), ","))
-                    .where(col(CallOutcome.call_id) == col(Call.id)).scalar_subquery())
-        statement = (
-            sa.select(col(Call.id), col(Call.started_at), col(Call.kind), col(User.display_name),
-                   col(Call.caller_type), col(CallTopic.topic_code), outcomes,
-                   col(Call.duration_s), col(Call.safeguarding), col(Call.follow_up_on),
-                   col(Call.reviewed_at))
-            .join(User, col(User.id) == col(Call.worker_id))
-            .outerjoin(CallTopic, sa.and_(col(CallTopic.call_id) == col(Call.id),
-                                          col(CallTopic.is_primary).is_(True)))
-        )
         key = SORTABLE[query.sort]
         direction = sa.desc if query.descending else sa.asc
-        statement = (statement.where(*_conditions(query, self.store.engine.dialect.name))
-                     .order_by(direction(key), direction(col(Call.id)))
-                     .offset(offset).limit(limit))
+        order = (direction(key), direction(col(Call.id)))
+        outcomes = (sa.select(sa.func.aggregate_strings(col(CallOutcome.outcome), ","))
+                    .where(col(CallOutcome.call_id) == col(Call.id)).scalar_subquery())
         with self.store.read() as session:
-            rows = session.connection().execute(statement).all()
+            connection = session.connection()
+            page = (_joined(sa.select(col(Call.id)), query.sort)
+                    .where(*self._conditions(connection, query, offset + limit
+                                             if query.sort == "started_at" else None))
+                    .order_by(*order).offset(offset).limit(limit))
+            statement = (_joined(sa.select(
+                col(Call.id), col(Call.started_at), col(Call.kind), col(User.display_name),
+                col(Call.caller_type), col(CallTopic.topic_code), outcomes,
+                col(Call.duration_s), col(Call.safeguarding), col(Call.follow_up_on),
+                col(Call.reviewed_at)))
+                .where(col(Call.id).in_(page)).order_by(*order))
+            rows = connection.execute(statement).all()
         return [CallSummary(id=r[0], started_at=r[1], kind=r[2], worker=r[3], caller_type=r[4],
                             primary_topic=r[5], outcomes=_unique(r[6]), duration_s=r[7],
                             safeguarding=r[8], follow_up_on=r[9], reviewed=r[10] is not None)
@@ -306,10 +341,24 @@ class Calls(Manager):
 
     def count(self, query: CallQuery) -> int:
         """How many calls :meth:`list` would give for ``query``, every page together."""
-        conditions = _conditions(self._visible(query), self.store.engine.dialect.name)
-        statement = sa.select(sa.func.count()).select_from(Call).where(*conditions)
+        query = self._visible(query)
         with self.store.read() as session:
-            return int(session.connection().execute(statement).scalar_one())
+            connection = session.connection()
+            matches = search.index_matches(connection, query.text)
+            if matches is not None and _unfiltered(replace(query, text="")):
+                return matches  # the search alone: the index counts it
+            conditions = _conditions(query, connection.dialect.name,
+                                     _walk(connection, matches, None))
+            statement = sa.select(sa.func.count()).select_from(Call).where(*conditions)
+            return int(connection.execute(statement).scalar_one())
+
+    def _conditions(self, connection: sa.Connection, query: CallQuery, rows_wanted: int | None
+                    ) -> builtins.list[sa.ColumnElement[bool]]:
+        """The query's conditions, the search planned for ``rows_wanted`` rows in the order of
+        the start (None: every row read, see :func:`search.walk_the_calls`)."""
+        matches = search.index_matches(connection, query.text)
+        return _conditions(query, connection.dialect.name,
+                           _walk(connection, matches, rows_wanted))
 
     def _worker_id(self) -> int:
         assert self.actor.id is not None, "calls are logged by a signed-in worker"
