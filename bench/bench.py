@@ -238,10 +238,31 @@ def measure_history(settings: Settings) -> list[Figure]:
         store.close()
 
 
+SEARCH_TARGET_S = 0.1
+SEARCHES = (("a rare name", "margaret smith"), ("a common topic word", "respite"),
+            ("a very common word", "the"))
+
+
+def measure_search(settings: Settings) -> list[Figure]:
+    """A search of the history as the screen asks it: the first page and the total."""
+    store = _demo_store(settings)
+    calls = Calls(store, command_line_actor(), SystemClock())
+    try:
+        figures = []
+        for what, text in SEARCHES:
+            query = CallQuery(text=text)
+            figures.append(Figure(f"search: {what} ({text!r}), page and total",
+                                  _best_of(3, lambda q=query: (calls.list(q), calls.count(q))),
+                                  SEARCH_TARGET_S, indicative=not settings.full_size))
+        return figures
+    finally:
+        store.close()
+
+
 # --- the table -------------------------------------------------------------------------------
 
 MEASUREMENTS: list[Measurement] = [measure_demo, measure_reports, measure_saving,
-                                   measure_history]
+                                   measure_history, measure_search]
 
 
 def _seconds(value: float | None) -> str:

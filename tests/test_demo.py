@@ -6,6 +6,7 @@ import re
 import sqlite3
 from collections import Counter
 from contextlib import ExitStack
+from dataclasses import replace
 from datetime import datetime, time, timedelta
 from pathlib import Path
 
@@ -13,6 +14,7 @@ import holidays
 import pytest
 from sqlmodel import select
 
+from advice_desk.calls.history import CallQuery
 from advice_desk.calls.record import normalise, validate
 from advice_desk.calls.service import Calls
 from advice_desk.calls.topics import topics_in_order
@@ -195,3 +197,28 @@ def test_demo_calls_know_their_uk_day_and_minute(tmp_path) -> None:
     for started_at, local_date, local_minute in rows:
         local = to_uk(started_at)
         assert (local_date, local_minute) == (local.date(), local.hour * 60 + local.minute)
+
+
+def test_demo_calls_are_in_the_search_and_the_search_follows_them_afterwards(
+        demo: Store, clock: FixedClock, engine: str) -> None:
+    add_demo_calls(demo, 200, clock, seed=3)  # a second run, onto an indexed store
+    calls = Calls(demo, SUPERVISOR, clock)
+    noted = [c for c in _calls(demo) if c.notes and c.caller_name]
+    for call in (noted[0], noted[-1]):  # one of each run
+        assert call.id in {s.id for s in calls.list(CallQuery(text=call.notes or ""),
+                                                    limit=CALLS)}
+        assert call.id in {s.id for s in calls.list(CallQuery(text=call.caller_name or ""),
+                                                    limit=CALLS)}
+    assert calls.count(CallQuery(text="the")) == sum(
+            1 for c in _calls(demo) if "the" in re.findall(r"\w+", (c.notes or "").lower()))
+    if engine == "sqlite":
+        with demo.raw_write() as connection:  # the index holds exactly the calls' words
+            connection.exec_driver_sql(
+                "INSERT INTO call_search(call_search, rank) VALUES ('integrity-check', 1)")
+    # The triggers are back: an edit reaches the index.
+    last = noted[-1]
+    assert last.id is not None
+    stored = calls.get(last.id)
+    calls.update(last.id, replace(stored.details, notes="Quillwort zymurgy"))
+    assert [c.id for c in calls.list(CallQuery(text="zymurgy quillwort"))] == [last.id]
+    assert last.id not in {s.id for s in calls.list(CallQuery(text=last.notes or ""))}

@@ -21,6 +21,7 @@ class CallQuery:
     unreviewed_only: bool = False
     safeguarding_only: bool = False
     started_after: datetime | None = None  # an instant: how far back a worker may look
+    text: str = ""  # words the notes and caller name must hold (advice_desk.calls.search)
     sort: str = "started_at"
     descending: bool = True
 

@@ -12,10 +12,12 @@ import builtins
 from collections.abc import Sequence
 from dataclasses import fields, replace
 from datetime import datetime
+from typing import TypeVarTuple
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, delete, select
 
+from advice_desk.calls import search
 from advice_desk.calls.drafts import end_draft
 from advice_desk.calls.history import CallQuery, CallSummary
 from advice_desk.calls.record import CallDetails, StoredCall, normalise, validate
@@ -29,6 +31,8 @@ from advice_desk.settings import hours_policy_in
 from advice_desk.store.engine import Store
 from advice_desk.store.models import Call, CallOutcome, CallTopic, Topic, User
 from advice_desk.validation import FieldError, ValidationError
+
+Ts = TypeVarTuple("Ts")
 
 SORTABLE = {
     "started_at": col(Call.started_at),
@@ -192,9 +196,14 @@ def _details(session: Session, call: Call) -> CallDetails:
     )
 
 
-def _conditions(query: CallQuery) -> list[sa.ColumnElement[bool]]:
-    """What a history row must meet for the query."""
+def _conditions(query: CallQuery, dialect: str, walk: bool = False
+                ) -> list[sa.ColumnElement[bool]]:
+    """What a history row must meet for the query (``walk``: see
+    :func:`search.matching_calls`)."""
     conditions: list[sa.ColumnElement[bool]] = []
+    found = search.matching_calls(query.text, dialect, walk)
+    if found is not None:
+        conditions.append(found)
     if query.date_from is not None:
         conditions.append(col(Call.started_at) >= uk_day_start(query.date_from))
     if query.date_to is not None:
@@ -215,6 +224,33 @@ def _conditions(query: CallQuery) -> list[sa.ColumnElement[bool]]:
                                col(CallTopic.topic_code).startswith(query.topic + "."))))
         conditions.append(named.exists())
     return conditions
+
+
+def _unfiltered(query: CallQuery) -> bool:
+    """Whether ``query`` shows every call (in whatever order)."""
+    return replace(query, sort="started_at", descending=True) == CallQuery()
+
+
+def _walk(connection: sa.Connection, matches: int | None, rows_wanted: int | None) -> bool:
+    """On SQLite, with ``matches`` calls matching the search: whether to find ``rows_wanted``
+    rows by walking the calls (:func:`search.walk_the_calls`)."""
+    if matches is None:
+        return False
+    calls = connection.execute(sa.select(sa.func.max(col(Call.id)))).scalar() or 0
+    return search.walk_the_calls(matches, calls, rows_wanted)
+
+
+def _joined(statement: sa.Select[*Ts], sort: str | None = None
+            ) -> sa.Select[*Ts]:
+    """``statement`` with each call's worker and primary topic (if any) beside it; with
+    ``sort``, only what sorting by it needs."""
+    if sort in (None, "worker"):
+        statement = statement.join(User, col(User.id) == col(Call.worker_id))
+    if sort in (None, "primary_topic"):
+        statement = statement.outerjoin(
+            CallTopic, sa.and_(col(CallTopic.call_id) == col(Call.id),
+                               col(CallTopic.is_primary).is_(True)))
+    return statement
 
 
 def _unique(joined: str | None) -> str:
@@ -349,38 +385,66 @@ class Calls(Manager):
                               reviewed_at=call.reviewed_at, review_note=call.review_note,
                               withdrawn_at=call.withdrawn_at)
 
+    def _visible(self, query: CallQuery) -> CallQuery:
+        """The query as the actor may ask it: a worker sees only their own calls of the last
+        seven days, whatever the query asks (a search included)."""
+        if self.actor.is_supervisor:
+            return query
+        return replace(query, worker_id=self.actor.id,
+                       started_after=self.clock.now() - WORKER_WINDOW)
+
     def list(self, query: CallQuery, offset: int = 0, limit: int = 200
              ) -> builtins.list[CallSummary]:
-        """One page of the call history, filtered and sorted by the database. A worker sees
-        only their own calls of the last seven days, whatever the query asks."""
-        actor = self.actor
-        if not actor.is_supervisor:
-            query = replace(query, worker_id=actor.id,
-                            started_after=self.clock.now() - WORKER_WINDOW)
+        """One page of the call history, filtered and sorted by the database.
+
+        The page's ids are found first and only their rows are then built (worker, topic,
+        outcomes), so a search with many matches never builds a row for each of them."""
+        query = self._visible(query)
         if query.sort not in SORTABLE:
             raise ValueError(f"cannot sort by {query.sort!r}")
-        outcomes = (sa.select(sa.func.aggregate_strings(col(CallOutcome.outcome), ","))
-                    .where(col(CallOutcome.call_id) == col(Call.id)).scalar_subquery())
-        statement = (
-            sa.select(col(Call.id), col(Call.started_at), col(Call.kind), col(User.display_name),
-                   col(Call.caller_type), col(CallTopic.topic_code), outcomes,
-                   col(Call.duration_s), col(Call.safeguarding), col(Call.follow_up_on),
-                   col(Call.reviewed_at))
-            .join(User, col(User.id) == col(Call.worker_id))
-            .outerjoin(CallTopic, sa.and_(col(CallTopic.call_id) == col(Call.id),
-                                          col(CallTopic.is_primary).is_(True)))
-        )
         key = SORTABLE[query.sort]
         direction = sa.desc if query.descending else sa.asc
-        statement = (statement.where(*_conditions(query))
-                     .order_by(direction(key), direction(col(Call.id)))
-                     .offset(offset).limit(limit))
+        order = (direction(key), direction(col(Call.id)))
+        outcomes = (sa.select(sa.func.aggregate_strings(col(CallOutcome.outcome), ","))
+                    .where(col(CallOutcome.call_id) == col(Call.id)).scalar_subquery())
         with self.store.read() as session:
-            rows = session.connection().execute(statement).all()
+            connection = session.connection()
+            page = (_joined(sa.select(col(Call.id)), query.sort)
+                    .where(*self._conditions(connection, query, offset + limit
+                                             if query.sort == "started_at" else None))
+                    .order_by(*order).offset(offset).limit(limit))
+            statement = (_joined(sa.select(
+                col(Call.id), col(Call.started_at), col(Call.kind), col(User.display_name),
+                col(Call.caller_type), col(CallTopic.topic_code), outcomes,
+                col(Call.duration_s), col(Call.safeguarding), col(Call.follow_up_on),
+                col(Call.reviewed_at)))
+                .where(col(Call.id).in_(page)).order_by(*order))
+            rows = connection.execute(statement).all()
         return [CallSummary(id=r[0], started_at=r[1], kind=r[2], worker=r[3], caller_type=r[4],
                             primary_topic=r[5], outcomes=_unique(r[6]), duration_s=r[7],
                             safeguarding=r[8], follow_up_on=r[9], reviewed=r[10] is not None)
                 for r in rows]
+
+    def count(self, query: CallQuery) -> int:
+        """How many calls :meth:`list` would give for ``query``, every page together."""
+        query = self._visible(query)
+        with self.store.read() as session:
+            connection = session.connection()
+            matches = search.index_matches(connection, query.text)
+            if matches is not None and _unfiltered(replace(query, text="")):
+                return matches  # the search alone: the index counts it
+            conditions = _conditions(query, connection.dialect.name,
+                                     _walk(connection, matches, None))
+            statement = sa.select(sa.func.count()).select_from(Call).where(*conditions)
+            return int(connection.execute(statement).scalar_one())
+
+    def _conditions(self, connection: sa.Connection, query: CallQuery, rows_wanted: int | None
+                    ) -> builtins.list[sa.ColumnElement[bool]]:
+        """The query's conditions, the search planned for ``rows_wanted`` rows in the order of
+        the start (None: every row read, see :func:`search.walk_the_calls`)."""
+        matches = search.index_matches(connection, query.text)
+        return _conditions(query, connection.dialect.name,
+                           _walk(connection, matches, rows_wanted))
 
     def _worker_id(self) -> int:
         assert self.actor.id is not None, "calls are logged by a signed-in worker"

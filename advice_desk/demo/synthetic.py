@@ -32,6 +32,7 @@ from advice_desk.demo.shares import DEMO_WORKERS
 from advice_desk.demo.timing import Plan, calls_per_day, open_days
 from advice_desk.people.accounts import get_or_create_user
 from advice_desk.settings import hours_policy_in
+from advice_desk.store import search_index
 from advice_desk.store.bulk import BulkWriter, Prepare, Prepared, bulk_writer
 from advice_desk.store.engine import Store
 
@@ -67,7 +68,7 @@ def add_demo_calls(store: Store, count: int, clock: Clock, *, seed: int = 0, day
     def make(prepare: Prepare[Prepared], first_id: int | None) -> Iterator[Prepared]:
         return made(plan, prepare, first_id, parallel)
 
-    with store.raw_write() as connection:
+    with store.raw_write() as connection, search_index.bulk_insert(connection):
         (writer or bulk_writer)(connection).write_all(make)
     return count
 

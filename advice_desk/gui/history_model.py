@@ -1,14 +1,29 @@
-"""The call history: a paged table of calls (:mod:`advice_desk.gui.paged_model`).
+"""The call history: a paged table of calls (:mod:`advice_desk.gui.paged_model`), how many
+calls the filters leave, and the search box over the notes and caller names.
 
-Sorting and filtering are done by the database (``CallQuery``), never in Python, so the model
-stays fast with a million calls: it only ever holds the pages the worker has scrolled through.
+Sorting, filtering and searching are done by the database (``CallQuery``), never in Python, so
+the model stays fast with a million calls: it only ever holds the pages the worker has scrolled
+through.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 
-from PySide6.QtCore import QObject, Qt
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QKeyEvent, QPainter
+from PySide6.QtWidgets import (
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QProxyStyle,
+    QStyle,
+    QStyleOption,
+    QStyleOptionHeader,
+    QTableView,
+    QWidget,
+)
 
 from advice_desk.calls.history import CallQuery, CallSummary
 from advice_desk.clock import to_uk
@@ -16,35 +31,68 @@ from advice_desk.gui.paged_model import FetchPage, PagedTableModel
 from advice_desk.gui.taskman import TaskManager
 from advice_desk.reference import lists as reference
 
-# (header, sort key in CallQuery or None when the column cannot be sorted)
-COLUMNS: tuple[tuple[str, str | None], ...] = (
-    ("Started", "started_at"),
-    ("Call", "caller_type"),
-    ("Primary topic", "primary_topic"),
-    ("Outcomes", None),
-    ("Duration", "duration_s"),
-    ("Worker", "worker"),
-    ("Flags", None),
+Stretch, Fit = QHeaderView.ResizeMode.Stretch, QHeaderView.ResizeMode.ResizeToContents
+Fixed = QHeaderView.ResizeMode.Interactive
+# (header, sort key in CallQuery or None when the column cannot be sorted, how it is sized,
+# its width in average characters when Interactive): the date and time and the duration fit
+# their text; the caller, worker and flags get a modest width (longer text is elided, shown in
+# full as a tooltip, and the user can widen them); spare width goes to the topic and outcomes.
+COLUMNS: tuple[tuple[str, str | None, QHeaderView.ResizeMode, int], ...] = (
+    ("Started", "started_at", Fit, 0),
+    ("Caller", "caller_type", Fixed, 14),
+    ("Primary topic", "primary_topic", Stretch, 0),
+    ("Outcomes", None, Stretch, 0),
+    ("Duration", "duration_s", Fit, 0),
+    ("Worker", "worker", Fixed, 13),
+    ("Flags", None, Fixed, 10),
 )
+SEARCH_DELAY_MS = 300  # typing filters the history after this pause
+Count = Callable[[CallQuery], int]
 
 
 class HistoryModel(PagedTableModel[CallQuery, CallSummary]):
-    headers = tuple(header for header, _ in COLUMNS)
+    """Emits ``total_changed`` with the text of the total ("1,234 calls") after each query."""
+
+    total_changed = Signal(str)
+    headers = tuple(header for header, *_ in COLUMNS)
 
     def __init__(self, tasks: TaskManager, parent: QObject | None = None) -> None:
         super().__init__(tasks, query=CallQuery(), parent=parent)
         self._topic_labels: dict[str, str] = {}
+        self._count: Count | None = None
+        self._counting = 0  # the generation of the last total asked for
         h = reference.helpline()
         self._call_labels = {**{c.code: c.label for c in h.caller_types},
                              **{k.code: k.label for k in h.non_data_kinds}}
         self._outcome_labels = {c.code: c.label for c in h.outcomes}
 
     def attach(self, fetch: FetchPage[CallQuery, CallSummary],
-               topic_labels: dict[str, str]) -> None:
-        """Start showing calls, fetched by ``fetch`` on the store thread."""
+               topic_labels: dict[str, str], count: Count | None = None) -> None:
+        """Start showing calls, fetched by ``fetch`` on the store thread, and how many there
+        are, counted by ``count``."""
         self._fetch = fetch
+        self._count = count
         self._topic_labels = topic_labels
         self.reload()
+
+    def reload(self) -> None:
+        super().reload()
+        count, query = self._count, self._query
+        if count is None or query is None:
+            return
+        self._counting = generation = self._generation
+        self._tasks.run(lambda: count(query)).success(
+            lambda total: self._show_total(generation, total))
+
+    def _show_total(self, generation: int, total: int) -> None:
+        if generation == self._counting:
+            self.total_changed.emit(self.tr("1 call") if total == 1 else
+                                    self.tr("{0} calls").format(f"{total:,}"))
+
+    def search(self, text: str) -> None:
+        """Show only the calls whose notes and caller name hold every word of ``text``."""
+        if text.strip() != self.query.text:
+            self.set_query(replace(self.query, text=text.strip()))
 
     @property
     def query(self) -> CallQuery:
@@ -63,7 +111,7 @@ class HistoryModel(PagedTableModel[CallQuery, CallSummary]):
 
     def cell(self, call: CallSummary, column: int) -> str:
         if column == 0:
-            return to_uk(call.started_at).strftime("%a %d %b %y %H:%M")
+            return to_uk(call.started_at).strftime("%a %d %b %H:%M")
         if column == 1:
             return self._call_labels.get(call.caller_type or call.kind, "")
         if column == 2:
@@ -79,6 +127,11 @@ class HistoryModel(PagedTableModel[CallQuery, CallSummary]):
             return call.worker
         return self._flags(call)
 
+    def tooltip(self, call: CallSummary, column: int) -> str:
+        if column == 0:
+            return to_uk(call.started_at).strftime("%A %d %B %Y, %H:%M")
+        return self.cell(call, column)
+
     def _flags(self, call: CallSummary) -> str:
         flags = []
         if call.safeguarding:
@@ -88,3 +141,78 @@ class HistoryModel(PagedTableModel[CallQuery, CallSummary]):
         if call.reviewed:
             flags.append(self.tr("Reviewed"))
         return ", ".join(flags)
+
+
+class _SortArrowStyle(QProxyStyle):
+    """Qt draws a descending order as an arrow pointing up; people read an arrow pointing down
+    as "largest, newest first". This style draws the arrow the way it is read."""
+
+    def drawPrimitive(self, element: QStyle.PrimitiveElement, option: QStyleOption,
+                      painter: QPainter, widget: QWidget | None = None) -> None:
+        if (element == QStyle.PrimitiveElement.PE_IndicatorHeaderArrow
+                and isinstance(option, QStyleOptionHeader)):
+            flipped = QStyleOptionHeader(option)
+            up, down = QStyleOptionHeader.SortIndicator.SortUp, \
+                QStyleOptionHeader.SortIndicator.SortDown
+            if option.sortIndicator in (up, down):
+                flipped.sortIndicator = down if option.sortIndicator == up else up
+            option = flipped
+        super().drawPrimitive(element, option, painter, widget)
+
+
+def set_up_view(view: QTableView) -> None:
+    """Column sizes (spare width to the topic and outcomes) and the sort arrow of the history
+    table; newest first."""
+    header = view.horizontalHeader()
+    header.setStretchLastSection(False)
+    average = view.fontMetrics().averageCharWidth()
+    for column, (_, _, mode, characters) in enumerate(COLUMNS):
+        header.setSectionResizeMode(column, mode)
+        if characters:
+            header.resizeSection(column, characters * average + 12)
+    header.setMinimumSectionSize(60)
+    style = _SortArrowStyle(view.style().name())
+    style.setParent(header)
+    header.setStyle(style)
+    view.sortByColumn(0, Qt.SortOrder.DescendingOrder)
+
+
+class HistorySearch(QObject):
+    """The search box over the history: what is typed filters the table after a short pause
+    (at once on Enter); Escape clears it."""
+
+    def __init__(self, edit: QLineEdit, model: HistoryModel, total: QLabel,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.edit, self.model = edit, model
+        # The total never squeezed: room for "9,999,999 calls".
+        total.setMinimumWidth(total.fontMetrics().horizontalAdvance(
+            model.tr("{0} calls").format("9,999,999")) + 4)
+        edit.setMinimumWidth(120)
+        model.total_changed.connect(total.setText)
+        self._timer = QTimer(self, singleShot=True, interval=SEARCH_DELAY_MS)
+        self._timer.timeout.connect(self.apply)
+        edit.textEdited.connect(self._timer.start)
+        edit.textChanged.connect(self._cleared)
+        edit.returnPressed.connect(self.apply)
+        edit.installEventFilter(self)
+
+    def focus(self) -> None:
+        self.edit.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.edit.selectAll()
+
+    def apply(self) -> None:
+        self._timer.stop()
+        self.model.search(self.edit.text())
+
+    def _cleared(self, text: str) -> None:
+        if not text:  # the clear button, Escape, or everything deleted
+            self.apply()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if (watched is self.edit and event.type() == QEvent.Type.KeyPress
+                and isinstance(event, QKeyEvent) and event.key() == Qt.Key.Key_Escape
+                and self.edit.text()):
+            self.edit.clear()
+            return True
+        return super().eventFilter(watched, event)

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QModelIndex, QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
-from PySide6.QtWidgets import QComboBox, QHeaderView, QMainWindow, QSplitter, QWidget
+from PySide6.QtWidgets import QComboBox, QMainWindow, QSplitter, QWidget
 
 from advice_desk.calls.history import CallQuery
 from advice_desk.calls.record import StoredCall
@@ -24,7 +24,7 @@ from advice_desk.gui import errors
 from advice_desk.gui.correct_call import CorrectCallDialog
 from advice_desk.gui.follow_ups import FollowUpsDialog
 from advice_desk.gui.forms import load_form
-from advice_desk.gui.history_model import HistoryModel
+from advice_desk.gui.history_model import HistoryModel, HistorySearch, set_up_view
 from advice_desk.gui.hours_dialog import HoursDialog
 from advice_desk.gui.idle_lock import IdleWatch, ScreenLock
 from advice_desk.gui.intake_form import IntakeForm
@@ -163,11 +163,11 @@ class MainWindow(QMainWindow):
         view = self.ui.history_view
         view.setModel(self.history)
         view.setAccessibleName(self.tr("Call history"))
-        view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        view.horizontalHeader().setStretchLastSection(True)
         view.verticalHeader().hide()
         view.setWordWrap(False)  # one line a call: a long topic shows in full as a tooltip
-        view.sortByColumn(0, Qt.SortOrder.DescendingOrder)
+        set_up_view(view)
+        self.history_search = HistorySearch(self.ui.history_search, self.history,
+                                            self.ui.history_total, self)
         for label, days in PERIODS:
             self.ui.period_combo.addItem(self.tr(label), days)
         self.ui.splitter.setSizes([620, 660])
@@ -190,6 +190,8 @@ class MainWindow(QMainWindow):
         self.discard_action = self._action(self.tr("&Discard call"), [], self.discard_call)
         history_action = self._action(self.tr("Go to call &history"), ["Ctrl+H"],
                                       self.ui.history_view.setFocus)
+        search_action = self._action(self.tr("&Search the history"), ["Ctrl+K"],
+                                     self.history_search.focus)
         form_action = self._action(self.tr("Go to the call &form"), ["Ctrl+F"],
                                    self.form.ui.caller_type_combo.setFocus)
         edit_action = self._action(self.tr("&Edit selected call"), [], self._edit_selected)
@@ -218,8 +220,8 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         file_menu.addAction(quit_action)
         calls_menu = menu.addMenu(self.tr("&Calls"))
-        calls_menu.addActions([edit_action, self.correct_action, history_action, form_action,
-                               self.follow_ups_action, self.callers_action])
+        calls_menu.addActions([edit_action, self.correct_action, history_action, search_action,
+                               form_action, self.follow_ups_action, self.callers_action])
         calls_menu.addSeparator()
         calls_menu.addActions(self.non_data_actions)
         self.report_action = self._action(self.tr("&Report…"), ["Ctrl+R"], self.open_report)
@@ -303,7 +305,8 @@ class MainWindow(QMainWindow):
         self._show_supervisor_tools(self.desk.actor.is_supervisor)
         self._show_workers(workers)
         self._show_topics(topics)
-        self.history.attach(self.desk.calls.list, {t.code: t.display for t in topics})
+        self.history.attach(self.desk.calls.list, {t.code: t.display for t in topics},
+                            self.desk.calls.count)
         self._set_ready(True)
         self.activateWindow()
         self.form.ui.caller_type_combo.setFocus(Qt.FocusReason.OtherFocusReason)
@@ -474,7 +477,7 @@ class MainWindow(QMainWindow):
             date_to=None if days is None else today,
             topic=self.ui.topic_filter_combo.currentData(),
             worker_id=self.ui.worker_filter_combo.currentData(),
-            sort=query.sort, descending=query.descending))
+            sort=query.sort, descending=query.descending, text=query.text))
 
     def open_follow_ups(self) -> None:
         if self.desk is None:

@@ -72,6 +72,10 @@ class PagedTableModel(QAbstractTableModel, Generic[Query, Row]):
     def cell(self, row: Row, column: int) -> str:
         raise NotImplementedError
 
+    def tooltip(self, row: Row, column: int) -> str:
+        """What the cell's tooltip says: its text, unless a subclass says more."""
+        return self.cell(row, column)
+
     # --- lazy loading ---------------------------------------------------------------------
 
     def canFetchMore(self, parent: Index = QModelIndex()) -> bool:  # noqa: B008
@@ -127,4 +131,7 @@ class PagedTableModel(QAbstractTableModel, Generic[Query, Row]):
         if not index.isValid() or role not in (Qt.ItemDataRole.DisplayRole,
                                                Qt.ItemDataRole.ToolTipRole):
             return None
-        return self.cell(self._rows[index.row()], index.column())
+        row = self._rows[index.row()]
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return self.tooltip(row, index.column())
+        return self.cell(row, index.column())

@@ -22,6 +22,7 @@ from advice_desk.people.permissions import Action, require
 from advice_desk.privacy.classification import PERSONAL_CALL_FIELDS
 from advice_desk.privacy.identity import PersonQuery
 from advice_desk.privacy.subject_access import calls_of
+from advice_desk.store import search_index
 from advice_desk.store.models import Call
 
 BATCH = 500  # ids per statement, well under every database's limit of bound parameters
@@ -35,11 +36,15 @@ def has_personal_data() -> sa.ColumnElement[bool]:
 
 
 def erase_calls(session: Session, ids: Sequence[int], now: datetime) -> None:
-    """Set the personal fields of the calls ``ids`` to NULL, stamped as erased at ``now``."""
+    """Set the personal fields of the calls ``ids`` to NULL, stamped as erased at ``now``.
+    The search index's triggers take the erased words out of it; the index is then merged so
+    that none of its pages keeps them either."""
     values = {name: None for name in PERSONAL_CALL_FIELDS} | {"personal_erased_at": now}
     for start in range(0, len(ids), BATCH):
         session.execute(sa.update(Call).where(col(Call.id).in_(ids[start:start + BATCH]))
                         .values(**values))
+    if ids:
+        search_index.purge(session.connection())
 
 
 def _unheld(session: Session, ids: list[int]) -> list[int]:

@@ -14,6 +14,7 @@ from sqlmodel.sql.sqltypes import AutoString
 
 import advice_desk.store.models  # noqa: F401  (registers the tables on SQLModel.metadata)
 from advice_desk.store.models import UTCDateTime
+from advice_desk.store.search_index import in_models_schema
 
 
 def _render_plain_types(type_: str, obj: Any, autogen_context: Any) -> str | bool:
@@ -33,6 +34,7 @@ context.configure(
     target_metadata=SQLModel.metadata,
     render_as_batch=True,
     render_item=_render_plain_types,
+    include_name=in_models_schema,  # the search index is no model (migration 0004)
 )
 with context.begin_transaction():
     context.run_migrations()

@@ -6,7 +6,7 @@ index (the UUID of the form a call was typed in: saving that form again finds th
 of storing it twice). Columns that start NULL and an index: no table is copied on SQLite.
 
 Revision ID: 0005
-Revises: 0003
+Revises: 0004
 Create Date: 2026-12-01 14:40:00
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0005'
-down_revision = '0003'
+down_revision = '0004'
 branch_labels = None
 depends_on = None
 
