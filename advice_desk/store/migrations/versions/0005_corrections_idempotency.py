@@ -13,6 +13,8 @@ Create Date: 2026-12-01 14:40:00
 import sqlalchemy as sa
 from alembic import op
 
+from advice_desk.store import search_index
+
 revision = '0005'
 down_revision = '0004'
 branch_labels = None
@@ -36,3 +38,7 @@ def downgrade() -> None:
         batch_op.drop_column('idempotency_key')
         batch_op.drop_column('withdrawn_by_id')
         batch_op.drop_column('withdrawn_at')
+    if op.get_bind().dialect.name == 'sqlite':
+        # The batch copied the call table, and SQLite drops a table's triggers with it: the
+        # search index (0004) would no longer follow the calls.
+        search_index.create_triggers(op.get_bind())
