@@ -131,3 +131,15 @@ def test_every_dialog_has_inner_margins_and_a_sensible_minimum_size(qtbot, locat
         dialog.close()
         dialog.deleteLater()
         qtbot.waitUntil(lambda d=dialog: not d.isVisible())
+
+
+def test_the_earlier_calls_panel_is_not_reopened_from_the_last_session(qtbot, location, clock):
+    """The panel is one caller's calls: remembered open, it would squeeze the next call's
+    form at 1366x768 before anyone asked for it."""
+    window = open_window(qtbot, location, clock)
+    window.callers_panel.show()
+    assert window.callers_panel.isVisible()
+    window.close()
+
+    again = open_window(qtbot, location, clock)
+    assert again.isVisible() and not again.callers_panel.isVisible()

@@ -146,6 +146,9 @@ class MainWindow(QMainWindow):
         self._connect()
         self._set_ready(False)
         restore_window_state(self, "main")
+        # Earlier calls are one caller's: the panel opens with Ctrl+P for that caller, never
+        # because it was open when the app last closed (it would squeeze the form).
+        self.callers_panel.hide()
         self.statusBar().showMessage(self.tr("Opening the store…"))
 
     @property
