@@ -49,6 +49,8 @@ def test_a_non_data_call_logged_by_mistake_is_withdrawn_by_keyboard(qtbot, locat
     qtbot.waitUntil(lambda: stored(location, clock)[0].withdrawn_at is not None)
     qtbot.waitUntil(lambda: "withdrawn" in window.statusBar().currentMessage())
     assert stored(location, clock)[0].kind == "abusive"  # kept as logged, not counted
+    flags = window.history.columnCount() - 1  # the history says so, in its Flags column
+    qtbot.waitUntil(lambda: window.history.data(window.history.index(0, flags)) == "Withdrawn")
 
 
 def test_a_non_data_call_is_corrected_to_another_kind_by_keyboard(qtbot, location, clock):

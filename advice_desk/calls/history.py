@@ -41,3 +41,4 @@ class CallSummary:
     safeguarding: bool
     follow_up_on: date | None
     reviewed: bool = False
+    withdrawn: bool = False

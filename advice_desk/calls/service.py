@@ -417,12 +417,13 @@ class Calls(Manager):
                 col(Call.id), col(Call.started_at), col(Call.kind), col(User.display_name),
                 col(Call.caller_type), col(CallTopic.topic_code), outcomes,
                 col(Call.duration_s), col(Call.safeguarding), col(Call.follow_up_on),
-                col(Call.reviewed_at)))
+                col(Call.reviewed_at), col(Call.withdrawn_at)))
                 .where(col(Call.id).in_(page)).order_by(*order))
             rows = connection.execute(statement).all()
         return [CallSummary(id=r[0], started_at=r[1], kind=r[2], worker=r[3], caller_type=r[4],
                             primary_topic=r[5], outcomes=_unique(r[6]), duration_s=r[7],
-                            safeguarding=r[8], follow_up_on=r[9], reviewed=r[10] is not None)
+                            safeguarding=r[8], follow_up_on=r[9], reviewed=r[10] is not None,
+                            withdrawn=r[11] is not None)
                 for r in rows]
 
     def count(self, query: CallQuery) -> int:

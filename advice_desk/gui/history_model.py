@@ -133,7 +133,7 @@ class HistoryModel(PagedTableModel[CallQuery, CallSummary]):
         return self.cell(call, column)
 
     def _flags(self, call: CallSummary) -> str:
-        flags = []
+        flags = [self.tr("Withdrawn")] if call.withdrawn else []
         if call.safeguarding:
             flags.append(self.tr("Safeguarding"))
         if call.follow_up_on:
