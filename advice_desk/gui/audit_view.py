@@ -10,15 +10,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from functools import partial
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QDate, QObject, QTimer
+from PySide6.QtCore import QObject, QTimer
 from PySide6.QtWidgets import QDialog, QHeaderView, QWidget
 
 from advice_desk.clock import Clock, to_uk, uk_today
 from advice_desk.gui import errors
+from advice_desk.gui.dates import from_qdate, to_qdate
 from advice_desk.gui.forms import load_form
 from advice_desk.gui.paged_model import PagedTableModel
 from advice_desk.gui.taskman import TaskManager
@@ -69,14 +70,6 @@ class AuditModel(PagedTableModel["AuditQuery", AuditRow]):
         return (row.who, row.what, row.about, row.details)[column - 1]
 
 
-def _qdate(day: date) -> QDate:
-    return QDate(day.year, day.month, day.day)
-
-
-def _date(qdate: QDate) -> date:
-    return date(qdate.year(), qdate.month(), qdate.day())
-
-
 class AuditWindow(QDialog):
     """The audit trail, newest first. ``model`` holds the rows shown."""
 
@@ -98,8 +91,8 @@ class AuditWindow(QDialog):
         for column, width in enumerate((190, 160, 130, 160)):
             table.setColumnWidth(column, width)
         today = uk_today(clock)
-        ui.audit_from_date.setDate(_qdate(today - timedelta(days=DEFAULT_DAYS - 1)))
-        ui.audit_to_date.setDate(_qdate(today))
+        ui.audit_from_date.setDate(to_qdate(today - timedelta(days=DEFAULT_DAYS - 1)))
+        ui.audit_to_date.setDate(to_qdate(today))
         ui.action_combo.addItem(self.tr("All actions"), None)
         self._filter_timer = QTimer(self, singleShot=True, interval=FILTER_DELAY_MS)
         self._filter_timer.timeout.connect(self.apply_filters)
@@ -134,8 +127,8 @@ class AuditWindow(QDialog):
 
         self._filter_timer.stop()
         ui = self.ui
-        query = AuditQuery(date_from=_date(ui.audit_from_date.date()),
-                           date_to=_date(ui.audit_to_date.date()),
+        query = AuditQuery(date_from=from_qdate(ui.audit_from_date.date()),
+                           date_to=from_qdate(ui.audit_to_date.date()),
                            action=ui.action_combo.currentData(),
                            actor=ui.person_edit.text().strip() or None)
         if query != self.model.query:

@@ -9,28 +9,21 @@ cancelled or failed export leaves nothing behind.
 from __future__ import annotations
 
 import threading
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QDate, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QDialog, QFileDialog, QWidget
 
 from advice_desk.clock import Clock, uk_today
 from advice_desk.gui import errors
+from advice_desk.gui.dates import from_qdate, to_qdate
 from advice_desk.gui.forms import load_form
 from advice_desk.gui.taskman import TaskManager
 
 if TYPE_CHECKING:
     from advice_desk.reports.funder_export import ExportResult, FunderExport
-
-def _qdate(day: date) -> QDate:
-    return QDate(day.year, day.month, day.day)
-
-
-def _date(qdate: QDate) -> date:
-    return date(qdate.year(), qdate.month(), qdate.day())
-
 
 class ExportDialog(QDialog):
     """Emits ``finished_export(message)`` when an export ends, however it ends."""
@@ -48,8 +41,8 @@ class ExportDialog(QDialog):
         self.running = False
         first_of_month = uk_today(clock).replace(day=1)
         last_month_end = first_of_month - timedelta(days=1)
-        self.ui.export_from_date.setDate(_qdate(last_month_end.replace(day=1)))
-        self.ui.export_to_date.setDate(_qdate(last_month_end))
+        self.ui.export_from_date.setDate(to_qdate(last_month_end.replace(day=1)))
+        self.ui.export_to_date.setDate(to_qdate(last_month_end))
         self._show_running(False)
         self.progressed.connect(self._show_progress)
         self.ui.export_start_button.clicked.connect(self.start)
@@ -65,7 +58,7 @@ class ExportDialog(QDialog):
         if self.running:
             return
         ui = self.ui
-        first, last = _date(ui.export_from_date.date()), _date(ui.export_to_date.date())
+        first, last = from_qdate(ui.export_from_date.date()), from_qdate(ui.export_to_date.date())
         folder = Path(ui.export_folder_edit.text().strip())
         if last < first:
             ui.export_status.setText(self.tr("The period ends before it starts."))

@@ -38,6 +38,7 @@ from advice_desk.calls.record import (
 )
 from advice_desk.calls.topic_views import TopicChoice
 from advice_desk.clock import UK, Clock, to_uk, uk_today
+from advice_desk.gui.dates import to_qdate
 from advice_desk.gui.forms import load_form, plain_label
 from advice_desk.json_value import JSONObject
 from advice_desk.reference import lists as reference
@@ -358,7 +359,7 @@ class IntakeForm(QWidget):
 
     def _today(self) -> QDate:
         today = uk_today(self.clock)
-        return QDate(today.year, today.month, today.day)
+        return to_qdate(today)
 
     def _setting(self) -> _Quiet:
         return _Quiet(self)
@@ -692,8 +693,7 @@ class IntakeForm(QWidget):
             ui.safeguarding_check.setChecked(d.safeguarding)
             ui.follow_up_check.setChecked(d.follow_up_on is not None)
             if d.follow_up_on:
-                ui.follow_up_date.setDate(QDate(d.follow_up_on.year, d.follow_up_on.month,
-                                                d.follow_up_on.day))
+                ui.follow_up_date.setDate(to_qdate(d.follow_up_on))
             ui.follow_up_note_edit.setText(d.follow_up_note or "")
             self._apply_consent()
             for name in PERSONAL_EDITS:

@@ -20,7 +20,7 @@ from PySide6.QtCharts import (
     QHorizontalBarSeries,
     QValueAxis,
 )
-from PySide6.QtCore import QDate, QEvent, QLocale, Qt, QUrl, Signal
+from PySide6.QtCore import QEvent, QLocale, Qt, QUrl, Signal
 from PySide6.QtGui import (
     QBrush,
     QColor,
@@ -44,6 +44,7 @@ from PySide6.QtWidgets import (
 
 from advice_desk.clock import Clock, uk_today
 from advice_desk.gui import errors
+from advice_desk.gui.dates import from_qdate, to_qdate
 from advice_desk.gui.forms import load_form
 from advice_desk.gui.taskman import TaskManager
 from advice_desk.reports.figures import Report
@@ -86,14 +87,6 @@ def period_dates(name: str, today: date) -> tuple[date, date] | None:
         "Last month": (last_month_end.replace(day=1), last_month_end),
         "This year": (today.replace(month=1, day=1), today),
     }.get(name)
-
-
-def _qdate(day: date) -> QDate:
-    return QDate(day.year, day.month, day.day)
-
-
-def _date(qdate: QDate) -> date:
-    return date(qdate.year(), qdate.month(), qdate.day())
 
 
 def number_locale() -> QLocale:
@@ -161,8 +154,8 @@ class ReportWindow(QWidget):
 
     def set_period(self, date_from: date, date_to: date) -> None:
         self._setting_dates = True
-        self.ui.from_date.setDate(_qdate(date_from))
-        self.ui.to_date.setDate(_qdate(date_to))
+        self.ui.from_date.setDate(to_qdate(date_from))
+        self.ui.to_date.setDate(to_qdate(date_to))
         self._setting_dates = False
 
     def _period_chosen(self) -> None:
@@ -180,7 +173,8 @@ class ReportWindow(QWidget):
     # --- computing ------------------------------------------------------------------------
 
     def refresh(self) -> None:
-        date_from, date_to = _date(self.ui.from_date.date()), _date(self.ui.to_date.date())
+        date_from = from_qdate(self.ui.from_date.date())
+        date_to = from_qdate(self.ui.to_date.date())
         if date_to < date_from:
             self.ui.report_status.setText(self.tr("The period ends before it starts."))
             return
