@@ -183,7 +183,11 @@ def test_details_read_as_words_not_debug_output(qtbot, store, clock, sam, tasks)
                ("legal-hold", {"held": True}), ("legal-hold", {"held": False}),
                ("erasure", {"calls": 3, "held": 1, "by": "phone"}),
                ("retention", {"calls": 1, "months": 12}),
-               ("export", {"files": ["summary.csv", "calls.csv"], "threshold": 5, "k": 5})]
+               ("export", {"files": ["summary.csv", "calls.csv"], "threshold": 5, "k": 5}),
+               ("person-search", {"by": "name", "calls": 2}),
+               ("repeat-caller-lookup", {"by": ["email", "phone"], "calls": 1}),
+               ("call-corrected", {"from": "silent", "to": "hang-up"}),
+               ("call-withdrawn", {"kind": "abusive"})]
     with store.write() as session:
         for action, detail in details:
             clock.advance(timedelta(seconds=1))
@@ -196,5 +200,7 @@ def test_details_read_as_words_not_debug_output(qtbot, store, clock, sam, tasks)
         "personal details of 3 calls erased (found by phone); 1 call on legal hold kept",
         "personal details of 1 call erased (older than 12 months)",
         "files summary.csv and calls.csv; k-anonymity with k = 5; counts under 5 hidden",
+        "2 calls found by name", "1 call found by email and phone",
+        "changed from silent to hang-up", "withdrawn (logged as abusive)",
     ]
     assert not any("True" in row[4] or "_" in row[4] for row in table(window))

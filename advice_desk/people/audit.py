@@ -69,6 +69,10 @@ class AuditTrail(Manager):
             return sorted(session.exec(select(AuditEvent.action).distinct()))
 
 
+# Searches audited by what they matched on and how many calls they found, never the text.
+FOUND = ("person-search", "repeat-caller-lookup")
+
+
 def describe(event: AuditEvent) -> str:
     """The detail as a person reads it, in words: ``changed the caller name and notes``,
     ``with a review note``; a detail nobody has worded yet reads ``key: value``."""
@@ -77,6 +81,12 @@ def describe(event: AuditEvent) -> str:
     detail = json.loads(event.detail)
     if event.action in ("erasure", "retention") and isinstance(detail.get("calls"), int):
         return _erased(event.action, detail)
+    if event.action in FOUND and isinstance(detail.get("calls"), int):
+        return f"{_calls(detail['calls'])} found by {_words(detail.get('by', 'name'))}"
+    if event.action == "call-corrected":
+        return f"changed from {_words(detail.get('from'))} to {_words(detail.get('to'))}"
+    if event.action == "call-withdrawn":
+        return f"withdrawn (logged as {_words(detail.get('kind'))})"
     parts = [_phrase(event.action, str(key), value) for key, value in detail.items()]
     return "; ".join(part for part in parts if part)
 
