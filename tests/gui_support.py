@@ -31,6 +31,20 @@ def type_text(qtbot, text: str) -> None:
     qtbot.keyClicks(focused(), text)
 
 
+def choose_first_history_row(qtbot, window: MainWindow) -> None:
+    """Ctrl+H to the history, then Down onto its first row, as a worker would."""
+    qtbot.keyClick(window, Qt.Key.Key_H, Qt.KeyboardModifier.ControlModifier)
+    assert focused_name() == "Call history"
+    press(qtbot, Qt.Key.Key_Down)
+
+
+def open_first_history_call(qtbot, window: MainWindow) -> None:
+    """The first row of the history opened for editing with Enter."""
+    choose_first_history_row(qtbot, window)
+    press(qtbot, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: window.form.editing_call_id is not None)
+
+
 def unnamed_controls(top: QWidget) -> list[str]:
     """The controls in ``top`` a screen reader could reach but not name (Qt's own parts of a
     combo box or spin box aside)."""

@@ -13,7 +13,7 @@ from advice_desk.calls.service import Calls
 from advice_desk.gui.correct_call import CorrectCallDialog
 from advice_desk.people.accounts import actor_of, get_or_create_user
 from tests.factories import opened_store
-from tests.gui_support import focused_name, open_window, press
+from tests.gui_support import choose_first_history_row, focused_name, open_window, press
 from tests.support import ANY_TIME, SUPERVISOR
 from tests.test_gui_intake import fill_call_with_keyboard
 
@@ -25,8 +25,7 @@ def stored(location, clock):
 
 
 def correct_first_row(qtbot, window) -> CorrectCallDialog:
-    qtbot.keyClick(window, Qt.Key.Key_H, Qt.KeyboardModifier.ControlModifier)
-    press(qtbot, Qt.Key.Key_Down)
+    choose_first_history_row(qtbot, window)
     qtbot.keyClick(window, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier
                    | Qt.KeyboardModifier.ShiftModifier)
     qtbot.waitUntil(lambda: isinstance(QApplication.activeModalWidget(), CorrectCallDialog))
@@ -69,8 +68,7 @@ def test_a_call_with_content_is_not_corrected_but_edited(qtbot, location, clock)
     fill_call_with_keyboard(qtbot, window)
     qtbot.keyClick(window, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
     qtbot.waitUntil(lambda: window.history.rowCount() == 1)
-    qtbot.keyClick(window, Qt.Key.Key_H, Qt.KeyboardModifier.ControlModifier)
-    press(qtbot, Qt.Key.Key_Down)
+    choose_first_history_row(qtbot, window)
     qtbot.keyClick(window, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier
                    | Qt.KeyboardModifier.ShiftModifier)
     assert "has content" in window.statusBar().currentMessage()

@@ -6,7 +6,14 @@ import pytest
 from PySide6.QtCore import QRect, Qt
 from PySide6.QtWidgets import QApplication, QWidget
 
-from tests.gui_support import focused, focused_name, open_window, press, type_text
+from tests.gui_support import (
+    focused,
+    focused_name,
+    open_first_history_call,
+    open_window,
+    press,
+    type_text,
+)
 
 SMALL_SCREEN = (1366, 768)
 
@@ -102,11 +109,7 @@ def test_opening_a_call_from_the_history_shows_the_forms_header(qtbot, window):
     qtbot.keyClick(window, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
     qtbot.waitUntil(lambda: window.history.rowCount() == 1)
 
-    qtbot.keyClick(window, Qt.Key.Key_H, Qt.KeyboardModifier.ControlModifier)
-    assert focused_name() == "Call history"
-    press(qtbot, Qt.Key.Key_Down)
-    press(qtbot, Qt.Key.Key_Return)
-    qtbot.waitUntil(lambda: window.form.editing_call_id is not None)
+    open_first_history_call(qtbot, window)
     header = window.form.ui.mode_label
     assert header.text() == f"Editing call {window.form.editing_call_id}"
     assert fully_shown(header)

@@ -20,7 +20,14 @@ from advice_desk.people.accounts import actor_of, get_or_create_user
 from advice_desk.store.engine import open_store
 from advice_desk.validation import ValidationError
 from tests.factories import modules_loaded_by, opened_store
-from tests.gui_support import focused_name, open_window, press, sign_in_with_keyboard, type_text
+from tests.gui_support import (
+    focused_name,
+    open_first_history_call,
+    open_window,
+    press,
+    sign_in_with_keyboard,
+    type_text,
+)
 from tests.support import ANY_TIME, SUPERVISOR
 
 
@@ -86,11 +93,7 @@ def test_a_saved_call_opens_for_editing_from_the_history(qtbot, window, location
     qtbot.keyClick(window, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
     qtbot.waitUntil(lambda: window.history.rowCount() == 1)
 
-    qtbot.keyClick(window, Qt.Key.Key_H, Qt.KeyboardModifier.ControlModifier)
-    assert focused_name() == "Call history"
-    press(qtbot, Qt.Key.Key_Down)
-    press(qtbot, Qt.Key.Key_Return)
-    qtbot.waitUntil(lambda: window.form.editing_call_id is not None)
+    open_first_history_call(qtbot, window)
     assert focused_name() == "Caller type"
     qtbot.keyClick(window, Qt.Key.Key_E, Qt.KeyboardModifier.AltModifier)
     press(qtbot, Qt.Key.Key_End, Qt.KeyboardModifier.ControlModifier)
