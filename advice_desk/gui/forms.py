@@ -40,7 +40,17 @@ def load_form(name: str, host: QWidget) -> Form:
     layout.setContentsMargins(0, 0, 0, 0)
     layout.addWidget(root)
     name_controls(root)
+    give_mnemonic_labels_room(root)
     return Form(root)
+
+
+def give_mnemonic_labels_room(root: QWidget) -> None:
+    """A label with a mnemonic can size itself a pixel short of its drawn text, and a row of
+    them then shows "To" as "Tc": every such label gets room for half a character more."""
+    for label in root.findChildren(QLabel):
+        if "&" in label.text().replace("&&", ""):
+            spare = label.fontMetrics().averageCharWidth() // 2 + 1
+            label.setMinimumWidth(label.sizeHint().width() + spare)
 
 
 def plain_label(text: str) -> str:

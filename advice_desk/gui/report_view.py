@@ -126,9 +126,6 @@ class ReportWindow(QWidget):
         self.ui.charts_area.setMinimumWidth(2 * CHART_MIN_WIDTH + 40)
         self.ui.charts_area.setAccessibleName(self.tr("Charts"))
         self._views: list[QChartView] = []
-        for label in (self.ui.report_period_label, self.ui.from_label, self.ui.to_label):
-            # A label's size hint can be a pixel short of its drawn text ("To" showed as "Tc").
-            label.setMinimumWidth(label.sizeHint().width() + label.fontMetrics().averageCharWidth())
         for keys in (QKeySequence(Qt.Key.Key_Escape), QKeySequence("Ctrl+W")):
             QShortcut(keys, self, self.close)
         self.tasks, self._compute, self._save_pdf, self.clock = tasks, compute, save_pdf, clock
