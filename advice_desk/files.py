@@ -56,10 +56,15 @@ def _atomic_files(paths: tuple[Path, ...], mode: Mode
             f.close()
         _rename_all(temporaries, [Path(p) for p in paths])
     finally:
+        # After a failure a handle may still hold unwritten data, and closing it tries to write
+        # it again: on a full disk that fails once more. It still closes the file, and every
+        # temporary must go whatever happens, so such a second error is not let through here
+        # (the first one is already on its way).
         for f in handles:
-            f.close()
+            with contextlib.suppress(OSError):
+                f.close()
         for temporary in temporaries:
-            with contextlib.suppress(FileNotFoundError):
+            with contextlib.suppress(OSError):
                 os.unlink(temporary)
 
 

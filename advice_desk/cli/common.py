@@ -4,11 +4,16 @@ Exit codes: 0 success; 1 the work failed (the store could not be opened, a file 
 written); 2 bad input (unknown option, bad date, a bad import row). Errors are one line on
 stderr, ``advice-desk: error: ...``, followed by one line per problem where there are several.
 Heavy modules (SQLModel, the store) are imported inside commands so ``--version`` stays instant.
+
+Every other failure of a command (a database or file error after the store opened: disk full,
+read-only, damaged, locked; or a fault in our code) is also one line, worded by its kind alone
+(:func:`failure_message`): the text of a database error can quote stored personal values.
 """
 
 from __future__ import annotations
 
 import argparse
+import traceback
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date
@@ -22,6 +27,7 @@ from advice_desk.paths import (
     Location,
     resolve_location,
 )
+from advice_desk.store.failures import Kind, failure_of
 
 if TYPE_CHECKING:
     from advice_desk.store.engine import Store
@@ -92,8 +98,25 @@ def writing(path: Path | None) -> Iterator[None]:
     try:
         yield
     except OSError as error:
-        raise CommandError(f"cannot write {path}: {error.strerror or error}; nothing was "
-                           "written", EXIT_FAILED) from error
+        failure = failure_of(error)
+        advice = {Kind.DISK_FULL: "; free some space on that disk, then try again",
+                  Kind.READ_ONLY: "; choose a folder this account may write"}.get(
+                      failure.kind if failure else Kind.OTHER, "")
+        raise CommandError(f"cannot write {path}: {error.strerror or type(error).__name__}; "
+                           f"nothing was written{advice}", EXIT_FAILED) from error
+
+
+def failure_message(error: BaseException) -> str:
+    """The one line for a command that failed with ``error`` (not a CommandError): a database
+    or file failure by its kind and what to do, any other fault by its type and place. Never
+    the error's own text, which may hold stored values."""
+    failure = failure_of(error)
+    if failure is not None:
+        return failure.advice
+    frames = traceback.extract_tb(error.__traceback__)
+    where = f" at {Path(frames[-1].filename).name}:{frames[-1].lineno}" if frames else ""
+    return (f"an unexpected fault ({type(error).__name__}{where}); try again, and if it "
+            "happens again, report this line")
 
 
 def calls_text(count: int) -> str:

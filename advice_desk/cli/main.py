@@ -11,7 +11,15 @@ from collections.abc import Callable, Sequence
 
 from advice_desk import __version__
 from advice_desk.cli import call_commands, figure_commands, privacy_commands, settings_commands
-from advice_desk.cli.common import CommandError, Commands, Parser, location_of, store_options
+from advice_desk.cli.common import (
+    EXIT_FAILED,
+    CommandError,
+    Commands,
+    Parser,
+    failure_message,
+    location_of,
+    store_options,
+)
 from advice_desk.paths import Location
 
 
@@ -58,4 +66,7 @@ def main(argv: Sequence[str], start_gui: Callable[[Location], int] | None = None
         for line in exc.details:
             print(line, file=sys.stderr)
         return exc.exit_code
+    except Exception as exc:  # disk full, read-only, damaged, locked, or a fault: one line
+        print(f"advice-desk: error: {failure_message(exc)}", file=sys.stderr)
+        return EXIT_FAILED
     return exit_code

@@ -4,7 +4,9 @@ The core's refusals (a field that is wrong, a role that may not, a wrong passwor
 that cannot be opened, a cancelled export, a person not described well enough) carry messages
 written for that person, and are shown as they are. Anything else is a fault whose message may
 hold whatever the failing code had in hand, stored personal details included: it is never
-shown. The log gets the fault's type and where it happened, and the person is told what to do.
+shown. A database or file failure (disk full, read-only, damaged, locked) is told by its kind,
+in the words the command line uses, with what to do. The log gets the fault's type, its kind
+and where it happened, never its message.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from PySide6.QtCore import QCoreApplication, Qt
 from PySide6.QtWidgets import QMainWindow, QMessageBox, QWidget
 
 from advice_desk.people.permissions import PermissionDenied
+from advice_desk.store.failures import Failure, Kind, failure_of
 from advice_desk.validation import ValidationError
 
 log = logging.getLogger(__name__)
@@ -62,16 +65,20 @@ def describe(error: BaseException, fields: FieldsWording = str) -> str:
         return fields(error)
     if is_refusal(error):
         return str(error)
-    log_fault(error)
+    failure = failure_of(error)
+    log_fault(error, failure)
+    if failure is not None and failure.kind is not Kind.OTHER:
+        return QCoreApplication.translate("failures", failure.advice)
     return unexpected_text()
 
 
-def log_fault(error: BaseException) -> None:
-    """Log where an unexpected exception happened and its type, never its message."""
+def log_fault(error: BaseException, failure: Failure | None = None) -> None:
+    """Log where an unexpected exception happened, its type and kind, never its message."""
     kind = type(error)
+    what = f" ({failure.kind.value}, {failure.code})" if failure is not None else ""
     where = "".join(traceback.format_tb(error.__traceback__))
-    log.error("unexpected %s.%s in a store operation\n%s", kind.__module__, kind.__qualname__,
-              where.rstrip())
+    log.error("unexpected %s.%s%s in a store operation\n%s", kind.__module__,
+              kind.__qualname__, what, where.rstrip())
 
 
 def show_failure(parent: QWidget | None, error: BaseException) -> None:

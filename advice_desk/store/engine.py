@@ -124,7 +124,7 @@ def _cannot_open(location: Location, error: OSError) -> StoreError:
 def _create_engine(url: str) -> sa.Engine:
     if not url.startswith("sqlite"):
         return _server_engine(url)
-    engine = sa.create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_S})
+    engine = sa.create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_S}, hide_parameters=True)
 
     @sa.event.listens_for(engine, "connect")
     def _configure(dbapi_connection: sqlite3.Connection, _record: ConnectionPoolEntry) -> None:

@@ -1,0 +1,135 @@
+"""A database or file failure in words: what went wrong (disk full, read-only, damaged, locked)
+and what to do, for the command line and the GUI alike.
+
+The text of a database error is never shown nor logged: SQLAlchemy's holds the SQL statement,
+and the driver's can quote stored values (a CHECK or UNIQUE failure, a literal). A failure is
+known by its kind alone: SQLite's result code, PostgreSQL's SQLSTATE, an ``OSError``'s errno.
+This module imports no database package, so the GUI can load it before the store.
+"""
+
+from __future__ import annotations
+
+import errno
+from dataclasses import dataclass
+from enum import Enum
+
+
+class Kind(Enum):
+    DISK_FULL = "disk full"
+    READ_ONLY = "read-only"
+    DAMAGED = "damaged"
+    LOCKED = "locked"
+    DISK = "disk error"
+    REFUSED = "refused"
+    SERVER = "server unreachable"
+    OTHER = "database error"
+
+
+ADVICE = {
+    Kind.DISK_FULL: "the disk is full, so the store could not be written and the change in "
+                    "progress was not saved; free some space on that disk, then try again",
+    Kind.READ_ONLY: "the store cannot be written: its file or folder is read-only for this "
+                    "account, so nothing was saved; ask whoever looks after the PC to let this "
+                    "account write it",
+    Kind.DAMAGED: "the store file is damaged and cannot be trusted; stop using it and restore "
+                  "the newest good backup (advice-desk restore FILE), or tell your supervisor",
+    Kind.LOCKED: "the store is busy: another copy of Advice Desk or a command held it too long, "
+                 "so nothing was saved; try again in a moment",
+    Kind.DISK: "the disk holding the store could not be read or written (it may be full, "
+               "removed or failing), so the change in progress was not saved; check the disk, "
+               "then try again",
+    Kind.REFUSED: "the store refused the change as inconsistent, so nothing was saved; try "
+                  "again, and if it happens again, tell your supervisor",
+    Kind.SERVER: "the database server cannot be reached, so nothing was saved; check the "
+                 "network and the server, then try again",
+    Kind.OTHER: "the store failed, so the change in progress was not saved; try again, and if "
+                "it happens again, tell your supervisor",
+}
+
+# SQLite primary result codes (the low byte of an extended code).
+_SQLITE = {
+    3: Kind.READ_ONLY,    # SQLITE_PERM
+    5: Kind.LOCKED,       # SQLITE_BUSY
+    6: Kind.LOCKED,       # SQLITE_LOCKED
+    8: Kind.READ_ONLY,    # SQLITE_READONLY
+    10: Kind.DISK,        # SQLITE_IOERR
+    11: Kind.DAMAGED,     # SQLITE_CORRUPT
+    13: Kind.DISK_FULL,   # SQLITE_FULL
+    14: Kind.READ_ONLY,   # SQLITE_CANTOPEN: the file or its folder may not be opened
+    18: Kind.REFUSED,     # SQLITE_TOOBIG
+    19: Kind.REFUSED,     # SQLITE_CONSTRAINT
+    20: Kind.REFUSED,     # SQLITE_MISMATCH
+    26: Kind.DAMAGED,     # SQLITE_NOTADB
+}
+# PostgreSQL SQLSTATE, exact codes first, then classes (the first two characters).
+_SQLSTATE = {
+    "53100": Kind.DISK_FULL, "25006": Kind.READ_ONLY, "42501": Kind.READ_ONLY,
+    "XX001": Kind.DAMAGED, "XX002": Kind.DAMAGED, "55P03": Kind.LOCKED, "40P01": Kind.LOCKED,
+    "40001": Kind.LOCKED, "57014": Kind.LOCKED, "58030": Kind.DISK,
+}
+_SQLSTATE_CLASS = {"23": Kind.REFUSED, "22": Kind.REFUSED, "08": Kind.SERVER,
+                   "57": Kind.SERVER, "53": Kind.DISK_FULL}
+_ERRNO = {
+    errno.ENOSPC: Kind.DISK_FULL, errno.EDQUOT: Kind.DISK_FULL, errno.EFBIG: Kind.DISK_FULL,
+    errno.EROFS: Kind.READ_ONLY, errno.EACCES: Kind.READ_ONLY, errno.EPERM: Kind.READ_ONLY,
+    errno.EIO: Kind.DISK,
+}
+
+
+@dataclass(frozen=True)
+class Failure:
+    """A failure known by its kind; ``code`` is the driver's fixed code name, for the log."""
+
+    kind: Kind
+    code: str
+
+    @property
+    def advice(self) -> str:
+        return ADVICE[self.kind]
+
+    def __str__(self) -> str:
+        return self.advice
+
+
+def failure_of(error: BaseException) -> Failure | None:
+    """The database or file failure behind ``error`` (itself, the driver's error SQLAlchemy
+    wraps, or a cause), or ``None`` when it is neither."""
+    seen: set[int] = set()
+    pending: list[BaseException | None] = [error]
+    database_error = False
+    while pending:
+        current = pending.pop(0)
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        found = _known(current)
+        if found is not None:
+            return found
+        database_error = database_error or _is_database_error(current)
+        orig = getattr(current, "orig", None)
+        pending += [orig if isinstance(orig, BaseException) else None,
+                    current.__cause__, current.__context__]
+    return Failure(Kind.OTHER, type(error).__name__) if database_error else None
+
+
+def _known(error: BaseException) -> Failure | None:
+    code = getattr(error, "sqlite_errorcode", None)
+    if isinstance(code, int):
+        name = getattr(error, "sqlite_errorname", None)
+        return Failure(_SQLITE.get(code & 0xFF, Kind.OTHER),
+                       name if isinstance(name, str) else f"SQLITE {code}")
+    state = getattr(error, "sqlstate", None) or getattr(error, "pgcode", None)
+    if isinstance(state, str) and len(state) == 5:
+        return Failure(_SQLSTATE.get(state, _SQLSTATE_CLASS.get(state[:2], Kind.OTHER)),
+                       f"SQLSTATE {state}")
+    if isinstance(error, OSError) and error.errno is not None:
+        known = _ERRNO.get(error.errno)
+        if known is not None:
+            return Failure(known, errno.errorcode.get(error.errno, str(error.errno)))
+    return None
+
+
+def _is_database_error(error: BaseException) -> bool:
+    """A DB-API or SQLAlchemy error, known by its module (neither package is imported here)."""
+    module = type(error).__module__
+    return module.split(".")[0] in {"sqlite3", "sqlalchemy", "psycopg", "psycopg2"}
