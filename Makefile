@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test test-fast postgres-server lint bench clean
+.PHONY: run test test-fast soak postgres-server lint bench clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -23,6 +23,12 @@ test: lint postgres-server
 # The SQLite half alone: no server needed.
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -p no:cacheprovider -m "not postgres" $(PYTEST_ARGS)
+
+# The fault tests again with more kill -9s of a writer (SOAK_KILLS, default 250; the suite does 30).
+SOAK_KILLS ?= 250
+soak: $(STAMP)
+	ADVICE_DESK_SOAK_KILLS=$(SOAK_KILLS) $(BIN)/python -m pytest -p no:cacheprovider -s \
+	    tests/test_faults.py -k killed $(PYTEST_ARGS)
 
 # Debian's server binaries (/usr/lib/postgresql/*/bin), installed when missing if we are root;
 # otherwise the tests say how to get them. Never fails the build.
