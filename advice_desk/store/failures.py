@@ -35,9 +35,9 @@ ADVICE = {
                   "the newest good backup (advice-desk restore FILE), or tell your supervisor",
     Kind.LOCKED: "the store is busy: another copy of Advice Desk or a command held it too long, "
                  "so nothing was saved; try again in a moment",
-    Kind.DISK: "the disk holding the store could not be read or written (it may be full, "
-               "removed or failing), so the change in progress was not saved; check the disk, "
-               "then try again",
+    Kind.DISK: "the store could not be written to its disk, which is probably full (or "
+               "failing), so the change in progress was not saved; free some space on that "
+               "disk, then try again",
     Kind.REFUSED: "the store refused the change as inconsistent, so nothing was saved; try "
                   "again, and if it happens again, tell your supervisor",
     Kind.SERVER: "the database server cannot be reached, so nothing was saved; check the "
