@@ -74,13 +74,12 @@ def _kept_days(location: Location) -> list[date]:
 
 
 @pytest.mark.slow
+@pytest.mark.sqlite_only
 def test_400_days_of_daily_backups_keep_exactly_the_tiers(store, clock, sam, location):
     """One automatic backup a day, at 10:00 UK time, with a change each day (a call), for 400
     days from Tuesday 28 October 2025: the last 14 days, the Sundays of the 8 weeks before
     them, and the last Sunday of each month before those back to the first month that still
     has a copy (the 400 days hold 10 of the 12 monthly ones)."""
-    if location.sqlite_file is None:
-        pytest.skip("a server store makes no automatic copies")
     start = datetime(2025, 10, 28, 10, 0, tzinfo=UK)
     made = 0
     for day in range(400):
@@ -126,9 +125,8 @@ def test_no_copy_is_made_while_the_store_is_unchanged(store, clock, sam, locatio
     assert kept.made_at == clock.now() and kept.calls == 1
 
 
+@pytest.mark.sqlite_only
 def test_a_damaged_newest_copy_stops_pruning(store, clock, sam, location):
-    if location.sqlite_file is None:
-        pytest.skip("SQLite copies only")
     Settings(store, sam, clock).save({"backup_daily_copies": 2, "backup_weekly_copies": 0,
                                       "backup_monthly_copies": 0})
     for _ in range(3):
@@ -155,9 +153,8 @@ def test_a_damaged_newest_copy_stops_pruning(store, clock, sam, location):
         older.path}
 
 
+@pytest.mark.sqlite_only
 def test_copies_are_private_files_in_a_private_folder(store, clock, location):
-    if location.sqlite_file is None:
-        pytest.skip("SQLite copies only")
     made = auto_backup(store, clock).made
     assert made is not None
     assert stat.S_IMODE(location.backup_dir.stat().st_mode) == 0o700
@@ -166,9 +163,8 @@ def test_copies_are_private_files_in_a_private_folder(store, clock, location):
     assert not Path(f"{made.path}-wal").exists()  # one file: no log beside it
 
 
+@pytest.mark.sqlite_only
 def test_old_safety_copies_go_but_the_newest_of_each_kind_stays(store, clock, sam, location):
-    if location.sqlite_file is None:
-        pytest.skip("SQLite copies only")
     folder = location.backup_dir
     first = make_copy(location.sqlite_file, folder, "before-restore", clock)
     clock.advance(100 * DAY)

@@ -322,9 +322,10 @@ def store_fingerprint(store_file: Path) -> Fingerprint:
         return fingerprint_of(connection)
 
 
-def auto_backup(store: Store, clock: Clock) -> AutoOutcome:
-    """The automatic backup: a new copy when the store changed since the newest one, then the
-    pruning. Never on a server store; skipped while another copy of the app backs up."""
+def auto_backup(store: Store, clock: Clock, *, force: bool = False) -> AutoOutcome:
+    """The automatic backup: a new copy when the store changed since the newest one (or
+    whether or not it did, with ``force``: "Back up now"), then the pruning. Never on a server
+    store; skipped while another copy of the app backs up."""
     store_file = store.location.sqlite_file
     if store_file is None:
         return AutoOutcome(None, [], "a server store is backed up by its own tools")
@@ -334,8 +335,8 @@ def auto_backup(store: Store, clock: Clock) -> AutoOutcome:
         with backup_lock(folder):
             _remove_leftovers(folder)
             newest = newest_copy(folder)
-            if newest is not None and _fingerprint_or_none(newest) == store_fingerprint(
-                    store_file):
+            if not force and newest is not None and _fingerprint_or_none(
+                    newest) == store_fingerprint(store_file):
                 return AutoOutcome(None, [], "the store has not changed since the newest copy")
             made = make_copy(store_file, folder, TIERED, clock)
             pruned, reason = prune(folder, tiers, clock, newest_verified=True)
