@@ -153,10 +153,7 @@ class BackupsDialog(QDialog):
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setTabKeyNavigation(False)
         self.table.verticalHeader().hide()
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        for column in (1, 2, 3):
-            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        self.table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         self.table.activated.connect(lambda _: self.confirm_restore())
         layout.addWidget(self.table, 1)
         self.status = QLabel(self.tr("Reading the copies…"), self)
@@ -211,13 +208,19 @@ class BackupsDialog(QDialog):
                     item.setTextAlignment(Qt.AlignmentFlag.AlignRight
                                           | Qt.AlignmentFlag.AlignVCenter)
                 self.table.setItem(row, column, item)
+        self.table.resizeColumnsToContents()
+        padding = 3 * self.fontMetrics().averageCharWidth()
+        for column in (0, 2, 3):
+            self.table.setColumnWidth(column, self.table.columnWidth(column) + padding)
         self.loaded = True
         self.restore_button.setEnabled(bool(copies))
         if copies:
             self.table.selectRow(0)
             self.table.setFocus()
-            self.status.setText(self.tr("{0} copies in {1}.").format(
-                len(copies), self.store.location.backup_dir))
+            count = (self.tr("1 copy") if len(copies) == 1
+                     else self.tr("{0} copies").format(len(copies)))
+            self.status.setText(self.tr("{0} in {1}.").format(
+                count, self.store.location.backup_dir))
         else:
             self.status.setText(self.tr("No copy yet: Back up now makes the first."))
             self.backup_button.setFocus()
