@@ -374,3 +374,24 @@ def test_pg_dump_and_pg_restore_round_trip_and_refuse_another_schema(postgres_ur
     not_a_dump.write_bytes(os.urandom(64))
     assert main(["restore", str(not_a_dump), *options]) == EXIT_FAILED
     assert "is not a PostgreSQL dump of an Advice Desk store" in capsys.readouterr().err
+
+
+@pytest.mark.sqlite_only
+def test_two_copies_of_the_app_never_back_up_at_once(store, clock, sam, location):
+    """While another process holds the backup folder's lock, the automatic backup makes no
+    copy and says why; once it is released, the copy is made."""
+    folder = location.backup_dir
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys\nfrom pathlib import Path\n"
+         "from advice_desk.backups.locks import backup_lock\n"
+         "with backup_lock(Path(sys.argv[1])):\n"
+         "    print('held', flush=True); sys.stdin.readline()", str(folder)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "held\n"
+        busy = auto_backup(store, clock)
+        assert busy.made is None and "another copy of Advice Desk" in busy.reason
+    finally:
+        holder.communicate("\n", timeout=30)
+    assert auto_backup(store, clock).made is not None
