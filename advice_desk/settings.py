@@ -107,13 +107,20 @@ RETENTION_MONTHS = WholeNumber("retention_months", default=12, minimum=1, maximu
 EXPORT_THRESHOLD = WholeNumber("export_threshold", default=5, minimum=1, maximum=1000,
                                what="the disclosure threshold")
 EXPORT_K = WholeNumber("export_k", default=5, minimum=1, maximum=1000, what="k")
+# How many automatic backups are kept in each tier (advice_desk.backups.tiers).
+BACKUP_DAILY = WholeNumber("backup_daily_copies", default=14, minimum=1, maximum=365,
+                           what="the number of daily backups kept")
+BACKUP_WEEKLY = WholeNumber("backup_weekly_copies", default=8, minimum=0, maximum=260,
+                            what="the number of weekly backups kept")
+BACKUP_MONTHLY = WholeNumber("backup_monthly_copies", default=12, minimum=0, maximum=240,
+                             what="the number of monthly backups kept")
 # The name windows, reports and files show; resources/helpline.toml gives the first one.
 HELPLINE_NAME = OneLine("helpline_name", default=reference.helpline().name, longest=120,
                         what="the helpline's name")
 
 Editable = WholeNumber | OneLine
 EDITABLE: tuple[Editable, ...] = (HELPLINE_NAME, RETENTION_MONTHS, EXPORT_THRESHOLD, EXPORT_K,
-                                  IDLE_LOCK_MINUTES)
+                                  IDLE_LOCK_MINUTES, BACKUP_DAILY, BACKUP_WEEKLY, BACKUP_MONTHLY)
 SettingValue = int | str
 
 

@@ -259,10 +259,60 @@ def measure_search(settings: Settings) -> list[Figure]:
         store.close()
 
 
+BACKUP_TARGET_S, RESTORE_TARGET_S, SAVE_DURING_BACKUP_TARGET_S = 30.0, 60.0, 1.0
+
+
+def measure_backups(settings: Settings) -> list[Figure]:
+    """A verified copy (online backup + integrity check), saves while it runs (on another
+    thread, as the GUI does), and a restore (the copy checked, the store kept aside, swapped);
+    beside a plain file copy of the store."""
+    import shutil
+    import threading
+
+    from advice_desk.backups.copies import AutoOutcome, auto_backup
+    from advice_desk.backups.restore import restore_file
+
+    store = _demo_store(settings)
+    clock = SystemClock()
+    calls = Calls(store, actor_of(get_or_create_user(store, "bench", clock)), clock)
+    store_file = store.location.sqlite_file
+    assert store_file is not None
+    try:
+        plain = timed(lambda: shutil.copyfile(store_file, settings.work_dir / "plain-copy"))
+        saves: list[float] = []
+        outcome: list[AutoOutcome] = []
+        backing_up = threading.Thread(
+            target=lambda: outcome.append(auto_backup(store, clock, force=True)))
+        started = time.perf_counter()
+        backing_up.start()
+        while backing_up.is_alive():
+            start = clock.now() - timedelta(minutes=10)
+            details = CallDetails(started_at=start, ended_at=start + timedelta(minutes=8),
+                                  caller_type="grandparent", arrangement="sgo",
+                                  topics=("education.virtual-school",), outcomes=("advice",))
+            saves.append(timed(lambda d=details: calls.log(d)))
+        backup = time.perf_counter() - started
+        made = outcome[0].made
+        assert made is not None
+        copy = made.path
+    finally:
+        store.close()
+    restore = timed(lambda: restore_file(store.location, copy, clock))
+    scaled = not settings.full_size
+    return [Figure("backup: a verified copy of the store", backup,
+                   settings.scaled(BACKUP_TARGET_S), plain, "shutil.copyfile of the store",
+                   indicative=scaled),
+            Figure(f"save a call while a backup runs (worst of {len(saves)})", max(saves),
+                   SAVE_DURING_BACKUP_TARGET_S, indicative=scaled),
+            Figure("restore: copy checked, store kept aside, swapped", restore,
+                   settings.scaled(RESTORE_TARGET_S), plain, "shutil.copyfile of the store",
+                   indicative=scaled)]
+
+
 # --- the table -------------------------------------------------------------------------------
 
 MEASUREMENTS: list[Measurement] = [measure_demo, measure_reports, measure_saving,
-                                   measure_history, measure_search]
+                                   measure_history, measure_search, measure_backups]
 
 
 def _seconds(value: float | None) -> str:

@@ -19,7 +19,8 @@ from advice_desk.validation import ValidationError
 from tests.factories import opened_store
 
 KEYS = ["helpline_name", "retention_months", "export_threshold", "export_k",
-        "idle_lock_minutes"]
+        "idle_lock_minutes", "backup_daily_copies", "backup_weekly_copies",
+        "backup_monthly_copies"]
 
 
 def test_every_setting_shows_its_value_and_default(store, clock, sam):
@@ -28,7 +29,8 @@ def test_every_setting_shows_its_value_and_default(store, clock, sam):
     assert {s.key: (s.value, s.default) for s in shown} == {
         "helpline_name": (reference.helpline().name, reference.helpline().name),
         "retention_months": (12, 12), "export_threshold": (5, 5), "export_k": (5, 5),
-        "idle_lock_minutes": (10, 10)}
+        "idle_lock_minutes": (10, 10), "backup_daily_copies": (14, 14),
+        "backup_weekly_copies": (8, 8), "backup_monthly_copies": (12, 12)}
 
 
 def test_a_supervisor_saves_settings_and_the_change_is_audited(store, clock, sam):
@@ -89,8 +91,8 @@ def test_settings_show_lists_every_key_with_value_and_default(tmp_path: Path, ca
         assert main(argv) == EXIT_OK
         lines = capsys.readouterr().out.splitlines()
         assert [line.split()[0] for line in lines] == KEYS
-        assert "retention_months   36  (default 12)" in lines
-        assert f"helpline_name      {reference.helpline().name}  (default " \
+        assert "retention_months       36  (default 12)" in lines
+        assert f"helpline_name          {reference.helpline().name}  (default " \
                f"{reference.helpline().name})" in lines
     assert main(["settings", "set", "retention_months", "36", "--data-dir", data]) == EXIT_OK
     assert capsys.readouterr().out == "retention_months was already 36\n"
@@ -115,4 +117,4 @@ def test_a_bad_key_or_value_is_one_line_naming_the_key(tmp_path: Path, capsys, a
     out, err = capsys.readouterr()
     assert (out, err) == ("", f"advice-desk: error: {message}\n")
     assert main(["settings", "--data-dir", data]) == EXIT_OK
-    assert "retention_months   12  (default 12)" in capsys.readouterr().out
+    assert "retention_months       12  (default 12)" in capsys.readouterr().out

@@ -10,7 +10,13 @@ import sys
 from collections.abc import Callable, Sequence
 
 from advice_desk import __version__
-from advice_desk.cli import call_commands, figure_commands, privacy_commands, settings_commands
+from advice_desk.cli import (
+    backup_commands,
+    call_commands,
+    figure_commands,
+    privacy_commands,
+    settings_commands,
+)
 from advice_desk.cli.common import (
     EXIT_FAILED,
     CommandError,
@@ -48,6 +54,8 @@ COMMANDS: list[Callable[[Commands, list[Parser]], None]] = [
     privacy_commands.register_subject_access,
     privacy_commands.register_erase,
     settings_commands.register_settings,
+    backup_commands.register_backup,
+    backup_commands.register_restore,
 ]
 
 

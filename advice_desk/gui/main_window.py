@@ -21,6 +21,7 @@ from advice_desk.calls.history import CallQuery
 from advice_desk.calls.record import StoredCall
 from advice_desk.clock import Clock, to_uk, uk_today
 from advice_desk.gui import errors
+from advice_desk.gui.backups_dialog import AutoBackups
 from advice_desk.gui.correct_call import CorrectCallDialog
 from advice_desk.gui.follow_ups import FollowUpsDialog
 from advice_desk.gui.forms import load_form
@@ -126,6 +127,7 @@ class MainWindow(QMainWindow):
         self.tasks = TaskManager(self)
         self.opening = DeskOpening(self.tasks, location, clock, self)
         self.screen_lock = ScreenLock(self.tasks, self)
+        self.auto_backups = AutoBackups(clock, self)
         self._saving = False
         self._show_helpline_name(reference.helpline().name)
         self.resize(1280, 800)
@@ -238,9 +240,11 @@ class MainWindow(QMainWindow):
                                           self.open_export)
         self.people_action = self._action(self.tr("A &person's data…"), [], self.open_people)
         self.settings_action = self._action(self.tr("Se&ttings…"), [], self.edit_settings)
+        self.backups_action = self._action(self.tr("&Backups…"), [], self.open_backups)
         self.supervisor_actions = [self.report_action, self.review_action, self.export_action,
                                    self.people_action, self.hours_action, self.topics_action,
-                                   self.users_action, self.audit_action, self.settings_action]
+                                   self.users_action, self.audit_action, self.settings_action,
+                                   self.backups_action]
         self.supervisor_menu = menu.addMenu(self.tr("&Supervisor"))
         self.supervisor_menu.addActions(self.supervisor_actions)
         self._show_supervisor_tools(False)
@@ -292,6 +296,7 @@ class MainWindow(QMainWindow):
     def _signed_in(self, desk: Desk) -> None:
         self.desk = desk
         self.callers_panel.attach(desk)
+        self.auto_backups.start(desk.store)
         self.tasks.run(lambda: (desk.topics.choices(), desk.users.workers(), desk.drafts.load(),
                                 desk.settings.hours_policy(), desk.settings.idle_lock_limit(),
                                 desk.settings.helpline_name())
@@ -568,6 +573,15 @@ class MainWindow(QMainWindow):
         ).success(self._settings_saved))
         dialog.open()
 
+    @supervisor_tool
+    def open_backups(self, desk: Desk) -> None:
+        from advice_desk.gui.backups_dialog import BackupsDialog, restore_in_window
+
+        dialog = BackupsDialog(self.auto_backups, desk.store, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.restore_chosen.connect(lambda path: restore_in_window(self, path))
+        dialog.open()
+
     def _settings_saved(self, values: tuple[timedelta, str]) -> None:
         self.idle_watch.limit, name = values
         self._show_helpline_name(name)
@@ -686,6 +700,7 @@ class MainWindow(QMainWindow):
         if self.desk is not None and self.form.is_dirty and not self._saving:
             desk, payload = self.desk, self.form.payload()
             self.tasks.run_now(lambda: desk.drafts.save(payload))
+        self.auto_backups.shutdown()
         self.tasks.shutdown()
         self.opening.close()
         super().closeEvent(event)

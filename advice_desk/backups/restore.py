@@ -1,0 +1,126 @@
+"""Putting a copy back in place of a SQLite store.
+
+In order, each step refusing with a one-line reason before anything is changed:
+
+1. no other copy of the app may hold the store (:func:`~advice_desk.backups.locks.app_holds_store`;
+   the GUI restoring into itself closes its store first);
+2. the copy is read with the online backup API into a temporary file in the store's folder
+   (0600) and verified there: whole (``integrity_check``), an Advice Desk store, of a schema
+   this app knows (an older one is upgraded at the next open, with its before-migration copy);
+3. the store as it is now is copied to ``backups/before-restore-….sqlite3`` (with the backup
+   API; if the store is too damaged for that, its files are copied as they are);
+4. the old store's write-ahead log is checkpointed, its ``-wal`` and ``-shm`` removed (a log of
+   the old store must never be applied to the new file), and the temporary file, flushed to
+   disk, replaces the store with one ``os.replace``: a crash leaves the old or the new store,
+   never half of one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+
+from advice_desk.backups.copies import (
+    BEFORE_RESTORE,
+    BackupError,
+    CopyInfo,
+    Verified,
+    _private_temporary,
+    copy_file,
+    copy_name,
+    fsync_folder,
+    make_copy,
+    private_folder,
+)
+from advice_desk.backups.locks import Busy, app_holds_store, backup_lock
+from advice_desk.clock import Clock
+from advice_desk.paths import Location
+
+LOCK_WAIT_S = 600.0  # a restore waits this long for an automatic backup in progress
+
+
+@dataclass(frozen=True)
+class Restored:
+    """The restore done: the copy put in place, its calls, and where the old store went."""
+
+    source: Path
+    size: int
+    calls: int
+    revision: str
+    previous: CopyInfo | Path | None  # the before-restore copy (None: there was no store)
+
+
+def restore_file(location: Location, source: Path, clock: Clock) -> Restored:
+    """Replace the SQLite store of ``location`` with the copy ``source``."""
+    store_file = location.sqlite_file
+    if store_file is None:
+        raise BackupError("a server store is restored with pg_restore (advice-desk restore "
+                          "FILE.dump)")
+    if not source.is_file():
+        raise BackupError(f"{source} is not a file")
+    if store_file.exists() and source.resolve() == store_file.resolve():
+        raise BackupError(f"{source} is the store itself")
+    if app_holds_store(location.data_dir):
+        raise BackupError("Advice Desk is open on this store: close it (every window) and "
+                          "restore again, or restore from its Supervisor › Backups… window")
+    store_file.parent.mkdir(parents=True, exist_ok=True)
+    folder = private_folder(location.backup_dir)
+    try:
+        with backup_lock(folder, wait_s=LOCK_WAIT_S):
+            return _restore(store_file, folder, source, clock)
+    except Busy as busy:
+        raise BackupError(str(busy)) from None
+
+
+def _restore(store_file: Path, folder: Path, source: Path, clock: Clock) -> Restored:
+    incoming = _private_temporary(store_file.parent, store_file.name)
+    try:
+        try:
+            verified: Verified = copy_file(source, incoming)
+        except BackupError as error:
+            raise BackupError(f"not restored: {error}") from None
+        previous = _keep_current(store_file, folder, clock)
+        _retire_log(store_file)
+        size = incoming.stat().st_size
+        os.replace(incoming, store_file)
+        fsync_folder(store_file.parent)
+        return Restored(source, size, verified.calls, verified.revision, previous)
+    finally:
+        incoming.unlink(missing_ok=True)
+
+
+def _keep_current(store_file: Path, folder: Path, clock: Clock) -> CopyInfo | Path | None:
+    """The store as it is, copied aside before it is replaced."""
+    if not store_file.exists() or store_file.stat().st_size == 0:
+        return None
+    try:
+        return make_copy(store_file, folder, BEFORE_RESTORE, clock)
+    except BackupError:
+        pass  # too damaged for the backup API: keep its files as they are
+    target = folder / copy_name(BEFORE_RESTORE, clock.now()).replace(".sqlite3",
+                                                                        "-damaged.sqlite3")
+    for suffix in ("", "-wal"):
+        original = Path(f"{store_file}{suffix}")
+        if original.exists():
+            temporary = _private_temporary(folder, target.name)
+            shutil.copyfile(original, temporary)
+            os.replace(temporary, Path(f"{target}{suffix}"))
+    fsync_folder(folder)
+    return target
+
+
+def _retire_log(store_file: Path) -> None:
+    """Fold the old store's write-ahead log into it and remove the log and its index."""
+    if store_file.exists():
+        with contextlib.suppress(sqlite3.DatabaseError):
+            connection = sqlite3.connect(store_file)
+            try:
+                connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            finally:
+                connection.close()
+    for suffix in ("-wal", "-shm", "-journal"):
+        Path(f"{store_file}{suffix}").unlink(missing_ok=True)

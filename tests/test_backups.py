@@ -1,0 +1,397 @@
+"""Backups (PRODUCT.md §9): copies made with the online backup API, verified, kept in tiers,
+pruned only after the newest copy passed its check; restore refusing what it must; the
+``backup`` and ``restore`` commands; the pg_dump / pg_restore wrapper of a server store."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import stat
+import subprocess
+import sys
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from advice_desk.backups.copies import (
+    BackupError,
+    auto_backup,
+    list_copies,
+    make_copy,
+    prune,
+    verify,
+)
+from advice_desk.backups.restore import restore_file
+from advice_desk.backups.tiers import Tiers, copies_to_keep
+from advice_desk.calls.service import Calls
+from advice_desk.cli.common import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK
+from advice_desk.cli.main import main
+from advice_desk.clock import UK, FixedClock
+from advice_desk.paths import Location, resolve_location
+from advice_desk.settings import Settings
+from advice_desk.store.engine import Store, schema_head
+from tests.factories import a_call, opened_store, store_options
+
+DAY = timedelta(days=1)
+
+
+def _log(store: Store, clock: FixedClock, actor, count: int = 1) -> None:
+    calls = Calls(store, actor, clock)
+    for _ in range(count):
+        calls.log(a_call(clock))
+
+
+def _count(path: Path) -> int:
+    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
+        (count,) = db.execute('SELECT count(*) FROM "call"').fetchone()
+    db.close()
+    return int(count)
+
+
+def _calls_in(store: Store) -> int:
+    with store.engine.connect() as connection:
+        return int(connection.exec_driver_sql('SELECT count(*) FROM "call"').scalar_one())
+
+
+def _damage(path: Path) -> None:
+    """Overwrite the pages of the calls table with noise, as a failing disk would."""
+    with sqlite3.connect(path) as db:
+        page_size = db.execute("PRAGMA page_size").fetchone()[0]
+        root = db.execute("SELECT rootpage FROM sqlite_master WHERE name = 'call'").fetchone()[0]
+    db.close()
+    with path.open("r+b") as file:
+        file.seek((root - 1) * page_size)
+        file.write(b"\xa5" * page_size)
+
+
+def _kept_days(location: Location) -> list[date]:
+    return sorted(c.made_at.astimezone(UK).date() for c in list_copies(location.backup_dir)
+                  if c.kind == "backup")
+
+
+# --- the tiers --------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+@pytest.mark.sqlite_only
+def test_400_days_of_daily_backups_keep_exactly_the_tiers(store, clock, sam, location):
+    """One automatic backup a day, at 10:00 UK time, with a change each day (a call), for 400
+    days from Tuesday 28 October 2025: the last 14 days, the Sundays of the 8 weeks before
+    them, and the last Sunday of each month before those back to the first month that still
+    has a copy (the 400 days hold 10 of the 12 monthly ones)."""
+    start = datetime(2025, 10, 28, 10, 0, tzinfo=UK)
+    made = 0
+    for day in range(400):
+        clock.set(start + day * DAY)
+        _log(store, clock, sam)
+        outcome = auto_backup(store, clock)
+        made += outcome.made is not None
+    assert made == 400
+    daily = [date(2026, 11, 18) + n * DAY for n in range(14)]
+    weekly = [date(2026, 9, 27) + n * timedelta(weeks=1) for n in range(8)]
+    monthly = [date(2025, 11, 30), date(2025, 12, 28), date(2026, 1, 25), date(2026, 2, 22),
+               date(2026, 3, 29), date(2026, 4, 26), date(2026, 5, 31), date(2026, 6, 28),
+               date(2026, 7, 26), date(2026, 8, 30)]
+    assert _kept_days(location) == monthly + weekly + daily
+    assert all(d.weekday() == 6 for d in monthly + weekly)  # Sundays
+
+
+def test_the_tiers_keep_12_monthly_copies_given_the_history():
+    start = datetime(2024, 1, 1, 9, tzinfo=UTC)
+    kept: set[datetime] = set()
+    for day in range(800):
+        kept = copies_to_keep(kept | {start + day * DAY}, Tiers())
+    assert len(kept) == 14 + 8 + 12
+    assert copies_to_keep(kept, Tiers()) == kept  # a second pruning removes nothing more
+    assert copies_to_keep(kept, Tiers(1, 0, 0)) == {max(kept)}
+
+
+def test_no_copy_is_made_while_the_store_is_unchanged(store, clock, sam, location):
+    if location.sqlite_file is None:
+        assert auto_backup(store, clock).made is None
+        assert not location.backup_dir.exists() or not list(location.backup_dir.iterdir())
+        return
+    first = auto_backup(store, clock)
+    assert first.made is not None
+    clock.advance(timedelta(hours=4))
+    again = auto_backup(store, clock)
+    assert again.made is None and "not changed" in again.reason
+    _log(store, clock, sam)
+    clock.advance(timedelta(hours=4))
+    assert auto_backup(store, clock).made is not None
+    # The daily tier keeps one copy a day: the newer copy of the day replaced the older.
+    (kept,) = list_copies(location.backup_dir)
+    assert kept.made_at == clock.now() and kept.calls == 1
+
+
+@pytest.mark.sqlite_only
+def test_a_damaged_newest_copy_stops_pruning(store, clock, sam, location):
+    Settings(store, sam, clock).save({"backup_daily_copies": 2, "backup_weekly_copies": 0,
+                                      "backup_monthly_copies": 0})
+    for _ in range(3):
+        _log(store, clock, sam)
+        auto_backup(store, clock)
+        clock.advance(DAY)
+    copies = list_copies(location.backup_dir)
+    assert len(copies) == 2
+    _damage(copies[0].path)
+    with pytest.raises(BackupError, match="damaged"):
+        verify(copies[0].path)
+    older = make_copy(location.sqlite_file, location.backup_dir, "backup",
+                      FixedClock(clock.now() - 30 * DAY))
+    pruned, reason = prune(location.backup_dir, Tiers(2, 0, 0), clock)
+    assert pruned == [] and "failed its check" in reason
+    assert older.path.exists()
+    # A store too damaged to copy: the new copy fails its check, and nothing is pruned.
+    store.purge_erased()
+    store.close()
+    _damage(location.sqlite_file)
+    with pytest.raises(BackupError):
+        auto_backup(store, clock)
+    assert {c.path for c in list_copies(location.backup_dir)} == {c.path for c in copies} | {
+        older.path}
+
+
+@pytest.mark.sqlite_only
+def test_copies_are_private_files_in_a_private_folder(store, clock, location):
+    made = auto_backup(store, clock).made
+    assert made is not None
+    assert stat.S_IMODE(location.backup_dir.stat().st_mode) == 0o700
+    assert stat.S_IMODE(made.path.stat().st_mode) == 0o600
+    assert not list(location.backup_dir.glob("*.part"))
+    assert not Path(f"{made.path}-wal").exists()  # one file: no log beside it
+
+
+@pytest.mark.sqlite_only
+def test_old_safety_copies_go_but_the_newest_of_each_kind_stays(store, clock, sam, location):
+    folder = location.backup_dir
+    first = make_copy(location.sqlite_file, folder, "before-restore", clock)
+    clock.advance(100 * DAY)
+    second = make_copy(location.sqlite_file, folder, "before-restore", clock)
+    _log(store, clock, sam)
+    auto_backup(store, clock)
+    assert not first.path.exists() and second.path.exists()
+
+
+# --- restoring ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def sqlite_location(tmp_path: Path) -> Location:
+    return resolve_location(tmp_path / "data")
+
+
+def test_a_restore_puts_the_copy_back_and_keeps_the_store_as_it_was(sqlite_location, clock,
+                                                                       tmp_path):
+    from tests.factories import first_supervisor
+
+    with opened_store(sqlite_location, clock) as store:
+        sam = first_supervisor(store, clock)
+        _log(store, clock, sam, 3)
+        made = make_copy(sqlite_location.sqlite_file, tmp_path, "backup", clock)
+        _log(store, clock, sam, 2)
+    clock.advance(timedelta(minutes=5))
+    restored = restore_file(sqlite_location, made.path, clock)
+    assert restored.calls == 3
+    assert not Path(f"{sqlite_location.sqlite_file}-wal").exists()
+    assert stat.S_IMODE(sqlite_location.sqlite_file.stat().st_mode) == 0o600
+    with opened_store(sqlite_location, clock) as store:
+        assert _calls_in(store) == 3
+    assert restored.previous is not None
+    assert _count(restored.previous.path) == 5
+    assert restored.previous.path.name.startswith("before-restore-")
+
+
+def _newer(path: Path) -> None:
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE alembic_version SET version_num = 'ffff_from_the_future'")
+    db.close()
+
+
+def _not_a_store(path: Path) -> None:
+    path.unlink()
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE notes (text TEXT)")
+    db.close()
+
+
+def _text_file(path: Path) -> None:
+    path.write_text("started_at,duration_minutes\n")
+
+
+@pytest.mark.parametrize(("spoil", "reason"), [
+    (_damage, "is damaged"),
+    (_not_a_store, "is not an Advice Desk store"),
+    (_text_file, r"is not an Advice Desk store \(not a SQLite database\)"),
+    (_newer, "was written by a newer version of Advice Desk"),
+])
+def test_restore_refuses_a_copy_it_cannot_trust(sqlite_location, clock, tmp_path, spoil,
+                                                reason):
+    from tests.factories import first_supervisor
+
+    with opened_store(sqlite_location, clock) as store:
+        _log(store, clock, first_supervisor(store, clock), 3)
+    copy = tmp_path / "copy.sqlite3"
+    make_copy(sqlite_location.sqlite_file, tmp_path, "backup", clock).path.rename(copy)
+    spoil(copy)
+    before = sqlite_location.sqlite_file.read_bytes()
+    with pytest.raises(BackupError, match=reason) as refused:
+        restore_file(sqlite_location, copy, clock)
+    assert "\n" not in str(refused.value)
+    assert sqlite_location.sqlite_file.read_bytes() == before
+    assert not list(sqlite_location.data_dir.glob(".*.part"))
+
+
+def test_restore_refuses_while_the_app_holds_the_store(sqlite_location, clock, tmp_path):
+    with opened_store(sqlite_location, clock) as store:
+        make_copy(sqlite_location.sqlite_file, tmp_path, "backup", clock)
+    del store
+    (copy,) = tmp_path.glob("backup-*.sqlite3")
+    lock = sqlite_location.data_dir / "advice-desk.lock"  # gui.single_instance.LOCK_FILE
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys\nfrom PySide6.QtCore import QLockFile\n"
+         "lock = QLockFile(sys.argv[1]); assert lock.tryLock(0)\n"
+         "print('held', flush=True); sys.stdin.readline()", str(lock)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "held\n"
+        with pytest.raises(BackupError, match="Advice Desk is open on this store"):
+            restore_file(sqlite_location, copy, clock)
+    finally:
+        holder.kill()  # a crash: the lock file stays behind, held by nobody
+        holder.communicate(timeout=30)
+    assert lock.exists()
+    assert restore_file(sqlite_location, copy, clock).calls == 0
+
+
+# --- the command line ---------------------------------------------------------------------
+
+
+def test_backup_and_restore_on_the_command_line(sqlite_location, clock, tmp_path, capsys):
+    from tests.factories import first_supervisor
+
+    with opened_store(sqlite_location, clock) as store:
+        _log(store, clock, first_supervisor(store, clock), 4)
+    out = tmp_path / "monday.sqlite3"
+    options = store_options(sqlite_location)
+    assert main(["backup", "--out", str(out), *options]) == EXIT_OK
+    said = capsys.readouterr().out
+    assert said.startswith(f"backed up 4 calls to {out} (") and "KB)" in said
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600
+    assert main(["restore", str(out), *options]) == EXIT_OK
+    said = capsys.readouterr().out
+    assert said.startswith(f"restored 4 calls from {out} (")
+    assert "the store as it was is in " in said
+
+
+def test_the_commands_fail_in_one_line(sqlite_location, clock, tmp_path, capsys):
+    options = store_options(sqlite_location)
+    assert main(["backup", "--out", str(tmp_path / "x.sqlite3"), *options]) == EXIT_FAILED
+    assert capsys.readouterr().err == (
+        f"advice-desk: error: there is no store at {sqlite_location.sqlite_file}\n")
+    with opened_store(sqlite_location, clock):
+        pass
+    assert main(["backup", "--out", str(tmp_path / "no" / "x.sqlite3"), *options]) == EXIT_FAILED
+    assert "does not exist" in capsys.readouterr().err
+    assert main(["backup", "--out", str(tmp_path), *options]) == EXIT_BAD_INPUT
+    assert "is a folder" in capsys.readouterr().err
+    assert main(["restore", str(tmp_path / "missing.sqlite3"), *options]) == EXIT_BAD_INPUT
+    assert capsys.readouterr().err.count("\n") == 1
+    text = tmp_path / "calls.csv"
+    text.write_text("a,b\n")
+    assert main(["restore", str(text), *options]) == EXIT_FAILED
+    assert capsys.readouterr().err == ("advice-desk: error: not restored: calls.csv is not an "
+                                       "Advice Desk store (not a SQLite database)\n")
+    with pytest.raises(SystemExit) as bad:
+        main(["backup", *options])
+    assert bad.value.code == EXIT_BAD_INPUT
+
+
+def _revision_before_head() -> str:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    from advice_desk.store.engine import MIGRATIONS_DIR
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    down = ScriptDirectory.from_config(config).get_revision(schema_head()).down_revision
+    assert isinstance(down, str)
+    return down
+
+
+# --- a server store -----------------------------------------------------------------------
+
+
+@pytest.mark.postgres
+def test_pg_dump_and_pg_restore_round_trip_and_refuse_another_schema(postgres_url, tmp_path,
+                                                                      clock, capsys):
+    from tests.factories import first_supervisor
+
+    location = resolve_location(tmp_path / "data", postgres_url)
+    options = store_options(location)
+    with opened_store(location, clock) as store:
+        sam = first_supervisor(store, clock)
+        _log(store, clock, sam, 3)
+    dump = tmp_path / "server.dump"
+    assert main(["backup", "--out", str(dump), *options]) == EXIT_OK
+    assert capsys.readouterr().out.startswith(f"backed up 3 calls to {dump} (")
+    assert stat.S_IMODE(dump.stat().st_mode) == 0o600
+    assert not location.backup_dir.exists()  # nothing spread over this PC
+    with opened_store(location, clock) as store:
+        _log(store, clock, sam, 2)
+    assert main(["restore", str(dump), *options]) == EXIT_OK
+    said = capsys.readouterr().out
+    assert said.startswith(f"restored 3 calls from {dump} (")
+    with opened_store(location, clock) as store:
+        assert _calls_in(store) == 3
+    (previous,) = tmp_path.glob("before-restore-*.dump")
+    # A dump of another schema version (the one before this app's) is refused.
+    import sqlalchemy as sa
+
+    from advice_desk.backups.server import tool
+    from advice_desk.store.engine import current_revision
+    older = _revision_before_head()
+    server = sa.create_engine(postgres_url)
+    with server.begin() as connection:
+        connection.exec_driver_sql(f"UPDATE alembic_version SET version_num = '{older}'")
+    old = tmp_path / "old.dump"
+    subprocess.run([tool("pg_dump"), "--format=custom", f"--file={old}",
+                    f"--dbname={postgres_url.replace('+psycopg', '')}"], check=True)
+    with server.begin() as connection:
+        connection.exec_driver_sql(f"UPDATE alembic_version SET version_num = '{schema_head()}'")
+    server.dispose()
+    assert main(["restore", str(old), *options]) == EXIT_FAILED
+    with opened_store(location, clock) as store, store.engine.connect() as connection:
+        assert current_revision(connection) == schema_head()
+        assert _calls_in(store) == 3
+    assert f"holds schema {older} but this version of Advice Desk uses {schema_head()}" in (
+        capsys.readouterr().err)
+    assert main(["restore", str(previous.with_suffix(".txt")), *options]) == EXIT_BAD_INPUT
+    capsys.readouterr()
+    not_a_dump = tmp_path / "x.dump"
+    not_a_dump.write_bytes(os.urandom(64))
+    assert main(["restore", str(not_a_dump), *options]) == EXIT_FAILED
+    assert "is not a PostgreSQL dump of an Advice Desk store" in capsys.readouterr().err
+
+
+@pytest.mark.sqlite_only
+def test_two_copies_of_the_app_never_back_up_at_once(store, clock, sam, location):
+    """While another process holds the backup folder's lock, the automatic backup makes no
+    copy and says why; once it is released, the copy is made."""
+    folder = location.backup_dir
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys\nfrom pathlib import Path\n"
+         "from advice_desk.backups.locks import backup_lock\n"
+         "with backup_lock(Path(sys.argv[1])):\n"
+         "    print('held', flush=True); sys.stdin.readline()", str(folder)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "held\n"
+        busy = auto_backup(store, clock)
+        assert busy.made is None and "another copy of Advice Desk" in busy.reason
+    finally:
+        holder.communicate("\n", timeout=30)
+    assert auto_backup(store, clock).made is not None
