@@ -14,7 +14,7 @@ from sqlmodel import select
 from advice_desk.people import accounts, audit
 from advice_desk.people.accounts import Users
 from advice_desk.people.audit import AuditQuery, AuditTrail
-from advice_desk.people.permissions import PermissionDenied, Role
+from advice_desk.people.permissions import AccountDisabled, PermissionDenied, Role
 from advice_desk.store.models import AuditEvent, User
 from advice_desk.validation import ValidationError
 from tests.factories import add_account
@@ -166,8 +166,11 @@ def test_the_last_supervisor_cannot_be_disabled(store, clock, sam):
     assert accounts.sign_in(store, "sam", PASSWORD, clock).id == sam.id
     sue = users.add("sue", "Sue Second", Role.SUPERVISOR, PASSWORD)
     users.set_active(sam.id, False)  # another supervisor remains
-    with pytest.raises(ValidationError, match="the last supervisor"):
+    with pytest.raises(AccountDisabled):  # and sam's own session is locked from now on
         users.set_active(sue, False)
+    sue_signed_in = accounts.sign_in(store, "sue", PASSWORD, clock)
+    with pytest.raises(ValidationError, match="the last supervisor"):
+        Users(store, sue_signed_in, clock).set_active(sue, False)
 
 
 def test_new_users_are_checked(store, clock, sam, amy_id):
