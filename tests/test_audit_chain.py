@@ -296,3 +296,33 @@ def test_the_anchor_holds_no_personal_value(store, trail, config_folder: Path) -
     (anchor,) = (config_folder / audit_chain.ANCHORS_DIR).iterdir()
     assert set(json.loads(anchor.read_text())) == {"store", "count", "event", "link"}
     assert stat.S_IMODE(anchor.stat().st_mode) == 0o600
+
+
+# --- a lost key ---------------------------------------------------------------------------------
+
+def test_a_lost_key_is_replaced_and_the_chain_goes_on_from_there(
+        store, trail, clock, location: Location, config_folder: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(AuditKeyError, match="there is an audit key"):
+        AuditTrail(store, SUPERVISOR, clock).replace_lost_key()
+    (config_folder / audit_chain.KEY_FILE).unlink()
+    with pytest.raises(AuditKeyError, match="audit new-key"):
+        add_events(store, clock, 1)
+    assert main([*_cli(location), "audit", "new-key"]) == 0
+    assert "the trail is chained with it from event 6 on" in capsys.readouterr().out
+    add_events(store, clock, 2)
+    verdict = verified(store)
+    assert (verdict.ok, verdict.count, verdict.unchecked) == (True, 8, 5)
+    assert main([*_cli(location), "audit", "verify"]) == 0
+    assert "the 5 events before can be checked only with the lost key" in capsys.readouterr().out
+    # Whoever has the database but not the key cannot start a chain of their own that way.
+    drop_guards(store)
+    owner_runs(store, f"DELETE FROM audit_event WHERE id > {trail[-1]}")
+    with store.read() as session:
+        last_seq = session.connection().execute(sa.text(
+            "SELECT max(seq) FROM audit_event")).scalar_one()
+    owner_runs(store, "INSERT INTO audit_event (at, actor, action, seq, link) VALUES "
+                      f"('2026-01-01 00:00:00', 'x', '{audit_chain.KEY_REPLACED}', "
+                      f"{last_seq + 1}, '{'a' * 64}')")
+    verdict = verified(store)
+    assert (verdict.ok, verdict.problem) == (False, "changed")

@@ -26,6 +26,12 @@ def register_audit(commands: Commands, parents: list[Parser]) -> None:
     verify = actions.add_parser("verify", parents=parents,
                                 help="check every event of the trail")
     verify.set_defaults(func=run_verify)
+    new_key = actions.add_parser(
+        "new-key", parents=parents, help="after the audit key was lost: chain on with a new one",
+        description="Only when the audit key file is lost: make a new key and go on chaining "
+                    "the trail with it from an event that says so. The events before can then "
+                    "be checked only with the lost key, should it be found.")
+    new_key.set_defaults(func=run_new_key)
 
 
 def run_verify(args: argparse.Namespace) -> int:
@@ -52,7 +58,29 @@ def run_verify(args: argparse.Namespace) -> int:
             f"({whole}); keep the store as it is and tell whoever looks after it", EXIT_FAILED)
     seen = ("" if verdict.anchored is None else
             f"; this PC saw {_events(verdict.anchored)} committed, all there")
-    print(f"audit trail ok: {_events(verdict.count)}, every link checked{seen}")
+    checked = "every link checked"
+    if verdict.key_replaced_at is not None:
+        checked = (f"every link checked since the audit key was replaced on "
+                   f"{verdict.key_replaced_at.isoformat(timespec='seconds')}; the "
+                   f"{_events(verdict.unchecked)} before can be checked only with the lost key")
+    print(f"audit trail ok: {_events(verdict.count)}, {checked}{seen}")
+    return EXIT_OK
+
+
+def run_new_key(args: argparse.Namespace) -> int:
+    from advice_desk.clock import SystemClock
+    from advice_desk.people.audit import AuditTrail
+    from advice_desk.people.permissions import command_line_actor
+    from advice_desk.store.audit_chain import key_path
+    from advice_desk.store.engine import StoreError
+
+    with opened_store(args) as store:
+        try:
+            position = AuditTrail(store, command_line_actor(), SystemClock()).replace_lost_key()
+        except StoreError as error:
+            raise CommandError(str(error), EXIT_FAILED) from error
+    print(f"a new audit key is at {key_path()} (keep it safe with your backups); the trail is "
+          f"chained with it from event {position} on")
     return EXIT_OK
 
 

@@ -124,6 +124,17 @@ class AuditTrail(Manager):
         require(self.actor, Action.AUDIT)
         return verify(self.store)
 
+    def replace_lost_key(self) -> int:
+        """The audit key was lost: chain on with a new one from an event saying so (the events
+        before can then be checked only with the lost key). Returns that event's position."""
+        require(self.actor, Action.AUDIT)
+        with self.store.write() as session:
+            audit_chain.replace_lost_key(session.connection())
+            record(session, self.clock, self.actor, audit_chain.KEY_REPLACED, "audit key")
+            anchor = session.info[ANCHOR_AFTER_COMMIT]
+            assert isinstance(anchor, Anchor)
+            return anchor.count
+
     def actions(self) -> list[str]:
         """Every action the trail holds, for the audit window's filter."""
         with self.store.read() as session:

@@ -75,7 +75,8 @@ def load_key(create: bool) -> bytes:
         if not create:
             raise AuditKeyError(
                 f"this PC has no audit key at {path}: copy the store's key file there (or name "
-                f"it in {KEY_ENV}) from the PC that keeps it") from None
+                f"it in {KEY_ENV}) from the PC or backup that keeps it; if it is lost for "
+                f"good, 'advice-desk audit new-key' chains on with a new one") from None
         return _make_key(path)
     except OSError as error:
         raise AuditKeyError(f"cannot read the audit key {path}: "
@@ -118,10 +119,17 @@ def fingerprint(key: bytes) -> str:
 
 # --- links -----------------------------------------------------------------------------------
 
-def genesis(key: bytes, store_id: str) -> str:
-    """The "previous link" of the first event: binds the chain to its store."""
-    return hmac.new(key, b"advice-desk audit trail\0" + store_id.encode(),
+def genesis(key: bytes, store_id: str, seq: int = 1) -> str:
+    """The "previous link" of the first event (or of the first after a new key, at ``seq``):
+    binds the chain to its store."""
+    start = store_id if seq == 1 else f"{store_id}:{seq}"
+    return hmac.new(key, b"advice-desk audit trail\0" + start.encode(),
                     hashlib.sha256).hexdigest()
+
+
+# The event that starts the chain again with a new key after the old one was lost: the events
+# before it can only be checked with the old key.
+KEY_REPLACED = "audit-key-replaced"
 
 
 def _instant(at: datetime) -> str:
@@ -182,12 +190,24 @@ def next_link(connection: sa.Connection, at: datetime, actor_id: int | None, act
     assert key is not None
     last = connection.execute(sa.select(EVENTS.c.seq, EVENTS.c.link)
                               .order_by(EVENTS.c.id.desc()).limit(1)).first()
-    if last is None:
-        previous, seq = genesis(key, the_store), 1
+    seq = 1 if last is None else (last.seq or 0) + 1
+    if last is None or action == KEY_REPLACED:
+        previous = genesis(key, the_store, seq)
     else:
-        previous, seq = last.link or "", (last.seq or 0) + 1
+        previous = last.link or ""
     return Next(the_store, seq, link(key, previous, seq, at, actor_id, actor, action,
                                      subject, detail))
+
+
+def replace_lost_key(connection: sa.Connection) -> None:
+    """After the audit key was lost: make a new one and make it the store's, in the caller's
+    write transaction, which must then record a :data:`KEY_REPLACED` event. Refused while a
+    key file is there (the right key, or one to move away first)."""
+    path = key_path()
+    if path.exists():
+        raise AuditKeyError(f"there is an audit key at {path}; a new one is made only when it "
+                            f"is lost (move a wrong key file away first)")
+    connection.execute(CHAIN.update().values(key_id=fingerprint(load_key(create=True))))
 
 
 def chain_existing(connection: sa.Connection) -> int:
@@ -210,9 +230,10 @@ def chain_existing(connection: sa.Connection) -> int:
     return done
 
 
-def _batches(connection: sa.Connection) -> Iterator[list[sa.Row[tuple[object, ...]]]]:
-    """Every event in id order, a batch at a time (keyset paging: memory stays flat)."""
-    after = 0
+def _batches(connection: sa.Connection, after: int = 0
+             ) -> Iterator[list[sa.Row[tuple[object, ...]]]]:
+    """Every event after id ``after`` in id order, a batch at a time (keyset paging: memory
+    stays flat)."""
     while True:
         rows = list(connection.execute(
             sa.select(EVENTS).where(EVENTS.c.id > after).order_by(EVENTS.c.id).limit(BATCH)))
@@ -261,9 +282,8 @@ def write_anchor(path: Path, anchor: Anchor, *, only_forward: bool = True) -> No
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     part = path.with_name(f"{path.name}.{os.getpid()}.part")
     fd = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
+    try:  # no fsync: after a power cut an anchor behind, or none, is accepted
         os.write(fd, json.dumps(asdict(anchor)).encode())
-        os.fsync(fd)
     finally:
         os.close(fd)
     os.replace(part, path)
@@ -294,6 +314,8 @@ class Verdict:
     at: datetime | None = None
     problem: str | None = None
     explanation: str = ""
+    unchecked: int = 0  # events before a key replacement: chained with the lost key
+    key_replaced_at: datetime | None = None
 
 
 def verify(connection: sa.Connection, anchor: Anchor | None) -> Verdict:
@@ -304,7 +326,12 @@ def verify(connection: sa.Connection, anchor: Anchor | None) -> Verdict:
     previous, expected = genesis(key, the_store) if key is not None else "", 1
     anchored = anchor.count if anchor is not None else None
     last: sa.Row[tuple[object, ...]] | None = None
-    for rows in _batches(connection):
+    restart = _restart(connection, key, the_store) if key is not None else None
+    after, unchecked, replaced_at = 0, 0, None
+    if restart is not None:  # the events before were chained with a key since lost
+        after, unchecked, replaced_at = restart.id - 1, restart.seq - 1, restart.at
+        previous, expected = genesis(key or b"", the_store, restart.seq), restart.seq
+    for rows in _batches(connection, after):
         for row in rows:
             seq = row.seq
             if row.link is None or seq is None or key is None:
@@ -336,8 +363,20 @@ def verify(connection: sa.Connection, anchor: Anchor | None) -> Verdict:
             told = f"the trail ends at event {count} (#{last.id}, {_when(last.at)})"
         return Verdict(False, count, anchored, anchor.event, None, "truncated",
                        f"{told}, but this PC saw {anchor.count} events: the newest "
-                       f"{anchor.count - count} were removed")
-    return Verdict(True, count, anchored)
+                       f"{anchor.count - count} were removed", unchecked, replaced_at)
+    return Verdict(True, count, anchored, unchecked=unchecked, key_replaced_at=replaced_at)
+
+
+def _restart(connection: sa.Connection, key: bytes, the_store: str
+             ) -> sa.Row[tuple[object, ...]] | None:
+    """The newest key replacement whose link this key made: the chain is checked from it."""
+    for row in connection.execute(sa.select(EVENTS).where(EVENTS.c.action == KEY_REPLACED)
+                                  .order_by(EVENTS.c.id.desc())):
+        if row.seq is not None and row.link == link(
+                key, genesis(key, the_store, row.seq), row.seq, row.at, row.actor_id,
+                row.actor, row.action, row.subject, row.detail):
+            return row
+    return None
 
 
 def _when(at: datetime) -> str:
