@@ -626,7 +626,7 @@ class MainWindow(QMainWindow):
         if dialog is not None:
             dialog.ui.sign_in_intro.setText(self.tr(
                 "Your account has been disabled by a supervisor, so Advice Desk is locked. "
-                "Your unsaved call is kept on this screen."))
+                "The call you were typing is kept."))
 
     def _unlocked(self) -> None:
         self._set_ready(True)
