@@ -326,3 +326,50 @@ def test_a_lost_key_is_replaced_and_the_chain_goes_on_from_there(
                       f"{last_seq + 1}, '{'a' * 64}')")
     verdict = verified(store)
     assert (verdict.ok, verdict.problem) == (False, "changed")
+
+
+def test_two_writers_at_once_make_one_chain_without_a_fork(store, location: Location) -> None:
+    """Appends are serialised by the write lock (BEGIN IMMEDIATE; the advisory lock on
+    PostgreSQL): the newest event read under it is always the one just committed."""
+    import threading
+
+    from advice_desk.clock import SystemClock
+    from tests.factories import opened_store
+
+    start = threading.Barrier(2)
+    failures: list[BaseException] = []
+
+    def writer(name: str) -> None:
+        try:
+            with opened_store(location, SystemClock()) as own:
+                start.wait()
+                for n in range(15):
+                    with own.write() as session:
+                        audit.record(session, SystemClock(), SUPERVISOR, "export", name,
+                                     {"files": [str(n)]})
+        except BaseException as error:  # reported by the assertion below
+            failures.append(error)
+
+    threads = [threading.Thread(target=writer, args=(name,)) for name in ("one", "two")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+    verdict = verified(store)
+    assert (verdict.ok, verdict.count) == (True, 30)
+    with store.read() as session:
+        subjects = session.connection().execute(sa.text(
+            "SELECT subject FROM audit_event ORDER BY id")).scalars().all()
+    assert sorted(subjects) == ["one"] * 15 + ["two"] * 15
+
+
+def test_stores_sharing_a_config_folder_keep_their_own_anchors(
+        store, trail, clock, tmp_path: Path) -> None:
+    from tests.factories import opened_store
+
+    with opened_store(tmp_path / "another", clock) as another:
+        add_events(another, clock, 2)
+        assert audit.anchor_path(another) != audit.anchor_path(store)
+        assert verified(another).anchored == 2
+    assert verified(store).anchored == 5
