@@ -11,14 +11,17 @@ import sqlalchemy as sa
 from argon2 import PasswordHasher
 from sqlmodel import select
 
+from advice_desk.calls.drafts import Drafts
+from advice_desk.calls.history import CallQuery
+from advice_desk.calls.service import Calls
 from advice_desk.people import accounts, audit
-from advice_desk.people.accounts import Users
+from advice_desk.people.accounts import Users, get_or_create_user
 from advice_desk.people.audit import AuditQuery, AuditTrail
-from advice_desk.people.permissions import PermissionDenied, Role
+from advice_desk.people.permissions import AccountDisabled, PermissionDenied, Role
 from advice_desk.store.models import AuditEvent, User
 from advice_desk.validation import ValidationError
 from tests.factories import add_account
-from tests.support import ANY_TIME, PASSWORD
+from tests.support import ANY_TIME, PASSWORD, SUPERVISOR
 
 WRONG = "wrong horse battery"
 
@@ -166,8 +169,11 @@ def test_the_last_supervisor_cannot_be_disabled(store, clock, sam):
     assert accounts.sign_in(store, "sam", PASSWORD, clock).id == sam.id
     sue = users.add("sue", "Sue Second", Role.SUPERVISOR, PASSWORD)
     users.set_active(sam.id, False)  # another supervisor remains
-    with pytest.raises(ValidationError, match="the last supervisor"):
+    with pytest.raises(AccountDisabled):  # and sam's own session is locked from now on
         users.set_active(sue, False)
+    sue_signed_in = accounts.sign_in(store, "sue", PASSWORD, clock)
+    with pytest.raises(ValidationError, match="the last supervisor"):
+        Users(store, sue_signed_in, clock).set_active(sue, False)
 
 
 def test_new_users_are_checked(store, clock, sam, amy_id):
@@ -309,3 +315,39 @@ def test_a_sign_in_refused_during_the_wait_is_audited(store, clock, amy_id):
     sam = accounts.sign_in(store, "sam", PASSWORD, clock)
     actions = [e.action for e in AuditTrail(store, sam, clock).events(AuditQuery(actor="amy"))]
     assert actions[0] == "sign-in-waiting"
+
+
+# --- a session outliving its account, and what a session is told about others ----------------
+
+def test_a_disabled_accounts_open_session_is_refused_at_its_next_action(store, clock, sam,
+                                                                       amy_id):
+    amy = accounts.sign_in(store, "amy", PASSWORD, clock)
+    calls, drafts = Calls(store, amy, clock), Drafts(store, amy, clock)
+    calls.log_non_data("silent")
+    Users(store, sam, clock).set_active(amy_id, False)
+    for action in (lambda: calls.log_non_data("silent"), lambda: calls.list(CallQuery()),
+                   lambda: drafts.save({"notes": "half typed"}),
+                   lambda: Users(store, amy, clock).workers()):
+        with pytest.raises(AccountDisabled, match="Amy Adviser's account has been disabled"):
+            action()
+    # At the lock screen her password is refused like any other, and audited as such.
+    with pytest.raises(accounts.SignInError, match="Wrong user name or password"):
+        Users(store, amy, clock).unlock("amy", PASSWORD)
+    assert actions(store, sam)[-1] == "sign-in-failed"
+    assert Calls(store, SUPERVISOR, clock).count(CallQuery()) == 1  # the command line goes on
+    Users(store, sam, clock).set_active(amy_id, True)
+    Users(store, amy, clock).unlock("amy", PASSWORD)
+    assert calls.log_non_data("silent") > 0
+
+
+def test_workers_get_names_never_password_hashes(store, clock, sam, amy_id):
+    amy = accounts.sign_in(store, "amy", PASSWORD, clock)
+    get_or_create_user(store, "imported", clock, display_name="Imported calls")
+    listed = Users(store, amy, clock).workers()
+    assert all(type(w) is accounts.Worker for w in listed)
+    assert not any(hasattr(w, "password_hash") for w in listed)
+    assert [(w.username, w.display_name, w.role, w.active) for w in listed] == [
+        ("amy", "Amy Adviser", Role.WORKER, True),
+        ("imported", "Imported calls", Role.WORKER, True),
+        ("sam", "Sam Supervisor", Role.SUPERVISOR, True)]
+    assert PASSWORD not in repr(listed) and "argon2" not in repr(listed)

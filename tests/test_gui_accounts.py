@@ -495,3 +495,44 @@ def test_sign_out_goes_back_to_sign_in_and_keeps_the_draft(qtbot, location, cloc
     qtbot.waitUntil(lambda: window.save_action.isEnabled())
     qtbot.waitUntil(lambda: window.form.ui.notes_edit.toPlainText() == NOTES)
     assert window.desk.actor.username == "amy"
+
+
+def test_a_disabled_accounts_session_shows_the_lock_at_its_next_action(qtbot, location, clock):
+    window = open_window(qtbot, location, clock)
+    amy_id = window.desk.actor.id
+    type_part_of_a_call(qtbot, window)
+
+    def disable(active: bool):
+        def change(store) -> None:
+            sam = accounts.sign_in(store, "sam", PASSWORD, clock)
+            Users(store, sam, clock).set_active(amy_id, active)
+        return change
+
+    with_store(location, clock, disable(False))
+    qtbot.keyClick(window, Qt.Key.Key_F5)  # a silent call, logged with one key
+    qtbot.waitUntil(lambda: window.locked)
+    dialog = window.sign_in_dialog
+    assert type(dialog) is SignInDialog and dialog.locked
+    qtbot.waitUntil(dialog.isVisible)
+    assert dialog.ui.sign_in_intro.text().startswith(
+        "Your account has been disabled by a supervisor, so Advice Desk is locked.")
+    assert not window.centralWidget().isVisible()
+    assert not window.save_action.isEnabled()
+    assert [w for w in QApplication.topLevelWidgets()
+            if w.isVisible() and w.inherits("QMessageBox")] == []  # the lock says why
+    assert with_store(location, clock,
+                      lambda store: Calls(store, SUPERVISOR, ANY_TIME).count(CallQuery())) == 0
+
+    # Amy's password does not open a disabled account...
+    qtbot.waitUntil(lambda: dialog.ui.password_edit.hasFocus())
+    type_text(qtbot, PASSWORD)
+    submit(qtbot, window)
+    assert dialog.ui.sign_in_message.text() == WRONG
+    assert window.locked
+    # ...until a supervisor enables it again: the call she was typing is still there.
+    with_store(location, clock, disable(True))
+    type_text(qtbot, PASSWORD)
+    press(qtbot, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: not window.locked)
+    assert window.form.ui.notes_edit.toPlainText() == NOTES
+    assert window.save_action.isEnabled()

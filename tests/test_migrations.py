@@ -31,6 +31,7 @@ from advice_desk.calls.drafts import Drafts
 from advice_desk.calls.service import Calls
 from advice_desk.clock import UK, FixedClock
 from advice_desk.paths import Location
+from advice_desk.people import audit
 from advice_desk.people.permissions import Actor, Role
 from advice_desk.store.engine import MIGRATIONS_DIR, current_revision, open_store, schema_head
 from advice_desk.store.models import Call, Topic, User
@@ -159,6 +160,13 @@ def test_a_saved_store_upgrades_with_its_calls(saved: Path, location: Location,
         # New rows get new ids after the stored ones.
         added = Calls(store, owner, clock).log_non_data("silent")
         assert added > max((want["id"] for want in expected["calls"]), default=0)
+        # The events stored before the trail was chained were chained by the upgrade (0006)
+        # and verify, and the trail goes on from them.
+        verdict = audit.verify(store)
+        assert verdict.ok, verdict
+        assert verdict.count == expected.get("audit_events", 0)
+        audit_trail_event(store, clock)
+        assert audit.verify(store).count == expected.get("audit_events", 0) + 1
     finally:
         store.close()
 
@@ -170,6 +178,12 @@ def test_a_saved_store_upgrades_with_its_calls(saved: Path, location: Location,
         assert len(backups) == 1
         assert revision in backups[0].name
         assert _revision_of(backups[0]) == revision
+
+
+def audit_trail_event(store, clock: FixedClock) -> None:
+    with store.write() as session:
+        audit.record(session, clock, SUPERVISOR, "settings-changed", "settings",
+                     {"changed": ["retention_months"]})
 
 
 def test_migrations_build_exactly_the_models_schema(store) -> None:

@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 
 from advice_desk import __version__
 from advice_desk.cli import (
+    audit_commands,
     backup_commands,
     call_commands,
     figure_commands,
@@ -56,6 +57,7 @@ COMMANDS: list[Callable[[Commands, list[Parser]], None]] = [
     settings_commands.register_settings,
     backup_commands.register_backup,
     backup_commands.register_restore,
+    audit_commands.register_audit,
 ]
 
 

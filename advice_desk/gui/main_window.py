@@ -10,6 +10,7 @@ size and its splitters are remembered in ``window.ini`` in the config folder.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from contextlib import suppress
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -36,6 +37,7 @@ from advice_desk.gui.sign_in import FirstSupervisorDialog, SignInDialog
 from advice_desk.gui.taskman import TaskManager
 from advice_desk.gui.taxonomy_dialog import TaxonomyDialog
 from advice_desk.paths import Location, config_dir
+from advice_desk.people.permissions import AccountDisabled
 from advice_desk.reference import lists as reference
 from advice_desk.reference.hours import HoursPolicy, default_policy
 from advice_desk.validation import ValidationError
@@ -46,12 +48,12 @@ if TYPE_CHECKING:
     from advice_desk.desk import Desk
     from advice_desk.gui.report_view import ReportWindow
     from advice_desk.gui.review_window import ReviewWindow
-    from advice_desk.store.models import User
+    from advice_desk.people.accounts import Worker
 
 DRAFT_DELAY_MS = 800  # save the draft this long after the last keystroke
 PERIODS = (("All dates", None), ("Today", 0), ("Last 7 days", 6), ("Last 30 days", 29))
 # What the window needs once someone has signed in, read in one go on the store thread.
-Loaded = tuple[list["TopicChoice"], list["User"], "SavedDraft | None", HoursPolicy, timedelta,
+Loaded = tuple[list["TopicChoice"], list["Worker"], "SavedDraft | None", HoursPolicy, timedelta,
                str]
 WINDOW_STATE_FILE = "window.ini"  # sizes and splitters, in the config folder: never the store
 
@@ -123,7 +125,7 @@ class MainWindow(QMainWindow):
         self.review_window: ReviewWindow | None = None
         self._held_draft: SavedDraft | None = None
         self._topics: list[TopicChoice] = []
-        self._workers: list[User] = []
+        self._workers: list[Worker] = []
         self.tasks = TaskManager(self)
         self.opening = DeskOpening(self.tasks, location, clock, self)
         self.screen_lock = ScreenLock(self.tasks, self)
@@ -272,6 +274,7 @@ class MainWindow(QMainWindow):
         self.idle_watch.idle.connect(self.lock)
         self.opening.signed_in.connect(self._signed_in)
         self.screen_lock.unlocked.connect(self._unlocked)
+        self.tasks.locked_out.connect(self.lock_out)
         for combo in (self.ui.period_combo, self.ui.topic_filter_combo,
                       self.ui.worker_filter_combo):
             combo.currentIndexChanged.connect(self._apply_filters)
@@ -496,7 +499,7 @@ class MainWindow(QMainWindow):
         dialog.finished.connect(self.history.reload)
         dialog.open()
 
-    def _show_workers(self, workers: list[User]) -> None:
+    def _show_workers(self, workers: list[Worker]) -> None:
         self._workers = workers
         _refill(self.ui.worker_filter_combo, self.tr("All workers"),
                 [(w.display_name, w.id) for w in workers])
@@ -630,6 +633,15 @@ class MainWindow(QMainWindow):
                 "Advice Desk is locked. Your unsaved call is kept. Enter your password to go "
                 "on."))
 
+    def lock_out(self) -> None:
+        """The account was disabled while signed in: locked at its next action, as idle."""
+        self.lock()
+        dialog = self.screen_lock.dialog
+        if dialog is not None:
+            dialog.ui.sign_in_intro.setText(self.tr(
+                "Your account has been disabled by a supervisor, so Advice Desk is locked. "
+                "The call you were typing is kept."))
+
     def _unlocked(self) -> None:
         self._set_ready(True)
         self.idle_watch.start()
@@ -699,7 +711,8 @@ class MainWindow(QMainWindow):
         # draft stays): a draft written now, after the save, would bring the call back twice.
         if self.desk is not None and self.form.is_dirty and not self._saving:
             desk, payload = self.desk, self.form.payload()
-            self.tasks.run_now(lambda: desk.drafts.save(payload))
+            with suppress(AccountDisabled):  # a disabled account keeps no draft
+                self.tasks.run_now(lambda: desk.drafts.save(payload))
         self.auto_backups.shutdown()
         self.tasks.shutdown()
         self.opening.close()

@@ -23,7 +23,7 @@ from advice_desk.gui.taskman import TaskManager
 
 if TYPE_CHECKING:
     from advice_desk.calls.topic_views import TopicChoice
-    from advice_desk.store.models import User
+    from advice_desk.people.accounts import Worker
 
 SHOW: tuple[tuple[str, dict[str, bool]], ...] = (("Not yet reviewed", {"unreviewed_only": True}),
         ("Safeguarding", {"safeguarding_only": True}),
@@ -38,7 +38,7 @@ class ReviewWindow(QWidget):
                  list_calls: Callable[[CallQuery, int, int], list[CallSummary]],
                  get_call: Callable[[int], StoredCall],
                  review_call: Callable[[int, str], None],
-                 topics: list[TopicChoice], workers: list[User],
+                 topics: list[TopicChoice], workers: list[Worker],
                  parent: QWidget | None = None, *,
                  held_calls: Callable[[Sequence[int]], list[int]],
                  set_legal_hold: Callable[[int, bool], None]) -> None:

@@ -18,6 +18,7 @@ from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QWidget
 
 from advice_desk.gui import errors
+from advice_desk.people.permissions import AccountDisabled
 
 T = TypeVar("T")
 Failure = Callable[[BaseException], None]
@@ -52,9 +53,12 @@ class Op(Generic[T]):
 
 
 class TaskManager(QObject):
-    """The store thread. Failures without a handler of their own are shown over ``parent``."""
+    """The store thread. Failures without a handler of their own are shown over ``parent``.
+    A job refused because the signed-in account was disabled emits ``locked_out`` (the
+    window locks itself; the lock screen says why, so the default display says nothing)."""
 
     _finished = Signal(object)
+    locked_out = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -80,9 +84,12 @@ class TaskManager(QObject):
         op, done = item
         self._pending -= 1
         op.finish(done)
+        if isinstance(done.exception(), AccountDisabled):
+            self.locked_out.emit()
 
     def _show_failure(self, error: BaseException) -> None:
-        errors.show_failure(self._window, error)
+        if not isinstance(error, AccountDisabled):
+            errors.show_failure(self._window, error)
 
     def run_now(self, job: Callable[[], T]) -> T:
         """Run a job in turn and wait for it: only for shutting down (the last draft save)."""

@@ -17,7 +17,7 @@ from sqlmodel import Session, col, select
 
 from advice_desk.clock import Clock
 from advice_desk.people import audit
-from advice_desk.people.manager import Manager
+from advice_desk.people.manager import Manager, unchecked
 from advice_desk.people.permissions import Action, Actor, Role, require
 from advice_desk.store.engine import Store
 from advice_desk.store.models import User
@@ -46,6 +46,17 @@ class Account:
     role: Role
     active: bool
     can_sign_in: bool
+
+
+@dataclass(frozen=True)
+class Worker:
+    """Who a call may be logged under, as the history's filter lists them."""
+
+    id: int
+    username: str
+    display_name: str
+    role: Role
+    active: bool
 
 
 def actor_of(user: User) -> Actor:
@@ -225,12 +236,18 @@ class Users(Manager):
         wrong ones count as at sign-in; raises :class:`SignInError`."""
         if username.strip().casefold() != self.actor.username.casefold():
             raise SignInError("Only the person who was signed in can unlock.")
-        sign_in(self.store, username, password, self.clock)
+        # Unchecked: a disabled account is refused by sign-in itself, as any wrong password.
+        sign_in(unchecked(self.store), username, password, self.clock)
 
-    def workers(self) -> list[User]:
-        """Every user, by name: whoever may have logged a call (the history's filter)."""
+    def workers(self) -> list[Worker]:
+        """Every user, by name: whoever may have logged a call (the history's filter). Names
+        and roles only: no session is handed anyone's password hash."""
         with self.store.read() as session:
-            return list(session.exec(select(User).order_by(User.display_name)))
+            rows = session.connection().execute(sa.select(
+                col(User.id), col(User.username), col(User.display_name), col(User.role),
+                col(User.active)).order_by(col(User.display_name))).all()
+        return [Worker(int(row.id), row.username, row.display_name, Role(row.role),
+                       bool(row.active)) for row in rows]
 
     def accounts(self) -> list[Account]:
         require(self.actor, Action.USERS)

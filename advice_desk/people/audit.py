@@ -1,16 +1,20 @@
 """The audit trail: sign-ins, edits of saved calls, reviews, exports, erasures, settings,
 taxonomy and user changes. Written by the core inside the same transaction as the change it
-records; never updated or deleted (the database refuses both). Details name fields, never the
-personal values in them. Every service records with :func:`record`; supervisors read the
-trail through :class:`AuditTrail`.
+records (always a write transaction: it holds the write lock); never updated, deleted or
+replaced (the database refuses all three), and chained (:mod:`advice_desk.store.audit_chain`)
+so that what the database cannot stop its owner doing is found by ``advice-desk audit verify``.
+Details name fields, never the personal values in them. Every service records with
+:func:`record`; supervisors read and verify the trail through :class:`AuditTrail`.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
@@ -18,6 +22,9 @@ from sqlmodel import Session, col, select
 from advice_desk.clock import Clock, uk_day_end, uk_day_start
 from advice_desk.people.manager import Manager
 from advice_desk.people.permissions import Action, Actor, require
+from advice_desk.store import audit_chain
+from advice_desk.store.audit_chain import Anchor, Verdict
+from advice_desk.store.engine import Store
 from advice_desk.store.models import AuditEvent
 
 # What a detail may hold: counts, flags, codes and lists of field names; :func:`describe`
@@ -28,11 +35,60 @@ AuditDetail = Mapping[str, str | int | float | bool | Sequence[str | int] | None
 def record(session: Session, clock: Clock, actor: Actor | None, action: str,
            subject: str | None = None, detail: AuditDetail | None = None,
            actor_name: str | None = None) -> None:
-    """Add one event to the trail, in the caller's transaction."""
-    session.add(AuditEvent(
+    """Add one event to the trail, in the caller's write transaction: chained to the newest
+    event, read under the write lock; this PC's anchor moves on once the transaction commits."""
+    session.flush()  # earlier events of this transaction first: the newest is read below
+    event = AuditEvent(
         at=clock.now(), actor_id=actor.id if actor else None,
         actor=actor_name or (actor.name if actor else "unknown"), action=action,
-        subject=subject, detail=json.dumps(detail, sort_keys=True) if detail else None))
+        subject=subject, detail=json.dumps(detail, sort_keys=True) if detail else None)
+    place = audit_chain.next_link(session.connection(), event.at, event.actor_id, event.actor,
+                                  event.action, event.subject, event.detail)
+    event.seq, event.link = place.seq, place.link
+    session.add(event)
+    session.flush()
+    assert event.id is not None
+    if ANCHOR_AFTER_COMMIT not in session.info:
+        sa.event.listen(session, "after_commit", _move_anchor)
+        sa.event.listen(session, "after_rollback", _forget_anchor)
+    session.info[ANCHOR_AFTER_COMMIT] = Anchor(place.store_id, place.seq, event.id, place.link)
+
+
+ANCHOR_AFTER_COMMIT = "advice_desk.audit.anchor"
+
+
+def _move_anchor(session: Session) -> None:
+    anchor = session.info.pop(ANCHOR_AFTER_COMMIT, None)
+    if isinstance(anchor, Anchor):
+        # A failed write (disk full) leaves the anchor behind, which verify accepts; the change
+        # itself is committed and must not be reported as failed.
+        with suppress(OSError):
+            audit_chain.write_anchor(audit_chain.anchor_path(anchor.store), anchor)
+
+
+def _forget_anchor(session: Session) -> None:
+    session.info.pop(ANCHOR_AFTER_COMMIT, None)
+
+
+def anchor_path(store: Store) -> Path:
+    """This PC's anchor file of ``store``: the newest event it saw committed (for backups)."""
+    with store.read() as session:
+        return audit_chain.anchor_path(audit_chain.store_id(session.connection()))
+
+
+def chain_head(store: Store) -> Anchor | None:
+    """The newest event of ``store``'s trail as an anchor (None when the trail is empty)."""
+    with store.read() as session:
+        return audit_chain.chain_head(session.connection())
+
+
+def verify(store: Store) -> Verdict:
+    """Walk the whole trail against this PC's key and anchor (``advice-desk audit verify``).
+    The anchor is read before the walk's snapshot starts: an event committed in between
+    makes the trail longer than the anchor, never shorter."""
+    anchor = audit_chain.read_anchor(anchor_path(store))
+    with store.read() as session:
+        return audit_chain.verify(session.connection(), anchor)
 
 
 @dataclass(frozen=True)
@@ -62,6 +118,22 @@ class AuditTrail(Manager):
         statement = statement.order_by(col(AuditEvent.at).desc(), col(AuditEvent.id).desc())
         with self.store.read() as session:
             return list(session.exec(statement.offset(offset).limit(limit)))
+
+    def verify(self) -> Verdict:
+        """Whether the trail is whole; supervisors only."""
+        require(self.actor, Action.AUDIT)
+        return verify(self.store)
+
+    def replace_lost_key(self) -> int:
+        """The audit key was lost: chain on with a new one from an event saying so (the events
+        before can then be checked only with the lost key). Returns that event's position."""
+        require(self.actor, Action.AUDIT)
+        with self.store.write() as session:
+            audit_chain.replace_lost_key(session.connection())
+            record(session, self.clock, self.actor, audit_chain.KEY_REPLACED, "audit key")
+            anchor = session.info[ANCHOR_AFTER_COMMIT]
+            assert isinstance(anchor, Anchor)
+            return anchor.count
 
     def actions(self) -> list[str]:
         """Every action the trail holds, for the audit window's filter."""

@@ -68,6 +68,11 @@ class PermissionDenied(Exception):
     """The actor's role does not allow this; the message says what and who may."""
 
 
+class AccountDisabled(PermissionDenied):
+    """The signed-in person's account was disabled while their session was open: nothing more
+    is done for them (the GUI locks the desk)."""
+
+
 def require(actor: Actor, action: Action) -> None:
     if not actor.is_supervisor:
         raise PermissionDenied(f"only a supervisor can {action}; {actor.name} is a worker")

@@ -156,6 +156,21 @@ class AuditEvent(SQLModel, table=True):
     action: str = Field(max_length=40, index=True)
     subject: str | None = Field(default=None, max_length=120)  # e.g. "call 123", "user amy"
     detail: str | None = _text()  # JSON; never personal values
+    # The chain (advice_desk.store.audit_chain): the event's position in the trail, from 1, and
+    # the HMAC-SHA256 of its content and the previous event's link. NULL only on an event added
+    # outside the app, which ``audit verify`` reports.
+    seq: int | None = None
+    link: str | None = Field(default=None, max_length=64)
+
+
+class AuditChain(SQLModel, table=True):
+    """One row: the store's id (which names this PC's anchor file of it, and is bound into the
+    chain's first link) and the fingerprint of the audit key its chain is made with."""
+
+    __tablename__ = "audit_chain"
+
+    store_id: str = Field(primary_key=True, max_length=36)
+    key_id: str | None = Field(default=None, max_length=16)
 
 
 class Setting(SQLModel, table=True):
