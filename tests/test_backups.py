@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from advice_desk.backups.anchors import anchor_of_copy
 from advice_desk.backups.copies import (
     BackupError,
     auto_backup,
@@ -395,3 +396,60 @@ def test_two_copies_of_the_app_never_back_up_at_once(store, clock, sam, location
     finally:
         holder.communicate("\n", timeout=30)
     assert auto_backup(store, clock).made is not None
+
+
+def test_a_copy_carries_the_audit_anchor_so_a_restore_verifies(sqlite_location, clock,
+                                                                tmp_path):
+    """Without the copy's anchor, the PC's anchor (5 events) would call the restored trail
+    (3 events) cut short."""
+    from tests.test_audit_chain import add_events, verified
+
+    with opened_store(sqlite_location, clock) as store:
+        add_events(store, clock, 3)
+        made = make_copy(sqlite_location.sqlite_file, tmp_path, "backup", clock)
+        add_events(store, clock, 2)
+        assert verified(store).count == 5
+    assert stat.S_IMODE(anchor_of_copy(made.path).stat().st_mode) == 0o600
+    restore_file(sqlite_location, made.path, clock)
+    with opened_store(sqlite_location, clock) as store:
+        verdict = verified(store)
+    assert (verdict.ok, verdict.count) == (True, 3)
+
+
+def test_a_copy_whose_audit_tail_was_cut_is_found_when_restored_on_another_pc(
+        sqlite_location, clock, tmp_path, config_folder, monkeypatch):
+    """The new PC has the audit key (kept safe with the backups) but no anchor of its own."""
+    from advice_desk.paths import CONFIG_DIR_ENV
+    from advice_desk.store.audit_chain import KEY_FILE
+    from tests.test_audit_chain import add_events, verified
+
+    with opened_store(sqlite_location, clock) as store:
+        add_events(store, clock, 3)
+        made = make_copy(sqlite_location.sqlite_file, tmp_path, "backup", clock)
+    new_pc = tmp_path / "new-pc-config"
+    new_pc.mkdir(mode=0o700)
+    (new_pc / KEY_FILE).write_bytes((config_folder / KEY_FILE).read_bytes())
+    (new_pc / KEY_FILE).chmod(0o600)
+    monkeypatch.setenv(CONFIG_DIR_ENV, str(new_pc))
+    copy = sqlite3.connect(made.path)
+    with copy:
+        copy.execute("DROP TRIGGER audit_event_no_delete")
+        copy.execute("DELETE FROM audit_event WHERE id = (SELECT max(id) FROM audit_event)")
+    copy.close()
+    restore_file(sqlite_location, made.path, clock)
+    with opened_store(sqlite_location, clock) as store:
+        verdict = verified(store)
+    assert (verdict.ok, verdict.problem, verdict.count) == (False, "truncated", 2)
+
+
+@pytest.mark.sqlite_only("a server store makes no automatic copies")
+def test_a_pruned_copy_takes_its_anchor_with_it(store, clock, sam, location):
+    folder = location.backup_dir
+    for _day in range(3):
+        _log(store, clock, sam)
+        auto_backup(store, clock)
+        clock.advance(timedelta(days=1))
+    oldest = list_copies(folder)[-1].path
+    assert anchor_of_copy(oldest).exists()
+    prune(folder, Tiers(daily=1, weekly=0, monthly=0), clock)
+    assert not oldest.exists() and not anchor_of_copy(oldest).exists()

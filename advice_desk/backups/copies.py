@@ -39,6 +39,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from advice_desk.backups import anchors
 from advice_desk.backups.locks import Busy, backup_lock
 from advice_desk.backups.tiers import Tiers, copies_to_keep
 from advice_desk.clock import UK, Clock
@@ -222,11 +223,13 @@ def verify(path: Path, *, full: bool = True, shown: str | None = None) -> Verifi
 # --- making copies --------------------------------------------------------------------------
 
 
-def copy_file(source: Path, target: Path) -> Verified:
+def copy_file(source: Path, target: Path, *, with_anchor: bool = True) -> Verified:
     """Copy the SQLite store ``source`` to ``target`` with the online backup API, verified,
-    written whole or not at all, mode 0600. The target's folder must exist."""
+    written whole or not at all, mode 0600, with this PC's audit anchor beside it (unless the
+    copy is not a backup but a store being restored). The target's folder must exist."""
     check_header(source, source.name)
     temporary = _private_temporary(target.parent, target.name)
+    anchor = anchors.live_anchor(source) if with_anchor else None  # read before the snapshot
     try:
         with _read_only(source) as reading:
             copy = sqlite3.connect(temporary)
@@ -237,8 +240,7 @@ def copy_file(source: Path, target: Path) -> Verified:
                 copy.close()
         verified = verify(temporary, shown=source.name)
         _fsync(temporary)
-        # The one place where a file that must travel with each copy (the audit trail's anchor)
-        # would be copied beside it: see :func:`sidecars_of`.
+        anchors.keep_beside(target, anchor)  # a listed copy always has its anchor
         os.replace(temporary, target)
         fsync_folder(target.parent)
         return verified
@@ -249,9 +251,8 @@ def copy_file(source: Path, target: Path) -> Verified:
 
 
 def sidecars_of(copy: Path) -> list[Path]:
-    """Files that travel with a copy (none yet; the audit anchor will be one), removed with
-    it when it is pruned."""
-    return []
+    """Files that travel with a copy (its audit anchor), removed with it when it is pruned."""
+    return [anchors.anchor_of_copy(copy)]
 
 
 def info(path: Path, kind: str, made_at: datetime) -> CopyInfo:

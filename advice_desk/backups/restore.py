@@ -24,6 +24,7 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
+from advice_desk.backups import anchors
 from advice_desk.backups.copies import (
     BEFORE_RESTORE,
     BackupError,
@@ -80,7 +81,7 @@ def _restore(store_file: Path, folder: Path, source: Path, clock: Clock) -> Rest
     incoming = _private_temporary(store_file.parent, store_file.name)
     try:
         try:
-            verified: Verified = copy_file(source, incoming)
+            verified: Verified = copy_file(source, incoming, with_anchor=False)
         except BackupError as error:
             raise BackupError(f"not restored: {error}") from None
         previous = _keep_current(store_file, folder, clock)
@@ -88,6 +89,7 @@ def _restore(store_file: Path, folder: Path, source: Path, clock: Clock) -> Rest
         size = incoming.stat().st_size
         os.replace(incoming, store_file)
         fsync_folder(store_file.parent)
+        anchors.restore_from(source, store_file)
         return Restored(source, size, verified.calls, verified.revision, previous)
     finally:
         incoming.unlink(missing_ok=True)
