@@ -32,6 +32,7 @@ a big file is being checked.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import marshal
@@ -88,7 +89,7 @@ COLUMNS = (
 REQUIRED_COLUMNS = ("started_at", "caller_type", "arrangement", "topics", "outcomes")
 DEFAULT_WORKER = "imported"
 AUDIT_ACTION = "calls-imported"
-CHUNK_ROWS = 5_000  # checked rows marshalled together; also the rows of one bulk chunk
+CHUNK_ROWS = 1_000  # checked rows marshalled together; also the rows of one bulk chunk
 MULTILINE_COLUMNS = frozenset({"notes"})  # the only column where a line break or tab is text
 
 # The column a problem with a call field is reported on, where it is not the field's own name.
@@ -152,13 +153,22 @@ class CsvSource:
 
     @classmethod
     def of_file(cls, path: Path) -> CsvSource:
+        """The file opened; one that is not UTF-8 text is refused here, every cell with a byte
+        that is not UTF-8 named by row and column, before any store is opened."""
         try:
             # Bytes that are not UTF-8 are kept as lone surrogates, so the cell holding them is
             # named; a byte-order mark (as Excel writes) is dropped.
             stream = path.open(encoding="utf-8-sig", errors="surrogateescape", newline="")
-            return cls(stream, os.fstat(stream.fileno()).st_size)
+            source = cls(stream, os.fstat(stream.fileno()).st_size)
+            if _is_utf8(path):
+                return source
         except OSError as exc:
             raise ImportRejected(f"cannot read it: {exc.strerror or exc}") from exc
+        try:
+            problems = _utf8_problems(source)
+        finally:
+            source.close()
+        raise ImportRejected("is not UTF-8 text; in Excel, save it as 'CSV UTF-8'", problems)
 
     @classmethod
     def of_text(cls, text: str) -> CsvSource:
@@ -215,6 +225,45 @@ def read_text(path: Path) -> str:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise ImportRejected("is not UTF-8 text; in Excel, save it as 'CSV UTF-8'") from exc
+
+
+def _is_utf8(path: Path) -> bool:
+    """Whether the whole file decodes as UTF-8: a quick first pass, without the csv module."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        with path.open("rb") as file:
+            while block := file.read(1 << 20):
+                decoder.decode(block)
+            decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _utf8_problems(source: CsvSource) -> list[ImportProblem]:
+    """Every cell holding bytes that are not UTF-8, by row and column."""
+    problems: list[ImportProblem] = []
+    with _field_limit(source.size):
+        reader = csv.reader(source.stream)
+        try:
+            header = [key(name) for name in next(reader, [])]
+            problems += _utf8_cells(1, [], header)
+            for number, cells in enumerate(reader, start=2):
+                problems += _utf8_cells(number, header, cells)
+        except csv.Error:
+            pass  # the check of the file as CSV names it, once the text is UTF-8
+    return problems
+
+
+def _utf8_cells(number: int, header: list[str], cells: list[str]) -> list[ImportProblem]:
+    found = []
+    for position, cell in enumerate(cells):
+        bad = _NOT_UTF8.search(cell)
+        if bad:
+            name = header[position] if position < len(header) else ""
+            column = name if name and not _SUSPECT.search(name) else _column_letter(position)
+            found.append(ImportProblem(number, column, _character_problem(bad.group())))
+    return found
 
 
 def _no_user(username: str) -> ImportRejected:
@@ -336,8 +385,7 @@ def _header_problems(header: list[str]) -> list[ImportProblem]:
 def _character_problem(character: str) -> str:
     if _NOT_UTF8.match(character):
         byte = ord(character) - 0xDC00
-        return (f"is not UTF-8 text (a byte 0x{byte:02X}); in Excel, save the file as "
-                "'CSV UTF-8'")
+        return f"is not UTF-8 text (a byte 0x{byte:02X})"
     if character in "\n\r":
         return "holds a line break, which only notes may hold"
     if character == "\t":
