@@ -273,7 +273,9 @@ IMPORT_COLUMNS = ("started_at", "duration_minutes", "caller_type", "arrangement"
                   "local_authority", "topics", "outcomes", "consent", "caller_name",
                   "caller_phone", "caller_email", "caller_postcode", "notes", "follow_up_on",
                   "safeguarding", "channel", "direction", "children_age_bands")
-NOTE_WORDS = ["allowance", "school", "court", "contact", "respite", "housing", "benefit", "social", "worker", "letter", "meeting", "assessment", "support", "group", "advice", "placement"]
+NOTE_WORDS = ("allowance", "school", "court", "contact", "respite", "housing", "benefit",
+              "social", "worker", "letter", "meeting", "assessment", "support", "group",
+              "advice", "placement")
 
 
 def write_import_file(path: Path, rows: int, topics: list[str], seed: int = 0) -> None:
