@@ -278,6 +278,7 @@ class Checked:
     them marshalled per bytes object, and what the write must find unchanged."""
 
     calls: int = 0
+    size: int = 0  # of the file
     chunks: list[bytes] = field(default_factory=list)
     topics: set[str] = field(default_factory=set)
 
@@ -301,7 +302,7 @@ def _check_file(source: CsvSource, vocabulary: Vocabulary, policy: HoursPolicy, 
                 watch: ImportWatch, pack: Pack) -> Checked:
     """Every row of the file checked, and packed a chunk at a time. Raises
     :class:`ImportRejected` listing every problem of every row."""
-    checked = Checked()
+    checked = Checked(size=source.size)
     kept = 0  # rows packed so far
     problems: list[ImportProblem] = []
     pending: list[tuple[object, ...]] = []
@@ -565,6 +566,9 @@ def _column_letter(position: int) -> str:
 # so the write transaction only runs them; elsewhere they stay compact rows until the write.
 
 DEFERRED = ("worker_id", "created_at", "updated_at")  # known only in the write transaction
+# SQLite's page cache while the rows are written: half the file's size, within these bounds,
+# so the import's memory stays within twice the file's size.
+WRITE_CACHE_KIB = (2 * 1024, 32 * 1024)
 
 
 def _pack_sqlite(rows: list[CompactRow], first_index: int) -> bytes:
@@ -625,15 +629,31 @@ def _write(connection: sa.Connection, checked: Checked, policy: HoursPolicy, clo
                                       "updated_at": now}
     with search_index.bulk_insert(connection):
         if connection.dialect.name == "sqlite":
-            bulk.write_deferred(connection, (
-                cast(list[bulk.DeferredStatement], _unpack(blob))
-                for blob in checked.chunks), deferred)
+            least, most = WRITE_CACHE_KIB
+            with _page_cache(connection, min(max(checked.size // 2048, least), most)):
+                bulk.write_deferred(connection, (
+                    cast(list[bulk.DeferredStatement], _unpack(blob))
+                    for blob in checked.chunks), deferred)
             return
         writer = bulk.CoreBulkWriter(connection)
         for blob in checked.chunks:
             chunk = _chunk(cast(list[CompactRow], _unpack(blob)))
             chunk.calls.update({name: [value] * len(chunk) for name, value in deferred.items()})
             writer(writer.prepare(chunk, None))
+
+
+@contextmanager
+def _page_cache(connection: sa.Connection, kib: int) -> Iterator[None]:
+    """A bigger SQLite page cache for the while: the rows come in file order, not in the order
+    of the call indexes (start, worker and start, day), and with the default 2 MiB their pages
+    are written out and read back again and again; a few MiB more cut the write's time by a
+    quarter."""
+    before = connection.exec_driver_sql("PRAGMA cache_size").scalar()
+    connection.exec_driver_sql(f"PRAGMA cache_size=-{kib}")
+    try:
+        yield
+    finally:
+        connection.exec_driver_sql(f"PRAGMA cache_size={int(before or -2000)}")
 
 
 def _require_unchanged(session: Session, used: set[str], policy: HoursPolicy) -> None:
