@@ -205,12 +205,12 @@ def import_calls(store: Store, source: CsvSource | str, clock: Clock,
     return checked.calls
 
 
-def import_file(store: Store, path: Path, clock: Clock, worker: str = DEFAULT_WORKER,
-                **options: ImportWatch | Actor | None) -> int:
+def import_file(store: Store, path: Path, clock: Clock, worker: str = DEFAULT_WORKER, *,
+                actor: Actor | None = None, watch: ImportWatch | None = None) -> int:
     """:func:`import_calls` of the file at ``path``."""
     source = CsvSource.of_file(path)
     try:
-        return import_calls(store, source, clock, worker, **options)  # type: ignore[arg-type]
+        return import_calls(store, source, clock, worker, actor=actor, watch=watch)
     finally:
         source.close()
 
