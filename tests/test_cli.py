@@ -102,7 +102,8 @@ def test_an_unreadable_file_is_one_line_and_creates_no_store(
     latin1.write_bytes(f"{HEADER}\n2026-03-02 10:15,grandparent,sgo,legal,Zoë\n"
                        .encode("latin-1"))
     for path, reason in ((missing, "cannot read it: No such file or directory"),
-                         (latin1, "is not UTF-8 text; in Excel, save it as 'CSV UTF-8'")):
+                         (latin1, "is not UTF-8 text; in Excel, save it as 'CSV UTF-8'\n"
+                                  "row 2, column outcomes: is not UTF-8 text (a byte 0xEB)")):
         assert main(["--data-dir", str(data_dir), "import", str(path)]) == EXIT_BAD_INPUT
         assert capsys.readouterr().err == f"advice-desk: error: {path}: {reason}\n"
     assert not data_dir.exists()

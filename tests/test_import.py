@@ -2,17 +2,33 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+import sqlite3
+import time
+import tracemalloc
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from sqlmodel import func, select
 
-from advice_desk.calls.importer import ImportRejected, import_calls, read_text
+from advice_desk.calls import importer
+from advice_desk.calls.history import CallQuery
+from advice_desk.calls.importer import (
+    ImportRejected,
+    ImportWatch,
+    import_calls,
+    import_file,
+    read_text,
+)
 from advice_desk.calls.service import Calls
 from advice_desk.clock import FixedClock
+from advice_desk.paths import Location
+from advice_desk.people.accounts import actor_of, get_or_create_user
 from advice_desk.store.engine import Store
-from advice_desk.store.models import Call, Topic, User
+from advice_desk.store.models import AuditEvent, Call, Topic, User
+from tests.factories import a_call, opened_store
 from tests.support import ANY_TIME, SUPERVISOR
 
 HEADER = ("started_at,duration_minutes,caller_type,arrangement,local_authority,topics,outcomes,"
@@ -208,11 +224,15 @@ def test_a_file_that_is_missing_or_not_utf8_is_refused(tmp_path: Path) -> None:
         read_text(latin1)
 
 
-def test_a_file_that_is_empty_or_not_csv_is_refused(store: Store, clock: FixedClock) -> None:
-    with pytest.raises(ImportRejected, match="is empty: the first row must name the columns"):
-        import_calls(store, "", clock)
-    with pytest.raises(ImportRejected, match="cannot be read as CSV: field larger than"):
-        import_calls(store, HEADER + "\n" + "x" * 200_000 + "\n", clock)
+def test_a_file_that_is_empty_is_refused(tmp_path: Path, store: Store,
+                                         clock: FixedClock) -> None:
+    for content in (b"", b"\xef\xbb\xbf", b"\n\n"):
+        path = tmp_path / "empty.csv"
+        path.write_bytes(content)
+        with pytest.raises(ImportRejected, match=r"^is empty: the first row must name the "
+                                                 r"columns$"):
+            import_file(store, path, clock)
+    assert _call_count(store) == 0
 
 
 def test_a_phone_number_in_the_duration_column_is_a_row_error(store: Store,
@@ -224,3 +244,277 @@ def test_a_phone_number_in_the_duration_column_is_a_row_error(store: Store,
     assert [str(p) for p in rejected.value.problems] == [
         "row 2, column duration_minutes: '07700900123' minutes is longer than any call "
         "(at most 720)"]
+
+
+# --- strict CSV ------------------------------------------------------------------------------
+
+SHORT = "started_at,caller_type,arrangement,topics,outcomes,notes,caller_name"
+
+
+def _short(*rows: str) -> str:
+    return _csv(*rows, header=SHORT)
+
+
+def test_an_unterminated_quote_is_an_error_naming_its_row(store: Store,
+                                                         clock: FixedClock) -> None:
+    # Without strict reading, the quote swallowed every later row into one notes cell.
+    text = _short("2026-03-02 10:15,grandparent,sgo,legal,advice,fine,",
+                  '2026-03-02 10:30,grandparent,sgo,legal,advice,"never closed,',
+                  "2026-03-02 10:45,grandparent,sgo,legal,advice,,",
+                  "2026-03-02 11:00,grandparent,sgo,legal,advice,,")
+    assert _problems(store, text, clock) == [
+        'row 3: a quote (") opens a cell that is never closed, so every line after it would '
+        "be one cell; close the quote (write a quote inside a cell as two quotes); nothing "
+        "after it was read"]
+    assert _call_count(store) == 0
+
+
+def test_text_after_a_closing_quote_is_an_error_naming_its_row(store: Store,
+                                                              clock: FixedClock) -> None:
+    text = _short('2026-03-02 10:15,grandparent,sgo,legal,advice,"said "no" twice",')
+    assert _problems(store, text, clock) == [
+        "row 2: a quoted cell has text after its closing quote (write a quote inside a cell "
+        "as two quotes); nothing after it was read"]
+
+
+def test_nul_bytes_and_control_characters_are_refused_by_row_and_column(
+        store: Store, clock: FixedClock) -> None:
+    text = _short("2026-03-02 10:15,grandparent,sgo,legal,advice,,Ann\x00Smith",
+                  "2026-03-02 10:30,grandparent,sgo,legal\x07,advice,ring\x1bback,",
+                  '2026-03-02 10:45,grandparent,sgo,legal,advice,,"Ann\nSmith"',
+                  "2026-03-02 11:00,grandparent\t,sgo,legal,advice,\x85,")
+    assert _problems(store, text, clock) == [
+        "row 2, column caller_name: holds a control character (U+0000), which is not text; "
+        "remove it",
+        "row 3, column topics: holds a control character (U+0007), which is not text; "
+        "remove it",
+        "row 3, column notes: holds a control character (U+001B), which is not text; "
+        "remove it",
+        "row 4, column caller_name: holds a line break, which only notes may hold",
+        "row 5, column caller_type: holds a tab, which only notes may hold",
+        "row 5, column notes: holds a control character (U+0085), which is not text; "
+        "remove it",
+    ]
+
+
+def test_notes_may_hold_line_breaks_and_tabs(store: Store, clock: FixedClock) -> None:
+    text = _short('2026-03-02 10:15,grandparent,sgo,legal,advice,"first\r\nsecond\tthird",')
+    assert import_calls(store, text, clock) == 1
+    notes = Calls(store, SUPERVISOR, ANY_TIME).get(1).details.notes
+    assert notes == "first\r\nsecond\tthird"
+
+
+def test_dates_before_2000_or_in_the_future_are_refused(store: Store,
+                                                       clock: FixedClock) -> None:
+    header = "started_at,caller_type,arrangement,topics,outcomes,follow_up_on"
+    text = _csv("1900-01-01 10:15,grandparent,sgo,legal,advice,",
+                "2026-03-02 10:15,grandparent,sgo,legal,advice,1999-12-31",
+                # the clock passed in is Monday 23 November 2026, 10:15
+                "2026-11-23 10:30,grandparent,sgo,legal,advice,",
+                "2026-11-23 10:15,grandparent,sgo,legal,advice,2027-01-04",  # fine
+                header=header)
+    assert _problems(store, text, clock) == [
+        "row 2, column started_at: '1900-01-01 10:15' is before 2000: check the year",
+        "row 3, column follow_up_on: '1999-12-31' is before 2000: check the year",
+        "row 4, column started_at: is in the future",
+    ]
+
+
+def test_a_cell_over_the_limit_is_named_by_row_and_column_with_the_limit(
+        store: Store, clock: FixedClock) -> None:
+    megabyte = "x" * 1_000_000  # past the csv module's own limit, which names no row
+    text = _short(f"2026-03-02 10:15,grandparent,sgo,legal,advice,{megabyte},",
+                  f"2026-03-02 10:30,grandparent,sgo,{megabyte},advice,,{'y' * 10_001}")
+    problems = _problems(store, text, clock)
+    assert problems == [
+        "row 2, column notes: is longer than 10000 characters (the most a cell may hold)",
+        "row 3, column topics: is longer than 10000 characters (the most a cell may hold)",
+        "row 3, column caller_name: is longer than 10000 characters (the most a cell may "
+        "hold)"]
+    assert import_calls(store, _short(
+        f"2026-03-02 10:15,grandparent,sgo,legal,advice,{'x' * 10_000},"), clock) == 1
+
+
+def test_bytes_that_are_not_utf8_are_named_by_row_and_column(tmp_path: Path,
+                                                            store: Store) -> None:
+    path = tmp_path / "latin1.csv"
+    path.write_bytes(_short("2026-03-02 10:15,grandparent,sgo,legal,advice,,Zoë",
+                            "2026-03-02 10:30,grandparent,sgo,legal,advice,café,")
+                     .encode("latin-1"))
+    with pytest.raises(ImportRejected, match=r"^is not UTF-8 text; in Excel, save it as "
+                                             r"'CSV UTF-8'$") as rejected:
+        importer.CsvSource.of_file(path)  # before any store is opened
+    assert [str(p) for p in rejected.value.problems] == [
+        "row 2, column caller_name: is not UTF-8 text (a byte 0xEB)",
+        "row 3, column notes: is not UTF-8 text (a byte 0xE9)"]
+    utf16 = tmp_path / "utf16.csv"
+    utf16.write_bytes(SHORT.encode("utf-16"))
+    with pytest.raises(ImportRejected) as rejected:
+        importer.CsvSource.of_file(utf16)
+    assert str(rejected.value.problems[0]) == "row 1, column A: is not UTF-8 text (a byte 0xFF)"
+    assert _call_count(store) == 0
+
+
+# --- all or none, and a good citizen of a shared store ---------------------------------------
+
+def _columns(store: Store, call_id: int) -> dict[str, object]:
+    with store.engine.connect() as connection:
+        row = connection.execute(select(Call).where(Call.id == call_id)).mappings().one()
+        codes = [sorted(connection.exec_driver_sql(
+            f"SELECT * FROM {table} WHERE call_id = {call_id}").fetchall())
+            for table in ("call_topic", "call_outcome")]
+    return {**{k: v for k, v in row.items() if k != "id"},
+            "codes": [[tuple(r)[1:] for r in rows] for rows in codes]}
+
+
+def test_an_imported_call_is_stored_as_log_calls_stores_it(store: Store, clock: FixedClock) -> None:
+    from advice_desk.calls.service import log_calls
+
+    assert import_calls(store, GOOD, clock) == 2
+    calls = Calls(store, SUPERVISOR, ANY_TIME)
+    first, second = calls.get(1), calls.get(2)
+    log_calls(store, [first.details, second.details], first.worker_id, clock)
+    for imported, logged in ((1, 3), (2, 4)):
+        one, other = _columns(store, imported), _columns(store, logged)
+        assert {k: (v, other[k]) for k, v in one.items() if other[k] != v} == {}
+
+
+def test_imported_calls_are_searchable_and_the_import_is_audited(store: Store,
+                                                                clock: FixedClock) -> None:
+    assert import_calls(store, GOOD, clock) == 2
+    calls = Calls(store, SUPERVISOR, ANY_TIME)
+    assert [c.id for c in calls.list(CallQuery(text="margaret"))] == [1]
+    assert [c.id for c in calls.list(CallQuery(text="allowance"))] == [1]
+    with store.read() as session:
+        events = session.exec(select(AuditEvent).where(
+            AuditEvent.action == "calls-imported")).all()
+    assert [(e.subject, e.detail) for e in events] == [("user imported", '{"calls": 2}')]
+
+
+class _Watch(ImportWatch):
+    def __init__(self, during_check: Callable[[], None] = lambda: None) -> None:
+        self.during_check = during_check
+        self.rows: list[int] = []
+        self.write_s: float | None = None
+
+    def checking(self, rows: int) -> None:
+        self.rows.append(rows)
+        if len(self.rows) == 1:
+            self.during_check()
+
+    def written(self, calls: int, seconds: float) -> None:
+        self.write_s = seconds
+
+
+def _many(count: int, start: datetime = datetime(2026, 3, 2, 9, 0)) -> str:
+    """``count`` good rows, each a minute after the last, with a name and notes to index."""
+    header = "started_at,duration_minutes,caller_type,arrangement,topics,outcomes,consent," \
+             "caller_name,notes"
+    rows = [f"{start + timedelta(minutes=i):%Y-%m-%d %H:%M},{i % 50 + 1},grandparent,sgo,"
+            f"legal;education,advice;referred:solicitor,yes,Person {i},asked about school {i}"
+            for i in range(count)]
+    return _csv(*rows, header=header)
+
+
+def test_a_topic_retired_while_the_file_is_checked_imports_nothing(
+        monkeypatch: pytest.MonkeyPatch, store: Store, clock: FixedClock) -> None:
+    monkeypatch.setattr(importer, "CHUNK_ROWS", 10)
+
+    def retire() -> None:
+        with store.write() as session:
+            topic = session.get(Topic, "education")
+            assert topic is not None
+            topic.retired = True
+
+    with pytest.raises(ImportRejected, match=r"^topic education stopped being in use while "
+                                             r"the file was being checked; nothing was"):
+        import_calls(store, _many(30), clock, watch=_Watch(retire))
+    assert _call_count(store) == 0
+    with store.read() as session:
+        assert session.exec(select(User).where(User.username == "imported")).first() is None
+        assert session.exec(select(AuditEvent).where(
+            AuditEvent.action == "calls-imported")).first() is None
+
+
+def _fail_on_signposted(store: Store) -> None:
+    """A database that refuses one outcome row, as a full disk or a damaged page would fail
+    an insert half-way through the write."""
+    with store.engine.begin() as connection:
+        if store.is_sqlite:
+            connection.exec_driver_sql(
+                "CREATE TRIGGER refuse BEFORE INSERT ON call_outcome "
+                "WHEN new.outcome = 'signposted' BEGIN SELECT RAISE(ABORT, 'refused'); END")
+        else:
+            connection.exec_driver_sql(
+                "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+                "IF new.outcome = 'signposted' THEN RAISE EXCEPTION 'refused'; END IF; "
+                "RETURN new; END $$")
+            connection.exec_driver_sql(
+                "CREATE TRIGGER refuse BEFORE INSERT ON call_outcome "
+                "FOR EACH ROW EXECUTE FUNCTION refuse()")
+
+
+def test_a_write_that_fails_half_way_leaves_nothing(monkeypatch: pytest.MonkeyPatch,
+                                                    store: Store, clock: FixedClock) -> None:
+    monkeypatch.setattr(importer, "CHUNK_ROWS", 10)
+    text = _many(25).rstrip("\n") + "\n2026-03-03 10:00,5,grandparent,sgo,legal,signposted,no,,\n"
+    _fail_on_signposted(store)
+    with pytest.raises(sa.exc.DBAPIError, match="refused"):
+        import_calls(store, text, clock)
+    assert _call_count(store) == 0
+    calls = Calls(store, SUPERVISOR, ANY_TIME)
+    assert calls.list(CallQuery(text="school")) == []
+    with store.read() as session:
+        assert session.exec(select(User).where(User.username == "imported")).first() is None
+    assert import_calls(store, _many(25), clock) == 25  # the triggers of the index are back
+    assert len(calls.list(CallQuery(text="school"))) == 25
+
+
+@pytest.mark.sqlite_only
+def test_workers_can_save_while_a_file_is_being_checked(
+        monkeypatch: pytest.MonkeyPatch, location: Location, store: Store,
+        clock: FixedClock) -> None:
+    """The write lock is held only for the short write at the end: while the rows are being
+    checked, another connection takes it at once (no wait at all) and saves a call."""
+    monkeypatch.setattr(importer, "CHUNK_ROWS", 50)
+    assert location.sqlite_file is not None
+    worker = get_or_create_user(store, "amy", clock)
+    saved: list[int] = []
+
+    def save_elsewhere() -> None:
+        free = sqlite3.connect(location.sqlite_file, timeout=0, isolation_level=None)
+        try:
+            free.execute("BEGIN IMMEDIATE")  # "database is locked" if the import held it
+            free.execute("ROLLBACK")
+        finally:
+            free.close()
+        with opened_store(location, clock) as desk:
+            saved.append(Calls(desk, actor_of(worker), clock).log(a_call(clock)))
+
+    watch = _Watch(save_elsewhere)
+    assert import_calls(store, _many(200), clock, watch=watch) == 200
+    assert watch.rows == [50, 100, 150, 200]
+    assert saved == [1] and _call_count(store) == 201
+
+
+@pytest.mark.slow
+@pytest.mark.sqlite_only  # on PostgreSQL an insert locks no other writer out
+def test_a_big_file_is_written_in_a_short_transaction_in_little_memory(
+        tmp_path: Path, store: Store, clock: FixedClock) -> None:
+    path = tmp_path / "big.csv"
+    path.write_text(_many(20_000), encoding="utf-8")
+    import_calls(store, _many(3), clock)  # what is loaded once (the bank holidays...) is loaded
+    watch = _Watch()
+    tracemalloc.start()
+    started = time.perf_counter()
+    try:
+        assert import_file(store, path, clock, watch=watch) == 20_000
+        total = time.perf_counter() - started
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert watch.rows[-1] == 20_000
+    assert watch.write_s is not None and watch.write_s < total / 3  # the lock: a short part
+    assert peak < 2 * path.stat().st_size  # the rows are never all Python objects at once
+    assert _call_count(store) == 20_003
+    assert len(Calls(store, SUPERVISOR, ANY_TIME).list(CallQuery(text="person 19999"))) == 1

@@ -20,6 +20,9 @@ from advice_desk.store.models import Topic
 REFERRED = "referred"
 MAX_CALL_MINUTES = int(MAX_CALL_LENGTH.total_seconds()) // 60
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+# No line kept its calls before this: an earlier date is a typing slip (1900-01-01 is what a
+# spreadsheet shows for a day 0).
+EARLIEST = date(2000, 1, 1)
 
 
 class CellError(ValueError):
@@ -80,9 +83,12 @@ def read_started_at(cell: str) -> datetime:
     if not cell:
         raise CellError("required")
     try:
-        return parse_instant(cell)
+        at = parse_instant(cell)
     except ValueError as error:
         raise CellError(str(error)) from None
+    if at.year < EARLIEST.year:
+        raise CellError(f"{cell!r} is before {EARLIEST.year}: check the year")
+    return at
 
 
 def read_duration(cell: str) -> timedelta | None:
@@ -106,9 +112,12 @@ def read_date(cell: str) -> date | None:
     try:
         if not _DATE.fullmatch(cell):
             raise ValueError(cell)
-        return date.fromisoformat(cell)
+        day = date.fromisoformat(cell)
     except ValueError:
         raise CellError(f"{cell!r} is not a date: write YYYY-MM-DD") from None
+    if day < EARLIEST:
+        raise CellError(f"{cell!r} is before {EARLIEST.year}: check the year")
+    return day
 
 
 def read_yes_no(cell: str, default: bool) -> bool:

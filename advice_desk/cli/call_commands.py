@@ -64,13 +64,19 @@ def register_import(commands: Commands,
 
 
 def run_import(args: argparse.Namespace) -> int:
-    from advice_desk.calls.importer import DEFAULT_WORKER, ImportRejected, import_calls, read_text
+    from advice_desk.calls.importer import DEFAULT_WORKER, CsvSource, ImportRejected, import_calls
     from advice_desk.clock import SystemClock
+    from advice_desk.people.permissions import command_line_actor
 
     try:
-        text = read_text(args.file)
-        with opened_store(args) as store:
-            imported = import_calls(store, text, SystemClock(), args.worker or DEFAULT_WORKER)
+        source = CsvSource.of_file(args.file)  # a wrong name must not create an empty store
+        try:
+            with opened_store(args) as store:
+                imported = import_calls(store, source, SystemClock(),
+                                        args.worker or DEFAULT_WORKER,
+                                        actor=command_line_actor())
+        finally:
+            source.close()
     except ImportRejected as exc:
         raise CommandError(f"{args.file}: {exc}",
                            details=[str(p) for p in exc.problems]) from exc

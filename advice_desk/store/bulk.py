@@ -194,3 +194,76 @@ def _sqlite_values(name: str, values: list[CellValue], texts: dict[datetime, str
     if isinstance(column_type, sa.Date):
         return [None if v is None else v.isoformat() for v in cast(list[date | None], values)]
     return cast(list[SqliteValue], values)  # the other columns hold text, numbers and flags
+
+
+# --- prepared before the write lock ----------------------------------------------------------
+# The import checks and prepares its rows before it takes the write lock, when the ids of its
+# calls (and the worker, and the time of saving) are not known yet. Its statements leave them
+# to numbered parameters that come first (?1 the id of the first call, then the values of the
+# deferred columns), given when the statements run, in the write transaction.
+
+DeferredStatement = tuple[str, tuple[str, ...], list[tuple[SqliteValue, ...]]]  # SQL, leading
+# parameters by name ("id" and deferred call columns), the parameters of each execution
+
+
+def deferred_statements(chunk: Chunk, first_index: int, deferred: Sequence[str]
+                        ) -> list[DeferredStatement]:
+    """The SQLite INSERTs of a chunk whose calls have no ids yet: a call's id is ?1 plus its
+    index in the run (from ``first_index``), and the ``deferred`` call columns (left out of the
+    chunk) take one value for every call, given by :func:`write_deferred`. Plain values (str,
+    int, float, None) only, so the statements can be marshalled until they run."""
+    texts: dict[datetime, str] = {}
+    values = [_sqlite_values(name, column, texts) for name, column in chunk.calls.items()]
+    indexes = range(first_index, first_index + len(chunk))
+    leading = ("id", *deferred)
+    tables = [(CALL_TABLE.name, [*deferred, *chunk.calls], leading,
+               list(zip(indexes, *values, strict=True))),
+              (TOPIC_TABLE.name, list(TOPIC_COLUMNS[1:]), ("id",),
+               [(first_index + i, *rest) for i, *rest in chunk.topics]),
+              (OUTCOME_TABLE.name, list(OUTCOME_COLUMNS[1:]), ("id",),
+               [(first_index + i, *rest) for i, *rest in chunk.outcomes])]
+    statements: list[DeferredStatement] = []
+    for table, names, lead, rows in tables:
+        id_name = "id" if table == CALL_TABLE.name else "call_id"
+        width = len(rows[0]) if rows else 0  # the index, then the row's own values
+        per_statement = max(1, (SQLITE_MAX_VARIABLES - len(lead)) // max(width, 1))
+        full = len(rows) - len(rows) % per_statement
+        for start, stop, count in ((0, full, per_statement), (full, len(rows), 1)):
+            if start < stop:
+                statements.append((
+                    _deferred_sql(table, [id_name, *names], len(lead), width, count), lead,
+                    [tuple(chain.from_iterable(rows[i:i + count]))
+                     for i in range(start, stop, count)]))
+    return statements
+
+
+def _deferred_sql(table: str, names: Sequence[str], leading: int, width: int, rows: int
+                  ) -> str:
+    """INSERT of ``rows`` rows: the id ?1 + the row's index, the deferred columns ?2 ...,
+    then the row's own values (``width`` parameters a row, the index first)."""
+    quote = sqlite.dialect().identifier_preparer.quote
+    deferred = [f"?{n}" for n in range(2, leading + 1)]
+    groups = []
+    for row in range(rows):
+        first = leading + 1 + row * width
+        own = [f"?{n}" for n in range(first + 1, first + width)]
+        groups.append(f"(?1 + ?{first}, {', '.join([*deferred, *own])})")
+    return (f"INSERT INTO {quote(table)} ({', '.join(map(quote, names))}) "
+            f"VALUES {', '.join(groups)}")
+
+
+def write_deferred(connection: sa.Connection, prepared: Iterable[list[DeferredStatement]],
+                   values: dict[str, CellValue]) -> int:
+    """Run :func:`deferred_statements` in the open write transaction, which holds SQLite's only
+    write lock (so the ids chosen here stay free): ``values`` are the deferred columns'.
+    Returns the id of the first call."""
+    last_id = connection.execute(sa.select(sa.func.max(CALL_TABLE.c.id))).scalar()
+    first_id = (last_id or 0) + 1
+    texts: dict[datetime, str] = {}
+    given = {name: _sqlite_values(name, [value], texts)[0] for name, value in values.items()}
+    given["id"] = first_id
+    for statements in prepared:
+        for sql, lead, parameters in statements:
+            head = tuple(given[name] for name in lead)
+            connection.exec_driver_sql(sql, [head + p for p in parameters])
+    return first_id
