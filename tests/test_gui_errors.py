@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox
 from advice_desk.gui import errors
 from advice_desk.gui.taskman import TaskManager
 from advice_desk.people.permissions import PermissionDenied
+from advice_desk.store import failures
 from advice_desk.validation import FieldError, ValidationError
 
 SECRET = "Jo Bloggs, 07700 900123, 12 Acacia Avenue"
@@ -86,12 +87,12 @@ def test_the_cores_refusals_are_shown_as_worded(qtbot, window, tasks):
 
 
 def test_the_refusals_beside_the_database_are_recognised():
-    for module_name, class_name in errors.REFUSALS_BESIDE_THE_DATABASE:
+    for module_name, class_name in failures.REFUSALS:
         refusal = getattr(importlib.import_module(module_name), class_name)
         assert issubclass(refusal, Exception)
-        assert errors.is_refusal(refusal("the message"))
-    assert not errors.is_refusal(ValueError("a fault"))
-    assert not errors.is_refusal(LookupError("there is no call 7"))
+        assert failures.is_refusal(refusal("the message"))
+    assert not failures.is_refusal(ValueError("a fault"))
+    assert not failures.is_refusal(LookupError("there is no call 7"))
 
 
 def test_the_outcome_waits_for_the_handlers_set_after_run(qtbot, tasks):

@@ -27,7 +27,7 @@ from advice_desk.paths import (
     Location,
     resolve_location,
 )
-from advice_desk.store.failures import Kind, failure_of
+from advice_desk.store.failures import Kind, failure_of, is_refusal
 
 if TYPE_CHECKING:
     from advice_desk.store.engine import Store
@@ -110,6 +110,8 @@ def failure_message(error: BaseException) -> str:
     """The one line for a command that failed with ``error`` (not a CommandError): a database
     or file failure by its kind and what to do, any other fault by its type and place. Never
     the error's own text, which may hold stored values."""
+    if is_refusal(error):  # e.g. the audit key missing: the store's own words
+        return str(error)
     failure = failure_of(error)
     if failure is not None:
         return failure.advice

@@ -12,28 +12,16 @@ and where it happened, never its message.
 from __future__ import annotations
 
 import logging
-import sys
 import traceback
 from collections.abc import Callable
 
 from PySide6.QtCore import QCoreApplication, Qt
 from PySide6.QtWidgets import QMainWindow, QMessageBox, QWidget
 
-from advice_desk.people.permissions import PermissionDenied
-from advice_desk.store.failures import Failure, Kind, failure_of
+from advice_desk.store.failures import Failure, Kind, failure_of, is_refusal
 from advice_desk.validation import ValidationError
 
 log = logging.getLogger(__name__)
-
-# The core's refusals defined beside the database layer, by module and class. The window must
-# not load that layer before it paints, and an error can only be of one of these classes once
-# its module is loaded, so they are looked for among the modules loaded so far.
-REFUSALS_BESIDE_THE_DATABASE = (
-    ("advice_desk.people.accounts", "SignInError"),
-    ("advice_desk.store.engine", "StoreError"),
-    ("advice_desk.reports.funder_export", "ExportCancelled"),
-    ("advice_desk.privacy.identity", "SearchError"),
-)
 
 FieldsWording = Callable[[ValidationError], str]
 
@@ -45,17 +33,6 @@ def _translate(text: str) -> str:
 def unexpected_text() -> str:
     return _translate("an unexpected fault, recorded in the log; try again, and if it happens "
                       "again, tell your supervisor")
-
-
-def is_refusal(error: BaseException) -> bool:
-    """Whether ``error`` is one of the core's refusals, whose message is meant to be read."""
-    if isinstance(error, ValidationError | PermissionDenied):
-        return True
-    for module_name, class_name in REFUSALS_BESIDE_THE_DATABASE:
-        refusal = getattr(sys.modules.get(module_name), class_name, None)
-        if refusal is not None and isinstance(error, refusal):
-            return True
-    return False
 
 
 def describe(error: BaseException, fields: FieldsWording = str) -> str:

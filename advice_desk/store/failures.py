@@ -10,6 +10,7 @@ This module imports no database package, so the GUI can load it before the store
 from __future__ import annotations
 
 import errno
+import sys
 from dataclasses import dataclass
 from enum import Enum
 
@@ -133,3 +134,27 @@ def _is_database_error(error: BaseException) -> bool:
     """A DB-API or SQLAlchemy error, known by its module (neither package is imported here)."""
     module = type(error).__module__
     return module.split(".")[0] in {"sqlite3", "sqlalchemy", "psycopg", "psycopg2"}
+
+
+# The core's refusals (a field that is wrong, a role that may not, a wrong password, a store
+# that cannot be opened, a cancelled export, a person not described well enough), by module and
+# class: their messages are written for the person and hold no stored value. The window must
+# not load the database layer before it paints, and an error can only be of one of these
+# classes once its module is loaded, so they are looked for among the modules loaded so far.
+REFUSALS = (
+    ("advice_desk.validation", "ValidationError"),
+    ("advice_desk.people.permissions", "PermissionDenied"),
+    ("advice_desk.people.accounts", "SignInError"),
+    ("advice_desk.store.engine", "StoreError"),
+    ("advice_desk.reports.funder_export", "ExportCancelled"),
+    ("advice_desk.privacy.identity", "SearchError"),
+)
+
+
+def is_refusal(error: BaseException) -> bool:
+    """Whether ``error`` is one of the core's refusals, whose message is meant to be read."""
+    for module_name, class_name in REFUSALS:
+        refusal = getattr(sys.modules.get(module_name), class_name, None)
+        if isinstance(refusal, type) and isinstance(error, refusal):
+            return True
+    return False
