@@ -635,7 +635,7 @@ def _write(connection: sa.Connection, checked: Checked, policy: HoursPolicy, clo
                     cast(list[bulk.DeferredStatement], _unpack(blob))
                     for blob in checked.chunks), deferred)
             return
-        writer = bulk.CoreBulkWriter(connection)
+        writer = bulk.server_writer(connection)
         for blob in checked.chunks:
             chunk = _chunk(cast(list[CompactRow], _unpack(blob)))
             chunk.calls.update({name: [value] * len(chunk) for name, value in deferred.items()})

@@ -7,14 +7,17 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from itertools import chain
-from typing import Generic, Protocol, TypeVar, cast
+from typing import TYPE_CHECKING, Generic, Protocol, TypeVar, cast
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import sqlite
 
 from advice_desk.store.models import Call, CallOutcome, CallTopic, UTCDateTime
+
+if TYPE_CHECKING:
+    import psycopg
 
 CellValue = str | int | float | bool | date | datetime | None  # a value of a call's column
 SqliteValue = str | int | float | None  # what the SQLite driver is given
@@ -84,6 +87,13 @@ def bulk_writer(connection: sa.Connection) -> BulkWriter:
     dialect = connection.dialect
     if dialect.name == "sqlite" and dialect.paramstyle == "qmark":
         return SqliteBulkWriter(connection)
+    return server_writer(connection)
+
+
+def server_writer(connection: sa.Connection) -> CoreBulkWriter:
+    """The writer of a database server: COPY on PostgreSQL, Core inserts elsewhere."""
+    if connection.dialect.name == "postgresql" and connection.dialect.driver == "psycopg":
+        return PostgresCopyWriter(connection)
     return CoreBulkWriter(connection)
 
 
@@ -118,6 +128,48 @@ class CoreBulkWriter(_ChunkWriter[CoreRows]):
             if child_rows:
                 execute(table.insert(), [dict(zip(names, (ids[i], *rest), strict=True))
                                          for i, *rest in child_rows])
+
+
+class PostgresCopyWriter(CoreBulkWriter):
+    """Writes with PostgreSQL's COPY, ids drawn from the call sequence first: an INSERT of
+    many rows spends most of its time in the driver splitting and binding parameters, and the
+    write lock is held all the while (20,000 imported calls: about a minute; by COPY, a
+    second). Values go as the models store them: datetimes as naive UTC."""
+
+    def __call__(self, prepared: CoreRows) -> None:
+        if not prepared.calls:
+            return
+        ids = [int(i) for i in self._connection.execute(sa.text(
+            "SELECT nextval(pg_get_serial_sequence('call', 'id')) "
+            "FROM generate_series(1, :n) ORDER BY 1"), {"n": len(prepared.calls)}).scalars()]
+        self._copy(CALL_TABLE.name, ["id", *prepared.call_columns],
+                   ((call_id, *row) for call_id, row in zip(ids, prepared.calls, strict=True)))
+        self._copy(TOPIC_TABLE.name, TOPIC_COLUMNS,
+                   ((ids[i], code, primary) for i, code, primary in prepared.topics))
+        self._copy(OUTCOME_TABLE.name, OUTCOME_COLUMNS,
+                   ((ids[i], outcome, to) for i, outcome, to in prepared.outcomes))
+
+    def _copy(self, table: str, names: Sequence[str],
+              rows: Iterable[tuple[CellValue, ...]]) -> None:
+        quote = self._connection.dialect.identifier_preparer.quote
+        columns = ", ".join(quote(name) for name in names)
+        driver = cast("psycopg.Connection[tuple[object, ...]]",
+                      self._connection.connection.driver_connection)
+        sql = f"COPY {quote(table)} ({columns}) FROM STDIN"
+        driver_error: type[Exception] = self._connection.dialect.loaded_dbapi.Error
+        try:
+            with driver.cursor() as cursor, cursor.copy(sql) as copy:
+                for row in rows:
+                    copy.write_row(tuple(_as_stored(value) for value in row))
+        except driver_error as error:  # told as SQLAlchemy tells any failed statement
+            raise sa.exc.DBAPIError.instance(sql, None, error, driver_error,
+                                             hide_parameters=True) from error
+
+
+def _as_stored(value: CellValue) -> CellValue:
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return value.astimezone(UTC).replace(tzinfo=None)
+    return value
 
 
 def _core_rows(chunk: Chunk, first_id: int | None) -> CoreRows:
