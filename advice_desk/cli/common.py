@@ -9,6 +9,7 @@ Heavy modules (SQLModel, the store) are imported inside commands so ``--version`
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date
@@ -79,6 +80,8 @@ def opened_store(args: argparse.Namespace) -> Iterator[Store]:
         store = open_store(location)
     except StoreError as exc:
         raise CommandError(str(exc), EXIT_FAILED) from exc
+    for notice in store.notices:
+        print(f"advice-desk: {notice}", file=sys.stderr)
     try:
         yield store
     finally:

@@ -10,7 +10,13 @@ import sys
 from collections.abc import Callable, Sequence
 
 from advice_desk import __version__
-from advice_desk.cli import call_commands, figure_commands, privacy_commands, settings_commands
+from advice_desk.cli import (
+    call_commands,
+    check_commands,
+    figure_commands,
+    privacy_commands,
+    settings_commands,
+)
 from advice_desk.cli.common import CommandError, Commands, Parser, location_of, store_options
 from advice_desk.paths import Location
 
@@ -40,6 +46,7 @@ COMMANDS: list[Callable[[Commands, list[Parser]], None]] = [
     privacy_commands.register_subject_access,
     privacy_commands.register_erase,
     settings_commands.register_settings,
+    check_commands.register_check,
 ]
 
 

@@ -29,6 +29,7 @@ REFUSALS_BESIDE_THE_DATABASE = (
     ("advice_desk.people.accounts", "SignInError"),
     ("advice_desk.store.engine", "StoreError"),
     ("advice_desk.reports.funder_export", "ExportCancelled"),
+    ("advice_desk.reports.extract", "ExportKeyError"),
     ("advice_desk.privacy.identity", "SearchError"),
 )
 
