@@ -61,13 +61,13 @@ def refuse_foreign_file(location: Location) -> None:
         raise StoreError(f"cannot open the store {path}: {error.strerror or error}") from error
     if not header:
         raise StoreError(
-            f"the store {path} is empty (0 bytes): it is not an Advice Desk store and is left "
-            f"as it is; {restore_advice(location)}, or move the empty file away to start a "
-            "new store")
+            f"cannot open the store {path}: it is empty (0 bytes), so it is not an Advice Desk "
+            f"store, and it is left as it is; {restore_advice(location)}, or move the empty "
+            "file away to start a new store")
     if header != SQLITE_HEADER:
         raise StoreError(
-            f"the file {path} is not a database of Advice Desk (not an SQLite file): it is "
-            "left as it is; name another data folder with --data-dir, or move the file away")
+            f"cannot open the store {path}: it is not a database (not an SQLite file), and it "
+            "is left as it is; name another data folder with --data-dir, or move the file away")
 
 
 def refuse_foreign_tables(location: Location, tables: list[str]) -> None:
