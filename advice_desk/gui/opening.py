@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QMainWindow, QMessageBox
 
 from advice_desk.clock import Clock
@@ -144,6 +144,8 @@ class DeskOpening(QObject):
         box = self.failure = QMessageBox(QMessageBox.Icon.Critical, title, text,
                                          QMessageBox.StandardButton.Ok, self.window)
         box.setAccessibleName(title)
+        # The restore command it names can be copied into a terminal.
+        box.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         box.open()
 
     def close(self) -> None:
