@@ -258,6 +258,19 @@ def test_a_new_store_is_readable_by_its_owner_alone(location: Location,
         store.close()
 
 
+@pytest.mark.sqlite_only("how the SQLite file of a new store is made")
+def test_a_new_store_file_appears_whole_and_leaves_nothing_beside_it(
+        location: Location, clock: FixedClock) -> None:
+    path = store_file(location)
+    path.parent.mkdir(parents=True)
+    killed = path.with_name(f"{path.name}.new-{os.getpid()}")  # left by a killed opening
+    killed.write_bytes(b"")
+    open_store(location, clock).close()
+    assert path.read_bytes()[:16] == integrity.SQLITE_HEADER
+    assert sorted(p.name for p in location.data_dir.iterdir()) == [path.name]
+    assert mode(path) == 0o600
+
+
 @pytest.mark.sqlite_only("the before-migration copy of the SQLite file")
 def test_the_copy_before_a_migration_is_private(location: Location, clock: FixedClock) -> None:
     store = open_store(location, clock)

@@ -180,9 +180,34 @@ def _prepare_file(location: Location, path: Path, notices: list[Notice]) -> None
             integrity.refuse_foreign_tables(location, tables)
     else:
         try:
-            modes.create_private_file(path)
-        except OSError as exc:
-            raise _cannot_open(location, exc) from exc
+            _create_store_file(path)
+        except (OSError, sqlite3.Error) as exc:
+            raise _cannot_open(location, OSError(str(exc))) from exc
+
+
+def _create_store_file(path: Path) -> None:
+    """A new store's file, mode 0600, appearing whole: made under a name of this process's
+    own, in WAL mode (so it is never empty), then linked into place. A process killed half-way
+    leaves no empty store behind, and of two copies of the app starting a new store at once,
+    the second uses the file of the first."""
+    part = path.with_name(f"{path.name}.new-{os.getpid()}")
+    part.unlink(missing_ok=True)
+    modes.create_private_file(part)
+    try:
+        connection = sqlite3.connect(part)
+        try:
+            connection.execute("PRAGMA journal_mode=WAL")
+        finally:
+            connection.close()
+        try:
+            os.link(part, path)
+        except FileExistsError:
+            pass  # another copy of the app made it first: that one is used
+        except OSError:  # a file system without hard links (FAT on a USB stick)
+            if not path.exists():
+                part.replace(path)
+    finally:
+        part.unlink(missing_ok=True)
 
 
 def _nearest_existing(folder: Path) -> Path:
