@@ -299,7 +299,6 @@ def test_a_report_from_damaged_pages_is_never_a_traceback(
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="opening helper: the quick check at open")
 def test_a_report_from_damaged_pages_is_one_line_never_figures(
         damaged_reports: dict[int, subprocess.CompletedProcess[str]]) -> None:
     for result in damaged_reports.values():

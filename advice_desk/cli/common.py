@@ -13,6 +13,7 @@ read-only, damaged, locked; or a fault in our code) is also one line, worded by 
 from __future__ import annotations
 
 import argparse
+import sys
 import traceback
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -85,6 +86,8 @@ def opened_store(args: argparse.Namespace) -> Iterator[Store]:
         store = open_store(location)
     except StoreError as exc:
         raise CommandError(str(exc), EXIT_FAILED) from exc
+    for notice in store.notices:
+        print(f"advice-desk: {notice}", file=sys.stderr)
     try:
         yield store
     finally:

@@ -14,6 +14,7 @@ from advice_desk.cli import (
     audit_commands,
     backup_commands,
     call_commands,
+    check_commands,
     figure_commands,
     privacy_commands,
     settings_commands,
@@ -58,6 +59,7 @@ COMMANDS: list[Callable[[Commands, list[Parser]], None]] = [
     backup_commands.register_backup,
     backup_commands.register_restore,
     audit_commands.register_audit,
+    check_commands.register_check,
 ]
 
 

@@ -273,6 +273,7 @@ class MainWindow(QMainWindow):
         self.line_status.closing_soon.connect(self._warn_closing)
         self.idle_watch.idle.connect(self.lock)
         self.opening.signed_in.connect(self._signed_in)
+        self.opening.stopped.connect(self._store_stopped)
         self.screen_lock.unlocked.connect(self._unlocked)
         self.tasks.locked_out.connect(self.lock_out)
         for combo in (self.ui.period_combo, self.ui.topic_filter_combo,
@@ -286,6 +287,7 @@ class MainWindow(QMainWindow):
             action.setEnabled(shown)
 
     def _set_ready(self, ready: bool) -> None:
+        ready = ready and not self.opening.is_stopped
         for action in (self.save_action, *self.non_data_actions, self.lock_action,
                        self.sign_out_action):
             action.setEnabled(ready)
@@ -295,6 +297,12 @@ class MainWindow(QMainWindow):
 
     def open_store(self) -> None:
         self.opening.start()
+
+    def _store_stopped(self) -> None:
+        """The store cannot be used (see :mod:`advice_desk.gui.opening`): no call is typed
+        that could not be saved."""
+        self._set_ready(False)
+        self.form.setEnabled(False)
 
     def _signed_in(self, desk: Desk) -> None:
         self.desk = desk

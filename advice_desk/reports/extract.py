@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import os
 import secrets
+import stat
 from collections import Counter
 from collections.abc import Iterable
 from datetime import date
@@ -69,12 +71,29 @@ def children_band(count: int | None) -> str:
     return "3+" if count >= 3 else str(count)
 
 
+class ExportKeyError(Exception):
+    """The export key may be read by other accounts: it is not used until it is private."""
+
+
 def load_secret(path: Path) -> bytes:
-    """The export key, made on first use and readable by its owner only."""
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(secrets.token_bytes(32))
-        path.chmod(0o600)
+    """The export key, made on first use readable by its owner only: created with mode 0600
+    in one step (``O_EXCL``), never written first and narrowed after. A key that other
+    accounts may read is refused, with the command that makes it private."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    try:
+        descriptor = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    except FileExistsError:
+        pass
+    else:
+        with os.fdopen(descriptor, "wb") as made:
+            made.write(secrets.token_bytes(32))
+            made.flush()
+            os.fsync(made.fileno())
+    if os.name == "posix" and path.stat().st_mode & (stat.S_IRWXG | stat.S_IRWXO):
+        raise ExportKeyError(
+            f"the export key {path} may be read by other accounts on this PC (mode "
+            f"{stat.S_IMODE(path.stat().st_mode):04o}), so it is not used; make it yours alone "
+            f"with: chmod 600 {path}")
     return path.read_bytes()
 
 

@@ -8,7 +8,9 @@ locked" half-way through a transaction. Nothing outside :func:`_create_engine` k
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,30 +21,44 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.pool import ConnectionPoolEntry
-from sqlmodel import Session, select
+from sqlmodel import Session, SQLModel, select
 
 from advice_desk.clock import Clock, SystemClock, to_uk
 from advice_desk.paths import PASSWORD_ADVICE, Location
 from advice_desk.reference.lists import default_topics
+from advice_desk.store import integrity, modes
+from advice_desk.store.errors import (
+    NetworkDrive,
+    Notice,
+    StoreDamaged,
+    StoreError,
+    StoreReadOnly,
+)
+from advice_desk.store.integrity import CheckResult
 from advice_desk.store.models import Topic
+from advice_desk.store.mounts import network_drive_of
+
+__all__ = ["NetworkDrive", "Notice", "Store", "StoreDamaged", "StoreError", "StoreReadOnly",
+           "open_store"]
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 BUSY_TIMEOUT_S = 30
 # The PostgreSQL advisory lock every write transaction holds, so writers queue one at a time
 # as SQLite's BEGIN IMMEDIATE makes them (readers never wait: both engines read snapshots).
 WRITE_LOCK_KEY = 0x4164_6B21
-
-
-class StoreError(Exception):
-    """The store cannot be opened; the message says why and what to do."""
+SERVER_ADVICE = ("for several PCs, use a database server (PostgreSQL) with --database-url; "
+                 "see the README")
 
 
 class Store:
     """An open store. Each read or write is one short session (``expire_on_commit=False``)."""
 
-    def __init__(self, engine: sa.Engine, location: Location) -> None:
+    def __init__(self, engine: sa.Engine, location: Location,
+                 notices: list[Notice] | None = None) -> None:
         self.engine = engine
         self.location = location
+        # What the opening did that whoever opened the store should hear of, once.
+        self.notices: list[Notice] = list(notices or [])
         self._write_engine = engine.execution_options(writing=True)
 
     @property
@@ -84,6 +100,16 @@ class Store:
         finally:
             raw.close()
 
+    def check_tables(self) -> CheckResult:
+        """The cheap check of a server store: every table of the schema is there. (The server
+        checks its own pages; SQLite's file is checked by :mod:`advice_desk.store.integrity`.)"""
+        started = time.perf_counter()
+        with self.engine.connect() as connection:
+            present = set(sa.inspect(connection).get_table_names())
+        missing = sorted(set(SQLModel.metadata.tables) - present)
+        return CheckResult(tuple(f"the table {name} is missing" for name in missing),
+                           time.perf_counter() - started)
+
     def close(self) -> None:
         self.engine.dispose()
 
@@ -94,15 +120,17 @@ def open_store(location: Location, clock: Clock | None = None) -> Store:
     if location.url_has_password:
         raise StoreError(f"the database URL {location.shown} holds a password: "
                          f"{PASSWORD_ADVICE}")
-    try:
-        if location.sqlite_file is not None:
-            location.sqlite_file.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise _cannot_open(location, exc) from exc
+    notices: list[Notice] = []
+    if location.sqlite_file is not None:
+        _prepare_file(location, location.sqlite_file, notices)
     engine = _create_engine(location.database_url)
-    store = Store(engine, location)
+    store = Store(engine, location, notices)
     try:
+        if not store.is_sqlite:
+            _refuse_read_only_server(store, before_migrating=True)
         _migrate(store, clock)
+        if not store.is_sqlite:
+            _refuse_read_only_server(store, before_migrating=False)
         _seed_taxonomy(store)
     except sa.exc.DatabaseError as exc:
         engine.dispose()
@@ -114,6 +142,112 @@ def open_store(location: Location, clock: Clock | None = None) -> Store:
         engine.dispose()
         raise _cannot_open(location, exc) from exc
     return store
+
+
+def _prepare_file(location: Location, path: Path, notices: list[Notice]) -> None:
+    """Before SQLite touches the file: refuse a network drive, a file that is not a store, a
+    store this account may not write and a damaged one; make the folder and files private
+    (tightening those of an older store, with a notice), and create a new store's file 0600,
+    so its -wal and -shm files are made 0600 too (SQLite gives them the database's mode)."""
+    folder = path.parent
+    drive = network_drive_of(_nearest_existing(folder))
+    if drive is not None:
+        raise NetworkDrive(
+            f"the store {path} is on {_drive_name(drive)}: SQLite's locking cannot be trusted "
+            f"there, and two PCs writing one file can damage it; keep the store on this PC's "
+            f"own disk, or, {SERVER_ADVICE}")
+    integrity.refuse_foreign_file(location)
+    existed = path.exists()
+    if existed and not os.access(path, os.W_OK):
+        raise _read_only(path, path)
+    loose = [folder, path, *_beside(path), location.backup_dir,
+             *integrity.backups_newest_first(location),
+             location.data_dir / integrity.LAST_FULL_CHECK]
+    if existed and modes.tighten(loose):
+        notices.append(Notice.MODES_TIGHTENED)
+    try:
+        modes.private_folder(folder)
+    except OSError as exc:
+        if folder.exists() and not os.access(folder, os.W_OK):
+            raise _read_only(path, folder) from exc
+        raise _cannot_open(location, exc) from exc
+    if not os.access(folder, os.W_OK):
+        raise _read_only(path, folder)
+    if existed:
+        integrity.quick_check(location)
+        tables = integrity.foreign_tables(path)
+        if tables:
+            integrity.refuse_foreign_tables(location, tables)
+    else:
+        try:
+            _create_store_file(path)
+        except (OSError, sqlite3.Error) as exc:
+            raise _cannot_open(location, OSError(str(exc))) from exc
+
+
+def _create_store_file(path: Path) -> None:
+    """A new store's file, mode 0600, appearing whole: made under a name of this process's
+    own, in WAL mode (so it is never empty), then linked into place. A process killed half-way
+    leaves no empty store behind, and of two copies of the app starting a new store at once,
+    the second uses the file of the first."""
+    part = path.with_name(f"{path.name}.new-{os.getpid()}")
+    part.unlink(missing_ok=True)
+    modes.create_private_file(part)
+    try:
+        connection = sqlite3.connect(part)
+        try:
+            connection.execute("PRAGMA journal_mode=WAL")
+        finally:
+            connection.close()
+        try:
+            os.link(part, path)
+        except FileExistsError:
+            pass  # another copy of the app made it first: that one is used
+        except OSError:  # a file system without hard links (FAT on a USB stick)
+            if not path.exists():
+                part.replace(path)
+    finally:
+        part.unlink(missing_ok=True)
+
+
+def _nearest_existing(folder: Path) -> Path:
+    while not folder.exists() and folder.parent != folder:
+        folder = folder.parent
+    return folder
+
+
+def _drive_name(drive: str) -> str:
+    return drive if drive.startswith("a ") else f"a network drive ({drive})"
+
+
+def _beside(path: Path) -> list[Path]:
+    """SQLite's write-ahead log and shared-memory index beside the store's file."""
+    return [path.with_name(path.name + suffix) for suffix in ("-wal", "-shm")]
+
+
+def _read_only(path: Path, unwritable: Path) -> StoreReadOnly:
+    what = "the file" if unwritable == path else "its folder"
+    return StoreReadOnly(
+        f"the store {path} is read-only for this account ({what} may not be written), so no "
+        f"call could be saved; ask whoever looks after this PC to give this account write "
+        f"access to {unwritable}")
+
+
+def _refuse_read_only_server(store: Store, *, before_migrating: bool) -> None:
+    """A read-only server (a standby, or read-only transactions), or an account that may not
+    add calls: said at once rather than at the first save."""
+    with store.engine.connect() as connection:
+        if before_migrating:
+            read_only = connection.exec_driver_sql(
+                "SELECT pg_is_in_recovery() OR current_setting('transaction_read_only') = 'on'"
+            ).scalar()
+        else:
+            read_only = not connection.exec_driver_sql(
+                "SELECT has_table_privilege('\"call\"', 'INSERT')").scalar()
+    if read_only:
+        raise StoreReadOnly(
+            f"the store {store.location.shown} is read-only for this account, so no call could "
+            "be saved; ask the server's administrator for write access")
 
 
 def _cannot_open(location: Location, error: OSError) -> StoreError:
@@ -184,6 +318,10 @@ def _migrate(store: Store, clock: Clock) -> None:
         has_tables = bool(sa.inspect(connection).get_table_names())
     if current == head:
         return
+    if current is None and has_tables:
+        with store.engine.connect() as connection:
+            integrity.refuse_foreign_tables(store.location,
+                                            sa.inspect(connection).get_table_names())
     if current is not None and current not in {rev.revision for rev in script.walk_revisions()}:
         raise StoreError(
             f"the store {store.location.shown} was written by a newer version of "
@@ -204,7 +342,8 @@ def backup_before_migration(store: Store, revision: str, clock: Clock) -> Path |
         return None  # a server database is backed up by its own tools
     stamp = to_uk(clock.now()).strftime("%Y%m%d-%H%M%S")
     target = store.location.backup_dir / f"before-migration-{revision}-{stamp}.sqlite3"
-    target.parent.mkdir(parents=True, exist_ok=True)
+    modes.private_folder(target.parent)
+    modes.create_private_file(target)
     source, copy = sqlite3.connect(source_file), sqlite3.connect(target)
     try:
         source.backup(copy)

@@ -145,8 +145,9 @@ REFUSALS = (
     ("advice_desk.validation", "ValidationError"),
     ("advice_desk.people.permissions", "PermissionDenied"),
     ("advice_desk.people.accounts", "SignInError"),
-    ("advice_desk.store.engine", "StoreError"),
+    ("advice_desk.store.errors", "StoreError"),
     ("advice_desk.reports.funder_export", "ExportCancelled"),
+    ("advice_desk.reports.extract", "ExportKeyError"),
     ("advice_desk.privacy.identity", "SearchError"),
 )
 
