@@ -30,9 +30,12 @@ from advice_desk.cli.common import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK
 from advice_desk.cli.main import main
 from advice_desk.clock import UK, FixedClock
 from advice_desk.paths import Location, resolve_location
+from advice_desk.people.audit import AuditQuery, AuditTrail, describe
+from advice_desk.people.permissions import command_line_actor
 from advice_desk.settings import Settings
 from advice_desk.store.engine import Store, schema_head
 from tests.factories import a_call, opened_store, store_options
+from tests.support import SUPERVISOR
 
 DAY = timedelta(days=1)
 
@@ -284,6 +287,11 @@ def test_backup_and_restore_on_the_command_line(sqlite_location, clock, tmp_path
     said = capsys.readouterr().out
     assert said.startswith(f"restored 4 calls from {out} (")
     assert "the store as it was is in " in said
+    with opened_store(sqlite_location, clock) as store:
+        restores = AuditTrail(store, SUPERVISOR, clock).events(AuditQuery(
+            action="store-restored"))
+    assert [(event.actor, describe(event)) for event in restores] == [
+        (command_line_actor().name, "4 calls in the copy restored")]
 
 
 def test_the_commands_fail_in_one_line(sqlite_location, clock, tmp_path, capsys):

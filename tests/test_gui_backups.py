@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 from advice_desk.calls.service import Calls
 from advice_desk.gui.backups_dialog import BackupsDialog
+from advice_desk.people.audit import AuditQuery, describe
 from advice_desk.people.permissions import Role
 from tests.factories import a_call, opened_store, signed_in
 from tests.gui_support import (
@@ -83,6 +84,10 @@ def test_the_backups_window_lists_the_copies_and_restores_one(qtbot, location, c
     qtbot.waitUntil(lambda: not window.tasks.busy)
     assert window.history.rowCount() == 0
     assert len(list(folder.glob("before-restore-*.sqlite3"))) == 1
+    restores = window.tasks.run_now(lambda: window.desk.audit.events(AuditQuery(
+        action="store-restored")))
+    assert [(event.actor, describe(event)) for event in restores] == [
+        ("Sam Supervisor", "0 calls in the copy restored")]
     QApplication.processEvents()
 
 

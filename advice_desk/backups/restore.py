@@ -40,6 +40,9 @@ from advice_desk.backups.copies import (
 from advice_desk.backups.locks import Busy, app_holds_store, backup_lock
 from advice_desk.clock import Clock
 from advice_desk.paths import Location
+from advice_desk.people import audit
+from advice_desk.people.permissions import Actor
+from advice_desk.store.engine import Store
 
 LOCK_WAIT_S = 600.0  # a restore waits this long for an automatic backup in progress
 
@@ -126,3 +129,14 @@ def _retire_log(store_file: Path) -> None:
                 connection.close()
     for suffix in ("-wal", "-shm", "-journal"):
         Path(f"{store_file}{suffix}").unlink(missing_ok=True)
+
+
+RESTORED = "store-restored"
+
+
+def record_restore(store: Store, actor: Actor, clock: Clock, restored: Restored) -> None:
+    """Write into the restored store who restored it and when: its trail then says why the
+    events after the copy's are missing. The copy is named by its number of calls only (a file
+    name a person chose may say whose calls it holds)."""
+    with store.write() as session:
+        audit.record(session, clock, actor, RESTORED, "store", {"calls": restored.calls})

@@ -104,9 +104,12 @@ def run_restore(args: argparse.Namespace) -> int:
             print(f"restored {calls_text(done.calls)} from {source} ({_size(done.size)}); "
                   f"the store as it was is in {done.previous}")
             return EXIT_OK
-        from advice_desk.backups.restore import restore_file
+        from advice_desk.backups.restore import record_restore, restore_file
+        from advice_desk.people.permissions import command_line_actor
 
         restored = restore_file(location, source, SystemClock())
+        with opened_store(args) as store:
+            record_restore(store, command_line_actor(), SystemClock(), restored)
     except BackupError as error:
         raise CommandError(str(error), EXIT_FAILED) from None
     except OSError as error:

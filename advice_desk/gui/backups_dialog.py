@@ -274,15 +274,16 @@ def restore_in_window(window: MainWindow, path: Path) -> None:
     thread; then ask who is at the desk. A refused restore leaves the store as it was."""
     opening, location, clock = window.opening, window.location, window.clock
     reception = opening.reception
-    if reception is None:
+    if reception is None or window.desk is None:
         return
+    actor = window.desk.actor
     opening.reception = None  # the sign-in waits for the restored store
     window.auto_backups.stop()
     window.sign_out()
     window.statusBar().showMessage(window.tr("Restoring the copy…"))
 
     def restore() -> tuple[Restored | None, BaseException | None, Reception]:
-        from advice_desk.backups.restore import restore_file
+        from advice_desk.backups.restore import record_restore, restore_file
         from advice_desk.desk import open_reception
 
         reception.close()
@@ -290,7 +291,10 @@ def restore_in_window(window: MainWindow, path: Path) -> None:
             restored, error = restore_file(location, path, clock), None
         except Exception as failure:  # reopened below, whatever happened
             restored, error = None, failure
-        return restored, error, open_reception(location, clock)
+        fresh = open_reception(location, clock)
+        if restored is not None:
+            record_restore(fresh.store, actor, clock, restored)
+        return restored, error, fresh
 
     def reopened(result: tuple[Restored | None, BaseException | None, Reception]) -> None:
         restored, error, fresh = result

@@ -186,7 +186,7 @@ def _calls(count: object) -> str:
     return "1 call" if count == 1 else f"{count} calls"
 
 
-CALLS_DONE = {"subject-access": "saved for the person"}
+CALLS_DONE = {"subject-access": "saved for the person", "store-restored": "in the copy restored"}
 
 
 def _phrase(action: str, key: str, value: object) -> str:
