@@ -29,6 +29,7 @@ from advice_desk.reports.extract import COLUMNS as EXTRACT_COLUMNS
 from advice_desk.reports.extract import QUASI_COLUMNS, extract_rows, load_secret
 from advice_desk.reports.figures import Report
 from advice_desk.reports.measures import exported
+from advice_desk.reports.output import category_cell, text_cell
 from advice_desk.settings import EXPORT_K, EXPORT_THRESHOLD, Settings
 
 ROUND_TO = 5
@@ -63,7 +64,8 @@ def summary_rows(report: Report, period: str, threshold: int) -> Iterator[tuple[
     for measure in exported():
         if measure.breakdown:
             for category, count in sorted(report.counts(measure.key).items()):
-                yield period, measure.key, category, disclose(count, threshold)
+                yield (period, measure.key, category_cell(measure.key, category),
+                       disclose(count, threshold))
         else:
             figure = report.figure(measure.key)
             assert figure is not None, "only durations may be missing, and they never leave"
@@ -145,7 +147,7 @@ class FunderExport(Manager):
                         for row in summary_rows(report, name, threshold)))
             handles[1].write(data_dictionary(date_from, date_to, threshold, k if rows else None))
             if rows is not None:
-                _write_csv(handles[2], EXTRACT_COLUMNS, rows)
+                _write_csv(handles[2], EXTRACT_COLUMNS, (map(text_cell, row) for row in rows))
         with self.store.write() as session:
             audit.record(session, self.clock, self.actor, "export",
                          f"funder export {date_from} to {date_to}",
@@ -158,7 +160,7 @@ def _stop_if(cancelled: Callable[[], bool] | None) -> None:
         raise ExportCancelled("the export was cancelled; nothing was written")
 
 
-def _write_csv(f: IO[str], header: tuple[str, ...], rows: Iterable[tuple[str, ...]]) -> None:
+def _write_csv(f: IO[str], header: tuple[str, ...], rows: Iterable[Iterable[str]]) -> None:
     writer = csv.writer(f, lineterminator="\n")
     writer.writerow(header)
     writer.writerows([spreadsheet_safe(cell) for cell in row] for row in rows)
@@ -176,7 +178,7 @@ Calls to the advice line from {date_from:%d %B %Y} to {date_to:%d %B %Y} (UK day
 | --- | --- |
 | `period` | a calendar month `YYYY-MM` (clipped to the dates above), or `{TOTAL}` for all of them |
 | `measure` | what is counted (below) |
-| `category` | the code counted within a breakdown; empty for a single figure |
+| `category` | the code counted within a breakdown (a slot as `09:30-10:00`); empty for a figure |
 | `calls` | the count after disclosure control: `0`, `<{threshold}`, or a multiple of {ROUND_TO} |
 
 | measure | counts |
@@ -194,7 +196,9 @@ arrangements, outcomes and referral targets (§2), regions by name, local author
   the rounded months, and adding rounded cells will not give it.
 - Nothing here names or describes a person: no caller details, no worker, no free text, no exact
   dates or times.
-- Every text cell that a spreadsheet would read as a formula begins with `'`.
+- Every text cell that a spreadsheet would read as a formula, or as a number, date, time,
+  percentage or boolean (a code such as `2025`), begins with `'`; the app's own categories
+  never need it.
 """ + ("" if k is None else _rows_dictionary(k))
 
 
@@ -214,7 +218,7 @@ One row per call with content; coarse fields only.
 | `region` | one of the 9 English regions, `Wales` or `unknown` |
 | `topics`, `outcomes` | top-level topic codes and outcome codes, `;`-separated |
 | `repeat_caller` | `yes` if the caller calls more than once in this file, `no`, `unknown` |
-| `children_band` | `0`, `1`, `2`, `3+` or `unknown` |
+| `children_band` | `no children`, `1 child`, `2 children`, `3 or more` or `unknown` |
 
 A repeat caller is recognised by a keyed hash of their phone number or email (the key is
 kept outside the store); the number itself never leaves. `unknown`: no contact details.
