@@ -11,7 +11,9 @@ are not about a person leave: no worker, no durations, no free text, no exact da
 from __future__ import annotations
 
 import calendar
+import contextlib
 import csv
+import errno
 import secrets
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -113,7 +115,8 @@ class FunderExport(Manager):
               progress: Progress | None = None,
               cancelled: Callable[[], bool] | None = None) -> ExportResult:
         """Write ``summary.csv``, ``data-dictionary.md`` and, given an export key in
-        ``choices``, the row-level ``calls.csv`` into ``out_dir``: all of them or none. The
+        ``choices``, the row-level ``calls.csv`` into ``out_dir`` (made if it does not exist
+        yet, and removed again if the export fails): all of them or none. The
         export is recorded in the audit trail. ``progress`` hears of each month counted;
         ``cancelled`` is asked between them, and a cancel raises :class:`ExportCancelled`
         before any file is written."""
@@ -141,7 +144,7 @@ class FunderExport(Manager):
         names = [SUMMARY_FILE, DICTIONARY_FILE] + ([ROWS_FILE] if rows is not None else [])
         paths = [Path(out_dir) / name for name in names]
         # Every file is written under a temporary name first: a failure in any leaves none.
-        with atomic_files(*paths) as handles:
+        with made_folder(Path(out_dir)), atomic_files(*paths) as handles:
             _write_csv(handles[0], SUMMARY_COLUMNS,
                        (row for name, report in periods
                         for row in summary_rows(report, name, threshold)))
@@ -153,6 +156,28 @@ class FunderExport(Manager):
                          f"funder export {date_from} to {date_to}",
                          {"files": names, "threshold": threshold, **({"k": k} if rows else {})})
         return ExportResult(tuple(paths), len(periods))
+
+
+@contextlib.contextmanager
+def made_folder(folder: Path) -> Iterator[None]:
+    """The folder, made with its parents if it does not exist yet. Should the block fail,
+    the folders made here are removed again if they are still empty, so a failed export
+    leaves nothing behind; a folder that was there before is never removed."""
+    made: list[Path] = []
+    missing = folder
+    while not missing.exists() and missing != missing.parent:
+        made.append(missing)
+        missing = missing.parent
+    folder.mkdir(parents=True, exist_ok=True)
+    if not folder.is_dir():
+        raise NotADirectoryError(errno.ENOTDIR, "not a folder", str(folder))
+    try:
+        yield
+    except BaseException:
+        for path in made:  # the deepest first
+            with contextlib.suppress(OSError):
+                path.rmdir()  # only if empty
+        raise
 
 
 def _stop_if(cancelled: Callable[[], bool] | None) -> None:
