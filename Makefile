@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test test-fast soak postgres-server lint bench clean
+.PHONY: run test test-fast soak postgres-server libreoffice lint bench clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,7 +17,7 @@ run: $(STAMP)
 
 # Every test runs on SQLite and on a PostgreSQL server that the session starts itself
 # (tests/postgres.py); without the server binaries the PostgreSQL half is skipped.
-test: lint postgres-server
+test: lint postgres-server libreoffice
 	$(BIN)/python -m pytest -p no:cacheprovider $(PYTEST_ARGS)
 
 # The SQLite half alone: no server needed.
@@ -39,6 +39,17 @@ postgres-server:
 	     && { apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
 	          apt-get install -y -qq --no-install-recommends postgresql; } >/dev/null 2>&1; } \
 	|| echo "PostgreSQL server not installed: its tests will be skipped"
+
+# LibreOffice Calc, which reads our CSV files back as a spreadsheet would (tests/
+# test_spreadsheets.py): installed when missing if we are root (58 packages, ~200 MB, ~40 s
+# here); otherwise those tests are skipped, saying why. Never fails the build.
+libreoffice:
+	@command -v soffice >/dev/null \
+	|| { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
+	     && echo "Installing LibreOffice Calc for the spreadsheet tests (apt-get install libreoffice-calc-nogui)" \
+	     && { apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	          apt-get install -y -qq --no-install-recommends libreoffice-calc-nogui; } >/dev/null 2>&1; } \
+	|| echo "LibreOffice not installed: the spreadsheet tests will be skipped"
 
 # ruff, mypy (strict for the core, default settings for the GUI) and the import-linter contracts
 # of pyproject.toml (which package may import which).

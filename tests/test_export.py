@@ -167,7 +167,7 @@ def test_the_export_command(tmp_path: Path, capsys) -> None:
     assert sorted(p.name for p in out.iterdir()) == ["calls.csv", "data-dictionary.md",
                                                     "summary.csv"]
     assert main(["--data-dir", str(tmp_path / "data"), "export", "--from", "2026-01-01",
-                 "--to", "2026-03-31", "--out", str(tmp_path / "missing")]) == 2
+                 "--to", "2026-03-31", "--out", str(out / "summary.csv")]) == 2
     assert "is not a folder" in capsys.readouterr().err
 
 

@@ -88,7 +88,7 @@ def register_export(commands: Commands,
     parser.add_argument("--from", dest="date_from", type=uk_day, required=True, metavar="D")
     parser.add_argument("--to", dest="date_to", type=uk_day, required=True, metavar="D")
     parser.add_argument("--out", type=Path, required=True, metavar="DIR",
-                        help="an existing folder")
+                        help="the folder for the files (made if it does not exist)")
     parser.add_argument("--rows", action="store_true", help="add the row-level extract")
     parser.add_argument("--fresh-key", action="store_true",
                         help="hash repeat callers with a key made for this export alone")
@@ -98,7 +98,7 @@ def register_export(commands: Commands,
 def run_export(args: argparse.Namespace) -> int:
     if args.date_to < args.date_from:
         raise CommandError(f"--to {args.date_to} is before --from {args.date_from}")
-    if not args.out.is_dir():
+    if args.out.exists() and not args.out.is_dir():
         raise CommandError(f"--out {args.out} is not a folder")
     from advice_desk.clock import SystemClock
     from advice_desk.people.permissions import command_line_actor

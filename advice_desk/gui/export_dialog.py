@@ -63,8 +63,11 @@ class ExportDialog(QDialog):
         if last < first:
             ui.export_status.setText(self.tr("The period ends before it starts."))
             return
-        if not ui.export_folder_edit.text().strip() or not folder.is_dir():
-            ui.export_status.setText(self.tr("Choose an existing folder for the files."))
+        if not ui.export_folder_edit.text().strip():
+            ui.export_status.setText(self.tr("Choose a folder for the files."))
+            return
+        if folder.exists() and not folder.is_dir():  # a missing folder is made by the export
+            ui.export_status.setText(self.tr("{0} is not a folder.").format(folder))
             return
         self._cancel.clear()
         self.running = True

@@ -55,6 +55,8 @@ def unsafe_columns() -> list[str]:
     return [column for column, source in SOURCES.items()
             if source and CALL_FIELDS[source] in forbidden and column not in HASHED]
 DURATION_BANDS = ((5, "0-4 min"), (15, "5-14 min"), (30, "15-29 min"), (60, "30-59 min"))
+# Text no spreadsheet reads as a number (LibreOffice takes "3+" for 3).
+CHILDREN_BANDS = ("no children", "1 child", "2 children", "3 or more")
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
@@ -68,7 +70,7 @@ def duration_band(seconds: int | None) -> str:
 def children_band(count: int | None) -> str:
     if count is None:
         return "unknown"
-    return "3+" if count >= 3 else str(count)
+    return CHILDREN_BANDS[min(count, 3)]
 
 
 class ExportKeyError(Exception):

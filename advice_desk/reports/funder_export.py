@@ -11,7 +11,9 @@ are not about a person leave: no worker, no durations, no free text, no exact da
 from __future__ import annotations
 
 import calendar
+import contextlib
 import csv
+import errno
 import secrets
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -29,6 +31,7 @@ from advice_desk.reports.extract import COLUMNS as EXTRACT_COLUMNS
 from advice_desk.reports.extract import QUASI_COLUMNS, extract_rows, load_secret
 from advice_desk.reports.figures import Report
 from advice_desk.reports.measures import exported
+from advice_desk.reports.output import category_cell, text_cell
 from advice_desk.settings import EXPORT_K, EXPORT_THRESHOLD, Settings
 
 ROUND_TO = 5
@@ -63,7 +66,8 @@ def summary_rows(report: Report, period: str, threshold: int) -> Iterator[tuple[
     for measure in exported():
         if measure.breakdown:
             for category, count in sorted(report.counts(measure.key).items()):
-                yield period, measure.key, category, disclose(count, threshold)
+                yield (period, measure.key, category_cell(measure.key, category),
+                       disclose(count, threshold))
         else:
             figure = report.figure(measure.key)
             assert figure is not None, "only durations may be missing, and they never leave"
@@ -111,7 +115,8 @@ class FunderExport(Manager):
               progress: Progress | None = None,
               cancelled: Callable[[], bool] | None = None) -> ExportResult:
         """Write ``summary.csv``, ``data-dictionary.md`` and, given an export key in
-        ``choices``, the row-level ``calls.csv`` into ``out_dir``: all of them or none. The
+        ``choices``, the row-level ``calls.csv`` into ``out_dir`` (made if it does not exist
+        yet, and removed again if the export fails): all of them or none. The
         export is recorded in the audit trail. ``progress`` hears of each month counted;
         ``cancelled`` is asked between them, and a cancel raises :class:`ExportCancelled`
         before any file is written."""
@@ -139,13 +144,13 @@ class FunderExport(Manager):
         names = [SUMMARY_FILE, DICTIONARY_FILE] + ([ROWS_FILE] if rows is not None else [])
         paths = [Path(out_dir) / name for name in names]
         # Every file is written under a temporary name first: a failure in any leaves none.
-        with atomic_files(*paths) as handles:
+        with made_folder(Path(out_dir)), atomic_files(*paths) as handles:
             _write_csv(handles[0], SUMMARY_COLUMNS,
                        (row for name, report in periods
                         for row in summary_rows(report, name, threshold)))
             handles[1].write(data_dictionary(date_from, date_to, threshold, k if rows else None))
             if rows is not None:
-                _write_csv(handles[2], EXTRACT_COLUMNS, rows)
+                _write_csv(handles[2], EXTRACT_COLUMNS, (map(text_cell, row) for row in rows))
         with self.store.write() as session:
             audit.record(session, self.clock, self.actor, "export",
                          f"funder export {date_from} to {date_to}",
@@ -153,12 +158,34 @@ class FunderExport(Manager):
         return ExportResult(tuple(paths), len(periods))
 
 
+@contextlib.contextmanager
+def made_folder(folder: Path) -> Iterator[None]:
+    """The folder, made with its parents if it does not exist yet. Should the block fail,
+    the folders made here are removed again if they are still empty, so a failed export
+    leaves nothing behind; a folder that was there before is never removed."""
+    made: list[Path] = []
+    missing = folder
+    while not missing.exists() and missing != missing.parent:
+        made.append(missing)
+        missing = missing.parent
+    folder.mkdir(parents=True, exist_ok=True)
+    if not folder.is_dir():
+        raise NotADirectoryError(errno.ENOTDIR, "not a folder", str(folder))
+    try:
+        yield
+    except BaseException:
+        for path in made:  # the deepest first
+            with contextlib.suppress(OSError):
+                path.rmdir()  # only if empty
+        raise
+
+
 def _stop_if(cancelled: Callable[[], bool] | None) -> None:
     if cancelled is not None and cancelled():
         raise ExportCancelled("the export was cancelled; nothing was written")
 
 
-def _write_csv(f: IO[str], header: tuple[str, ...], rows: Iterable[tuple[str, ...]]) -> None:
+def _write_csv(f: IO[str], header: tuple[str, ...], rows: Iterable[Iterable[str]]) -> None:
     writer = csv.writer(f, lineterminator="\n")
     writer.writerow(header)
     writer.writerows([spreadsheet_safe(cell) for cell in row] for row in rows)
@@ -176,7 +203,7 @@ Calls to the advice line from {date_from:%d %B %Y} to {date_to:%d %B %Y} (UK day
 | --- | --- |
 | `period` | a calendar month `YYYY-MM` (clipped to the dates above), or `{TOTAL}` for all of them |
 | `measure` | what is counted (below) |
-| `category` | the code counted within a breakdown; empty for a single figure |
+| `category` | the code counted within a breakdown (a slot as `09:30-10:00`); empty for a figure |
 | `calls` | the count after disclosure control: `0`, `<{threshold}`, or a multiple of {ROUND_TO} |
 
 | measure | counts |
@@ -194,7 +221,9 @@ arrangements, outcomes and referral targets (§2), regions by name, local author
   the rounded months, and adding rounded cells will not give it.
 - Nothing here names or describes a person: no caller details, no worker, no free text, no exact
   dates or times.
-- Every text cell that a spreadsheet would read as a formula begins with `'`.
+- Every text cell that a spreadsheet would read as a formula, or as a number, date, time,
+  percentage or boolean (a code such as `2025`), begins with `'`; the app's own categories
+  never need it.
 """ + ("" if k is None else _rows_dictionary(k))
 
 
@@ -214,7 +243,7 @@ One row per call with content; coarse fields only.
 | `region` | one of the 9 English regions, `Wales` or `unknown` |
 | `topics`, `outcomes` | top-level topic codes and outcome codes, `;`-separated |
 | `repeat_caller` | `yes` if the caller calls more than once in this file, `no`, `unknown` |
-| `children_band` | `0`, `1`, `2`, `3+` or `unknown` |
+| `children_band` | `no children`, `1 child`, `2 children`, `3 or more` or `unknown` |
 
 A repeat caller is recognised by a keyed hash of their phone number or email (the key is
 kept outside the store); the number itself never leaves. `unknown`: no contact details.
