@@ -373,3 +373,82 @@ def test_stores_sharing_a_config_folder_keep_their_own_anchors(
         assert audit.anchor_path(another) != audit.anchor_path(store)
         assert verified(another).anchored == 2
     assert verified(store).anchored == 5
+
+
+# --- the guards --------------------------------------------------------------------------------
+
+def test_dropped_guards_are_named_by_verify_and_check_and_put_back_only_on_request(
+        store, trail, location: Location, capsys: pytest.CaptureFixture[str]) -> None:
+    """A missing trigger is itself a sign of tampering: said by name (exit 1), never put back
+    silently (reopening the store leaves it missing); ``audit verify --repair`` puts it back
+    and records that in the trail."""
+    drop_guards(store)
+    dropped = (["audit_event_no_update", "audit_event_no_delete"] if store.is_sqlite
+               else ["audit_event_no_change"])
+    assert main([*_cli(location), "audit", "verify"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"advice-desk: error: the audit trail's guards {', '.join(dropped)} "
+                          "are missing")
+    assert "audit verify --repair" in err and err.count("\n") == 1
+    assert main([*_cli(location), "check"]) == 1
+    err = capsys.readouterr().err
+    assert f"the guards of its audit trail {', '.join(dropped)} are missing" in err
+    assert AuditTrail(store, SUPERVISOR, ANY_TIME).missing_guards() == dropped  # still gone
+    assert main([*_cli(location), "audit", "verify", "--repair"]) == 0
+    said = capsys.readouterr()
+    assert f"put back the audit trail's guards {', '.join(dropped)}" in said.err
+    assert said.out.startswith("audit trail ok: 6 events")
+    assert AuditTrail(store, SUPERVISOR, ANY_TIME).missing_guards() == []
+    with pytest.raises(sa.exc.DBAPIError, match="the audit trail cannot be changed"):
+        owner_runs(store, f"DELETE FROM audit_event WHERE id = {trail[0]}")
+    (event,) = AuditTrail(store, SUPERVISOR, ANY_TIME).events(
+        audit.AuditQuery(action=audit.GUARDS_PUT_BACK))
+    assert audit.describe(event) == f"guards {', '.join(dropped)} put back"
+    assert main([*_cli(location), "check"]) == 0
+
+
+def test_a_guard_made_harmless_is_found(store, trail) -> None:
+    if store.is_sqlite:
+        owner_runs(store, "DROP TRIGGER audit_event_no_delete",
+                   "CREATE TRIGGER audit_event_no_delete BEFORE DELETE ON audit_event "
+                   "BEGIN SELECT 1; END")
+        found = ["audit_event_no_delete (changed)"]
+    else:
+        owner_runs(store, "ALTER TABLE audit_event DISABLE TRIGGER audit_event_no_truncate")
+        found = ["audit_event_no_truncate (disabled)"]
+    assert AuditTrail(store, SUPERVISOR, ANY_TIME).missing_guards() == found
+
+
+# --- what this PC saw ------------------------------------------------------------------------
+
+def test_verify_without_an_anchor_says_the_tail_could_not_be_checked(
+        store, trail, location: Location, config_folder: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    for anchor in (config_folder / audit_chain.ANCHORS_DIR).iterdir():
+        anchor.unlink()
+    assert main([*_cli(location), "audit", "verify"]) == 0
+    assert capsys.readouterr().out == (
+        "audit trail ok: 5 events, every link checked; this PC has no anchor of this store "
+        "(what it saw committed), so whether newest events were cut from the tail could not "
+        "be checked\n")
+
+
+def test_a_loose_anchor_is_tightened_and_one_others_may_change_is_refused(
+        store, trail, location: Location, config_folder: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    folder = config_folder / audit_chain.ANCHORS_DIR
+    (anchor,) = folder.iterdir()
+    anchor.chmod(0o644)
+    folder.chmod(0o755)
+    assert main([*_cli(location), "audit", "verify"]) == 0
+    assert stat.S_IMODE(anchor.stat().st_mode) == 0o600
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    capsys.readouterr()
+    anchor.chmod(0o666)
+    assert main([*_cli(location), "audit", "verify"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"advice-desk: error: this PC's audit anchor {anchor} may be changed "
+                          "by other accounts (mode 0666)")
+    assert f"chmod 600 {anchor}" in err and err.count("\n") == 1
+    add_events(store, FixedClock(ANY_TIME.now()), 1)  # a new anchor: 0600 again
+    assert stat.S_IMODE(anchor.stat().st_mode) == 0o600

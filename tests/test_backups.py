@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pytest
 
-from advice_desk.backups.anchors import anchor_of_copy
 from advice_desk.backups.copies import (
     BackupError,
     auto_backup,
@@ -406,10 +405,18 @@ def test_two_copies_of_the_app_never_back_up_at_once(store, clock, sam, location
     assert auto_backup(store, clock).made is not None
 
 
-def test_a_copy_carries_the_audit_anchor_so_a_restore_verifies(sqlite_location, clock,
-                                                                tmp_path):
+def _tables(path: Path) -> set[str]:
+    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
+        found = {row[0] for row in db.execute("SELECT name FROM sqlite_master")}
+    db.close()
+    return found
+
+
+def test_a_copy_carries_its_audit_anchor_inside_so_a_restore_verifies(sqlite_location, clock,
+                                                                      tmp_path, capsys):
     """Without the copy's anchor, the PC's anchor (5 events) would call the restored trail
-    (3 events) cut short."""
+    (3 events) cut short. The anchor is inside the copy (no file beside it to lose), and is
+    taken out of the restored store (its schema is exactly the migrations')."""
     from tests.test_audit_chain import add_events, verified
 
     with opened_store(sqlite_location, clock) as store:
@@ -417,47 +424,146 @@ def test_a_copy_carries_the_audit_anchor_so_a_restore_verifies(sqlite_location, 
         made = make_copy(sqlite_location.sqlite_file, tmp_path, "backup", clock)
         add_events(store, clock, 2)
         assert verified(store).count == 5
-    assert stat.S_IMODE(anchor_of_copy(made.path).stat().st_mode) == 0o600
-    restore_file(sqlite_location, made.path, clock)
+    assert [path.name for path in tmp_path.iterdir() if path.is_file()] == [made.path.name]
+    assert "backup_anchor" in _tables(made.path)
+    out = tmp_path / "out" / "by-hand.sqlite3"
+    out.parent.mkdir()
+    assert main(["backup", "--out", str(out), *store_options(sqlite_location)]) == EXIT_OK
+    assert list(out.parent.iterdir()) == [out]  # no FILE.anchor beside it
+    restored = restore_file(sqlite_location, made.path, clock)
+    assert restored.tail == ""
+    assert "backup_anchor" not in _tables(sqlite_location.sqlite_file)
     with opened_store(sqlite_location, clock) as store:
         verdict = verified(store)
-    assert (verdict.ok, verdict.count) == (True, 3)
+    assert (verdict.ok, verdict.count, verdict.anchored) == (True, 3, 3)
 
 
-def test_a_copy_whose_audit_tail_was_cut_is_found_when_restored_on_another_pc(
-        sqlite_location, clock, tmp_path, config_folder, monkeypatch):
-    """The new PC has the audit key (kept safe with the backups) but no anchor of its own."""
+def _cut_tail(copy_file: Path, *, forge_anchor: bool = False) -> None:
+    """What the owner of a copy can do without the audit key: drop a guard, delete the
+    newest event, and make the anchor in the copy agree."""
+    copy = sqlite3.connect(copy_file)
+    with copy:
+        copy.execute("DROP TRIGGER audit_event_no_delete")
+        copy.execute("DELETE FROM audit_event WHERE id = (SELECT max(id) FROM audit_event)")
+        if forge_anchor:
+            copy.execute("UPDATE backup_anchor SET count = count - 1, event = event - 1, "
+                         "link = (SELECT link FROM audit_event ORDER BY id DESC LIMIT 1)")
+    copy.close()
+
+
+def _new_pc(tmp_path: Path, config_folder: Path, monkeypatch) -> None:
+    """A PC with the audit key (kept safe with the backups) but no anchor of its own."""
     from advice_desk.paths import CONFIG_DIR_ENV
     from advice_desk.store.audit_chain import KEY_FILE
-    from tests.test_audit_chain import add_events, verified
 
-    with opened_store(sqlite_location, clock) as store:
-        add_events(store, clock, 3)
-        made = make_copy(sqlite_location.sqlite_file, tmp_path, "backup", clock)
     new_pc = tmp_path / "new-pc-config"
     new_pc.mkdir(mode=0o700)
     (new_pc / KEY_FILE).write_bytes((config_folder / KEY_FILE).read_bytes())
     (new_pc / KEY_FILE).chmod(0o600)
     monkeypatch.setenv(CONFIG_DIR_ENV, str(new_pc))
-    copy = sqlite3.connect(made.path)
-    with copy:
-        copy.execute("DROP TRIGGER audit_event_no_delete")
-        copy.execute("DELETE FROM audit_event WHERE id = (SELECT max(id) FROM audit_event)")
-    copy.close()
+
+
+def test_a_copy_whose_audit_tail_was_cut_is_found_when_restored_on_another_pc(
+        sqlite_location, clock, tmp_path, config_folder, monkeypatch):
+    from tests.test_audit_chain import add_events, verified
+
+    with opened_store(sqlite_location, clock) as store:
+        add_events(store, clock, 3)
+        made = make_copy(sqlite_location.sqlite_file, tmp_path, "backup", clock)
+    _new_pc(tmp_path, config_folder, monkeypatch)
+    _cut_tail(made.path)
     restore_file(sqlite_location, made.path, clock)
     with opened_store(sqlite_location, clock) as store:
         verdict = verified(store)
     assert (verdict.ok, verdict.problem, verdict.count) == (False, "truncated", 2)
 
 
-@pytest.mark.sqlite_only("a server store makes no automatic copies")
-def test_a_pruned_copy_takes_its_anchor_with_it(store, clock, sam, location):
-    folder = location.backup_dir
-    for _day in range(3):
-        _log(store, clock, sam)
-        auto_backup(store, clock)
-        clock.advance(timedelta(days=1))
-    oldest = list_copies(folder)[-1].path
-    assert anchor_of_copy(oldest).exists()
-    prune(folder, Tiers(daily=1, weekly=0, monthly=0), clock)
-    assert not oldest.exists() and not anchor_of_copy(oldest).exists()
+def test_a_copy_without_its_anchor_or_with_a_forged_one_is_restored_saying_so(
+        sqlite_location, clock, tmp_path, config_folder, monkeypatch, capsys):
+    """A copy of an older version (no anchor inside), or one whose anchor was rewritten to
+    match a cut tail (its seal no longer matches): the restore says the tail cannot be
+    checked; the guard dropped to cut it is found by ``audit verify``."""
+    from advice_desk.backups.anchors import UNCHECKED, UNSEALED
+    from tests.test_audit_chain import add_events
+
+    with opened_store(sqlite_location, clock) as store:
+        add_events(store, clock, 3)
+        older = make_copy(sqlite_location.sqlite_file, tmp_path, "backup", clock)
+        clock.advance(timedelta(minutes=1))
+        forged = make_copy(sqlite_location.sqlite_file, tmp_path, "backup", clock)
+    with sqlite3.connect(older.path) as copy:
+        copy.execute("DROP TABLE backup_anchor")
+    copy.close()
+    _cut_tail(forged.path, forge_anchor=True)
+    _new_pc(tmp_path, config_folder, monkeypatch)
+    options = store_options(sqlite_location)
+    assert main(["restore", str(older.path), *options]) == EXIT_OK
+    assert capsys.readouterr().err == f"advice-desk: {UNCHECKED}\n"
+    assert main(["restore", str(forged.path), *options]) == EXIT_OK
+    assert capsys.readouterr().err == f"advice-desk: {UNSEALED}\n"
+    assert main(["audit", "verify", *options]) == EXIT_FAILED  # the guard it dropped is seen
+    assert "guards audit_event_no_delete are missing" in capsys.readouterr().err
+
+
+@pytest.mark.postgres
+def test_a_server_restore_is_audited_and_every_seats_anchor_follows_it(
+        postgres_url, tmp_path, clock, config_folder, monkeypatch, capsys):
+    """This seat's anchor is reset to the restored trail and a store-restored event written;
+    another seat (same key, its own anchor, ahead of the restored trail) accepts the restore;
+    a tail cut after the restore is still found, on both seats."""
+    from advice_desk.paths import CONFIG_DIR_ENV
+    from advice_desk.store.audit_chain import ANCHORS_DIR, KEY_FILE
+    from tests.factories import first_supervisor
+    from tests.test_audit_chain import add_events, drop_guards, owner_runs, verified
+
+    location = resolve_location(tmp_path / "data", postgres_url)
+    options = store_options(location)
+    other_seat = tmp_path / "other-seat-config"
+    other_seat.mkdir(mode=0o700)
+    with opened_store(location, clock) as store:
+        first_supervisor(store, clock)
+        add_events(store, clock, 2)
+        dump = tmp_path / "server.dump"
+        assert main(["backup", "--out", str(dump), *options]) == EXIT_OK
+        add_events(store, clock, 3)  # 6 events, seen by both seats
+    (other_seat / KEY_FILE).write_bytes((config_folder / KEY_FILE).read_bytes())
+    (other_seat / KEY_FILE).chmod(0o600)
+    (other_seat / ANCHORS_DIR).mkdir(mode=0o700)
+    for anchor in (config_folder / ANCHORS_DIR).iterdir():
+        (other_seat / ANCHORS_DIR / anchor.name).write_bytes(anchor.read_bytes())
+        (other_seat / ANCHORS_DIR / anchor.name).chmod(0o600)
+    capsys.readouterr()
+    assert main(["restore", str(dump), *options]) == EXIT_OK
+    assert "the tail of the restored audit trail cannot be checked" in capsys.readouterr().err
+    assert main(["audit", "verify", *options]) == EXIT_OK
+    assert capsys.readouterr().out.startswith("audit trail ok: 4 events")  # 3 + store-restored
+    with opened_store(location, clock) as store:
+        (event,) = AuditTrail(store, command_line_actor(), clock).events(
+            AuditQuery(action="store-restored"))
+        assert describe(event) == "0 calls in the copy restored; replacing a trail of 6 events"
+        monkeypatch.setenv(CONFIG_DIR_ENV, str(other_seat))
+        verdict = verified(store)  # its anchor (6 events of the trail replaced) accepts it
+        assert (verdict.ok, verdict.count, verdict.restored_at is not None) == (True, 4, True)
+        add_events(store, clock, 1)  # the other seat writes after the restore: 5 events
+        monkeypatch.setenv(CONFIG_DIR_ENV, str(config_folder))
+        add_events(store, clock, 1)  # and this one: 6 events
+        drop_guards(store)
+        owner_runs(store, "DELETE FROM audit_event WHERE id = (SELECT max(id) FROM audit_event)")
+        verdict = verified(store)
+        assert (verdict.ok, verdict.problem, verdict.count) == (False, "truncated", 5)
+        owner_runs(store, "DELETE FROM audit_event WHERE id = (SELECT max(id) FROM audit_event)")
+        monkeypatch.setenv(CONFIG_DIR_ENV, str(other_seat))
+        verdict = verified(store)
+        assert (verdict.ok, verdict.problem, verdict.count) == (False, "truncated", 4)
+
+
+def test_a_failed_postgresql_tool_never_shows_its_error_output():
+    """pg_restore quotes the row of a failed COPY, personal values and all."""
+    from advice_desk.backups.server import _run
+
+    with pytest.raises(BackupError) as raised:
+        _run([sys.executable, "-c", "import sys; sys.stderr.write('ERROR: invalid input: "
+              "Ada Lovelace 07700 900123\\n'); sys.exit(1)"], "pg_restore")
+    assert str(raised.value) == (
+        "pg_restore failed (exit 1): check that the server is running and that this PC may "
+        "connect to it (its .pgpass); to see why, run pg_restore by hand")

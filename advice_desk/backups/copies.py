@@ -225,8 +225,9 @@ def verify(path: Path, *, full: bool = True, shown: str | None = None) -> Verifi
 
 def copy_file(source: Path, target: Path, *, with_anchor: bool = True) -> Verified:
     """Copy the SQLite store ``source`` to ``target`` with the online backup API, verified,
-    written whole or not at all, mode 0600, with this PC's audit anchor beside it (unless the
-    copy is not a backup but a store being restored). The target's folder must exist."""
+    written whole or not at all, mode 0600, with its audit anchor sealed inside
+    (:mod:`advice_desk.backups.anchors`; not when the copy is not a backup but a store being
+    restored). The target's folder must exist."""
     check_header(source, source.name)
     temporary = _private_temporary(target.parent, target.name)
     anchor = anchors.live_anchor(source) if with_anchor else None  # read before the snapshot
@@ -236,11 +237,12 @@ def copy_file(source: Path, target: Path, *, with_anchor: bool = True) -> Verifi
             try:
                 reading.backup(copy)  # one step: a consistent snapshot of the store
                 copy.execute("PRAGMA journal_mode=DELETE")  # one file, no -wal beside it
+                if with_anchor:
+                    anchors.seal_into(copy, anchor)  # our own copy file, not the store
             finally:
                 copy.close()
         verified = verify(temporary, shown=source.name)
         _fsync(temporary)
-        anchors.keep_beside(target, anchor)  # a listed copy always has its anchor
         os.replace(temporary, target)
         fsync_folder(target.parent)
         return verified
@@ -248,11 +250,6 @@ def copy_file(source: Path, target: Path, *, with_anchor: bool = True) -> Verifi
         raise BackupError(f"{source.name} is damaged or cannot be read ({error})") from None
     finally:
         temporary.unlink(missing_ok=True)
-
-
-def sidecars_of(copy: Path) -> list[Path]:
-    """Files that travel with a copy (its audit anchor), removed with it when it is pruned."""
-    return [anchors.anchor_of_copy(copy)]
 
 
 def info(path: Path, kind: str, made_at: datetime) -> CopyInfo:
@@ -305,8 +302,7 @@ def prune(folder: Path, tiers: Tiers, clock: Clock, *, newest_verified: bool = F
         of_kind = [(path, at) for path, k, at in copies if k == kind]
         doomed += [path for path, at in of_kind[1:] if at < cutoff]
     for path in doomed:
-        for file in (path, *sidecars_of(path)):
-            file.unlink(missing_ok=True)
+        path.unlink(missing_ok=True)
     return doomed, ""
 
 

@@ -7,12 +7,13 @@ In order, each step refusing with a one-line reason before anything is changed:
 2. the copy is read with the online backup API into a temporary file in the store's folder
    (0600) and verified there: whole (``integrity_check``), an Advice Desk store, of a schema
    this app knows (an older one is upgraded at the next open, with its before-migration copy);
+   the audit anchor sealed inside it is taken out (:mod:`advice_desk.backups.anchors`);
 3. the store as it is now is copied to ``backups/before-restore-….sqlite3`` (with the backup
    API; if the store is too damaged for that, its files are copied as they are);
 4. the old store's write-ahead log is checkpointed, its ``-wal`` and ``-shm`` removed (a log of
    the old store must never be applied to the new file), and the temporary file, flushed to
    disk, replaces the store with one ``os.replace``: a crash leaves the old or the new store,
-   never half of one.
+   never half of one. The copy's anchor becomes this PC's anchor of the restored store.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from advice_desk.backups.copies import (
     BackupError,
     CopyInfo,
     Verified,
+    _fsync,
     _private_temporary,
     copy_file,
     copy_name,
@@ -38,10 +40,12 @@ from advice_desk.backups.copies import (
     private_folder,
 )
 from advice_desk.backups.locks import Busy, app_holds_store, backup_lock
+from advice_desk.backups.server import ServerRestored
 from advice_desk.clock import Clock
 from advice_desk.paths import Location
 from advice_desk.people import audit
 from advice_desk.people.permissions import Actor
+from advice_desk.store import audit_chain
 from advice_desk.store.engine import Store
 
 LOCK_WAIT_S = 600.0  # a restore waits this long for an automatic backup in progress
@@ -56,6 +60,7 @@ class Restored:
     calls: int
     revision: str
     previous: CopyInfo | Path | None  # the before-restore copy (None: there was no store)
+    tail: str = ""  # why the tail of the restored audit trail cannot be checked ("": it can)
 
 
 def restore_file(location: Location, source: Path, clock: Clock) -> Restored:
@@ -87,13 +92,18 @@ def _restore(store_file: Path, folder: Path, source: Path, clock: Clock) -> Rest
             verified: Verified = copy_file(source, incoming, with_anchor=False)
         except BackupError as error:
             raise BackupError(f"not restored: {error}") from None
+        try:
+            anchor, tail = anchors.take_out(incoming)
+        except sqlite3.DatabaseError as error:
+            raise BackupError(f"not restored: {source.name} cannot be read ({error})") from None
+        _fsync(incoming)
         previous = _keep_current(store_file, folder, clock)
         _retire_log(store_file)
         size = incoming.stat().st_size
         os.replace(incoming, store_file)
         fsync_folder(store_file.parent)
-        anchors.restore_from(source, store_file)
-        return Restored(source, size, verified.calls, verified.revision, previous)
+        anchors.restore_to(store_file, anchor)
+        return Restored(source, size, verified.calls, verified.revision, previous, tail)
     finally:
         incoming.unlink(missing_ok=True)
 
@@ -131,12 +141,19 @@ def _retire_log(store_file: Path) -> None:
         Path(f"{store_file}{suffix}").unlink(missing_ok=True)
 
 
-RESTORED = "store-restored"
+RESTORED = audit_chain.STORE_RESTORED
 
 
-def record_restore(store: Store, actor: Actor, clock: Clock, restored: Restored) -> None:
+def record_restore(store: Store, actor: Actor, clock: Clock,
+                   restored: Restored | ServerRestored) -> None:
     """Write into the restored store who restored it and when: its trail then says why the
     events after the copy's are missing. The copy is named by its number of calls only (a file
-    name a person chose may say whose calls it holds)."""
+    name a person chose may say whose calls it holds). After a server restore the event also
+    names the trail it replaced (its length and newest id), so the other seats' anchors of that
+    trail are told from a cut tail (:func:`advice_desk.store.audit_chain.superseding_restore`)."""
+    detail: audit.AuditDetail = {"calls": restored.calls}
+    if isinstance(restored, ServerRestored) and restored.replaced is not None:
+        detail = {**detail, audit_chain.REPLACED_EVENTS: restored.replaced.count,
+                  audit_chain.REPLACED_LAST_ID: restored.replaced.event}
     with store.write() as session:
-        audit.record(session, clock, actor, RESTORED, "store", {"calls": restored.calls})
+        audit.record(session, clock, actor, RESTORED, "store", detail)

@@ -8,7 +8,14 @@ app (its ``alembic_version`` row, read with ``pg_restore --data-only -t alembic_
 that no other session is connected to the database, and after dumping the database as it is to
 ``before-restore-….dump`` beside the dump being restored. The tools are found on ``PATH``, else
 in ``/usr/lib/postgresql/N/bin`` (the newest N). No password is ever passed: as for the app,
-it comes from a ``.pgpass`` file.
+it comes from a ``.pgpass`` file. A tool's error output is never shown (it may quote stored
+values): a failure is said by its exit code and what to do.
+
+After a restore, this PC's audit anchor is the restored trail's newest event, and the caller
+writes a ``store-restored`` event naming the trail it replaced; the other seats' anchors of
+that trail are accepted as superseded by it (see
+:func:`advice_desk.store.audit_chain.superseding_restore`). A dump carries no anchor of its
+own: the tail of the restored trail is checked from the restore on.
 """
 
 from __future__ import annotations
@@ -24,6 +31,8 @@ import sqlalchemy as sa
 
 from advice_desk.backups.copies import BackupError, copy_name, fsync_folder
 from advice_desk.clock import Clock
+from advice_desk.store import audit_chain
+from advice_desk.store.audit_chain import Anchor
 from advice_desk.store.engine import Store, current_revision, schema_head
 
 _COPY_LINE = "COPY public.alembic_version"
@@ -56,16 +65,22 @@ def libpq_url(store: Store) -> str:
     return url.render_as_string(hide_password=True)
 
 
-def _run(command: list[str], what: str) -> str:
+TRY_BY_HAND = ("check that the server is running and that this PC may connect to it (its "
+               ".pgpass); to see why, run {what} by hand")
+
+
+def _run(command: list[str], what: str, advice: str = TRY_BY_HAND) -> str:
+    """Run a PostgreSQL tool. Its error output is never shown nor logged: a COPY data error
+    quotes the row, personal values and all. The failure is said by its kind (the exit
+    code) and what to do."""
     try:
         done = subprocess.run(command, capture_output=True, text=True, check=False,
                               stdin=subprocess.DEVNULL)
     except OSError as error:
         raise BackupError(f"{what} could not be run: {error.strerror or error}") from None
     if done.returncode != 0:
-        lines = [line for line in done.stderr.splitlines() if line.strip()]
-        first = lines[0][:200] if lines else f"exit code {done.returncode}"
-        raise BackupError(f"{what} failed: {first}")
+        raise BackupError(f"{what} failed (exit {done.returncode}): "
+                          f"{advice.format(what=what)}")
     return done.stdout
 
 
@@ -125,6 +140,7 @@ class ServerRestored:
     size: int
     calls: int
     previous: Path
+    replaced: Anchor | None = None  # the newest event of the trail the restore replaced
 
 
 def restore_dump(store: Store, source: Path, clock: Clock) -> ServerRestored:
@@ -155,6 +171,35 @@ def restore_dump(store: Store, source: Path, clock: Clock) -> ServerRestored:
         ".sqlite3", ".dump")
     dump(store, previous)
     store.engine.dispose()
+    replaced = _head(store)
     _run([tool("pg_restore"), "--clean", "--if-exists", "--no-owner", "--single-transaction",
-          "--exit-on-error", f"--dbname={libpq_url(store)}", str(source)], "pg_restore")
-    return ServerRestored(source, source.stat().st_size, _calls(store), previous)
+          "--exit-on-error", f"--dbname={libpq_url(store)}", str(source)], "pg_restore",
+         "nothing was changed (it runs as one transaction); the store as it was is in "
+         f"{previous}. To see why, run pg_restore by hand on a scratch database")
+    _after_restore(store, replaced)
+    return ServerRestored(source, source.stat().st_size, _calls(store), previous, replaced)
+
+
+def _head(store: Store) -> Anchor | None:
+    with store.engine.connect() as connection:
+        return audit_chain.chain_head(connection)
+
+
+def _after_restore(store: Store, replaced: Anchor | None) -> None:
+    """Move the audit trail's id sequence past every event of the trail the restore replaced
+    (so the ``store-restored`` event the caller writes next, and everything after it, comes
+    after them: other seats' anchors of the replaced trail are then told from a cut tail), and
+    make this PC's anchor the restored trail's newest event: the restore legitimately made the
+    trail shorter than what this PC saw."""
+    with store.engine.begin() as connection:
+        connection.exec_driver_sql(
+            "SELECT setval(pg_get_serial_sequence('audit_event', 'id'), "
+            "GREATEST(%(last)s, (SELECT coalesce(max(id), 0) FROM audit_event), 1))",
+            {"last": 0 if replaced is None else replaced.event})
+        head = audit_chain.chain_head(connection)
+        the_store = audit_chain.store_id(connection)
+    path = audit_chain.anchor_path(the_store)
+    if head is None:
+        path.unlink(missing_ok=True)
+    else:
+        audit_chain.write_anchor(path, head, only_forward=False)

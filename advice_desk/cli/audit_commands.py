@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from advice_desk.cli.common import (
     EXIT_FAILED,
@@ -19,12 +20,16 @@ def register_audit(commands: Commands, parents: list[Parser]) -> None:
         "audit", parents=parents, help="check the audit trail",
         description="Check the audit trail: advice-desk audit verify walks every event, checks "
                     "its link (an HMAC made with the audit key kept outside the store) and "
-                    "compares the newest with what this PC saw committed. Exit 0 when the "
-                    "trail is whole; 1 with the first broken link (changed, removed, added or "
-                    "a truncated tail).")
+                    "compares the newest with what this PC saw committed, and that the "
+                    "triggers guarding the trail are in place. Exit 0 when the trail is whole; "
+                    "1 with the first broken link (changed, removed, added or a truncated "
+                    "tail) or the guards that are missing.")
     actions = parser.add_subparsers(dest="audit_action", metavar="ACTION", required=True)
     verify = actions.add_parser("verify", parents=parents,
                                 help="check every event of the trail")
+    verify.add_argument("--repair", action="store_true",
+                        help="put back the guards (triggers) of the trail that are missing; "
+                             "recorded in the trail")
     verify.set_defaults(func=run_verify)
     new_key = actions.add_parser(
         "new-key", parents=parents, help="after the audit key was lost: chain on with a new one",
@@ -41,10 +46,25 @@ def run_verify(args: argparse.Namespace) -> int:
     from advice_desk.store.engine import StoreError
 
     with opened_store(args) as store:
+        trail = AuditTrail(store, command_line_actor(), SystemClock())
         try:
-            verdict = AuditTrail(store, command_line_actor(), SystemClock()).verify()
-        except StoreError as error:  # no key, a loose key, another store's key
+            missing = trail.missing_guards()
+            if missing and args.repair:
+                put_back = trail.put_back_guards()
+                print(f"advice-desk: put back the audit trail's guards {', '.join(put_back)} "
+                      "(recorded in the trail); they had been removed or changed outside "
+                      "Advice Desk: tell whoever looks after the store", file=sys.stderr)
+                missing = []
+            verdict = trail.verify()
+        except StoreError as error:  # no key, a loose key or anchor, another store's key
             raise CommandError(str(error), EXIT_FAILED) from error
+    guards = ", ".join(missing)
+    if missing and verdict.ok:
+        raise CommandError(
+            f"the audit trail's guards {guards} are missing: they were removed or changed "
+            "outside Advice Desk, which is itself a sign of tampering (every event still "
+            "there is whole); keep the store as it is, tell whoever looks after it, and put "
+            "them back with 'advice-desk audit verify --repair'", EXIT_FAILED)
     if not verdict.ok:
         where = (f"event #{verdict.event_id}" if verdict.at is None else
                  f"event #{verdict.event_id} of {verdict.at.isoformat(timespec='seconds')}")
@@ -53,11 +73,22 @@ def run_verify(args: argparse.Namespace) -> int:
                  f"the first {verdict.count} events are whole")
         if verdict.problem == "truncated":
             where, whole = "its end", "every event still there is whole"
+        also = f"; its guards {guards} are missing too" if missing else ""
         raise CommandError(
             f"the audit trail is broken at {where}: {verdict.problem}: {verdict.explanation} "
-            f"({whole}); keep the store as it is and tell whoever looks after it", EXIT_FAILED)
-    seen = ("" if verdict.anchored is None else
-            f"; this PC saw {_events(verdict.anchored)} committed, all there")
+            f"({whole}){also}; keep the store as it is and tell whoever looks after it",
+            EXIT_FAILED)
+    if verdict.anchored is None and verdict.count:
+        seen = ("; this PC has no anchor of this store (what it saw committed), so whether "
+                "newest events were cut from the tail could not be checked")
+    elif verdict.anchored is None:
+        seen = ""
+    elif verdict.restored_at is not None:
+        seen = (f"; this PC's anchor was of the trail the restore of "
+                f"{verdict.restored_at.isoformat(timespec='seconds')} replaced: checked from "
+                "that restore on")
+    else:
+        seen = f"; this PC saw {_events(verdict.anchored)} committed, all there"
     checked = "every link checked"
     if verdict.key_replaced_at is not None:
         checked = (f"every link checked since the audit key was replaced on "

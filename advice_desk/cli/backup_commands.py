@@ -9,6 +9,7 @@ On a SQLite store, ``backup`` copies it with the online backup API (verified, mo
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from advice_desk.cli.common import (
@@ -96,17 +97,21 @@ def run_restore(args: argparse.Namespace) -> int:
     if not source.is_file():
         raise CommandError(f"{source} is not a file")
     try:
+        from advice_desk.backups.restore import record_restore, restore_file
+        from advice_desk.people.permissions import command_line_actor
+
         if location.sqlite_file is None:
             from advice_desk.backups.server import restore_dump
 
             with opened_store(args) as store:
                 done = restore_dump(store, source, SystemClock())
+                record_restore(store, command_line_actor(), SystemClock(), done)
             print(f"restored {calls_text(done.calls)} from {source} ({_size(done.size)}); "
                   f"the store as it was is in {done.previous}")
+            print("advice-desk: a dump carries no audit anchor, so the tail of the restored "
+                  "audit trail cannot be checked; the audit anchors of this PC and of the "
+                  "other PCs now start from this restore", file=sys.stderr)
             return EXIT_OK
-        from advice_desk.backups.restore import record_restore, restore_file
-        from advice_desk.people.permissions import command_line_actor
-
         restored = restore_file(location, source, SystemClock())
         with opened_store(args) as store:
             record_restore(store, command_line_actor(), SystemClock(), restored)
@@ -121,4 +126,6 @@ def run_restore(args: argparse.Namespace) -> int:
             f"; the store as it was is in {getattr(previous, 'path', previous)}")
     print(f"restored {calls_text(restored.calls)} from {source} ({_size(restored.size)})"
           f"{kept}")
+    if restored.tail:
+        print(f"advice-desk: {restored.tail}", file=sys.stderr)
     return EXIT_OK

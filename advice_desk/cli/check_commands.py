@@ -26,8 +26,10 @@ def register_check(commands: Commands, parents: list[Parser]) -> None:
 
 
 def run_check(args: argparse.Namespace) -> int:
+    import sqlalchemy as sa
+
     from advice_desk.clock import SystemClock
-    from advice_desk.store import integrity
+    from advice_desk.store import audit_chain, integrity
     from advice_desk.store.errors import StoreError
 
     location = location_of(args)
@@ -35,9 +37,11 @@ def run_check(args: argparse.Namespace) -> int:
     if path is None:
         with opened_store(args) as store:
             result = store.check_tables()
+            missing = audit_chain.missing_guards_of(store.engine)
         if not result.ok:
             raise CommandError(f"the store {location.shown} is not whole", EXIT_FAILED,
                                details=result.problems)
+        _refuse_missing_guards(location.shown, missing)
         print(f"ok: the server store {location.shown} has all its tables "
               "(the server checks its own pages)")
         return EXIT_OK
@@ -56,6 +60,22 @@ def run_check(args: argparse.Namespace) -> int:
     if not integrity.is_advice_desk_file(path):
         raise CommandError(f"the file {path} is whole but is not an Advice Desk store (it has "
                            "no Advice Desk schema)", EXIT_FAILED)
+    reading = sa.create_engine(f"sqlite:///{path.resolve().as_uri()}?mode=ro&uri=true",
+                               poolclass=sa.pool.NullPool)
+    try:
+        missing = audit_chain.missing_guards_of(reading)
+    finally:
+        reading.dispose()
+    _refuse_missing_guards(str(path), missing)
     print(f"ok: the store {path} is whole (SQLite's full integrity check, "
           f"{result.seconds:.1f} s)")
     return EXIT_OK
+
+
+def _refuse_missing_guards(shown: str, missing: list[str]) -> None:
+    if missing:
+        raise CommandError(
+            f"the store {shown} is whole, but the guards of its audit trail "
+            f"{', '.join(missing)} are missing: they were removed or changed outside Advice "
+            "Desk, a sign of tampering; run 'advice-desk audit verify' to check the trail, "
+            "and 'advice-desk audit verify --repair' to put them back", EXIT_FAILED)

@@ -51,23 +51,39 @@ def record(session: Session, clock: Clock, actor: Actor | None, action: str,
     if ANCHOR_AFTER_COMMIT not in session.info:
         sa.event.listen(session, "after_commit", _move_anchor)
         sa.event.listen(session, "after_rollback", _forget_anchor)
+        session.info[ANCHOR_REPLACES] = _replaced_by_a_restore(session.connection(), place)
     session.info[ANCHOR_AFTER_COMMIT] = Anchor(place.store_id, place.seq, event.id, place.link)
 
 
 ANCHOR_AFTER_COMMIT = "advice_desk.audit.anchor"
+ANCHOR_REPLACES = "advice_desk.audit.anchor.replaces"
+
+
+def _replaced_by_a_restore(connection: sa.Connection, place: audit_chain.Next) -> bool:
+    """Whether this PC's anchor is ahead of the event being added only because it is of a
+    trail a server restore replaced: then the new event's anchor replaces it (otherwise the
+    anchor would stay on the old trail, and a cut of what this PC writes after the restore
+    would pass). Ahead for any other reason (a cut tail) it stays, as evidence."""
+    current = audit_chain.read_anchor(audit_chain.anchor_path(place.store_id))
+    if current is None or current.store != place.store_id or current.count < place.seq:
+        return False
+    return audit_chain.superseding_restore(connection, current) is not None
 
 
 def _move_anchor(session: Session) -> None:
     anchor = session.info.pop(ANCHOR_AFTER_COMMIT, None)
+    replaces = bool(session.info.pop(ANCHOR_REPLACES, False))
     if isinstance(anchor, Anchor):
         # A failed write (disk full) leaves the anchor behind, which verify accepts; the change
         # itself is committed and must not be reported as failed.
         with suppress(OSError):
-            audit_chain.write_anchor(audit_chain.anchor_path(anchor.store), anchor)
+            audit_chain.write_anchor(audit_chain.anchor_path(anchor.store), anchor,
+                                     only_forward=not replaces)
 
 
 def _forget_anchor(session: Session) -> None:
     session.info.pop(ANCHOR_AFTER_COMMIT, None)
+    session.info.pop(ANCHOR_REPLACES, None)
 
 
 def anchor_path(store: Store) -> Path:
@@ -86,9 +102,18 @@ def verify(store: Store) -> Verdict:
     """Walk the whole trail against this PC's key and anchor (``advice-desk audit verify``).
     The anchor is read before the walk's snapshot starts: an event committed in between
     makes the trail longer than the anchor, never shorter."""
-    anchor = audit_chain.read_anchor(anchor_path(store))
+    anchor = audit_chain.read_anchor(anchor_path(store), strict=True)
     with store.read() as session:
         return audit_chain.verify(session.connection(), anchor)
+
+
+def missing_guards(store: Store) -> list[str]:
+    """The trail's guards (triggers) that are missing, disabled or changed, by name."""
+    with store.read() as session:
+        return audit_chain.missing_guards(session.connection())
+
+
+GUARDS_PUT_BACK = "audit-guards-put-back"
 
 
 @dataclass(frozen=True)
@@ -134,6 +159,22 @@ class AuditTrail(Manager):
             anchor = session.info[ANCHOR_AFTER_COMMIT]
             assert isinstance(anchor, Anchor)
             return anchor.count
+
+    def missing_guards(self) -> list[str]:
+        """The trail's guards that are not in place; supervisors only."""
+        require(self.actor, Action.AUDIT)
+        return missing_guards(self.store)
+
+    def put_back_guards(self) -> list[str]:
+        """Put back the guards that are not in place, recorded in the trail (which guards);
+        supervisors only. Returns them."""
+        require(self.actor, Action.AUDIT)
+        with self.store.write() as session:
+            put_back = audit_chain.put_back_guards(session.connection())
+            if put_back:
+                record(session, self.clock, self.actor, GUARDS_PUT_BACK, "audit trail",
+                       {"guards": put_back})
+        return put_back
 
     def actions(self) -> list[str]:
         """Every action the trail holds, for the audit window's filter."""
@@ -207,6 +248,12 @@ def _phrase(action: str, key: str, value: object) -> str:
             return f"older than {value} months"
         case "by", _:
             return f"found by {_words(value)}"
+        case "guards", list():
+            return f"guards {', '.join(str(name) for name in value)} put back"
+        case "replaced events", int():
+            return f"replacing a trail of {_calls(value).replace('call', 'event')}"
+        case "replaced last id", _:
+            return ""
         case "files", _:
             return f"files {_words(value)}"
         case "threshold", _:

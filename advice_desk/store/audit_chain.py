@@ -260,8 +260,13 @@ def anchor_path(the_store_id: str) -> Path:
     return config_dir() / ANCHORS_DIR / f"{the_store_id}.json"
 
 
-def read_anchor(path: Path) -> Anchor | None:
-    """The anchor in ``path``, or None when there is none (or it cannot be read as one)."""
+def read_anchor(path: Path, *, strict: bool = False) -> Anchor | None:
+    """The anchor in ``path``, or None when there is none (or it cannot be read as one).
+    ``strict`` (verifying): an anchor file, or its folder, that other accounts may change is
+    refused (:class:`AuditKeyError`): whoever can rewrite it can hide a cut tail; one they may
+    only read is tightened to 0600 (it holds a count and a link, nothing personal)."""
+    if strict:
+        _private_anchors(path)
     try:
         data = json.loads(path.read_text("utf-8"))
         return Anchor(str(data["store"]), int(data["count"]), int(data["event"]),
@@ -270,16 +275,41 @@ def read_anchor(path: Path) -> Anchor | None:
         return None
 
 
+def _private_anchors(path: Path) -> None:
+    if os.name != "posix":
+        return
+    for item, private in ((path.parent, 0o700), (path, 0o600)):
+        try:
+            mode = stat.S_IMODE(os.stat(item, follow_symlinks=False).st_mode)
+        except OSError:
+            return  # no folder or no anchor yet: nothing to refuse
+        if mode & 0o022:
+            raise AuditKeyError(
+                f"this PC's audit anchor {item} may be changed by other accounts (mode "
+                f"{mode:04o}), so it cannot be trusted: make it its owner's only (chmod "
+                f"{private:o} {item}), then check again")
+        if mode & 0o077:
+            try:
+                os.chmod(item, private)
+            except OSError as error:
+                raise AuditKeyError(f"this PC's audit anchor {item} may be read by other "
+                                    f"accounts and cannot be tightened "
+                                    f"({error.strerror or error}): chmod {private:o} "
+                                    f"{item}") from None
+
+
 def write_anchor(path: Path, anchor: Anchor, *, only_forward: bool = True) -> None:
-    """Write ``anchor`` to ``path`` atomically (mode 0600). With ``only_forward`` an anchor
-    behind the one already there is not written: two copies of the app on one PC may finish
-    their commits in one order and their anchor writes in the other."""
+    """Write ``anchor`` to ``path`` atomically (mode 0600, its folder 0700). With
+    ``only_forward`` an anchor behind the one already there is not written: two copies of the
+    app on one PC may finish their commits in one order and their anchor writes in the other."""
     if only_forward:
         current = read_anchor(path)
         if current is not None and current.store == anchor.store and (
                 current.count >= anchor.count):
             return
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if os.name == "posix" and stat.S_IMODE(path.parent.stat().st_mode) & 0o077:
+        os.chmod(path.parent, 0o700)
     part = path.with_name(f"{path.name}.{os.getpid()}.part")
     fd = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     try:  # no fsync: after a power cut an anchor behind, or none, is accepted
@@ -291,12 +321,137 @@ def write_anchor(path: Path, anchor: Anchor, *, only_forward: bool = True) -> No
 
 def chain_head(connection: sa.Connection) -> Anchor | None:
     """The newest event of the trail as an anchor (None when the trail is empty): what a
-    backup records beside its copy."""
+    backup seals into its copy, and a server restore makes this PC's anchor."""
     last = connection.execute(sa.select(EVENTS.c.id, EVENTS.c.seq, EVENTS.c.link)
                               .order_by(EVENTS.c.id.desc()).limit(1)).first()
     if last is None:
         return None
     return Anchor(store_id(connection), int(last.seq or 0), int(last.id), str(last.link))
+
+
+# --- the guards ----------------------------------------------------------------------------------
+
+# The triggers that make the trail append-only (migrations 0002 and 0006 made them). Only the
+# database's owner can drop them, and nothing the app does needs that: a guard missing, disabled
+# or changed is a sign of tampering, reported by ``audit verify`` and ``check`` and put back only
+# when a supervisor asks (``audit verify --repair``, which records it in the trail).
+_REFUSE = "the audit trail cannot be changed"
+SQLITE_GUARDS = {
+    "audit_event_no_update": "CREATE TRIGGER audit_event_no_update BEFORE UPDATE ON audit_event "
+                             f"BEGIN SELECT RAISE(ABORT, '{_REFUSE}'); END",
+    "audit_event_no_delete": "CREATE TRIGGER audit_event_no_delete BEFORE DELETE ON audit_event "
+                             f"BEGIN SELECT RAISE(ABORT, '{_REFUSE}'); END",
+    "audit_event_no_replace": "CREATE TRIGGER audit_event_no_replace BEFORE INSERT ON "
+                              "audit_event WHEN EXISTS (SELECT 1 FROM audit_event WHERE id = "
+                              f"NEW.id) BEGIN SELECT RAISE(ABORT, '{_REFUSE}'); END",
+}
+PG_REFUSE_BODY = f" BEGIN RAISE EXCEPTION '{_REFUSE}'; END "
+PG_REFUSE_FUNCTION = ("CREATE OR REPLACE FUNCTION audit_event_refuse() RETURNS trigger "
+                      f"LANGUAGE plpgsql AS $${PG_REFUSE_BODY}$$")
+PG_GUARDS = {
+    "audit_event_no_change": "CREATE TRIGGER audit_event_no_change BEFORE UPDATE OR DELETE ON "
+                             "audit_event FOR EACH ROW EXECUTE FUNCTION audit_event_refuse()",
+    "audit_event_no_truncate": "CREATE TRIGGER audit_event_no_truncate BEFORE TRUNCATE ON "
+                               "audit_event FOR EACH STATEMENT EXECUTE FUNCTION "
+                               "audit_event_refuse()",
+}
+
+
+def _plain(sql: str) -> str:
+    return " ".join(sql.split()).lower()
+
+
+def missing_guards(connection: sa.Connection) -> list[str]:
+    """The guards of the trail that are not as the app made them, by name (``… (disabled)``,
+    ``… (changed)`` when present but not guarding); empty when all are in place."""
+    found: list[str] = []
+    if connection.dialect.name == "sqlite":
+        there = {str(name): str(sql or "") for name, sql in connection.exec_driver_sql(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' "
+            "AND tbl_name = 'audit_event'")}
+        for name, sql in SQLITE_GUARDS.items():
+            if name not in there:
+                found.append(name)
+            elif _plain(there[name]) != _plain(sql):
+                found.append(f"{name} (changed)")
+        return found
+    rows = {str(name): (str(enabled), str(function), str(body or ""))
+            for name, enabled, function, body in connection.exec_driver_sql(
+                "SELECT t.tgname, t.tgenabled, p.proname, p.prosrc FROM pg_trigger t "
+                "JOIN pg_proc p ON p.oid = t.tgfoid "
+                "WHERE t.tgrelid = 'audit_event'::regclass AND NOT t.tgisinternal")}
+    for name in PG_GUARDS:
+        if name not in rows:
+            found.append(name)
+            continue
+        enabled, function, body = rows[name]
+        if enabled == "D":
+            found.append(f"{name} (disabled)")
+        elif function != "audit_event_refuse" or _plain(body) != _plain(PG_REFUSE_BODY):
+            found.append(f"{name} (changed)")
+    return found
+
+
+def missing_guards_of(engine: sa.Engine) -> list[str]:
+    """:func:`missing_guards` of a store not opened by the app (``check``); none is reported
+    for a store of a schema before the chain (its opening upgrades it)."""
+    with engine.connect() as connection:
+        if not sa.inspect(connection).has_table("audit_chain"):
+            return []
+        return missing_guards(connection)
+
+
+def put_back_guards(connection: sa.Connection) -> list[str]:
+    """Make every guard that :func:`missing_guards` reports again as the app made it, in the
+    caller's write transaction; returns what was put back."""
+    missing = missing_guards(connection)
+    sqlite = connection.dialect.name == "sqlite"
+    if missing and not sqlite:
+        connection.exec_driver_sql(PG_REFUSE_FUNCTION)
+    for entry in missing:
+        name = entry.split(" ")[0]
+        if sqlite:
+            connection.exec_driver_sql(f"DROP TRIGGER IF EXISTS {name}")
+            connection.exec_driver_sql(SQLITE_GUARDS[name])
+        else:
+            connection.exec_driver_sql(f"DROP TRIGGER IF EXISTS {name} ON audit_event")
+            connection.exec_driver_sql(PG_GUARDS[name])
+    return missing
+
+
+# --- a server restore --------------------------------------------------------------------------
+
+# The event a restore writes into the restored store. After a server restore it names the trail
+# it replaced (its length and newest event id) and comes after every event of that trail in id
+# order (the restore moves the id sequence past them), so another seat's anchor of the replaced
+# trail is told from an anchor of the restored one: see :func:`superseding_restore`.
+STORE_RESTORED = "store-restored"
+REPLACED_EVENTS, REPLACED_LAST_ID = "replaced events", "replaced last id"
+
+
+def superseding_restore(connection: sa.Connection, anchor: Anchor
+                        ) -> sa.Row[tuple[object, ...]] | None:
+    """The newest server restore that replaced the trail ``anchor`` was taken of, if any.
+
+    Sound against a cut tail: such an event is chained (it cannot be forged or moved without
+    the key, which the verify then reports), its id is above every event of the trail it
+    replaced, and an anchor taken after it has an event id at or above its own. So an anchor
+    of events the restore replaced is accepted as an anchor at the restore's event (the trail
+    must still reach it), and an anchor of anything written after the restore never is."""
+    for row in connection.execute(
+            sa.select(EVENTS).where(EVENTS.c.action == STORE_RESTORED,
+                                    EVENTS.c.id > anchor.event)
+            .order_by(EVENTS.c.id.desc())):
+        try:
+            detail = json.loads(row.detail or "{}")
+        except ValueError:
+            continue
+        last_id, events = detail.get(REPLACED_LAST_ID), detail.get(REPLACED_EVENTS)
+        if (isinstance(last_id, int) and isinstance(events, int) and row.seq is not None
+                and row.link is not None and anchor.event <= last_id < row.id
+                and anchor.count <= events):
+            return row
+    return None
 
 
 # --- verifying ---------------------------------------------------------------------------------
@@ -316,6 +471,8 @@ class Verdict:
     explanation: str = ""
     unchecked: int = 0  # events before a key replacement: chained with the lost key
     key_replaced_at: datetime | None = None
+    # This PC's anchor was of a trail a server restore replaced: checked from that restore on.
+    restored_at: datetime | None = None
 
 
 def verify(connection: sa.Connection, anchor: Anchor | None) -> Verdict:
@@ -323,6 +480,11 @@ def verify(connection: sa.Connection, anchor: Anchor | None) -> Verdict:
     the_store, key = store_key(connection, writing=False)
     if anchor is not None and anchor.store != the_store:
         anchor = None
+    restored_at = None
+    if anchor is not None and (restore := superseding_restore(connection, anchor)) is not None:
+        anchor = Anchor(the_store, int(str(restore.seq)), int(str(restore.id)),
+                        str(restore.link))
+        restored_at = _utc(restore.at)
     previous, expected = genesis(key, the_store) if key is not None else "", 1
     anchored = anchor.count if anchor is not None else None
     last: sa.Row[tuple[object, ...]] | None = None
@@ -363,8 +525,15 @@ def verify(connection: sa.Connection, anchor: Anchor | None) -> Verdict:
             told = f"the trail ends at event {count} (#{last.id}, {_when(last.at)})"
         return Verdict(False, count, anchored, anchor.event, None, "truncated",
                        f"{told}, but this PC saw {anchor.count} events: the newest "
-                       f"{anchor.count - count} were removed", unchecked, replaced_at)
-    return Verdict(True, count, anchored, unchecked=unchecked, key_replaced_at=replaced_at)
+                       f"{anchor.count - count} were removed", unchecked, replaced_at,
+                       restored_at)
+    return Verdict(True, count, anchored, unchecked=unchecked, key_replaced_at=replaced_at,
+                   restored_at=restored_at)
+
+
+def _utc(at: object) -> datetime:
+    assert isinstance(at, datetime)
+    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
 
 
 def _restart(connection: sa.Connection, key: bytes, the_store: str
