@@ -17,6 +17,7 @@ from advice_desk.clock import FixedClock
 from advice_desk.people.permissions import Actor
 from advice_desk.reference import lists as reference
 from advice_desk.reports.compute import Reports
+from advice_desk.reports.funder_export import summary_rows
 from advice_desk.reports.output import labeller
 from advice_desk.store.engine import MIGRATIONS_DIR, Store
 from advice_desk.store.models import Call
@@ -161,6 +162,9 @@ def test_a_split_code_keeps_its_own_report_row_with_its_region(
     name = labeller({})
     assert name("by_local_authority", "E10000006") == "Cumbria (retired)"
     assert name("by_local_authority", "E06000064") == "Westmorland and Furness"
+    # The funder summary: a row of its own too.
+    rows = {row[2] for row in summary_rows(report, "2026-11", 5) if row[1] == "by_local_authority"}
+    assert rows == {"E06000064", "E10000006"}
 
 
 # --- migration 0007 ------------------------------------------------------------------------
