@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 import sqlite3
 from collections import Counter
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import replace
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 import holidays
@@ -21,8 +22,10 @@ from advice_desk.calls.topics import topics_in_order
 from advice_desk.clock import UK, FixedClock, to_uk
 from advice_desk.demo import DemoError
 from advice_desk.demo import synthetic as demo_module
+from advice_desk.demo.generator import authority_populations
 from advice_desk.demo.shares import DEMO_WORKERS
 from advice_desk.demo.synthetic import add_demo_calls
+from advice_desk.paths import CONFIG_DIR_ENV
 from advice_desk.store.bulk import CoreBulkWriter
 from advice_desk.store.engine import Store
 from advice_desk.store.models import Call, CallOutcome, CallTopic, Topic, User
@@ -222,3 +225,91 @@ def test_demo_calls_are_in_the_search_and_the_search_follows_them_afterwards(
     calls.update(last.id, replace(stored.details, notes="Quillwort zymurgy"))
     assert [c.id for c in calls.list(CallQuery(text="zymurgy quillwort"))] == [last.id]
     assert last.id not in {s.id for s in calls.list(CallQuery(text=last.notes or ""))}
+
+
+# --- a year of the line, spread like a real one (issue 12) ----------------------------------
+
+YEAR_CALLS = 100_000
+
+
+@pytest.fixture(scope="module")
+def year(tmp_path_factory: pytest.TempPathFactory) -> Iterator[sqlite3.Connection]:
+    """A 100,000-call year on SQLite, made once for the tests below, read with plain SQL."""
+    folder = tmp_path_factory.mktemp("demo-year")
+    clock = FixedClock(datetime(2026, 11, 30, 18, 0, tzinfo=UK))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(CONFIG_DIR_ENV, str(folder / "config"))
+        with opened_store(folder / "data", clock) as store:
+            add_demo_calls(store, YEAR_CALLS, clock, seed=3)
+            assert store.location.sqlite_file is not None
+            path = store.location.sqlite_file
+    connection = sqlite3.connect(path)
+    yield connection
+    connection.close()
+
+
+def _per_open_day(year: sqlite3.Connection, key: Callable[[date], int]) -> dict[int, float]:
+    """Calls per open day, by ``key`` of the day (its weekday, its month)."""
+    calls: Counter[int] = Counter()
+    days: Counter[int] = Counter()
+    for day, n in year.execute("SELECT local_date, count(*) FROM call GROUP BY local_date"):
+        calls[key(date.fromisoformat(day))] += n
+        days[key(date.fromisoformat(day))] += 1
+    return {k: calls[k] / days[k] for k in days}
+
+
+@pytest.mark.slow  # with the year's store, made once (3-9 s)
+@pytest.mark.sqlite_only(reason="one big store made once; the rows are the same on either")
+def test_calls_follow_where_people_live(year: sqlite3.Connection) -> None:
+    populations = authority_populations()
+    found = dict(year.execute("SELECT local_authority, count(*) FROM call "
+                              "WHERE kind = 'data' AND local_authority IS NOT NULL "
+                              "GROUP BY local_authority").fetchall())
+    assert set(found) <= set(populations)
+    known = sum(found.values())
+    total = sum(populations.values())
+    birmingham, scilly = found.get("E08000025", 0), found.get("E06000053", 0)
+    assert birmingham > 100 * max(scilly, 1)  # 1.16 million residents against 2,000
+    assert 1500 <= birmingham <= 1900
+    assert scilly <= 15
+    for code, people in populations.items():
+        expected = known * people / total
+        # Poisson noise, and repeat callers bring a caller's authority again.
+        assert abs(found.get(code, 0) - expected) <= 6 * expected ** 0.5 + 0.1 * expected, code
+
+
+@pytest.mark.slow  # with the year's store, made once (3-9 s)
+@pytest.mark.sqlite_only(reason="one big store made once; the rows are the same on either")
+def test_mondays_and_mornings_are_busier_and_september_peaks(year: sqlite3.Connection) -> None:
+    by_weekday = _per_open_day(year, date.weekday)
+    assert by_weekday[0] > 1.2 * by_weekday[4]  # Monday against Friday
+    assert by_weekday[0] == max(by_weekday.values())
+    by_month = _per_open_day(year, lambda day: day.month)
+    assert by_month[9] > 1.3 * by_month[8]  # the school year starts
+    assert by_month[9] == max(by_month.values())
+    hours = Counter(dict(year.execute(
+        "SELECT local_minute / 60, count(*) FROM call GROUP BY local_minute / 60").fetchall()))
+    assert hours[10] + hours[11] > 2 * (hours[14] + hours[15])  # the morning peak
+
+
+@pytest.mark.slow  # with the year's store, made once (3-9 s)
+@pytest.mark.sqlite_only(reason="one big store made once; the rows are the same on either")
+def test_some_callers_ring_again(year: sqlite3.Connection) -> None:
+    rows = year.execute("SELECT caller_name, caller_phone, caller_email, caller_postcode, "
+                        "local_authority, first_time_caller FROM call "
+                        "WHERE caller_name IS NOT NULL ORDER BY id").fetchall()
+    seen: dict[tuple[str, str, str], tuple[object, ...]] = {}
+    again: list[str] = []
+    same_place = 0
+    for name, phone, email, postcode, authority, first_time in rows:
+        person = (name, phone, email)
+        if person in seen:
+            again.append(first_time)
+            same_place += seen[person] == (postcode, authority)
+        else:
+            seen[person] = (postcode, authority)
+    # By chance alone (1,600 names, 1,000 drama numbers) about 2% of these calls would share a
+    # caller's name, phone and email with an earlier one, at another address.
+    assert 0.15 <= len(again) / len(rows) <= 0.35
+    assert same_place / len(again) > 0.85  # the same person, at the same address
+    assert Counter(again)["no"] / len(again) > 0.85  # who says they have called before

@@ -6,8 +6,11 @@ exactly; a change here is a change to the product, not a refactor.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from collections import Counter
+from pathlib import Path
 
 import pytest
 
@@ -20,7 +23,22 @@ ENGLISH_REGIONS = {
 }
 
 
+REFERENCE = Path(__file__).resolve().parent / "fixtures" / "authorities-reference.json"
+
+
 # --- local authorities ---------------------------------------------------------------------
+
+def test_the_list_is_the_corrected_shared_reference() -> None:
+    """tests/fixtures/authorities-reference.json is a copy of the shared reference (its source
+    and checksum are in tests/fixtures/README.md): same codes, names and regions."""
+    notes = (REFERENCE.parent / "README.md").read_text(encoding="utf-8")
+    assert hashlib.sha256(REFERENCE.read_bytes()).hexdigest() in notes
+    reference_rows = {code: (name, region)
+                      for code, name, region in json.loads(REFERENCE.read_text("utf-8"))}
+    ours = {la.code: (la.name, la.region) for la in local_authorities()}
+    assert ours == reference_rows
+
+
 
 def test_there_are_153_english_and_22_welsh_authorities() -> None:
     authorities = local_authorities()
@@ -69,6 +87,8 @@ def test_regions_are_the_nine_english_regions_and_wales() -> None:
     ("E06000066", "Somerset", "South West"),
     ("E06000061", "North Northamptonshire", "East Midlands"),
     ("E08000037", "Gateshead", "North East"),  # recoded from E08000020 in 2013
+    ("E08000038", "Barnsley", "Yorkshire and The Humber"),  # recoded 1 April 2025 (LAD25)
+    ("E08000039", "Sheffield", "Yorkshire and The Humber"),
     ("E09000001", "City of London", "London"),
     ("E06000053", "Isles of Scilly", "South West"),
     ("E08000025", "Birmingham", "West Midlands"),
@@ -87,6 +107,8 @@ def test_spot_checks(code: str, name: str, region: str) -> None:
     "E10000027",  # Somerset county council
     "E10000021",  # Northamptonshire
     "E08000020",  # Gateshead's old code
+    "E08000016",  # Barnsley's code until 2025
+    "E08000019",  # Sheffield's code until 2025
 ])
 def test_abolished_codes_are_not_offered(retired: str) -> None:
     assert retired not in reference.local_authority_by_code()

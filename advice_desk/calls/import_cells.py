@@ -132,10 +132,14 @@ def read_yes_no(cell: str, default: bool) -> bool:
 def read_authority(cell: str) -> str | None:
     if not cell:
         return None
-    code = reference.local_authority_named(cell)
-    if code is None:
-        raise CellError(f"no local authority is named or coded {cell!r}")
-    return code
+    code = reference.local_authority_named(cell)  # a retired code's successor, if only one
+    if code is not None:
+        return code
+    split = reference.split_authority_named(cell)
+    if split is not None:
+        raise CellError(f"{cell!r}: {split.name} ({split.code}) was split between "
+                        f"authorities: write {reference.successors_named(split)}")
+    raise CellError(f"no local authority is named or coded {cell!r}")
 
 
 def read_topics(cell: str, vocabulary: Vocabulary) -> tuple[str, ...]:

@@ -123,6 +123,12 @@ def _clean(text: str | None) -> str | None:
     return text or None
 
 
+def _authority(code: str | None) -> str | None:
+    """The code in use: a retired code with one successor is stored as the successor."""
+    code = _clean(code)
+    return None if code is None else reference.current_authority_code(code)
+
+
 def normalise(details: CallDetails) -> CallDetails:
     """Trim text, drop details the caller did not agree to, and fill what follows from the rest."""
     def text(name: str) -> str | None:
@@ -139,11 +145,14 @@ def normalise(details: CallDetails) -> CallDetails:
                    caller_email=text("caller_email"), caller_postcode=text("caller_postcode"),
                    notes=text("notes"), follow_up_note=text("follow_up_note"),
                    children_count=children, referred_to=referred,
-                   local_authority=_clean(details.local_authority))
+                   local_authority=_authority(details.local_authority))
 
 
-def validate(details: CallDetails, allowed_topics: set[str], clock: Clock) -> list[FieldError]:
-    """Every problem with a call, each naming its field. Expects :func:`normalise`d details."""
+def validate(details: CallDetails, allowed_topics: set[str], clock: Clock,
+             kept_authority: str | None = None) -> list[FieldError]:
+    """Every problem with a call, each naming its field. Expects :func:`normalise`d details.
+    ``kept_authority``: an edited call's stored authority, which may stay on it though its code
+    is retired (split between authorities); it cannot be newly chosen."""
     h = reference.helpline()
     errors: list[FieldError] = []
 
@@ -163,8 +172,12 @@ def validate(details: CallDetails, allowed_topics: set[str], clock: Clock) -> li
     check_code("first_time_caller", details.first_time_caller, h.first_time_caller)
     check_code("how_heard", details.how_heard, h.how_heard, required=False)
     authority = details.local_authority
-    if authority and authority not in reference.local_authority_by_code():
-        errors.append(FieldError("local_authority", f"unknown GSS code {authority!r}"))
+    if (authority and authority not in reference.local_authority_by_code()
+            and authority != kept_authority):
+        split = reference.split_authority_named(authority)
+        errors.append(FieldError("local_authority", f"unknown GSS code {authority!r}"
+                                 if split is None else f"{split.name} ({authority}) was split: "
+                                 f"choose {reference.successors_named(split)}"))
     errors += _check_children(details)
     errors += _check_list("topics", details.topics, allowed_topics, "topic")
     errors += _check_list("outcomes", details.outcomes, {c.code for c in h.outcomes}, "outcome")

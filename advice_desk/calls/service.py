@@ -49,9 +49,10 @@ def _active_topics(session: Session) -> set[str]:
     return set(session.exec(select(Topic.code).where(col(Topic.retired).is_(False))))
 
 
-def _checked(details: CallDetails, allowed_topics: set[str], clock: Clock) -> CallDetails:
+def _checked(details: CallDetails, allowed_topics: set[str], clock: Clock,
+             kept_authority: str | None = None) -> CallDetails:
     details = normalise(details)
-    errors = validate(details, allowed_topics, clock)
+    errors = validate(details, allowed_topics, clock, kept_authority)
     if errors:
         raise ValidationError(errors)
     return details
@@ -348,7 +349,8 @@ class Calls(Manager):
                drafted: bool = False) -> builtins.list[str]:
         """Replace what is recorded about a call; returns the names of the fields that changed.
 
-        Topics retired since the call was logged may stay on it; they cannot be newly added.
+        Topics retired since the call was logged may stay on it, and so may a retired (split)
+        authority code; they cannot be newly added.
         The audit trail records which fields changed, never their values. With ``drafted``
         the actor's draft of the form with ``key`` is deleted in the same transaction.
         """
@@ -359,7 +361,8 @@ class Calls(Manager):
                 raise ValidationError([FieldError(
                     "kind", f"call {call_id} was withdrawn: it cannot be edited")])
             before = _details(session, call)
-            details = _checked(details, _active_topics(session) | set(before.topics), clock)
+            details = _checked(details, _active_topics(session) | set(before.topics), clock,
+                               before.local_authority)
             changed = [f.name for f in fields(CallDetails)
                        if _comparable(before, f.name) != _comparable(details, f.name)]
             if drafted:

@@ -3,12 +3,13 @@ chunk's own random stream, so any process makes the same rows for the same chunk
 
 from __future__ import annotations
 
+import csv
 import math
 import random
 from collections import Counter
 from collections.abc import Iterable
 from datetime import datetime, timedelta
-from functools import cache
+from functools import cache, lru_cache
 from itertools import combinations_with_replacement
 from typing import cast
 
@@ -16,7 +17,8 @@ from advice_desk.demo import DemoError
 from advice_desk.demo.shares import (
     AGE_BAND_WEIGHTS,
     ARRANGEMENT_WEIGHTS,
-    AUTHORITY_SIZE_SPREAD,
+    AUTHORITY_POPULATION_FILE,
+    AUTHORITY_TABLE_SIZE,
     BANDS_UNKNOWN_SHARE,
     CALLER_TYPE_WEIGHTS,
     CHANNEL_WEIGHTS,
@@ -27,10 +29,12 @@ from advice_desk.demo.shares import (
     ESCALATED,
     ESCALATED_SHARE,
     FIRST_NAMES,
+    FIRST_TIME_AGAIN,
     FIRST_TIME_WEIGHTS,
     FOLLOW_UP_DAYS,
     FOLLOW_UP_NOTES,
     FOLLOW_UP_SHARE,
+    HEARD_AGAIN,
     HOW_HEARD_WEIGHTS,
     INBOUND,
     NON_DATA_SHARE,
@@ -46,6 +50,8 @@ from advice_desk.demo.shares import (
     POSTCODE_AREAS,
     POSTCODE_LETTERS,
     REFERRAL_WEIGHTS,
+    REPEAT_CALLER_SHARE,
+    REPEAT_WINDOW,
     SAFEGUARDING_SHARE,
     SLOT_SECONDS,
     SLOT_WEIGHTS,
@@ -56,9 +62,10 @@ from advice_desk.demo.shares import (
     UNKNOWN_AUTHORITY_SHARE,
 )
 from advice_desk.demo.timing import Day, Plan, durations, times_of_day
-from advice_desk.demo.weighted import Weighted
+from advice_desk.demo.weighted import Weighted, table
 from advice_desk.reference import lists as reference
 from advice_desk.reference.hours import policy_from_dict
+from advice_desk.resources import resource_path
 from advice_desk.store.bulk import CellValue, Chunk
 from advice_desk.store.models import Topic
 
@@ -85,11 +92,28 @@ def topic_weights(topics: dict[str, Topic]) -> dict[str, float]:
     return weights
 
 
-def authority_weights(rng: random.Random) -> list[float]:
-    """Unknown first, then each authority's size in callers: skewed, fixed by the seed."""
-    sizes = [rng.lognormvariate(0, AUTHORITY_SIZE_SPREAD) for _ in reference.local_authorities()]
+@cache
+def authority_populations() -> dict[str, int]:
+    """Residents of each authority, in thousands (rounded ONS mid-year estimates)."""
+    with resource_path(AUTHORITY_POPULATION_FILE).open(encoding="utf-8", newline="") as f:
+        rows = csv.DictReader(line for line in f if not line.startswith("#"))
+        return {row["code"]: int(row["population_thousands"]) for row in rows}
+
+
+def authority_weights() -> list[float]:
+    """Unknown first, then each authority's share of the calls: as its share of the residents
+    (an authority the table does not know counts as a small one)."""
+    populations = authority_populations()
+    smallest = min(populations.values(), default=1)
+    sizes = [float(populations.get(la.code, smallest)) for la in reference.local_authorities()]
     unknown = sum(sizes) * UNKNOWN_AUTHORITY_SHARE / (1 - UNKNOWN_AUTHORITY_SHARE)
     return [unknown, *sizes]
+
+
+@lru_cache(maxsize=1)
+def _authority_table(weights: tuple[float, ...]) -> list[str | None]:
+    """The authorities' draw table (a million entries), made once per process and run."""
+    return table([None, *_codes(reference.local_authorities())], weights, AUTHORITY_TABLE_SIZE)
 
 
 @cache
@@ -139,8 +163,8 @@ class Generator:
         self.workers = Weighted(rng, plan.worker_ids, [share for *_, share in DEMO_WORKERS])
         self.caller_types = by_code(rng, _codes(h.caller_types), CALLER_TYPE_WEIGHTS)
         self.arrangements = by_code(rng, _codes(h.arrangements), ARRANGEMENT_WEIGHTS)
-        self.authorities = Weighted(rng, [None, *_codes(reference.local_authorities())],
-                                     plan.authority_weights)
+        self.authorities = Weighted.of_table(rng, _authority_table(
+            tuple(plan.authority_weights)))
         self.channels = by_code(rng, _codes(h.channels), CHANNEL_WEIGHTS)
         self.phone_directions = by_code(rng, _codes(h.directions), PHONE_DIRECTION_WEIGHTS)
         self.first_time = by_code(rng, _codes(h.first_time_caller), FIRST_TIME_WEIGHTS)
@@ -152,6 +176,10 @@ class Generator:
         self.outcomes = by_code(rng, _codes(h.outcomes), OUTCOME_WEIGHTS)
         self.outcome_counts = by_code(rng, list(OUTCOME_COUNT_WEIGHTS), OUTCOME_COUNT_WEIGHTS)
         self.referrals = by_code(rng, _codes(h.referral_targets), REFERRAL_WEIGHTS)
+        # What a caller ringing again says (another helpline's lists: left as drawn).
+        self.said_again = [(name, code) for name, code, choices in (
+            ("first_time_caller", FIRST_TIME_AGAIN, h.first_time_caller),
+            ("how_heard", HEARD_AGAIN, h.how_heard)) if code in _codes(choices)]
 
     def chunk(self, days: list[tuple[Day, int]]) -> Chunk:
         local, started, in_hours = self._start_times(days)
@@ -290,6 +318,25 @@ class Generator:
             columns["notes"][i] = note if r < NOTES_SHARE else None
             if columns["follow_up_on"][i] is not None:
                 columns["follow_up_note"][i] = follow_up
+        self._add_repeat_callers(columns, agreed)
+
+    def _add_repeat_callers(self, columns: Columns, agreed: list[int]) -> None:
+        """Some calls with consent are by the caller of an earlier one (see
+        ``REPEAT_CALLER_SHARE``); a caller may ring several times."""
+        rng, n = self.rng, len(agreed)
+        draws = self._randoms(n)
+        back = rng.choices(range(1, REPEAT_WINDOW + 1), k=n)
+        same = [columns[name] for name in (
+            "caller_name", "caller_phone", "caller_email", "caller_postcode", "local_authority",
+            "caller_type", "arrangement")]
+        said = [(columns[name], code) for name, code in self.said_again]
+        for j, (r, b) in enumerate(zip(draws, back, strict=True)):
+            if r < REPEAT_CALLER_SHARE and b <= j:
+                i, earlier = agreed[j], agreed[j - b]
+                for column in same:
+                    column[i] = column[earlier]
+                for column, code in said:
+                    column[i] = code
 
 
 # What a non-data call leaves empty or at its default (PRODUCT.md §2: one key press, no form).

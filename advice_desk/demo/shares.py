@@ -21,7 +21,15 @@ ESCALATED_SHARE = 0.4  # of the safeguarding calls
 FOLLOW_UP_SHARE = 0.10
 OUT_OF_HOURS_SHARE = 0.05
 UNKNOWN_AUTHORITY_SHARE = 0.1
-AUTHORITY_SIZE_SPREAD = 0.7  # log-normal sizes: some authorities have far more callers
+# The calls of the known authorities follow their residents (resources/authority_population.csv).
+AUTHORITY_POPULATION_FILE = "authority_population.csv"
+# Some callers ring again: this share of the calls whose caller agreed to their details being
+# kept are by the caller of one of the last REPEAT_WINDOW such calls (a few days of calls on a
+# 100,000-call year); they give the same name, phone, email, postcode and authority, say they
+# have called before, and heard of the line by having called it.
+REPEAT_CALLER_SHARE = 0.25
+REPEAT_WINDOW = 2000
+FIRST_TIME_AGAIN, HEARD_AGAIN = "no", "returning"
 SUBTOPIC_SHARE = 0.8  # a topic pick names a subtopic rather than its top-level topic
 
 CALLER_TYPE_WEIGHTS = {
@@ -79,6 +87,9 @@ MEDIAN_DURATION_S, DURATION_SPREAD = 12 * 60, 0.6
 MIN_DURATION_S, MAX_DURATION_S = 60, 3 * 3600
 
 WEIGHT_TABLE_SIZE = 10_000  # a weight is kept to 1/10,000 of the total
+# Authorities range from 2,000 residents (the Isles of Scilly) to 1.6 million (Kent): their
+# table is finer, so the smallest keeps its share to within a few per cent.
+AUTHORITY_TABLE_SIZE = 1_000_000
 
 FIRST_NAMES = (
     "Margaret", "Susan", "Linda", "Patricia", "Janet", "Carol", "Christine", "Elaine", "Maureen",

@@ -63,7 +63,7 @@ def add_demo_calls(store: Store, count: int, clock: Clock, *, seed: int = 0, day
                 chunk_calls=CHUNK_CALLS,
                  topic_weights=topic_weights(topics_in_order(store, include_retired=False)),
                  worker_ids=_demo_workers(store, clock),
-                 authority_weights=authority_weights(rng))
+                 authority_weights=authority_weights())
 
     def make(prepare: Prepare[Prepared], first_id: int | None) -> Iterator[Prepared]:
         return made(plan, prepare, first_id, parallel)

@@ -16,7 +16,7 @@ def call_summary_html(call: StoredCall, topic_labels: dict[str, str], held: bool
                                         *h.referral_targets, *h.channels, *h.directions,
                                         *h.how_heard)}
     d = call.details
-    authority = reference.local_authority_by_code().get(d.local_authority or "")
+    authority = reference.any_local_authority_by_code().get(d.local_authority or "")
     minutes = (int((d.ended_at - d.started_at).total_seconds()) // 60) if d.ended_at else None
     rows = [
         ("Started", to_uk(d.started_at).strftime("%a %d %b %Y %H:%M")),
@@ -25,7 +25,7 @@ def call_summary_html(call: StoredCall, topic_labels: dict[str, str], held: bool
         ("Channel", f"{labels.get(d.channel, d.channel)}, {labels.get(d.direction, d.direction)}"),
         ("Caller", labels.get(d.caller_type or "", "–")),
         ("Arrangement", labels.get(d.arrangement or "", "–")),
-        ("Local authority", authority.name if authority else "–"),
+        ("Local authority", authority.label if authority else "–"),
         ("Children", str(d.children_count or "–")),
         ("Topics", ", ".join(topic_labels.get(t, t) for t in d.topics)),
         ("Outcomes", ", ".join(labels.get(o, o) for o in d.outcomes)),

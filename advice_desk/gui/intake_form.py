@@ -607,11 +607,16 @@ class IntakeForm(QWidget):
         text = self.ui.local_authority_combo.currentText().strip()
         if not text:
             return None
-        code = reference.local_authority_named(text)
+        code = reference.local_authority_named(text) or reference.retired_authority_labelled(text)
         if code is not None:
-            return code
+            return code  # "… (retired)": an edited call may keep it, a new one may not
         if lenient:
             return None  # the draft keeps the typed text itself
+        split = reference.split_authority_named(text)
+        if split is not None:
+            raise ValidationError([FieldError("local_authority", self.tr(
+                "{0} was split: choose {1}").format(split.name,
+                                                    reference.successors_named(split)))])
         raise ValidationError([FieldError("local_authority",
                                           self.tr("no authority called “{0}”").format(text))])
 
@@ -682,8 +687,8 @@ class IntakeForm(QWidget):
                                 ("how_heard_combo", d.how_heard),
                                 ("consent_combo", d.consent_to_store_details)):
                 _select(getattr(ui, combo), code)
-            authority = reference.local_authority_by_code().get(d.local_authority or "")
-            ui.local_authority_combo.setEditText(authority.name if authority else "")
+            authority = reference.any_local_authority_by_code().get(d.local_authority or "")
+            ui.local_authority_combo.setEditText(authority.label if authority else "")
             ui.children_spin.setValue(d.children_count or 0)
             for band, spin in zip(reference.helpline().age_bands, BAND_SPINS, strict=True):
                 getattr(ui, spin).setValue(d.children_age_bands.count(band.code))

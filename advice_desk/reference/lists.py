@@ -26,6 +26,16 @@ class LocalAuthority:
     code: str  # GSS code: E06/E08/E09/E10 (England) or W06 (Wales)
     name: str
     region: str
+    successors: tuple[str, ...] = ()  # a retired code: the code(s) its area has now
+
+    @property
+    def retired(self) -> bool:
+        return bool(self.successors)
+
+    @property
+    def label(self) -> str:
+        """What a reader sees: the name, and "(retired)" after a code no longer in use."""
+        return f"{self.name} (retired)" if self.retired else self.name
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,13 +119,91 @@ def default_topics() -> tuple[DefaultTopic, ...]:
 
 
 @cache
+def retired_local_authorities() -> tuple[LocalAuthority, ...]:
+    """Codes no longer in use (ONS recodes an authority when its area changes), each with the
+    code(s) of the authorities that cover its area now: one for a merger, an abolished county
+    or a recoding; several when it was split."""
+    with resource_path("retired_local_authorities.json").open(encoding="utf-8") as f:
+        rows = json.load(f)
+    return tuple(LocalAuthority(r["code"], r["name"], r["region"], tuple(r["successors"]))
+                 for r in rows)
+
+
+@cache
+def any_local_authority_by_code() -> dict[str, LocalAuthority]:
+    """Every code a stored call may hold: the ones in use and the retired ones."""
+    return {la.code: la for la in (*retired_local_authorities(), *local_authorities())}
+
+
+def authority_label(code: str) -> str:
+    """The name of the authority a stored code stands for ("… (retired)" for a retired one);
+    an unknown code as it is."""
+    authority = any_local_authority_by_code().get(code)
+    return authority.label if authority else code
+
+
+def current_authority_code(code: str) -> str:
+    """The code in use for ``code``: a retired code with one successor is an alias of it; any
+    other code (in use, split, unknown) is itself."""
+    authority = any_local_authority_by_code().get(code)
+    if authority is not None and len(authority.successors) == 1:
+        return authority.successors[0]
+    return code
+
+
+@cache
 def _authority_codes_by_name_and_code() -> dict[str, str]:
-    found = {la.name.casefold(): la.code for la in local_authorities()}
+    """Authorities in use by lower-case name and code; a retired one with a single successor
+    by its code and its old name, mapped to the successor (a name in use wins)."""
+    found = {la.code.casefold(): la.successors[0] for la in retired_local_authorities()
+             if len(la.successors) == 1}
+    found.update({la.name.casefold(): la.successors[0] for la in retired_local_authorities()
+                  if len(la.successors) == 1})
+    found.update({la.name.casefold(): la.code for la in local_authorities()})
     found.update({la.code.casefold(): la.code for la in local_authorities()})
     return found
 
 
+@cache
+def _split_by_name_and_code() -> dict[str, LocalAuthority]:
+    current = {la.name.casefold() for la in local_authorities()}
+    found = {la.name.casefold(): la for la in retired_local_authorities()
+             if len(la.successors) > 1 and la.name.casefold() not in current}
+    found.update({la.code.casefold(): la for la in retired_local_authorities()
+                  if len(la.successors) > 1})
+    return found
+
+
+def _key(text: str) -> str:
+    return " ".join(text.split()).casefold()
+
+
 def local_authority_named(text: str) -> str | None:
-    """The GSS code of the authority ``text`` names or codes, whatever its case and spacing;
-    None when no authority is named or coded so."""
-    return _authority_codes_by_name_and_code().get(" ".join(text.split()).casefold())
+    """The GSS code of the authority ``text`` names or codes, whatever its case and spacing:
+    a retired code (or old name) with one successor gives the successor. None when no
+    authority in use is named or coded so (see :func:`split_authority_named`)."""
+    return _authority_codes_by_name_and_code().get(_key(text))
+
+
+def split_authority_named(text: str) -> LocalAuthority | None:
+    """The retired authority ``text`` names or codes when its area was split between several
+    authorities, so that no one code can replace it; None otherwise."""
+    return _split_by_name_and_code().get(_key(text))
+
+
+@cache
+def _retired_by_label() -> dict[str, str]:
+    return {la.label.casefold(): la.code for la in retired_local_authorities()}
+
+
+def retired_authority_labelled(text: str) -> str | None:
+    """The code of the retired authority whose label ("Cumbria (retired)", as an edited call
+    shows it) ``text`` is; None otherwise."""
+    return _retired_by_label().get(_key(text))
+
+
+def successors_named(authority: LocalAuthority) -> str:
+    """A split authority's successors, for a message: "Cumberland (E06000063) or …"."""
+    by_code = local_authority_by_code()
+    return " or ".join(f"{by_code[code].name} ({code})" if code in by_code else code
+                       for code in authority.successors)

@@ -212,6 +212,8 @@ Calls to the advice line from {date_from:%d %B %Y} to {date_to:%d %B %Y} (UK day
 
 Codes are the app's stable codes: topics `parent.child` (PRODUCT.md §3), caller types,
 arrangements, outcomes and referral targets (§2), regions by name, local authorities by GSS code.
+A retired code split between authorities (Cumbria E10000006, Northamptonshire E10000021, Dorset
+county E10000009) keeps its own row: which successor those callers live in is not known.
 
 ## Disclosure control
 

@@ -37,7 +37,8 @@ def labeller(topic_labels: dict[str, str]) -> Labeller:
         Codes.OUTCOMES: {c.code: c.label for c in h.outcomes},
         Codes.REFERRAL_TARGETS: {c.code: c.label for c in h.referral_targets},
         Codes.NON_DATA_KINDS: {c.code: c.label for c in h.non_data_kinds},
-        Codes.LOCAL_AUTHORITIES: {la.code: la.name for la in reference.local_authorities()},
+        Codes.LOCAL_AUTHORITIES: {code: la.label for code, la in
+                                  reference.any_local_authority_by_code().items()},
     }
     by_measure = {m.key: by_list[m.codes] for m in breakdowns() if m.codes is not None}
     return lambda measure, code: by_measure.get(measure, {}).get(code, code)
