@@ -27,6 +27,7 @@ from advice_desk.clock import Clock, SystemClock, to_uk
 from advice_desk.paths import PASSWORD_ADVICE, Location
 from advice_desk.reference.lists import default_topics
 from advice_desk.store import integrity, modes
+from advice_desk.store.claim import StoreClaim
 from advice_desk.store.errors import (
     NetworkDrive,
     Notice,
@@ -54,9 +55,10 @@ class Store:
     """An open store. Each read or write is one short session (``expire_on_commit=False``)."""
 
     def __init__(self, engine: sa.Engine, location: Location,
-                 notices: list[Notice] | None = None) -> None:
+                 notices: list[Notice] | None = None, claim: StoreClaim | None = None) -> None:
         self.engine = engine
         self.location = location
+        self.claim = claim  # held while the store is open: no restore swaps it meanwhile
         # What the opening did that whoever opened the store should hear of, once.
         self.notices: list[Notice] = list(notices or [])
         self._write_engine = engine.execution_options(writing=True)
@@ -112,6 +114,8 @@ class Store:
 
     def close(self) -> None:
         self.engine.dispose()
+        if self.claim is not None:
+            self.claim.release()
 
 
 def open_store(location: Location, clock: Clock | None = None) -> Store:
@@ -121,10 +125,16 @@ def open_store(location: Location, clock: Clock | None = None) -> Store:
         raise StoreError(f"the database URL {location.shown} holds a password: "
                          f"{PASSWORD_ADVICE}")
     notices: list[Notice] = []
+    claim = None
     if location.sqlite_file is not None:
-        _prepare_file(location, location.sqlite_file, notices)
-    engine = _create_engine(location.database_url)
-    store = Store(engine, location, notices)
+        claim = _prepare_file(location, location.sqlite_file, notices)
+    try:
+        engine = _create_engine(location.database_url)
+    except BaseException:
+        if claim is not None:
+            claim.release()
+        raise
+    store = Store(engine, location, notices, claim)
     try:
         if not store.is_sqlite:
             _refuse_read_only_server(store, before_migrating=True)
@@ -133,18 +143,18 @@ def open_store(location: Location, clock: Clock | None = None) -> Store:
             _refuse_read_only_server(store, before_migrating=False)
         _seed_taxonomy(store)
     except sa.exc.DatabaseError as exc:
-        engine.dispose()
+        store.close()
         raise StoreError(f"cannot open the store {location.shown}: {exc.orig}") from exc
     except StoreError:
-        engine.dispose()
+        store.close()
         raise
     except OSError as exc:  # the backup before a migration could not be written
-        engine.dispose()
+        store.close()
         raise _cannot_open(location, exc) from exc
     return store
 
 
-def _prepare_file(location: Location, path: Path, notices: list[Notice]) -> None:
+def _prepare_file(location: Location, path: Path, notices: list[Notice]) -> StoreClaim:
     """Before SQLite touches the file: refuse a network drive, a file that is not a store, a
     store this account may not write and a damaged one; make the folder and files private
     (tightening those of an older store, with a notice), and create a new store's file 0600,
@@ -173,16 +183,22 @@ def _prepare_file(location: Location, path: Path, notices: list[Notice]) -> None
         raise _cannot_open(location, exc) from exc
     if not os.access(folder, os.W_OK):
         raise _read_only(path, folder)
-    if existed:
-        integrity.quick_check(location)
-        tables = integrity.foreign_tables(path)
-        if tables:
-            integrity.refuse_foreign_tables(location, tables)
-    else:
-        try:
-            _create_store_file(path)
-        except (OSError, sqlite3.Error) as exc:
-            raise _cannot_open(location, OSError(str(exc))) from exc
+    claim = StoreClaim.take(path)  # before anything reads it: a restore may be under way
+    try:
+        if existed:
+            integrity.quick_check(location)
+            tables = integrity.foreign_tables(path)
+            if tables:
+                integrity.refuse_foreign_tables(location, tables)
+        else:
+            try:
+                _create_store_file(path)
+            except (OSError, sqlite3.Error) as exc:
+                raise _cannot_open(location, OSError(str(exc))) from exc
+    except BaseException:
+        claim.release()
+        raise
+    return claim
 
 
 def _create_store_file(path: Path) -> None:
