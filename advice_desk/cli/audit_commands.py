@@ -40,7 +40,7 @@ def run_verify(args: argparse.Namespace) -> int:
     from advice_desk.people.permissions import command_line_actor
     from advice_desk.store.engine import StoreError
 
-    with opened_store(args) as store:
+    with opened_store(args, reading=True) as store:
         try:
             verdict = AuditTrail(store, command_line_actor(), SystemClock()).verify()
         except StoreError as error:  # no key, a loose key, another store's key
