@@ -91,7 +91,7 @@ def store_options(location: Location) -> str:
     if location.data_dir != default_data_dir():
         words += ["--data-dir", str(location.data_dir)]
     if location.database_url != f"sqlite:///{location.data_dir / DATABASE_FILE}":
-        words += ["--database-url", location.shown]
+        words += ["--database-url", _URL_PASSWORD.sub(_hidden, location.database_url)]
     return "".join(f" {shlex.quote(word)}" for word in words)
 
 
