@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -75,3 +76,25 @@ def config_dir() -> Path:
     """Where secrets that must not sit in the store live (the export key): platformdirs'
     user config dir, or ``ADVICE_DESK_CONFIG_DIR`` (tests point it at a temporary folder)."""
     return Path(os.environ.get(CONFIG_DIR_ENV) or platformdirs.user_config_dir(APP_NAME))
+
+
+def default_data_dir() -> Path:
+    """platformdirs' user data folder: where the store is when no option or variable names one."""
+    return Path(platformdirs.user_data_dir(APP_NAME)).expanduser().resolve()
+
+
+def store_options(location: Location) -> str:
+    """The options a command needs to reach this store, as typed: ``--data-dir DIR`` unless
+    the store is in the default folder, ``--database-url URL`` unless it is that folder's own
+    file (password hidden); "" for the default store."""
+    words: list[str] = []
+    if location.data_dir != default_data_dir():
+        words += ["--data-dir", str(location.data_dir)]
+    if location.database_url != f"sqlite:///{location.data_dir / DATABASE_FILE}":
+        words += ["--database-url", _URL_PASSWORD.sub(_hidden, location.database_url)]
+    return "".join(f" {shlex.quote(word)}" for word in words)
+
+
+def restore_command(location: Location, backup: Path | str) -> str:
+    """``advice-desk restore BACKUP`` with the options that name this store."""
+    return f"advice-desk restore {shlex.quote(str(backup))}{store_options(location)}"

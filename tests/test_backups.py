@@ -33,7 +33,7 @@ from advice_desk.people.audit import AuditQuery, AuditTrail, describe
 from advice_desk.people.permissions import command_line_actor
 from advice_desk.settings import Settings
 from advice_desk.store.engine import Store, schema_head
-from tests.factories import a_call, opened_store, store_options
+from tests.factories import a_call, first_supervisor, opened_store, store_options
 from tests.support import SUPERVISOR
 
 DAY = timedelta(days=1)
@@ -246,26 +246,122 @@ def test_restore_refuses_a_copy_it_cannot_trust(sqlite_location, clock, tmp_path
     assert not list(sqlite_location.data_dir.glob(".*.part"))
 
 
-def test_restore_refuses_while_the_app_holds_the_store(sqlite_location, clock, tmp_path):
+HOLDER = ("import sys\nfrom advice_desk.paths import resolve_location\n"
+          "from advice_desk.store.engine import open_store\n"
+          "store = open_store(resolve_location(sys.argv[1]))\n"
+          "print('open', flush=True); sys.stdin.readline(); store.close()")
+
+
+def test_restore_refuses_while_another_process_has_the_store_open(sqlite_location, clock,
+                                                                   tmp_path):
+    """Any process that has the store open (here a plain script; the app's window, an import,
+    a demo alike) holds its claim: the restore refuses, saying which process, and changes
+    nothing; once the process has gone (even killed), the restore goes ahead."""
     with opened_store(sqlite_location, clock) as store:
         make_copy(sqlite_location.sqlite_file, tmp_path, "backup", clock)
+        _log(store, clock, first_supervisor(store, clock), 2)
     del store
     (copy,) = tmp_path.glob("backup-*.sqlite3")
-    lock = sqlite_location.data_dir / "advice-desk.lock"  # gui.single_instance.LOCK_FILE
-    holder = subprocess.Popen(
-        [sys.executable, "-c", "import sys\nfrom PySide6.QtCore import QLockFile\n"
-         "lock = QLockFile(sys.argv[1]); assert lock.tryLock(0)\n"
-         "print('held', flush=True); sys.stdin.readline()", str(lock)],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(sqlite_location.data_dir)],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                              env={**os.environ, "ADVICE_DESK_DATA_DIR": ""})
     try:
-        assert holder.stdout is not None and holder.stdout.readline() == "held\n"
-        with pytest.raises(BackupError, match="Advice Desk is open on this store"):
+        assert holder.stdout is not None and holder.stdout.readline() == "open\n"
+        before = sqlite_location.sqlite_file.read_bytes()
+        with pytest.raises(BackupError) as refused:
             restore_file(sqlite_location, copy, clock)
+        assert str(refused.value) == (
+            f"not restored: the store is open in another program (process {holder.pid}): "
+            "close it, or wait for it to end, then restore again")
+        assert sqlite_location.sqlite_file.read_bytes() == before
+        assert not list(sqlite_location.backup_dir.glob("before-restore-*"))
     finally:
-        holder.kill()  # a crash: the lock file stays behind, held by nobody
+        holder.kill()  # a crash: its claim goes with it
         holder.communicate(timeout=30)
-    assert lock.exists()
     assert restore_file(sqlite_location, copy, clock).calls == 0
+    with opened_store(sqlite_location, clock) as store:
+        assert _calls_in(store) == 0
+
+
+def test_an_open_store_in_this_process_also_holds_it(sqlite_location, clock, tmp_path):
+    with opened_store(sqlite_location, clock):
+        copy = make_copy(sqlite_location.sqlite_file, tmp_path, "backup", clock).path
+        with pytest.raises(BackupError, match="the store is open in this process"):
+            restore_file(sqlite_location, copy, clock)
+    assert restore_file(sqlite_location, copy, clock).calls == 0
+
+
+def _has_open(pid: int, path: Path) -> bool:
+    """Whether process ``pid`` has the file ``path`` open (Linux's /proc)."""
+    try:
+        fds = list(Path(f"/proc/{pid}/fd").iterdir())
+    except OSError:
+        return False
+    for fd in fds:
+        try:
+            if Path(os.readlink(fd)) == path:
+                return True
+        except OSError:
+            continue
+    return False
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="Linux's /proc")
+def test_a_restore_refuses_while_an_import_runs_and_the_import_keeps_its_calls(
+        sqlite_location, clock, tmp_path):
+    """The reviewer's case: ``restore`` during a long ``import`` went ahead and the imported
+    calls went to the replaced file. Now the restore is refused, naming the import, and every
+    call the import said it imported is in the store."""
+    with opened_store(sqlite_location, clock) as store:
+        _log(store, clock, first_supervisor(store, clock), 3)
+    del store
+    copy = tmp_path / "b2.sqlite3"
+    assert main(["backup", "--out", str(copy), *store_options(sqlite_location)]) == EXIT_OK
+    rows = 60_000
+    csv = tmp_path / "calls.csv"
+    csv.write_text("started_at,duration_minutes,caller_type,arrangement,topics,outcomes,consent\n"
+                   + "".join(f"2026-{1 + i % 10:02d}-{1 + i % 28:02d} 10:{i % 60:02d},9,parent,"
+                             "informal,legal,advice,no\n" for i in range(rows)))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ADVICE_DESK_")}
+    env["ADVICE_DESK_CONFIG_DIR"] = os.environ["ADVICE_DESK_CONFIG_DIR"]
+    importing = subprocess.Popen(
+        [sys.executable, "-m", "advice_desk", "--data-dir", str(sqlite_location.data_dir),
+         "import", str(csv)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        # The import has the store open once the store's file is among its open files.
+        deadline = datetime.now() + timedelta(seconds=60)
+        while not _has_open(importing.pid, sqlite_location.sqlite_file):
+            assert importing.poll() is None and datetime.now() < deadline
+        restore = subprocess.run(
+            [sys.executable, "-m", "advice_desk", "--data-dir", str(sqlite_location.data_dir),
+             "restore", str(copy)], capture_output=True, text=True, env=env, timeout=120)
+        out, err = importing.communicate(timeout=300)
+    finally:
+        importing.kill()
+    assert restore.returncode == EXIT_FAILED, restore.stderr
+    assert restore.stderr == (f"advice-desk: error: not restored: the store is open in "
+                              f"advice-desk import (process {importing.pid}): close it, or "
+                              "wait for it to end, then restore again\n")
+    assert importing.returncode == 0, err
+    assert out.startswith(f"Imported {rows} calls")
+    assert _count(sqlite_location.sqlite_file) == rows + 3
+
+
+def test_a_restore_into_a_new_folder_makes_it_private_and_says_nothing_of_modes(
+        sqlite_location, clock, tmp_path, capsys):
+    with opened_store(sqlite_location, clock) as store:
+        _log(store, clock, first_supervisor(store, clock), 2)
+    del store
+    copy = tmp_path / "copy.sqlite3"
+    assert main(["backup", "--out", str(copy), *store_options(sqlite_location)]) == EXIT_OK
+    capsys.readouterr()
+    fresh = tmp_path / "new" / "desk"
+    assert main(["restore", str(copy), "--data-dir", str(fresh)]) == EXIT_OK
+    said = capsys.readouterr()
+    assert said.err == ""
+    assert said.out.startswith(f"restored 2 calls from {copy} (")
+    assert stat.S_IMODE(fresh.stat().st_mode) == 0o700
 
 
 # --- the command line ---------------------------------------------------------------------
@@ -304,8 +400,10 @@ def test_the_commands_fail_in_one_line(sqlite_location, clock, tmp_path, capsys)
     assert "does not exist" in capsys.readouterr().err
     assert main(["backup", "--out", str(tmp_path), *options]) == EXIT_BAD_INPUT
     assert "is a folder" in capsys.readouterr().err
-    assert main(["restore", str(tmp_path / "missing.sqlite3"), *options]) == EXIT_BAD_INPUT
-    assert capsys.readouterr().err.count("\n") == 1
+    assert main(["restore", str(tmp_path / "missing.sqlite3"), *options]) == EXIT_FAILED
+    assert capsys.readouterr().err == (f"advice-desk: error: not restored: "
+                                       f"{tmp_path / 'missing.sqlite3'} does not exist; name a "
+                                       "backup file\n")
     text = tmp_path / "calls.csv"
     text.write_text("a,b\n")
     assert main(["restore", str(text), *options]) == EXIT_FAILED
@@ -376,7 +474,7 @@ def test_pg_dump_and_pg_restore_round_trip_and_refuse_another_schema(postgres_ur
         assert _calls_in(store) == 3
     assert f"holds schema {older} but this version of Advice Desk uses {schema_head()}" in (
         capsys.readouterr().err)
-    assert main(["restore", str(previous.with_suffix(".txt")), *options]) == EXIT_BAD_INPUT
+    assert main(["restore", str(previous.with_suffix(".txt")), *options]) == EXIT_FAILED
     capsys.readouterr()
     not_a_dump = tmp_path / "x.dump"
     not_a_dump.write_bytes(os.urandom(64))

@@ -476,3 +476,67 @@ def test_two_writers_and_an_import_at_once_never_meet_locked(tmp_path: Path) -> 
         assert len(waits) > 2  # each writer saved calls while the import ran
         assert max(waits) < MAX_SAVE_WAIT_S  # the import held the write lock only briefly
     assert counts(data / STORE_FILE)[0] >= 20_000
+
+
+# --- reading a read-only store; a full disk before SQLite's shared-memory file exists --------
+
+@pytest.mark.parametrize("how", ["file", "folder"])
+def test_a_read_only_store_can_still_be_read_checked_and_reported(how: str, seeded: Path,
+                                                                  outer: Path) -> None:
+    """Reading commands work on a store this account may not write (the reviewer's ``check``
+    said "damaged (attempt to write a readonly database)", ``report`` and ``hours`` were
+    refused); writing ones are still refused up front; nothing is written."""
+    data = read_only_copy(outer, seeded, how)
+    before = (data / STORE_FILE).read_bytes()
+    config = outer / "config"
+    check = cli(data, "check", as_nobody=True, config=config)
+    assert check.returncode == 0, check.stderr
+    assert check.stdout.startswith(f"ok: the store {data / STORE_FILE} is whole")
+    period = ["report", "--from", "2024-01-01", "--to", "2026-11-30"]
+    report = cli(data, *period, as_nobody=True, config=config)
+    assert report.returncode == 0, report.stderr
+    assert "Total calls" in report.stdout
+    assert report.stdout == cli(seeded, *period).stdout  # the same figures as its owner sees
+    hours = cli(data, "hours", "--at", "2026-11-24 10:00", as_nobody=True, config=config)
+    assert hours.returncode == 0, hours.stderr
+    assert hours.stdout.startswith("Line open · closes 14:00"), hours.stdout
+    verify = cli(data, "audit", "verify", as_nobody=True, config=config)
+    assert "read-only" not in verify.stderr, verify.stderr
+    assert verify.returncode == 0, verify.stderr
+    assert verify.stdout.startswith("audit trail ok"), verify.stdout
+    recompute = cli(data, "hours", "--recompute", as_nobody=True, config=config)
+    assert "read-only" in assert_one_line_error(recompute)
+    for result in (check, report, hours, verify):
+        assert_no_personal_values(result.stdout, result.stderr)
+    assert (data / STORE_FILE).read_bytes() == before
+
+
+def test_a_copy_of_a_store_in_a_read_only_folder_is_not_called_damaged(seeded: Path,
+                                                                      outer: Path) -> None:
+    data = read_only_copy(outer, seeded, "folder")
+    out = outer / "out"
+    out.mkdir()
+    os.chown(out, NOBODY, NOBODY)
+    result = cli(data, "backup", "--out", str(out / "copy.sqlite3"), as_nobody=True,
+                 config=outer / "config")
+    if result.returncode != 0:
+        line = assert_one_line_error(result)
+        assert "damaged" not in line, line
+    else:
+        assert result.stdout.startswith("backed up 1560 calls")
+
+
+@pytest.mark.parametrize("command", [["check"], ["hours"], ["demo", "--calls", "10"],
+                                     ["erase", "--name", NAME.lower()]])
+def test_a_full_disk_before_the_shared_memory_file_is_said_full_not_damaged(
+        command: list[str], data: Path) -> None:
+    """The store's -wal and -shm files are gone (as after the last copy closed it); SQLite
+    must write its -shm file even to read the store, and the disk has no room for it."""
+    for suffix in ("-wal", "-shm"):
+        (data / f"{STORE_FILE}{suffix}").unlink(missing_ok=True)
+    before = (data / STORE_FILE).read_bytes()
+    result = cli(data, *command, file_limit=16 * 1024)
+    line = assert_one_line_error(result, "full")
+    assert "damaged" not in line, line
+    assert (data / STORE_FILE).read_bytes() == before
+    assert part_files(data) == []

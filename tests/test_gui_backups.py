@@ -110,3 +110,38 @@ def test_a_refused_restore_leaves_the_store_and_says_why(qtbot, location, clock)
     qtbot.waitUntil(lambda: window.save_action.isEnabled())
     qtbot.waitUntil(lambda: not window.tasks.busy)
     assert window.history.rowCount() == 1
+
+
+def test_a_copy_that_finds_the_store_damaged_stops_the_desk(qtbot, location, clock):
+    from advice_desk.store import integrity
+    from tests.test_opening import break_an_index
+
+    window = open_window(qtbot, location, clock, username="sam", role=Role.SUPERVISOR)
+    qtbot.waitUntil(lambda: integrity.last_full_check(location) is not None)
+    qtbot.waitUntil(lambda: list(location.backup_dir.glob("backup-*.sqlite3")) != [])
+    qtbot.waitUntil(lambda: not window.auto_backups.tasks.busy)
+    _log_calls(location, clock, 5)
+    break_an_index(location.sqlite_file)  # the opening's checks have passed: only a copy sees it
+    dialog = _open_dialog(qtbot, window)
+    qtbot.mouseClick(dialog.backup_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.opening.failure is not None
+                    and window.opening.failure.isVisible())
+    box = window.opening.failure
+    assert box.accessibleName() == "Advice Desk found its store damaged"
+    assert box.text().startswith(f"The store {location.sqlite_file} is damaged")
+    assert "ix_call_follow_up_on" in box.text()
+    assert window.statusBar().currentMessage() == "The store is damaged: calls cannot be saved."
+    assert not window.form.isEnabled() and not window.save_action.isEnabled()
+    assert not any(d.isVisible() for d in window.findChildren(BackupsDialog))  # closed
+
+
+def test_a_failed_backup_says_its_reason_not_an_unexpected_fault(qtbot, location, clock):
+    from advice_desk.backups.copies import BackupError
+    from advice_desk.gui import errors
+
+    refusal = BackupError("cannot copy advice-desk.sqlite3: the disk is full; free some space "
+                          "on that disk, then try again")
+    assert errors.describe(refusal) == str(refusal)
+    window = open_window(qtbot, location, clock)
+    window.auto_backups._failed(refusal)
+    assert window.statusBar().currentMessage() == f"The automatic backup failed: {refusal}"

@@ -157,3 +157,25 @@ def test_a_read_only_store_is_said_in_words_and_closes_the_form(clock):
         import shutil
 
         shutil.rmtree(folder)
+
+
+def test_the_daily_check_runs_again_while_the_app_stays_open(qtbot, location, clock):
+    """An app left running for days: the check is looked at hourly, and runs once due."""
+    from datetime import timedelta
+
+    fill(location, clock, calls=20)
+    make_account(location, clock)
+    window = started(qtbot, location, clock)
+    qtbot.waitUntil(lambda: integrity.last_full_check(location) == clock.now())
+    timer = window.opening.check_timer
+    assert timer.isActive() and timer.interval() <= 3600 * 1000
+    timer.timeout.emit()  # an hour on: not due, nothing runs
+    qtbot.waitUntil(lambda: not window.opening.checks.busy)
+    assert integrity.last_full_check(location) == clock.now()
+
+    clock.advance(timedelta(days=1, hours=1))
+    break_an_index(store_file(location))  # damage that only the full check sees
+    timer.timeout.emit()
+    box = shown_box(qtbot, window, "Advice Desk found its store damaged")
+    assert "ix_call_follow_up_on" in box.text()
+    assert not window.form.isEnabled()

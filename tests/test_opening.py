@@ -77,14 +77,12 @@ def store_file(location: Location) -> Path:
 def backups(location: Location, store: Path, damaged_newest: bool) -> tuple[Path, Path]:
     """Two copies of the store in backups/: an older whole one and a newer, maybe damaged."""
     location.backup_dir.mkdir()
-    older = location.backup_dir / "daily-older.sqlite3"
-    newer = location.backup_dir / "daily-newer.sqlite3"
+    older = location.backup_dir / "backup-20261122T101500Z.sqlite3"
+    newer = location.backup_dir / "backup-20261123T101500Z.sqlite3"
     shutil.copyfile(store, older)
     shutil.copyfile(store, newer)
     if damaged_newest:
         damage(newer, seed=99)
-    os.utime(older, (1_700_000_000, 1_700_000_000))
-    os.utime(newer, (1_700_086_400, 1_700_086_400))
     return older, newer
 
 
@@ -267,8 +265,9 @@ def test_a_new_store_file_appears_whole_and_leaves_nothing_beside_it(
     killed.write_bytes(b"")
     open_store(location, clock).close()
     assert path.read_bytes()[:16] == integrity.SQLITE_HEADER
-    assert sorted(p.name for p in location.data_dir.iterdir()) == [path.name]
-    assert mode(path) == 0o600
+    claim = path.with_name(f"{path.name}.claim")  # its openings' claim (store/claim.py)
+    assert sorted(p.name for p in location.data_dir.iterdir()) == [path.name, claim.name]
+    assert mode(path) == 0o600 and mode(claim) == 0o600
 
 
 @pytest.mark.sqlite_only("the before-migration copy of the SQLite file")
@@ -350,13 +349,15 @@ def test_a_read_only_store_is_said_so_at_open(nobody_folder: Path, clock: FixedC
     before = digest(path)
     data = ["--data-dir", str(location.data_dir)]
 
-    for command in (["demo", "--calls", "3"], ["report", "--date", "2026-11-20"]):
-        done = as_nobody(nobody_folder, *command, *data)
-        assert done.returncode == 1, done.stderr
-        assert done.stderr == (f"advice-desk: error: the store {path} is read-only for this "
-                               "account (the file may not be written), so no call could be "
-                               f"saved; ask whoever looks after this PC to give this account "
-                               f"write access to {path}\n")
+    done = as_nobody(nobody_folder, "demo", "--calls", "3", *data)  # a writing command
+    assert done.returncode == 1, done.stderr
+    assert done.stderr == (f"advice-desk: error: the store {path} is read-only for this "
+                           "account (the file may not be written), so no call could be "
+                           f"saved; ask whoever looks after this PC to give this account "
+                           f"write access to {path}\n")
+    report = as_nobody(nobody_folder, "report", "--date", "2026-11-20", *data)  # reading
+    assert report.returncode == 0, report.stderr
+    assert report.stdout.startswith("Kinship advice line: report for")
     checked = as_nobody(nobody_folder, "check", *data)
     assert checked.returncode == 0, checked.stderr  # a read-only store can still be checked
     assert checked.stdout.startswith("ok: ")
@@ -399,3 +400,58 @@ def test_a_store_on_a_network_drive_is_refused(tmp_path: Path, clock: FixedClock
     assert "is on a network drive (nfs4)" in message
     assert "use a database server (PostgreSQL) with --database-url" in message
     assert not location.data_dir.exists()  # nothing made there
+
+
+@pytest.mark.sqlite_only("the backups of a SQLite store")
+def test_the_newest_good_backup_is_the_listed_copy_dated_by_its_name_with_the_store_options(
+        location: Location, clock: FixedClock) -> None:
+    """The reviewer's case: the newest files by modification time were an ``.anchor`` sidecar
+    and a ``-damaged`` before-restore file, so no good backup was found; the date was the
+    file's time; the command, typed as given, restored into the default store."""
+    fill(location, clock, calls=50)
+    path = store_file(location)
+    location.backup_dir.mkdir()
+    good = location.backup_dir / "backup-20260715T091500Z.sqlite3"  # 10:15 in London (BST)
+    shutil.copyfile(path, good)
+    os.utime(good, (1_600_000_000, 1_600_000_000))  # its file time says 2020
+    newer = [location.backup_dir / name for name in (
+        "backup-20260715T091500Z.sqlite3.anchor", "before-restore-20260716T080000Z-damaged.sqlite3",
+        "before-restore-20260716T080000Z-damaged.sqlite3-wal", "notes.sqlite3", "x.anchor")]
+    for junk in newer:
+        junk.write_bytes(b"not a store")
+    damage(path, seed=3)
+
+    with pytest.raises(StoreDamaged) as caught:
+        open_store(location, clock)
+    message = str(caught.value)
+    assert message.endswith(
+        f"restore the newest good backup (made Wed 15 Jul 2026 10:15) with: advice-desk "
+        f"restore {good} --data-dir {location.data_dir}"), message
+
+
+def test_restore_commands_name_the_store_unless_it_is_the_default(tmp_path: Path) -> None:
+    from advice_desk.paths import default_data_dir, restore_command
+
+    assert restore_command(resolve_location(default_data_dir()), "b.sqlite3") == (
+        "advice-desk restore b.sqlite3")
+    other = resolve_location(tmp_path / "my data")
+    assert restore_command(other, "b.sqlite3") == (
+        f"advice-desk restore b.sqlite3 --data-dir '{tmp_path / 'my data'}'")
+    url = resolve_location(tmp_path, f"sqlite:///{tmp_path / 'elsewhere.sqlite3'}")
+    assert restore_command(url, "b.sqlite3") == (
+        f"advice-desk restore b.sqlite3 --data-dir {tmp_path} --database-url "
+        f"sqlite:///{tmp_path / 'elsewhere.sqlite3'}")
+
+
+def test_a_damaged_page_found_after_opening_names_the_data_folder_in_the_restore_advice(
+        tmp_path: Path) -> None:
+    import argparse
+
+    from advice_desk.cli.common import failure_message
+
+    corrupt = sqlite3.DatabaseError("database disk image is malformed")
+    corrupt.sqlite_errorcode = 11  # SQLITE_CORRUPT, as SQLite raises it
+    corrupt.sqlite_errorname = "SQLITE_CORRUPT"
+    args = argparse.Namespace(data_dir=str(tmp_path / "g"), database_url=None)
+    line = failure_message(corrupt, args)
+    assert f"(advice-desk restore FILE --data-dir {tmp_path / 'g'})" in line, line

@@ -5,7 +5,8 @@ in WAL mode while it is taken), into a temporary file of the backup folder (0600
 0700), switched to a single-file journal, checked with ``PRAGMA integrity_check`` and as an
 Advice Desk store, flushed to disk, and only then renamed into place: a copy that is listed has
 been verified once. Its time is in its name (``backup-20261201T161500Z.sqlite3``, UTC), so the
-tiers never depend on file times.
+tiers never depend on file times; the names and their listing are
+:mod:`advice_desk.store.copy_names`, shared with a failed check's message.
 
 Copies in the backup folder:
 - ``backup-…``: the tiered copies (automatic, or made from the Backups window);
@@ -31,32 +32,59 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
-import re
 import sqlite3
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from advice_desk.backups import anchors
 from advice_desk.backups.locks import Busy, backup_lock
 from advice_desk.backups.tiers import Tiers, copies_to_keep
-from advice_desk.clock import UK, Clock
+from advice_desk.clock import Clock
+from advice_desk.store.copy_names import BEFORE_MIGRATION as BEFORE_MIGRATION
+from advice_desk.store.copy_names import BEFORE_RESTORE as BEFORE_RESTORE
+from advice_desk.store.copy_names import SUFFIX as SUFFIX
+from advice_desk.store.copy_names import TIERED as TIERED
+from advice_desk.store.copy_names import copies as _copies
+from advice_desk.store.copy_names import copy_name as copy_name
 from advice_desk.store.engine import MIGRATIONS_DIR, Store
+from advice_desk.store.failures import Kind, failure_of, on_disk
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
-SUFFIX = ".sqlite3"
-TIERED, BEFORE_RESTORE, BEFORE_MIGRATION = "backup", "before-restore", "before-migration"
 SAFETY_COPY_DAYS = 90
-_STAMP = "%Y%m%dT%H%M%SZ"
-_NAME = re.compile(r"^(backup|before-restore)-(\d{8}T\d{6}Z)\.sqlite3$")
-_MIGRATION_NAME = re.compile(r"^before-migration-.+-(\d{8}-\d{6})\.sqlite3$")  # UK time
 Fingerprint = tuple[int, int, int, int]
 
 
 class BackupError(Exception):
-    """A copy cannot be made, verified or restored; the message is one line saying why."""
+    """A copy cannot be made, verified or restored; the message is one line saying why.
+    ``damaged``: the file being copied or checked is itself damaged (when it is the store,
+    the desk stops, as after a failed check)."""
+
+    def __init__(self, message: str, *, damaged: bool = False) -> None:
+        super().__init__(message)
+        self.damaged = damaged
+
+
+def _database_error(name: str, error: sqlite3.DatabaseError, folder: Path, doing: str
+                    ) -> BackupError:
+    """A SQLite error while copying or checking ``name``, by its kind: a full disk or a
+    read-only folder is said so, and only damage is called damage."""
+    failure = failure_of(error)
+    kind = on_disk(failure, folder).kind if failure is not None else Kind.OTHER
+    if kind is Kind.DISK_FULL:
+        return BackupError(f"cannot {doing}: the disk is full; free some space on that disk, "
+                           "then try again")
+    if kind is Kind.READ_ONLY:
+        return BackupError(f"cannot {doing}: this account may not read {name} or may not "
+                           f"write its folder; ask whoever looks after this PC for access")
+    if kind is Kind.LOCKED:
+        return BackupError(f"cannot {doing}: the store is busy; try again in a moment")
+    if kind is Kind.DISK:
+        return BackupError(f"cannot {doing}: the disk could not be read or written (failing, "
+                           "or full); check the disk, then try again")
+    return BackupError(f"{name} is damaged or not an Advice Desk store ({error})", damaged=True)
 
 
 @dataclass(frozen=True)
@@ -126,28 +154,6 @@ def fsync_folder(folder: Path) -> None:
             os.close(fd)
 
 
-def copy_name(kind: str, made_at: datetime) -> str:
-    return f"{kind}-{made_at.astimezone(UTC).strftime(_STAMP)}{SUFFIX}"
-
-
-def _parse(path: Path) -> tuple[str, datetime] | None:
-    if found := _NAME.match(path.name):
-        return found.group(1), datetime.strptime(found.group(2), _STAMP).replace(tzinfo=UTC)
-    if found := _MIGRATION_NAME.match(path.name):
-        local = datetime.strptime(found.group(1), "%Y%m%d-%H%M%S").replace(tzinfo=UK)
-        return BEFORE_MIGRATION, local.astimezone(UTC)
-    return None
-
-
-def _copies(folder: Path) -> list[tuple[Path, str, datetime]]:
-    """The copies in the folder, newest first (temporary and foreign files left out)."""
-    if not folder.is_dir():
-        return []
-    found = [(path, *parsed) for path in folder.iterdir()
-             if path.is_file() and (parsed := _parse(path)) is not None]
-    return sorted(found, key=lambda item: item[2], reverse=True)
-
-
 # --- verifying ------------------------------------------------------------------------------
 
 
@@ -202,7 +208,8 @@ def verify(path: Path, *, full: bool = True, shown: str | None = None) -> Verifi
             if full:
                 problems = [row[0] for row in connection.execute("PRAGMA integrity_check(5)")]
                 if problems != ["ok"]:
-                    raise BackupError(f"{name} is damaged (integrity check: {problems[0]})")
+                    raise BackupError(f"{name} is damaged (integrity check: {problems[0]})",
+                                      damaged=True)
             tables = {row[0] for row in connection.execute(
                 "SELECT name FROM sqlite_master WHERE type = 'table'")}
             if not {"alembic_version", "call", "audit_event"} <= tables:
@@ -216,7 +223,7 @@ def verify(path: Path, *, full: bool = True, shown: str | None = None) -> Verifi
                     f"{revision or 'unknown'}); install that version or newer to restore it")
             found = fingerprint_of(connection)
     except sqlite3.DatabaseError as error:
-        raise BackupError(f"{name} is damaged or not an Advice Desk store ({error})") from None
+        raise _database_error(name, error, path.parent, f"check {name}") from None
     return Verified(revision, found[0], found)
 
 
@@ -247,7 +254,8 @@ def copy_file(source: Path, target: Path, *, with_anchor: bool = True) -> Verifi
         fsync_folder(target.parent)
         return verified
     except sqlite3.DatabaseError as error:
-        raise BackupError(f"{source.name} is damaged or cannot be read ({error})") from None
+        raise _database_error(source.name, error, target.parent,
+                              f"copy {source.name}") from None
     finally:
         temporary.unlink(missing_ok=True)
 
@@ -341,8 +349,7 @@ def auto_backup(store: Store, clock: Clock, *, force: bool = False) -> AutoOutco
     except Busy as busy:
         return AutoOutcome(None, [], str(busy))
     except sqlite3.DatabaseError as error:
-        raise BackupError(f"the store cannot be read to back it up ({error}): nothing was "
-                          "pruned") from None
+        raise _database_error(store_file.name, error, folder, "back up the store") from None
 
 
 def _remove_leftovers(folder: Path) -> None:

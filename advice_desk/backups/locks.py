@@ -1,13 +1,7 @@
-"""Two locks, without Qt: one copy of the app backs up at a time, and a restore never swaps the
-store from under another copy of the app.
-
-- :func:`backup_lock` takes an advisory lock on ``backups/.lock`` (``flock`` on Unix,
-  ``msvcrt.locking`` on Windows): released by the system when the process ends, even by a crash.
-- :func:`app_holds_store` asks whether the GUI's claim on the store is held by another process.
-  The GUI claims its store with a ``QLockFile`` on ``advice-desk.lock`` in the data folder
-  (:mod:`advice_desk.gui.single_instance`); Qt holds a ``flock`` on that file while it is locked
-  (Unix) and keeps it open without write sharing (Windows), so trying the same lock here says
-  whether a live process has it, and the PID in the file says whether that process is this one.
+"""One copy of the app backs up at a time: :func:`backup_lock` takes an advisory lock on
+``backups/.lock`` (``flock`` on Unix, ``msvcrt.locking`` on Windows), released by the system
+when the process ends, even by a crash. (A restore never swaps the store from under a process
+that has it open: that is the store's claim, :mod:`advice_desk.store.claim`.)
 """
 
 from __future__ import annotations
@@ -19,7 +13,6 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-APP_LOCK_FILE = "advice-desk.lock"  # gui.single_instance.LOCK_FILE: the GUI's claim on a store
 BACKUP_LOCK_FILE = ".lock"
 
 
@@ -73,32 +66,5 @@ def backup_lock(folder: Path, wait_s: float = 0.0) -> Iterator[None]:
             yield
         finally:
             _unlock(fd)
-    finally:
-        os.close(fd)
-
-
-def app_holds_store(data_dir: Path) -> bool:
-    """Whether another process (a running Advice Desk window) holds its claim on the store of
-    ``data_dir``. This process's own claim does not count: the GUI restores into itself."""
-    path = data_dir / APP_LOCK_FILE
-    try:
-        owner = path.read_text(encoding="utf-8", errors="replace").split("\n", 1)[0].strip()
-    except FileNotFoundError:
-        return False
-    except OSError:
-        return True  # Windows: the file is held open by its owner
-    if owner == str(os.getpid()):
-        return False
-    try:
-        fd = os.open(path, os.O_RDWR)
-    except FileNotFoundError:
-        return False
-    except OSError:
-        return True
-    try:
-        if _try_lock(fd):
-            _unlock(fd)
-            return False  # a lock file left by a process that has gone
-        return True
     finally:
         os.close(fd)

@@ -2,8 +2,9 @@
 
 In order, each step refusing with a one-line reason before anything is changed:
 
-1. no other copy of the app may hold the store (:func:`~advice_desk.backups.locks.app_holds_store`;
-   the GUI restoring into itself closes its store first);
+1. no other process may have the store open: every opening holds a shared claim on it
+   (:mod:`advice_desk.store.claim`), which the restore takes exclusively for its whole length
+   (the GUI restoring into itself closes its store first);
 2. the copy is read with the online backup API into a temporary file in the store's folder
    (0600) and verified there: whole (``integrity_check``), an Advice Desk store, of a schema
    this app knows (an older one is upgraded at the next open, with its before-migration copy);
@@ -39,13 +40,13 @@ from advice_desk.backups.copies import (
     make_copy,
     private_folder,
 )
-from advice_desk.backups.locks import Busy, app_holds_store, backup_lock
+from advice_desk.backups.locks import Busy, backup_lock
 from advice_desk.backups.server import ServerRestored
 from advice_desk.clock import Clock
 from advice_desk.paths import Location
 from advice_desk.people import audit
 from advice_desk.people.permissions import Actor
-from advice_desk.store import audit_chain
+from advice_desk.store import audit_chain, claim
 from advice_desk.store.engine import Store
 
 LOCK_WAIT_S = 600.0  # a restore waits this long for an automatic backup in progress
@@ -73,14 +74,15 @@ def restore_file(location: Location, source: Path, clock: Clock) -> Restored:
         raise BackupError(f"{source} is not a file")
     if store_file.exists() and source.resolve() == store_file.resolve():
         raise BackupError(f"{source} is the store itself")
-    if app_holds_store(location.data_dir):
-        raise BackupError("Advice Desk is open on this store: close it (every window) and "
-                          "restore again, or restore from its Supervisor › Backups… window")
-    store_file.parent.mkdir(parents=True, exist_ok=True)
-    folder = private_folder(location.backup_dir)
+    # A new data folder is made private, as an opening makes it (so it is never "tightened").
+    store_file.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     try:
-        with backup_lock(folder, wait_s=LOCK_WAIT_S):
-            return _restore(store_file, folder, source, clock)
+        with claim.exclusive(store_file):
+            folder = private_folder(location.backup_dir)
+            with backup_lock(folder, wait_s=LOCK_WAIT_S):
+                return _restore(store_file, folder, source, clock)
+    except claim.StoreInUse as in_use:
+        raise BackupError(f"not restored: {in_use}") from None
     except Busy as busy:
         raise BackupError(str(busy)) from None
 

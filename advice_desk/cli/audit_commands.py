@@ -45,7 +45,8 @@ def run_verify(args: argparse.Namespace) -> int:
     from advice_desk.people.permissions import command_line_actor
     from advice_desk.store.engine import StoreError
 
-    with opened_store(args) as store:
+    # Verifying only reads (a read-only store too); putting the guards back writes.
+    with opened_store(args, reading=not args.repair) as store:
         trail = AuditTrail(store, command_line_actor(), SystemClock())
         try:
             missing = trail.missing_guards()

@@ -95,7 +95,8 @@ def run_restore(args: argparse.Namespace) -> int:
     location = location_of(args)
     source: Path = args.file
     if not source.is_file():
-        raise CommandError(f"{source} is not a file")
+        what = "is a folder" if source.is_dir() else "does not exist"
+        raise CommandError(f"not restored: {source} {what}; name a backup file", EXIT_FAILED)
     try:
         from advice_desk.backups.restore import record_restore, restore_file
         from advice_desk.people.permissions import command_line_actor

@@ -114,7 +114,7 @@ def run_hours(args: argparse.Namespace) -> int:
     from advice_desk.reference.hours import describe_status
     from advice_desk.settings import Settings
 
-    with opened_store(args) as store:
+    with opened_store(args, reading=not args.recompute) as store:
         policy = Settings(store, command_line_actor(), SystemClock()).hours_policy()
         if args.recompute:
             changed = recompute_in_hours(store)

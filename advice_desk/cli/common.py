@@ -78,12 +78,15 @@ def location_of(args: argparse.Namespace) -> Location:
 
 
 @contextmanager
-def opened_store(args: argparse.Namespace) -> Iterator[Store]:
+def opened_store(args: argparse.Namespace, *, reading: bool = False) -> Iterator[Store]:
+    """The store the options name, open for the block. ``reading``: the command only reads, so
+    a store this account may not write is opened read-only (a command that writes is refused
+    at once on it, before any work)."""
     from advice_desk.store.engine import StoreError, open_store
 
     location = location_of(args)
     try:
-        store = open_store(location)
+        store = open_store(location, reading=reading)
     except StoreError as exc:
         raise CommandError(str(exc), EXIT_FAILED) from exc
     for notice in store.notices:
@@ -109,19 +112,30 @@ def writing(path: Path | None) -> Iterator[None]:
                            f"nothing was written{advice}", EXIT_FAILED) from error
 
 
-def failure_message(error: BaseException) -> str:
+def failure_message(error: BaseException, args: argparse.Namespace | None = None) -> str:
     """The one line for a command that failed with ``error`` (not a CommandError): a database
-    or file failure by its kind and what to do, any other fault by its type and place. Never
-    the error's own text, which may hold stored values."""
+    or file failure by its kind and what to do (a restore command naming the store
+    ``args`` name), any other fault by its type and place. Never the error's own text, which
+    may hold stored values."""
     if is_refusal(error):  # e.g. the audit key missing: the store's own words
         return str(error)
     failure = failure_of(error)
     if failure is not None:
-        return failure.advice
+        return failure.advice_at(_location_or_none(args))
     frames = traceback.extract_tb(error.__traceback__)
     where = f" at {Path(frames[-1].filename).name}:{frames[-1].lineno}" if frames else ""
     return (f"an unexpected fault ({type(error).__name__}{where}); try again, and if it "
             "happens again, report this line")
+
+
+def _location_or_none(args: argparse.Namespace | None) -> Location | None:
+    if args is None:
+        return None
+    try:
+        return resolve_location(getattr(args, "data_dir", None),
+                                getattr(args, "database_url", None))
+    except (OSError, ValueError):
+        return None
 
 
 def calls_text(count: int) -> str:

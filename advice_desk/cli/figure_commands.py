@@ -59,7 +59,7 @@ def run_report(args: argparse.Namespace) -> int:
     from advice_desk.reports import output as report_output
     from advice_desk.reports.compute import Reports
 
-    with opened_store(args) as store:
+    with opened_store(args, reading=True) as store:
         reports = Reports(store, command_line_actor(), SystemClock())
         report, labels = reports.for_period(date_from, date_to)
     name = report_output.labeller(labels)

@@ -79,6 +79,6 @@ def main(argv: Sequence[str], start_gui: Callable[[Location], int] | None = None
             print(line, file=sys.stderr)
         return exc.exit_code
     except Exception as exc:  # disk full, read-only, damaged, locked, or a fault: one line
-        print(f"advice-desk: error: {failure_message(exc)}", file=sys.stderr)
+        print(f"advice-desk: error: {failure_message(exc, args)}", file=sys.stderr)
         return EXIT_FAILED
     return exit_code

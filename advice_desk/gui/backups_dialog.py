@@ -51,11 +51,36 @@ KINDS = {"backup": "Backup", "before-restore": "Before a restore",
 
 
 def describe(error: BaseException) -> str:
-    """A backup's refusal is said as it is (it names no personal value); anything else is
-    worded by the one failure display."""
-    from advice_desk.backups.copies import BackupError
+    """A backup's refusal (a core refusal) is said as it is; anything else is worded by the
+    one failure display."""
+    return errors.describe(error)
 
-    return str(error) if isinstance(error, BackupError) else errors.describe(error)
+
+class StoreFoundDamaged:
+    """A copy found the store itself damaged (and the full check confirmed it): ``text``
+    says so, naming the newest good backup and the restore command."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+
+def backed_up_or_damaged(store: Store, clock: Clock, *, force: bool = False
+                         ) -> AutoOutcome | StoreFoundDamaged:
+    """The automatic backup (on the backup thread); a copy that failed because the store is
+    damaged is checked in full, and the damage reported as a failed check would be."""
+    from advice_desk.backups.copies import BackupError, auto_backup
+    from advice_desk.store import integrity
+
+    try:
+        return auto_backup(store, clock, force=force)
+    except BackupError as error:
+        store_file = store.location.sqlite_file
+        if not error.damaged or store_file is None:
+            raise
+        problems = integrity.sqlite_problems(store_file, full=True)
+        if not problems:
+            raise
+        return StoreFoundDamaged(str(integrity.damaged(store.location, problems)))
 
 
 def size_text(size: int) -> str:
@@ -74,6 +99,7 @@ class AutoBackups(QObject):
     """The backup thread of the window, and its timer. ``done(message)`` after each copy."""
 
     done = Signal(str)
+    store_damaged = Signal(str)  # the text of the message: the desk must stop
 
     def __init__(self, clock: Clock, window: QWidget) -> None:
         super().__init__(window)
@@ -99,12 +125,18 @@ class AutoBackups(QObject):
         store, clock = self.store, self.clock
         if store is None:
             return
-        from advice_desk.backups.copies import auto_backup
-
-        self.tasks.run(lambda: auto_backup(store, clock)).success(self._ran).failure(
+        self.tasks.run(lambda: backed_up_or_damaged(store, clock)).success(self._ran).failure(
             self._failed)
 
-    def _ran(self, outcome: AutoOutcome) -> None:
+    def found_damaged(self, found: StoreFoundDamaged) -> None:
+        """A backup found the store damaged: no more copies, and the desk stops."""
+        self.stop()
+        self.store_damaged.emit(found.text)
+
+    def _ran(self, outcome: AutoOutcome | StoreFoundDamaged) -> None:
+        if isinstance(outcome, StoreFoundDamaged):
+            self.found_damaged(outcome)
+            return
         if outcome.made is not None:
             self.done.emit(self.tr("Backed up {0} calls ({1}).").format(
                 outcome.made.calls, size_text(outcome.made.size)))
@@ -226,15 +258,18 @@ class BackupsDialog(QDialog):
             self.backup_button.setFocus()
 
     def back_up_now(self) -> None:
-        from advice_desk.backups.copies import auto_backup
-
         store, clock = self.store, self.backups.clock
         self.backup_button.setEnabled(False)
         self.status.setText(self.tr("Backing up…"))
-        self.backups.tasks.run(lambda: auto_backup(store, clock, force=True)).success(
+        self.backups.tasks.run(lambda: backed_up_or_damaged(store, clock, force=True)).success(
             self._backed_up).failure(self._backup_failed)
 
-    def _backed_up(self, outcome: AutoOutcome) -> None:
+    def _backed_up(self, outcome: AutoOutcome | StoreFoundDamaged) -> None:
+        if isinstance(outcome, StoreFoundDamaged):
+            self.backups.found_damaged(outcome)
+            self.status.setText(self.tr("No copy was made: the store is damaged."))
+            self.reject()
+            return
         self.backup_button.setEnabled(True)
         self.refresh()
         if outcome.made is None:

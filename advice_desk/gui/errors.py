@@ -18,12 +18,19 @@ from collections.abc import Callable
 from PySide6.QtCore import QCoreApplication, Qt
 from PySide6.QtWidgets import QMainWindow, QMessageBox, QWidget
 
-from advice_desk.store.failures import Failure, Kind, failure_of, is_refusal
+from advice_desk.paths import Location
+from advice_desk.store.failures import Failure, Kind, failure_of, is_refusal, with_store_options
 from advice_desk.validation import ValidationError
 
 log = logging.getLogger(__name__)
 
 FieldsWording = Callable[[ValidationError], str]
+# The window's store: a restore command in a message names its folder when not the default.
+_store: list[Location] = []
+
+
+def name_store(location: Location) -> None:
+    _store[:] = [location]
 
 
 def _translate(text: str) -> str:
@@ -45,7 +52,8 @@ def describe(error: BaseException, fields: FieldsWording = str) -> str:
     failure = failure_of(error)
     log_fault(error, failure)
     if failure is not None and failure.kind is not Kind.OTHER:
-        return QCoreApplication.translate("failures", failure.advice)
+        return with_store_options(QCoreApplication.translate("failures", failure.advice),
+                                  _store[0] if _store else None)
     return unexpected_text()
 
 

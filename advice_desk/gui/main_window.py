@@ -130,6 +130,8 @@ class MainWindow(QMainWindow):
         self.opening = DeskOpening(self.tasks, location, clock, self)
         self.screen_lock = ScreenLock(self.tasks, self)
         self.auto_backups = AutoBackups(clock, self)
+        self.auto_backups.store_damaged.connect(self.opening.found_damaged)
+        errors.name_store(location)
         self._saving = False
         self._show_helpline_name(reference.helpline().name)
         self.resize(1280, 800)

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QMainWindow, QMessageBox
 
 from advice_desk.clock import Clock
@@ -31,6 +31,8 @@ from advice_desk.store.errors import Notice
 if TYPE_CHECKING:
     from advice_desk.desk import Desk, Reception
     from advice_desk.store.integrity import CheckResult, FullCheck
+
+FULL_CHECK_POLL_MS = 3600 * 1000  # while the app runs, hourly: is the daily full check due?
 
 
 def is_read_only(error: BaseException) -> bool:
@@ -64,6 +66,10 @@ class DeskOpening(QObject):
         # The daily full check's own thread: the store thread's saves never wait for it.
         self.checks = TaskManager(window)
         self._full_check: FullCheck | None = None
+        self._checking = False
+        # An app left running for days checks its store daily too.
+        self.check_timer = QTimer(self, interval=FULL_CHECK_POLL_MS)
+        self.check_timer.timeout.connect(self._start_full_check)
 
     def start(self) -> None:
         location, clock = self.location, self.clock
@@ -122,19 +128,48 @@ class DeskOpening(QObject):
                    errors.sentence(errors.describe(error)))
 
     def _start_full_check(self) -> None:
+        """The full check, when it is due (on its own thread); not while one runs, while the
+        store is closed (a restore) or once the desk has stopped."""
+        self.check_timer.start()
+        if self._checking or self.is_stopped or self.reception is None:
+            return
         from advice_desk.store.integrity import FullCheck
 
+        self._checking = True
         check = self._full_check = FullCheck(self.location, self.clock)
-        self.checks.run(check.run_if_due).success(self._full_check_done)
+        location = self.location
 
-    def _full_check_done(self, result: CheckResult | None) -> None:
+        def run() -> tuple[CheckResult | None, str]:
+            from advice_desk.store.integrity import damaged
+
+            result = check.run_if_due()
+            if result is None or result.ok:
+                return result, ""
+            return result, str(damaged(location, result.problems))
+
+        self.checks.run(run).success(self._full_check_done).failure(self._full_check_failed)
+
+    def _full_check_done(self, done: tuple[CheckResult | None, str]) -> None:
+        self._checking = False
+        result, text = done
         if result is None or result.ok:
             return
-        from advice_desk.store.integrity import damaged
+        self.found_damaged(text)
 
+    def _full_check_failed(self, error: BaseException) -> None:
+        """The check could not read the file (a full disk, a read-only folder): said, and
+        tried again at the next round."""
+        self._checking = False
+        self.window.statusBar().showMessage(self.tr("The daily check of the store could not "
+                                                    "run: {0}").format(errors.describe(error)))
+
+    def found_damaged(self, text: str) -> None:
+        """The store is damaged (found by the daily check or by a backup): the desk stops."""
+        if self.is_stopped:
+            return
         self._stop(self.tr("Advice Desk found its store damaged"),
                    self.tr("The store is damaged: calls cannot be saved."),
-                   errors.sentence(str(damaged(self.location, result.problems))))
+                   errors.sentence(text))
 
     def _stop(self, title: str, status: str, text: str) -> None:
         """The desk can do nothing more with this store: say why, and close the form."""
@@ -149,6 +184,7 @@ class DeskOpening(QObject):
         box.open()
 
     def close(self) -> None:
+        self.check_timer.stop()
         if self._full_check is not None:
             self._full_check.cancel()
         self.checks.shutdown()

@@ -27,6 +27,7 @@ from advice_desk.clock import Clock, SystemClock, to_uk
 from advice_desk.paths import PASSWORD_ADVICE, Location
 from advice_desk.reference.lists import default_topics
 from advice_desk.store import integrity, modes
+from advice_desk.store.claim import StoreClaim
 from advice_desk.store.errors import (
     NetworkDrive,
     Notice,
@@ -54,9 +55,11 @@ class Store:
     """An open store. Each read or write is one short session (``expire_on_commit=False``)."""
 
     def __init__(self, engine: sa.Engine, location: Location,
-                 notices: list[Notice] | None = None) -> None:
+                 notices: list[Notice] | None = None, claim: StoreClaim | None = None) -> None:
         self.engine = engine
         self.location = location
+        self.claim = claim  # held while the store is open: no restore swaps it meanwhile
+        self.read_only = False  # opened for reading only (a store this account may not write)
         # What the opening did that whoever opened the store should hear of, once.
         self.notices: list[Notice] = list(notices or [])
         self._write_engine = engine.execution_options(writing=True)
@@ -112,19 +115,45 @@ class Store:
 
     def close(self) -> None:
         self.engine.dispose()
+        if self.claim is not None:
+            self.claim.release()
 
 
-def open_store(location: Location, clock: Clock | None = None) -> Store:
-    """Open (creating or upgrading as needed) the store at ``location``."""
+def open_store(location: Location, clock: Clock | None = None, *,
+               reading: bool = False) -> Store:
+    """Open (creating or upgrading as needed) the store at ``location``. ``reading``: the
+    caller only reads (a report, the hours, a check), so a SQLite store this account may not
+    write is opened read-only rather than refused (it is never upgraded nor written)."""
     clock = clock or SystemClock()
     if location.url_has_password:
         raise StoreError(f"the database URL {location.shown} holds a password: "
                          f"{PASSWORD_ADVICE}")
     notices: list[Notice] = []
+    claim, read_only = None, False
     if location.sqlite_file is not None:
-        _prepare_file(location, location.sqlite_file, notices)
-    engine = _create_engine(location.database_url)
-    store = Store(engine, location, notices)
+        if reading and _cannot_write(location.sqlite_file):
+            claim, read_only = _prepare_reading(location, location.sqlite_file), True
+        else:
+            claim = _prepare_file(location, location.sqlite_file, notices)
+    try:
+        engine = (_read_only_engine(location.sqlite_file) if read_only and location.sqlite_file
+                  else _create_engine(location.database_url))
+    except BaseException:
+        if claim is not None:
+            claim.release()
+        raise
+    store = Store(engine, location, notices, claim)
+    if read_only:
+        store.read_only = True
+        try:
+            _refuse_an_old_schema(store)
+        except sa.exc.DatabaseError as exc:
+            store.close()
+            raise StoreError(f"cannot open the store {location.shown}: {exc.orig}") from exc
+        except StoreError:
+            store.close()
+            raise
+        return store
     try:
         if not store.is_sqlite:
             _refuse_read_only_server(store, before_migrating=True)
@@ -133,18 +162,18 @@ def open_store(location: Location, clock: Clock | None = None) -> Store:
             _refuse_read_only_server(store, before_migrating=False)
         _seed_taxonomy(store)
     except sa.exc.DatabaseError as exc:
-        engine.dispose()
+        store.close()
         raise StoreError(f"cannot open the store {location.shown}: {exc.orig}") from exc
     except StoreError:
-        engine.dispose()
+        store.close()
         raise
     except OSError as exc:  # the backup before a migration could not be written
-        engine.dispose()
+        store.close()
         raise _cannot_open(location, exc) from exc
     return store
 
 
-def _prepare_file(location: Location, path: Path, notices: list[Notice]) -> None:
+def _prepare_file(location: Location, path: Path, notices: list[Notice]) -> StoreClaim:
     """Before SQLite touches the file: refuse a network drive, a file that is not a store, a
     store this account may not write and a damaged one; make the folder and files private
     (tightening those of an older store, with a notice), and create a new store's file 0600,
@@ -173,16 +202,85 @@ def _prepare_file(location: Location, path: Path, notices: list[Notice]) -> None
         raise _cannot_open(location, exc) from exc
     if not os.access(folder, os.W_OK):
         raise _read_only(path, folder)
-    if existed:
+    claim = StoreClaim.take(path)  # before anything reads it: a restore may be under way
+    try:
+        if existed:
+            integrity.quick_check(location)
+            tables = integrity.foreign_tables(path)
+            if tables:
+                integrity.refuse_foreign_tables(location, tables)
+        else:
+            try:
+                _create_store_file(path)
+            except (OSError, sqlite3.Error) as exc:
+                raise _cannot_open(location, OSError(str(exc))) from exc
+    except BaseException:
+        claim.release()
+        raise
+    return claim
+
+
+def _cannot_write(path: Path) -> bool:
+    """An existing store file that this account may not write, or whose folder it may not
+    write (SQLite writes its -wal beside the file)."""
+    return path.exists() and not (os.access(path, os.W_OK) and os.access(path.parent, os.W_OK))
+
+
+def _prepare_reading(location: Location, path: Path) -> StoreClaim:
+    """A store this account may only read, to be read: not a network drive, a store, whole."""
+    drive = network_drive_of(_nearest_existing(path.parent))
+    if drive is not None:
+        raise NetworkDrive(f"the store {path} is on {_drive_name(drive)}; {SERVER_ADVICE}")
+    integrity.refuse_foreign_file(location)
+    claim = StoreClaim.take(path)
+    try:
         integrity.quick_check(location)
         tables = integrity.foreign_tables(path)
         if tables:
             integrity.refuse_foreign_tables(location, tables)
-    else:
-        try:
-            _create_store_file(path)
-        except (OSError, sqlite3.Error) as exc:
-            raise _cannot_open(location, OSError(str(exc))) from exc
+    except BaseException:
+        claim.release()
+        raise
+    return claim
+
+
+def _read_only_engine(path: Path) -> sa.Engine:
+    """An engine that only reads the file. In a folder this account may not write, with no
+    write-ahead log beside the file (so the file holds every change), SQLite cannot make the
+    shared-memory file it needs: the file is then read as immutable."""
+    log = path.with_name(path.name + "-wal")
+    immutable = not os.access(path.parent, os.W_OK) and not (log.exists()
+                                                             and log.stat().st_size > 0)
+    options = "mode=ro&immutable=1" if immutable else "mode=ro"
+    engine = sa.create_engine(f"sqlite:///{path.resolve().as_uri()}?{options}&uri=true",
+                              connect_args={"timeout": BUSY_TIMEOUT_S}, hide_parameters=True)
+
+    @sa.event.listens_for(engine, "connect")
+    def _configure(dbapi_connection: sqlite3.Connection, _record: ConnectionPoolEntry) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_S * 1000}")
+        cursor.close()
+
+    @sa.event.listens_for(engine, "begin")
+    def _begin(connection: sa.Connection) -> None:
+        writing = connection.get_execution_options().get("writing", False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")
+
+    return engine
+
+
+def _refuse_an_old_schema(store: Store) -> None:
+    """A read-only store of an older schema cannot be upgraded: said so."""
+    with store.engine.connect() as connection:
+        current = current_revision(connection)
+    if current != schema_head():
+        raise StoreReadOnly(
+            f"the store {store.location.shown} is read-only for this account and was written "
+            f"by another version of Advice Desk (schema {current or 'none'}), so it cannot be "
+            "upgraded to be read; ask whoever looks after this PC to give this account write "
+            "access to it")
 
 
 def _create_store_file(path: Path) -> None:

@@ -9,10 +9,15 @@ This module imports no database package, so the GUI can load it before the store
 
 from __future__ import annotations
 
+import contextlib
 import errno
+import os
 import sys
 from dataclasses import dataclass
 from enum import Enum
+from pathlib import Path
+
+from advice_desk.paths import Location, restore_command
 
 
 class Kind(Enum):
@@ -88,8 +93,24 @@ class Failure:
     def advice(self) -> str:
         return ADVICE[self.kind]
 
+    def advice_at(self, location: Location | None) -> str:
+        """The advice, its restore command naming the store's folder (or URL) when it is not
+        the default one, so that, typed as given, it restores this store."""
+        return with_store_options(self.advice, location)
+
     def __str__(self) -> str:
         return self.advice
+
+
+RESTORE_FILE = "advice-desk restore FILE"
+
+
+def with_store_options(text: str, location: Location | None) -> str:
+    """``text`` (an advice, perhaps translated) with its ``advice-desk restore FILE`` naming
+    the store of ``location`` (``--data-dir DIR`` when it is not in the default folder)."""
+    if location is None or RESTORE_FILE not in text:
+        return text
+    return text.replace(RESTORE_FILE, restore_command(location, "FILE"))
 
 
 def failure_of(error: BaseException) -> Failure | None:
@@ -111,6 +132,30 @@ def failure_of(error: BaseException) -> Failure | None:
         pending += [orig if isinstance(orig, BaseException) else None,
                     current.__cause__, current.__context__]
     return Failure(Kind.OTHER, type(error).__name__) if database_error else None
+
+
+def on_disk(failure: Failure, folder: Path) -> Failure:
+    """A disk error (SQLite's SQLITE_IOERR does not say why) told more closely: a full disk
+    (no free space on ``folder``'s disk, or no file of a few kB can be written there:
+    ENOSPC, EFBIG or EDQUOT) is :attr:`Kind.DISK_FULL`."""
+    if failure.kind is not Kind.DISK:
+        return failure
+    with contextlib.suppress(OSError):
+        if os.statvfs(folder).f_bavail == 0:
+            return Failure(Kind.DISK_FULL, failure.code)
+    probe = folder / f".advice-desk-space-{os.getpid()}.part"
+    try:
+        with probe.open("wb") as file:
+            file.write(b"\0" * 65536)
+            file.flush()
+            os.fsync(file.fileno())
+    except OSError as error:
+        if error.errno in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT):
+            return Failure(Kind.DISK_FULL, failure.code)
+    finally:
+        with contextlib.suppress(OSError):
+            probe.unlink()
+    return failure
 
 
 def _known(error: BaseException) -> Failure | None:
@@ -149,6 +194,7 @@ REFUSALS = (
     ("advice_desk.reports.funder_export", "ExportCancelled"),
     ("advice_desk.reports.extract", "ExportKeyError"),
     ("advice_desk.privacy.identity", "SearchError"),
+    ("advice_desk.backups.copies", "BackupError"),
 )
 
 

@@ -15,6 +15,7 @@ damaged file, and the daily one can run beside the store thread without holding 
 from __future__ import annotations
 
 import contextlib
+import os
 import sqlite3
 import threading
 import time
@@ -23,8 +24,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from advice_desk.clock import Clock, to_uk
-from advice_desk.paths import Location
+from advice_desk.paths import Location, restore_command
+from advice_desk.store.copy_names import copies
 from advice_desk.store.errors import StoreDamaged, StoreError
+from advice_desk.store.failures import Kind, failure_of, on_disk
 from advice_desk.store.modes import PRIVATE_FILE
 
 SQLITE_HEADER = b"SQLite format 3\x00"
@@ -78,29 +81,85 @@ def refuse_foreign_tables(location: Location, tables: list[str]) -> None:
         f"program's tables ({shown}) and no Advice Desk schema; it is left as it is")
 
 
+def _connect(path: Path, *, immutable: bool = False) -> sqlite3.Connection:
+    options = "mode=ro&immutable=1" if immutable else "mode=ro"
+    return sqlite3.connect(f"{path.resolve().as_uri()}?{options}", uri=True, timeout=30)
+
+
 def _read_only(path: Path) -> sqlite3.Connection:
-    return sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=30)
+    """A read-only connection to the SQLite file at ``path``, its header read. A store in WAL
+    mode needs its ``-shm`` file beside it even to be read; in a folder this account may only
+    read, with no ``-wal`` file (so the file holds every change), it is read as immutable.
+    :class:`sqlite3.DatabaseError` when it cannot be read."""
+    connection = _connect(path)
+    try:
+        connection.execute("PRAGMA schema_version").fetchone()
+    except sqlite3.DatabaseError as error:
+        connection.close()
+        failure = failure_of(error)
+        if failure is None or failure.kind is not Kind.READ_ONLY or _has_log(path):
+            raise
+        connection = _connect(path, immutable=True)
+    return connection
+
+
+def _has_log(path: Path) -> bool:
+    try:
+        return os.stat(f"{path}-wal").st_size > 0
+    except OSError:
+        return False
+
+
+class CannotCheck(StoreError):
+    """The check could not read the file for a reason that is not damage (a full disk, a
+    folder or file this account may not use, a busy store): the message says which."""
+
+
+_CANNOT_CHECK = {
+    Kind.DISK_FULL: "the disk is full (SQLite could not write the small file it keeps beside "
+                    "the store); free some space on that disk, then try again",
+    Kind.READ_ONLY: "this account may not read it, or may not write the folder it is in (SQLite "
+                    "keeps a small file beside the store); ask whoever looks after this PC to "
+                    "give this account access to {folder}",
+    Kind.LOCKED: "another copy of Advice Desk or a command holds it; try again in a moment",
+    Kind.DISK: "its disk could not be read or written (failing, or full); check the disk, then "
+               "try again",
+    Kind.SERVER: "its disk could not be reached; try again",
+}
+
+
+def problem_or_refusal(path: Path, error: sqlite3.DatabaseError) -> str:
+    """The damage SQLite reports reading ``path``, as a problem of the check; or, when the
+    error is not damage but a full disk, a read-only folder or a busy store,
+    :class:`CannotCheck` saying so (the store must not be called damaged for it)."""
+    failure = failure_of(error)
+    kind = on_disk(failure, path.parent).kind if failure is not None else Kind.OTHER
+    if kind in _CANNOT_CHECK:
+        raise CannotCheck(f"cannot check the store {path}: "
+                          f"{_CANNOT_CHECK[kind].format(folder=path.parent)}") from None
+    return str(error)
 
 
 def sqlite_problems(path: Path, *, full: bool) -> list[str]:
     """What SQLite's quick (or full) integrity check of ``path`` finds wrong; [] when whole.
-    SQLite's messages name pages, tables and indexes, never a stored value."""
+    SQLite's messages name pages, tables and indexes, never a stored value. :class:`CannotCheck`
+    when the file cannot be read for a reason that is not damage."""
     try:
         connection = _read_only(path)
     except sqlite3.DatabaseError as error:
-        return [str(error)]
+        return [problem_or_refusal(path, error)]
     try:
-        return _problems_on(connection, full=full)
+        return _problems_on(connection, path, full=full)
     finally:
         connection.close()
 
 
-def _problems_on(connection: sqlite3.Connection, *, full: bool) -> list[str]:
+def _problems_on(connection: sqlite3.Connection, path: Path, *, full: bool) -> list[str]:
     try:
         pragma = "integrity_check" if full else "quick_check"
         rows = connection.execute(f"PRAGMA {pragma}({MAX_PROBLEMS})").fetchall()
     except sqlite3.DatabaseError as error:  # the header or schema pages themselves are broken
-        return [str(error)]
+        return [problem_or_refusal(path, error)]
     found = [str(row[0]) for row in rows]
     return [] if found == ["ok"] else found
 
@@ -154,12 +213,15 @@ def restore_advice(location: Location) -> str:
     if backup is None:
         return (f"there is no good backup in {location.backup_dir}: keep the file as it is "
                 "and ask whoever looks after this PC")
-    when = to_uk(datetime.fromtimestamp(backup.stat().st_mtime, UTC)).strftime("%Y-%m-%d %H:%M")
-    return f"restore the newest good backup ({when}) with: advice-desk restore {backup}"
+    path, made_at = backup
+    when = to_uk(made_at).strftime("%a %d %b %Y %H:%M")
+    return (f"restore the newest good backup (made {when}) with: "
+            f"{restore_command(location, path)}")
 
 
 def backups_newest_first(location: Location) -> list[Path]:
-    """The files in the backups folder, newest (by modification time) first."""
+    """Every file in the backups folder, newest (by modification time) first: those whose
+    modes an opening tightens (copies, their anchors, anything else left there)."""
     folder = location.backup_dir
     try:
         files = [p for p in folder.iterdir()
@@ -169,10 +231,13 @@ def backups_newest_first(location: Location) -> list[Path]:
     return sorted(files, key=lambda p: p.stat().st_mtime, reverse=True)
 
 
-def newest_good_backup(location: Location) -> Path | None:
-    for backup in backups_newest_first(location)[:BACKUPS_TRIED]:
-        if not sqlite_problems(backup, full=False):
-            return backup
+def newest_good_backup(location: Location) -> tuple[Path, datetime] | None:
+    """The newest copy that passes the quick check, and when it was made (UTC), from the
+    listing the Backups window shows (the newest :data:`BACKUPS_TRIED` copies are tried)."""
+    for copy in copies(location.backup_dir)[:BACKUPS_TRIED]:
+        with contextlib.suppress(CannotCheck):
+            if not sqlite_problems(copy.path, full=False):
+                return copy.path, copy.made_at
     return None
 
 
@@ -231,14 +296,15 @@ class FullCheck:
             return None
         assert self.location.sqlite_file is not None
         started = time.perf_counter()
+        path = self.location.sqlite_file
         try:
-            connection = _read_only(self.location.sqlite_file)
+            connection = _read_only(path)
         except sqlite3.DatabaseError as error:
-            return CheckResult((str(error),), time.perf_counter() - started)
+            return CheckResult((problem_or_refusal(path, error),), time.perf_counter() - started)
         with self._lock:
             self._connection = connection
         try:
-            problems = _problems_on(connection, full=True)
+            problems = _problems_on(connection, path, full=True)
         finally:
             with self._lock:
                 self._connection = None
