@@ -26,10 +26,9 @@ def register_check(commands: Commands, parents: list[Parser]) -> None:
 
 
 def run_check(args: argparse.Namespace) -> int:
-    import sqlalchemy as sa
-
     from advice_desk.clock import SystemClock
     from advice_desk.store import audit_chain, integrity
+    from advice_desk.store.engine import read_only_engine
     from advice_desk.store.errors import StoreError
 
     location = location_of(args)
@@ -60,8 +59,7 @@ def run_check(args: argparse.Namespace) -> int:
     if not integrity.is_advice_desk_file(path):
         raise CommandError(f"the file {path} is whole but is not an Advice Desk store (it has "
                            "no Advice Desk schema)", EXIT_FAILED)
-    reading = sa.create_engine(f"sqlite:///{path.resolve().as_uri()}?mode=ro&uri=true",
-                               poolclass=sa.pool.NullPool)
+    reading = read_only_engine(path)
     try:
         missing = audit_chain.missing_guards_of(reading)
     finally:

@@ -136,7 +136,7 @@ def open_store(location: Location, clock: Clock | None = None, *,
         else:
             claim = _prepare_file(location, location.sqlite_file, notices)
     try:
-        engine = (_read_only_engine(location.sqlite_file) if read_only and location.sqlite_file
+        engine = (read_only_engine(location.sqlite_file) if read_only and location.sqlite_file
                   else _create_engine(location.database_url))
     except BaseException:
         if claim is not None:
@@ -244,7 +244,7 @@ def _prepare_reading(location: Location, path: Path) -> StoreClaim:
     return claim
 
 
-def _read_only_engine(path: Path) -> sa.Engine:
+def read_only_engine(path: Path) -> sa.Engine:
     """An engine that only reads the file. In a folder this account may not write, with no
     write-ahead log beside the file (so the file holds every change), SQLite cannot make the
     shared-memory file it needs: the file is then read as immutable."""
