@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import itertools
 import operator
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -89,6 +89,7 @@ class Choice:
     loss: Fraction
     k: int
     l_diversity: int
+    exhaustive: bool = True  # False: the search's budget ran out; the best node met is chosen
 
     def generalise(self, values: Sequence[str]) -> tuple[str, ...]:
         return tuple(h.levels[level][v] for h, level, v in zip(self.hierarchies, self.node,
@@ -111,12 +112,29 @@ class _Table:
 
 
 class _Lattice:
-    def __init__(self, hierarchies: Sequence[Hierarchy], table: Sequence[BaseClass], k: int,
+    def __init__(self, hierarchies: Sequence[Hierarchy], table: Iterable[BaseClass], k: int,
                  l_diversity: int, max_suppressed: float, row_cost: float | None) -> None:
         if l_diversity > 2:
             raise ValueError("only distinct l-diversity of 1 or 2 is checked on class tables")
-        self.hierarchies = tuple(h.with_leaves([values[i] for values, _, _, _ in table])
-                                 for i, h in enumerate(hierarchies))
+        # The table is read once, into columns of numbers: the values as first seen, then
+        # renumbered as leaves of the hierarchies (which learn the values they did not know).
+        width = len(hierarchies)
+        seen: list[dict[str, int]] = [{} for _ in range(width)]
+        firsts: list[list[int]] = [[] for _ in range(width)]
+        counts: list[int] = []
+        lows: list[int] = []
+        highs: list[int] = []
+        for values, count, low, high in table:
+            for column, numbers, value in zip(firsts, seen, values, strict=True):
+                first = numbers.get(value)
+                if first is None:
+                    first = numbers[value] = len(numbers)
+                column.append(first)
+            counts.append(count)
+            lows.append(low)
+            highs.append(high)
+        self.hierarchies = tuple(h.with_leaves(list(numbers))
+                                 for h, numbers in zip(hierarchies, seen, strict=True))
         self.k, self.l = k, l_diversity
         # Groups are numbered level by level; a leaf is its group at level 0.
         self.labels: list[list[list[str]]] = []  # column, level, group → text
@@ -146,16 +164,13 @@ class _Lattice:
               for g in range(len(self.labels[i][level]))] for level in range(len(h.levels))]
             for i, (h, groups) in enumerate(zip(self.hierarchies, self.group, strict=True))]
         self.denominators = [max(1, len(h.leaves) - 1) for h in self.hierarchies]
-        merged: dict[tuple[str, ...], tuple[int, int, int]] = {}
-        for values, count, low, high in table:
-            rows, lo, hi = merged.get(values, (0, low, high))
-            merged[values] = (rows + count, min(lo, low), max(hi, high))
+        # (a combination given twice stays twice here: every node's table merges it)
+        renumber = [[self.group[i][0][value] for value in numbers]
+                    for i, numbers in enumerate(seen)]
         self.base = _Table(tuple(0 for _ in self.hierarchies),
-                           [[self.group[i][0][values[i]] for values in merged]
-                            for i in range(len(self.hierarchies))],
-                           [c for c, _, _ in merged.values()], [lo for _, lo, _ in
-                                                                 merged.values()],
-                           [hi for _, _, hi in merged.values()])
+                           [list(map(renumber[i].__getitem__, column))
+                            for i, column in enumerate(firsts)], counts, lows, highs)
+        del firsts
         self.rows = sum(self.base.counts)
         self.cap = int(max_suppressed * self.rows)
         self.row_cost = Fraction(len(self.hierarchies) if row_cost is None else row_cost)
@@ -175,6 +190,7 @@ class _Lattice:
                     for g, c in enumerate(per_leaf))
                 for level in range(len(h.levels))])
         self.tables: dict[Node, _Table] = {}
+        self.work = 0  # classes rolled up so far
 
     def nodes(self) -> list[Node]:
         return list(itertools.product(*(range(len(h.levels)) for h in self.hierarchies)))
@@ -184,11 +200,39 @@ class _Lattice:
                     in zip(self.column_loss, node, self.denominators, strict=True)),
                    Fraction(0)) / self.cells
 
-    def classes(self, node: Node) -> _Table:
-        """The node's classes, rolled up from the smallest table of a finer node made so far."""
+    def pair_bounds(self) -> None:
+        """For each pair of columns and each pair of their levels, the rows left out with every
+        other column ``*``: no node with those two levels leaves out fewer (merging classes
+        never makes more fail), so a pair alone can prove a node infeasible, without its
+        table."""
+        top = self.top()
+        self.pairs: list[tuple[int, int, dict[tuple[int, int], int]]] = []
+        for i, j in itertools.combinations(range(len(top)), 2):
+            projected = (*top[:i], 0, *top[i + 1:j], 0, *top[j + 1:])
+            table = self.classes(projected, keep=False)
+            left_out = {}
+            for a in range(len(self.hierarchies[i].levels)):
+                for b in range(len(self.hierarchies[j].levels)):
+                    node = (*top[:i], a, *top[i + 1:j], b, *top[j + 1:])
+                    rolled = self.classes(node, table, keep=False)
+                    left_out[a, b] = sum(rolled.counts[c] for c in self.failing(rolled))
+            self.pairs.append((i, j, left_out))
+
+    def least_left_out(self, node: Node) -> int:
+        """A lower bound of the rows the node leaves out, from the pairs of columns."""
+        return max((left_out[node[i], node[j]] for i, j, left_out in self.pairs), default=0)
+
+    def classes(self, node: Node, source: _Table | None = None, keep: bool = True) -> _Table:
+        """The node's classes, rolled up from ``source`` or else from the smallest table of a
+        finer node made so far."""
+        if source is not None:
+            return self._roll(source, node, keep)
         sources = [(len(t.counts), n) for n, t in self.tables.items()
                    if all(a <= b for a, b in zip(n, node, strict=True))]
-        source = self.tables[min(sources)[1]] if sources else self.base
+        return self._roll(self.tables[min(sources)[1]] if sources else self.base, node, keep)
+
+    def _roll(self, source: _Table, node: Node, keep: bool) -> _Table:
+        self.work += len(source.counts)
         mapped = [column if a == b else list(map(self.up[i][a, b].__getitem__, column))
                   for i, (column, a, b) in enumerate(zip(source.columns, source.node, node,
                                                          strict=True))]
@@ -220,9 +264,13 @@ class _Lattice:
                     highs[at] = high
         rolled = _Table(node, [list(map(column.__getitem__, firsts)) for column in mapped],
                         counts, lows, highs)
+        if not keep:
+            return rolled
         self.tables[node] = rolled
-        if len(self.tables) > _KEEP_TABLES:  # the largest goes: memory stays bounded
-            del self.tables[max(self.tables, key=lambda n: (len(self.tables[n].counts), n))]
+        # the oldest go first, so that memory stays bounded: twice the finest table at most
+        while (len(self.tables) > _KEEP_TABLES
+               or sum(len(t.counts) for t in self.tables.values()) > 2 * len(self.base.counts)):
+            del self.tables[next(iter(self.tables))]
         return rolled
 
     def failing(self, table: _Table) -> list[int]:
@@ -246,14 +294,14 @@ class _Lattice:
                 + self.row_cost * suppressed) / self.cells
         return loss, suppressed, failing
 
-    def choice(self, table: _Table) -> Choice:
+    def choice(self, table: _Table, exhaustive: bool = True) -> Choice:
         loss, suppressed, failing = self.evaluate(table)
         texts = [self.labels[i][level] for i, level in enumerate(table.node)]
         keys = [tuple(texts[i][column[j]] for i, column in enumerate(table.columns))
                 for j in range(len(table.counts))]
         failed = frozenset(keys[j] for j in failing)
         return Choice(table.node, self.hierarchies, frozenset(keys) - failed, failed,
-                      suppressed, self.rows, loss, self.k, self.l)
+                      suppressed, self.rows, loss, self.k, self.l, exhaustive)
 
     def top(self) -> Node:
         return tuple(len(h.levels) - 1 for h in self.hierarchies)
@@ -264,68 +312,94 @@ class _Lattice:
         return tuple(level for h, level in zip(self.hierarchies, node, strict=True) if h.last)
 
 
-def search(hierarchies: Sequence[Hierarchy], table: Sequence[BaseClass], k: int,
+def search(hierarchies: Sequence[Hierarchy], table: Iterable[BaseClass], k: int,
            l_diversity: int = 2, max_suppressed: float = 0.01,
-           row_cost: float | None = None) -> Choice:
+           row_cost: float | None = None, budget: float | None = None) -> Choice:
     """The node of least loss that leaves out at most ``max_suppressed`` of the rows (or, when
-    none does, the top node with whatever still fails it left out)."""
+    none does, the top node with whatever still fails it left out). ``budget``: how much work
+    the search may do, in multiples of the finest table (each node's classes rolled up from
+    a table cost that table's size); when it runs out, the best node met so far is chosen and
+    the choice says it is not proven the best."""
     lattice = _Lattice(hierarchies, table, k, l_diversity, max_suppressed, row_cost)
+    lattice.pair_bounds()
     top = lattice.top()
     by_stage: dict[tuple[int, ...], list[Node]] = {}
     for node in lattice.nodes():
         by_stage.setdefault(lattice.stage(node), []).append(node)
     infeasible: list[Node] = []  # the coarsest found: every finer node is infeasible too
+    # columns generalised as a last step are climbed last: the feasible nodes met on the way
+    # keep them whole
+    climbing = sorted(range(len(top)), key=lambda i: lattice.hierarchies[i].last)
     known: dict[Node, tuple[Fraction, int]] = {}  # feasible nodes met on the way up
 
     def proven_infeasible(node: Node) -> bool:
-        return any(all(a <= b for a, b in zip(node, bad, strict=True)) for bad in infeasible)
+        return lattice.least_left_out(node) > lattice.cap or any(
+            all(a <= b for a, b in zip(node, bad, strict=True)) for bad in infeasible)
 
-    def evaluate(node: Node) -> tuple[Fraction, int] | None:
-        """The node's loss and rows left out, or None when it leaves out too many."""
-        if node in known:
-            return known[node]
-        if proven_infeasible(node):
-            return None
-        loss, suppressed, _ = lattice.evaluate(lattice.classes(node))
-        if suppressed > lattice.cap:
-            return None
-        known[node] = (loss, suppressed)
-        return known[node]
+    def evaluate(node: Node) -> tuple[Fraction, int, _Table]:
+        """The node's loss, rows left out and table."""
+        table = lattice.classes(node)
+        loss, suppressed, _ = lattice.evaluate(table)
+        if suppressed <= lattice.cap:
+            known[node] = (loss, suppressed)
+        return loss, suppressed, table
 
-    def climb(node: Node) -> None:
-        """From an infeasible node, up while a coarser neighbour is infeasible too: the node
-        reached proves every node below it infeasible (Flash walks such paths)."""
-        while True:
-            for i in range(len(node)):
-                if node[i] < top[i]:
-                    up = (*node[:i], node[i] + 1, *node[i + 1:])
-                    if evaluate(up) is None:
-                        node = up
+    def climb(node: Node, table: _Table) -> None:
+        """From an infeasible node, each column in turn as high as the node stays infeasible:
+        the node reached proves every node below it infeasible (Flash walks such paths). Its
+        tables roll up from the one before, each smaller."""
+        for i in climbing:
+            while node[i] < top[i]:
+                up = (*node[:i], node[i] + 1, *node[i + 1:])
+                if up in known:
+                    break
+                if not proven_infeasible(up):
+                    rolled = lattice.classes(up, table, keep=False)
+                    loss, suppressed, _ = lattice.evaluate(rolled)
+                    if suppressed <= lattice.cap:
+                        known[up] = (loss, suppressed)
                         break
-            else:
-                break
+                    table = rolled
+                else:
+                    table = lattice.classes(up, table, keep=False)
+                node = up
         infeasible[:] = [bad for bad in infeasible
                          if not all(a <= b for a, b in zip(bad, node, strict=True))]
         infeasible.append(node)
 
+    limit = None if budget is None else budget * max(1, len(lattice.base.counts))
     for stage in sorted(by_stage):
         best: tuple[Fraction, int, Node] | None = None
-        for bound, node in sorted((lattice.bound(n), n) for n in by_stage[stage]):
+        # the bound counts what the pairs prove left out at a row's full cost
+        extra = lattice.row_cost - len(top)
+        for bound, node in sorted((lattice.bound(n)
+                                   + extra * lattice.least_left_out(n) / lattice.cells, n)
+                                  for n in by_stage[stage]):
             if best is not None and bound > best[0]:
                 break
-            found = evaluate(node)
-            if found is None:
-                if not proven_infeasible(node):
-                    climb(node)
-                continue
-            if best is None or (*found, node) < best:
-                best = (*found, node)
+            if limit is not None and lattice.work > limit:
+                met = sorted((*found, node) for node, found in known.items()
+                             if lattice.stage(node) == stage)
+                if met:
+                    return lattice.choice(lattice.classes(met[0][2]), exhaustive=False)
+                if best is not None:
+                    return lattice.choice(lattice.classes(best[2]), exhaustive=False)
+                break  # nothing feasible met in this stage: the next one
+            if node not in known:
+                if proven_infeasible(node):
+                    continue
+                _loss, suppressed, rolled = evaluate(node)
+                if suppressed > lattice.cap:
+                    climb(node, rolled)
+                    continue
+            if best is None or (*known[node], node) < best:
+                best = (*known[node], node)
         if best is not None:
             return lattice.choice(lattice.classes(best[2]))
     return lattice.choice(lattice.classes(top))
 
 
-def brute_force(hierarchies: Sequence[Hierarchy], table: Sequence[BaseClass], k: int,
+def brute_force(hierarchies: Sequence[Hierarchy], table: Iterable[BaseClass], k: int,
                 l_diversity: int = 2, max_suppressed: float = 0.01,
                 row_cost: float | None = None) -> Choice:
     """Every node evaluated from the finest table: what :func:`search` must agree with."""
