@@ -305,3 +305,16 @@ def test_the_dictionary_states_what_was_generalised(store, clock, tmp_path: Path
         (line,) = [line for line in dictionary.splitlines() if line.startswith(f"| `{column}`")]
         assert line.endswith(f"| {100 * stars[column] / len(rows):.1f}% |"), line
     assert f"In this file: {len(rows)} calls;" in dictionary
+
+
+@pytest.mark.parametrize("case", range(5))
+def test_a_search_out_of_budget_still_keeps_the_rules(case: int) -> None:
+    from advice_desk.reports.anonymise import brute_force, search
+
+    chosen, table, k = small_tables()[case]
+    found = search(chosen, table, k, 2, 0.05, row_cost=11, budget=0)
+    best = brute_force(chosen, table, k, 2, 0.05, row_cost=11)
+    assert not found.exhaustive and best.exhaustive
+    assert found.suppressed_rows <= int(0.05 * found.rows)
+    assert found.loss >= best.loss
+    assert [h.levels[0] for h in found.hierarchies] == [h.levels[0] for h in best.hierarchies]

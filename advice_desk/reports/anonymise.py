@@ -317,9 +317,9 @@ def search(hierarchies: Sequence[Hierarchy], table: Iterable[BaseClass], k: int,
            row_cost: float | None = None, budget: float | None = None) -> Choice:
     """The node of least loss that leaves out at most ``max_suppressed`` of the rows (or, when
     none does, the top node with whatever still fails it left out). ``budget``: how much work
-    the search may do, in multiples of the finest table (each node's classes rolled up from
-    a table cost that table's size); when it runs out, the best node met so far is chosen and
-    the choice says it is not proven the best."""
+    the search may do, in classes rolled up (each node's classes rolled up from a table cost
+    that table's size); when it runs out, the best node met so far is chosen and the choice
+    says it is not proven the best."""
     lattice = _Lattice(hierarchies, table, k, l_diversity, max_suppressed, row_cost)
     lattice.pair_bounds()
     top = lattice.top()
@@ -367,7 +367,7 @@ def search(hierarchies: Sequence[Hierarchy], table: Iterable[BaseClass], k: int,
                          if not all(a <= b for a, b in zip(bad, node, strict=True))]
         infeasible.append(node)
 
-    limit = None if budget is None else budget * max(1, len(lattice.base.counts))
+    limit = budget
     for stage in sorted(by_stage):
         best: tuple[Fraction, int, Node] | None = None
         # the bound counts what the pairs prove left out at a row's full cost
@@ -382,9 +382,10 @@ def search(hierarchies: Sequence[Hierarchy], table: Iterable[BaseClass], k: int,
                              if lattice.stage(node) == stage)
                 if met:
                     return lattice.choice(lattice.classes(met[0][2]), exhaustive=False)
-                if best is not None:
-                    return lattice.choice(lattice.classes(best[2]), exhaustive=False)
-                break  # nothing feasible met in this stage: the next one
+                greedy = _greedy(lattice, by_stage[stage])
+                if greedy is not None:
+                    return greedy
+                break  # nothing in this stage keeps to the cap: the next one
             if node not in known:
                 if proven_infeasible(node):
                     continue
@@ -397,6 +398,29 @@ def search(hierarchies: Sequence[Hierarchy], table: Iterable[BaseClass], k: int,
         if best is not None:
             return lattice.choice(lattice.classes(best[2]))
     return lattice.choice(lattice.classes(top))
+
+
+def _greedy(lattice: _Lattice, nodes: list[Node]) -> Choice | None:
+    """When the budget is spent with nothing feasible met: from the stage's finest node, one
+    step at a time to the neighbour that loses least (as Datafly does) until one keeps to the
+    cap; each table rolls up from the one before. None if even the stage's top fails."""
+    node = min(nodes)
+    table = lattice.classes(node)
+    steps = [i for i in range(len(node)) if not lattice.hierarchies[i].last]
+    while True:
+        _, suppressed, _ = lattice.evaluate(table)
+        if suppressed <= lattice.cap:
+            return lattice.choice(table, exhaustive=False)
+        tried = []
+        for i in steps:
+            if node[i] < len(lattice.hierarchies[i].levels) - 1:
+                up = (*node[:i], node[i] + 1, *node[i + 1:])
+                rolled = lattice.classes(up, table, keep=False)
+                up_loss, up_suppressed, _ = lattice.evaluate(rolled)
+                tried.append((up_suppressed > lattice.cap, up_loss, up, rolled))
+        if not tried:
+            return None
+        _, _, node, table = min(tried, key=lambda t: t[:3])
 
 
 def brute_force(hierarchies: Sequence[Hierarchy], table: Iterable[BaseClass], k: int,

@@ -289,4 +289,7 @@ In this file: {stats.rows} calls; {stats.left_out} of the {seen} calls of the pe
 ({_percent(stats.left_out, seen)}). What holds, counted on the rows written: every combination
 appears at least {stats.smallest_class} times (k = {stats.smallest_class}), and has at least
 {stats.fewest_topic_sets} different topic sets (l = {stats.fewest_topic_sets}).
-"""
+""" + ("" if stats.choice.exhaustive else """
+The search for the least loss stopped at its work limit (a long, busy period): the levels
+above are the best it met, every rule above holds, but a choice losing less may exist.
+""")
