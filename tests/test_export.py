@@ -18,7 +18,7 @@ from advice_desk.people import audit
 from advice_desk.people.audit import AuditTrail
 from advice_desk.people.permissions import PermissionDenied
 from advice_desk.reports.extract import COLUMNS as EXTRACT_COLUMNS
-from advice_desk.reports.extract import QUASI_COLUMNS, caller_key, generalise, load_secret
+from advice_desk.reports.extract import QUASI_COLUMNS, caller_key, load_secret
 from advice_desk.reports.funder_export import (
     DICTIONARY_FILE,
     SUMMARY_FILE,
@@ -53,6 +53,9 @@ def test_a_range_is_cut_into_its_calendar_months() -> None:
         ("2026-03", date(2026, 3, 1), date(2026, 3, 3))]
 
 
+TOPICS = ("education.virtual-school", "legal.sgo")
+
+
 def seed(store, clock, amy) -> None:
     """Three calls in each of September, October and November 2026, full of personal and
     hostile text."""
@@ -60,7 +63,7 @@ def seed(store, clock, amy) -> None:
         for n, text in zip(range(3), HOSTILE, strict=False):
             start = datetime(2026, month, 2 + n, 10, 0, tzinfo=UK)
             Calls(store, amy, clock).log(a_call(
-                start, 300, local_authority="E08000035", topics=("education.virtual-school",),
+                start, 300, local_authority="E08000035", topics=(TOPICS[n % 2],),
                 consent_to_store_details=True, **PERSONAL,
                 notes=f"{text} {PERSONAL['caller_name']} NI AB123456C 07911 123456",
                 follow_up_on=start.date(), follow_up_note=text))
@@ -132,19 +135,7 @@ def test_the_row_extract_is_k_anonymous_and_keeps_callers_secret(store, clock, a
     combos = Counter(tuple(r[c] for c in QUASI_COLUMNS) for r in rows)
     assert min(combos.values()) >= 3
     assert {r["repeat_caller"] for r in rows} == {"yes"}  # the same phone on every call
-    assert "k-anonymity, k = 3" in (out / DICTIONARY_FILE).read_text("utf-8")
-
-
-def test_generalising_writes_stars_until_every_combination_is_common() -> None:
-    def row(weekday: str, region: str) -> dict[str, str]:
-        return {c: "x" for c in EXTRACT_COLUMNS} | {"weekday": weekday, "region": region}
-
-    rows = [row("Mon", "London")] * 5 + [row("Tue", "London"), row("Wed", "Wales")]
-    result = generalise([dict(r) for r in rows], 2)
-    index = {c: i for i, c in enumerate(EXTRACT_COLUMNS)}
-    weekdays = Counter(r[index["weekday"]] for r in result)
-    assert weekdays == {"Mon": 5, "*": 2}
-    assert len(result) == 7
+    assert "k = 3 times" in (out / DICTIONARY_FILE).read_text("utf-8").replace("\n", " ")
 
 
 def test_phone_numbers_in_any_format_give_one_key() -> None:
@@ -177,7 +168,8 @@ def test_the_classification_decides_what_the_extract_may_carry() -> None:
 
     assert unsafe_columns() == []
     assert all(source in CALL_FIELDS for source in SOURCES.values() if source)
-    assert "in_hours" not in QUASI_COLUMNS and "region" in QUASI_COLUMNS
+    # in/out of hours follows from the start time: quasi, generalised with the rest
+    assert "in_hours" in QUASI_COLUMNS and "region" in QUASI_COLUMNS
 
 
 def test_a_fresh_key_leaves_the_stored_key_alone(store, clock, amy, location, config_folder,
@@ -206,3 +198,123 @@ def test_a_fresh_key_leaves_the_stored_key_alone(store, clock, amy, location, co
                   if not p.name.startswith("audit-")) == ["export-key"]  # audit: its own
     assert keys_used and stored_key not in keys_used  # callers were hashed, never with it
     assert len(set(keys_used)) == 2  # with a key made for each export alone
+
+
+# --- the lattice search and the streamed extract ------------------------------------------
+
+def small_tables() -> list[tuple[str, list, int]]:
+    """Class tables over five of the real hierarchies, made at random (fixed seeds): sparse
+    and dense, with rare values, and topic sets drawn from a few."""
+    import random
+
+    from advice_desk.reports.extract import hierarchies
+
+    wanted = ("month", "weekday", "in_hours", "duration_band", "children_band")
+    made = hierarchies(date(2026, 1, 1), date(2026, 6, 30))
+    chosen = [h for h in made if h.column in wanted]
+    tables = []
+    for seed_, calls, k in ((1, 40, 3), (2, 120, 5), (3, 400, 5), (4, 60, 2), (5, 250, 10)):
+        rng = random.Random(seed_)
+        counts: Counter[tuple[tuple[str, ...], int]] = Counter()
+        for _ in range(calls):
+            values = tuple(rng.choice(h.leaves[: max(2, len(h.leaves) - rng.randrange(3))])
+                           for h in chosen)
+            counts[values, rng.choice((1, 2, 2, 4, 8))] += 1
+        table = [(values, n, mask, mask) for (values, mask), n in sorted(counts.items())]
+        tables.append((chosen, table, k))
+    return tables
+
+
+@pytest.mark.parametrize("case", range(5))
+def test_the_search_finds_the_brute_force_optimum(case: int) -> None:
+    from advice_desk.reports.anonymise import brute_force, search
+
+    chosen, table, k = small_tables()[case]
+    for cap in (0.0, 0.05):
+        found = search(chosen, table, k, 2, cap, row_cost=11)
+        best = brute_force(chosen, table, k, 2, cap, row_cost=11)
+        assert (found.node, found.loss, found.suppressed_rows) == (
+            best.node, best.loss, best.suppressed_rows)
+        # and it holds: every class kept has k rows and two topic sets
+        assert found.suppressed_rows <= int(cap * found.rows) or found.node == tuple(
+            len(h.levels) - 1 for h in found.hierarchies)
+
+
+def test_the_month_is_generalised_only_when_nothing_else_will_do() -> None:
+    from advice_desk.reports.anonymise import search
+    from advice_desk.reports.extract import hierarchies
+
+    made = [h for h in hierarchies(date(2026, 1, 1), date(2026, 3, 31))
+            if h.column in ("month", "weekday")]
+    # each month alone has too few calls; by quarter they are enough
+    table = [(("2026-01", "Mon"), 2, 1, 2), (("2026-02", "Tue"), 2, 1, 2),
+             (("2026-03", "Wed"), 2, 1, 2)]
+    assert search(made, table, 5, 2, 0.0).node == (1, 1)  # by quarter, weekday / weekend
+    # with enough calls a month nothing is generalised
+    table = [(("2026-01", "Mon"), 6, 1, 2), (("2026-02", "Tue"), 6, 1, 2),
+             (("2026-03", "Wed"), 6, 1, 2)]
+    assert search(made, table, 5, 2, 0.0).node == (0, 0)
+    # the month stays whole even where a quarter would keep the days: the days go first
+    table = [(("2026-01", "Mon"), 3, 1, 2), (("2026-01", "Tue"), 3, 1, 2),
+             (("2026-02", "Mon"), 3, 1, 2), (("2026-02", "Tue"), 3, 1, 2)]
+    assert search(made, table, 5, 2, 0.0).node == (0, 1)
+
+
+def demo_export(store, clock, tmp_path: Path, calls: int, k: int = 5) -> tuple[list, str]:
+    from advice_desk.demo.synthetic import add_demo_calls
+
+    add_demo_calls(store, calls, clock, seed=7, days=120, parallel=False)
+    out = tmp_path / "out"
+    out.mkdir()
+    today = clock.now().astimezone(UK).date()
+    FunderExport(store, SUPERVISOR, clock).write(
+        date(today.year - 1, 1, 1), today, out, ExportChoices(rows_secret=b"s" * 32, k=k))
+    with (out / "calls.csv").open(encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f))
+    return rows, (out / DICTIONARY_FILE).read_text("utf-8")
+
+
+@pytest.mark.slow
+def test_the_written_calls_are_k_anonymous_and_l_diverse_by_pycanon(store, clock,
+                                                                    tmp_path: Path) -> None:
+    pd = pytest.importorskip("pandas")
+    from pycanon import anonymity
+
+    rows, dictionary = demo_export(store, clock, tmp_path, 3000)
+    import re
+
+    left = re.search(r"; (\d+) of the (\d+) calls of the period\s+left out", dictionary)
+    assert left is not None
+    assert int(left[1]) <= int(left[2]) // 100 and len(rows) + int(left[1]) == int(left[2])
+    frame = pd.DataFrame(rows, columns=EXTRACT_COLUMNS)
+    quasi = list(QUASI_COLUMNS)
+    k = anonymity.k_anonymity(frame, quasi)
+    l_div = anonymity.l_diversity(frame, quasi, ["topics"])
+    assert k >= 5 and l_div >= 2
+    assert f"(k = {k})" in dictionary and f"(l = {l_div})" in dictionary
+    # the month is kept whole: other columns go first
+    assert {r["month"] for r in rows} <= {f"{y}-{m:02d}" for y in (2025, 2026)
+                                          for m in range(1, 13)}
+
+
+@pytest.mark.slow
+def test_the_dictionary_states_what_was_generalised(store, clock, tmp_path: Path) -> None:
+    rows, dictionary = demo_export(store, clock, tmp_path, 1500)
+    stars = {c: sum(r[c] == "*" for r in rows) for c in QUASI_COLUMNS}
+    for column in QUASI_COLUMNS:
+        (line,) = [line for line in dictionary.splitlines() if line.startswith(f"| `{column}`")]
+        assert line.endswith(f"| {100 * stars[column] / len(rows):.1f}% |"), line
+    assert f"In this file: {len(rows)} calls;" in dictionary
+
+
+@pytest.mark.parametrize("case", range(5))
+def test_a_search_out_of_budget_still_keeps_the_rules(case: int) -> None:
+    from advice_desk.reports.anonymise import brute_force, search
+
+    chosen, table, k = small_tables()[case]
+    found = search(chosen, table, k, 2, 0.05, row_cost=11, budget=0)
+    best = brute_force(chosen, table, k, 2, 0.05, row_cost=11)
+    assert not found.exhaustive and best.exhaustive
+    assert found.suppressed_rows <= int(0.05 * found.rows)
+    assert found.loss >= best.loss
+    assert [h.levels[0] for h in found.hierarchies] == [h.levels[0] for h in best.hierarchies]

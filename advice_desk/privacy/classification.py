@@ -28,7 +28,7 @@ CALL_FIELDS: dict[str, Sensitivity] = {
     "duration_s": Q,
     "channel": N,
     "direction": N,
-    "in_hours": N,
+    "in_hours": Q,  # derived from the start time
     "worker_id": S,
     "caller_type": Q,
     "arrangement": Q,

@@ -28,7 +28,15 @@ from advice_desk.people.manager import Manager
 from advice_desk.people.permissions import Action, require
 from advice_desk.reports.compute import Reports
 from advice_desk.reports.extract import COLUMNS as EXTRACT_COLUMNS
-from advice_desk.reports.extract import QUASI_COLUMNS, extract_rows, load_secret
+from advice_desk.reports.extract import (
+    L_DIVERSITY,
+    MAX_SUPPRESSED,
+    QUASI_COLUMNS,
+    ExtractCancelled,
+    ExtractStats,
+    extract_rows,
+    load_secret,
+)
 from advice_desk.reports.figures import Report
 from advice_desk.reports.measures import exported
 from advice_desk.reports.output import category_cell, text_cell
@@ -135,26 +143,35 @@ class FunderExport(Manager):
             periods.append((name, reports.compute(first, last)))
             if progress is not None:
                 progress(done + 1, steps)
-        rows = None
-        if rows_secret is not None:
-            _stop_if(cancelled)
-            rows = extract_rows(self.store, date_from, date_to, rows_secret, k)
-            if progress is not None:
-                progress(steps, steps)
-        names = [SUMMARY_FILE, DICTIONARY_FILE] + ([ROWS_FILE] if rows is not None else [])
+        names = [SUMMARY_FILE, DICTIONARY_FILE] + ([ROWS_FILE] if rows_secret is not None else [])
         paths = [Path(out_dir) / name for name in names]
         # Every file is written under a temporary name first: a failure in any leaves none.
+        # The rows are streamed from the store to their file; the dictionary, which says how
+        # they were generalised, is written last.
         with made_folder(Path(out_dir)), atomic_files(*paths) as handles:
             _write_csv(handles[0], SUMMARY_COLUMNS,
                        (row for name, report in periods
                         for row in summary_rows(report, name, threshold)))
-            handles[1].write(data_dictionary(date_from, date_to, threshold, k if rows else None))
-            if rows is not None:
-                _write_csv(handles[2], EXTRACT_COLUMNS, (map(text_cell, row) for row in rows))
+            stats: list[ExtractStats] = []
+            if rows_secret is not None:
+                _stop_if(cancelled)
+                try:
+                    _write_csv(handles[2], EXTRACT_COLUMNS, (
+                        map(text_cell, row) for row in extract_rows(
+                            self.store, date_from, date_to, rows_secret, k, cancelled, stats)))
+                except ExtractCancelled as stop:
+                    raise ExportCancelled("the export was cancelled; nothing was written"
+                                          ) from stop
+                if progress is not None:
+                    progress(steps, steps)
+            handles[1].write(data_dictionary(date_from, date_to, threshold,
+                                             k if rows_secret is not None else None,
+                                             stats[0] if stats else None))
         with self.store.write() as session:
             audit.record(session, self.clock, self.actor, "export",
                          f"funder export {date_from} to {date_to}",
-                         {"files": names, "threshold": threshold, **({"k": k} if rows else {})})
+                         {"files": names, "threshold": threshold,
+                          **({"k": k} if rows_secret is not None else {})})
         return ExportResult(tuple(paths), len(periods))
 
 
@@ -188,10 +205,21 @@ def _stop_if(cancelled: Callable[[], bool] | None) -> None:
 def _write_csv(f: IO[str], header: tuple[str, ...], rows: Iterable[Iterable[str]]) -> None:
     writer = csv.writer(f, lineterminator="\n")
     writer.writerow(header)
-    writer.writerows([spreadsheet_safe(cell) for cell in row] for row in rows)
+    safe: dict[str, str] = {}  # cells repeat a few category texts: each is made safe once
+
+    def made_safe(cell: str) -> str:
+        done = safe.get(cell)
+        if done is None:
+            done = spreadsheet_safe(cell)
+            if len(safe) < 100_000:
+                safe[cell] = done
+        return done
+
+    writer.writerows([made_safe(cell) for cell in row] for row in rows)
 
 
-def data_dictionary(date_from: date, date_to: date, threshold: int, k: int | None) -> str:
+def data_dictionary(date_from: date, date_to: date, threshold: int, k: int | None,
+                    stats: ExtractStats | None = None) -> str:
     measures = "\n".join(f"| `{m.key}` | {m.description} |" for m in exported())
     return f"""# Funder summary: data dictionary
 
@@ -226,32 +254,73 @@ county E10000009) keeps its own row: which successor those callers live in is no
 - Every text cell that a spreadsheet would read as a formula, or as a number, date, time,
   percentage or boolean (a code such as `2025`), begins with `'`; the app's own categories
   never need it.
-""" + ("" if k is None else _rows_dictionary(k))
+""" + ("" if k is None else _rows_dictionary(k, stats))
 
 
-def _rows_dictionary(k: int) -> str:
-    return f"""
+_ROWS_MEANING = {
+    "month": "month of the call (UK time), `YYYY-MM`; `YYYY-Qn` when written by quarter",
+    "weekday": "day of the week, `Mon` … `Sun`, or `weekday` / `weekend`",
+    "in_hours": "`yes` if the line was open when the call started",
+    "duration_band": "how long the call lasted, in bands",
+    "caller_type": "who called: a code as in the summary, or its family",
+    "arrangement": "the child's living arrangement: a code as in the summary, or its group",
+    "region": "an English region or Wales, or the nation",
+    "topics": "top-level topic codes, `;`-separated",
+    "outcomes": "outcome codes, `;`-separated",
+    "repeat_caller": "`yes` if the caller calls more than once in this file, `no`, `unknown`",
+    "children_band": "how many children the call was about, in bands",
+}
+
+
+def _percent(part: int, whole: int) -> str:
+    return f"{100 * part / whole:.1f}%" if whole else "0.0%"
+
+
+def _rows_dictionary(k: int, stats: ExtractStats | None) -> str:
+    quasi = "`, `".join(QUASI_COLUMNS)
+    text = f"""
 ## `{ROWS_FILE}`
 
-One row per call with content; coarse fields only.
+One row per call with content; coarse fields only. A repeat caller is recognised by a keyed
+hash of their phone number or email (the key is kept outside the store); the number itself
+never leaves. `unknown`: not recorded.
 
-| column | meaning |
-| --- | --- |
-| `month` | `YYYY-MM` of the call (UK time) |
-| `weekday` | `Mon` … `Sun` |
-| `in_hours` | `yes` if the line was open when the call started |
-| `duration_band` | `0-4 min`, `5-14 min`, `15-29 min`, `30-59 min`, `60+ min` or `unknown` |
-| `caller_type`, `arrangement` | codes as in the summary |
-| `region` | one of the 9 English regions, `Wales` or `unknown` |
-| `topics`, `outcomes` | top-level topic codes and outcome codes, `;`-separated |
-| `repeat_caller` | `yes` if the caller calls more than once in this file, `no`, `unknown` |
-| `children_band` | `no children`, `1 child`, `2 children`, `3 or more` or `unknown` |
-
-A repeat caller is recognised by a keyed hash of their phone number or email (the key is
-kept outside the store); the number itself never leaves. `unknown`: no contact details.
-
-k-anonymity, k = {k}: every combination of `{"`, `".join(QUASI_COLUMNS)}` appears at least {k}
-times. In rows whose combination was rarer, those columns were replaced by `*` one at a time
-(in that order) until it held; rows that stayed rarer even then are left out, so this file may
-hold fewer calls than the summary counts.
+The quasi-identifying columns, which together could point at a caller, are `{quasi}`
+(`in_hours` too: it follows from the start time). Every combination of them appears at least
+k = {k} times, and the calls of each combination have at least {L_DIVERSITY} different sets of
+topics (distinct l-diversity, l = {L_DIVERSITY}). To get there each of these columns is written
+at one level of detail for every row (a full-domain recoding: months, or quarters; days, or
+weekday / weekend; …), chosen to lose the least detail (the loss metric of Iyengar, as in ARX:
+a value standing for g of a column's n values loses (g - 1)/(n - 1); `*` loses all), the month
+kept whole whenever any choice allows it. Calls of combinations that still fail are left out,
+at most {MAX_SUPPRESSED:.0%} of them (each counts as losing its whole row), so this file may hold
+fewer calls than the summary counts.
 """
+    if stats is None:
+        return text
+    levels = stats.levels()
+    lines = []
+    for column in EXTRACT_COLUMNS:
+        if column in QUASI_COLUMNS:
+            h = stats.hierarchies[QUASI_COLUMNS.index(column)]
+            values = ", ".join(f"`{v}`" for v in dict.fromkeys(h.levels[levels[column]].values()))
+            lines.append(f"| `{column}` | {_ROWS_MEANING[column]}: {values} | "
+                         f"{_percent(stats.generalised[column], stats.rows)} | "
+                         f"{_percent(stats.starred[column], stats.rows)} |")
+        else:
+            lines.append(f"| `{column}` | {_ROWS_MEANING[column]} | not generalised | |")
+    table = "\n".join(lines)
+    seen = stats.rows + stats.left_out
+    return text + f"""
+| column | meaning and values written | rows generalised | rows `*` |
+| --- | --- | --- | --- |
+{table}
+
+In this file: {stats.rows} calls; {stats.left_out} of the {seen} calls of the period left out
+({_percent(stats.left_out, seen)}). What holds, counted on the rows written: every combination
+appears at least {stats.smallest_class} times (k = {stats.smallest_class}), and has at least
+{stats.fewest_topic_sets} different topic sets (l = {stats.fewest_topic_sets}).
+""" + ("" if stats.choice.exhaustive else """
+The search for the least loss stopped at its work limit (a long, busy period): the levels
+above are the best it met, every rule above holds, but a choice losing less may exist.
+""")
