@@ -6,7 +6,6 @@ imported only when it is started, so commands never load Qt.
 
 from __future__ import annotations
 
-import multiprocessing
 import sys
 
 from advice_desk.cli.main import main as cli_main
@@ -20,7 +19,10 @@ def _start_gui(location: Location) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    multiprocessing.freeze_support()  # the demo's generator process, in a frozen build
+    if getattr(sys, "frozen", False):  # the demo's generator process, in a frozen build
+        import multiprocessing  # only then: 10 ms before the window's first paint
+
+        multiprocessing.freeze_support()
     return cli_main(sys.argv[1:] if argv is None else argv, start_gui=_start_gui)
 
 

@@ -2,6 +2,10 @@
 
 The look is the platform's: its own style (none is forced; ``-style`` and ``QT_STYLE_OVERRIDE``
 still work) and its light or dark palette, followed when the person switches it.
+
+For ``make bench`` (PRODUCT.md §11, start-up), ``ADVICE_DESK_FIRST_PAINT=1`` in the environment
+makes the app print ``first-paint <time.time()> <time.process_time()>`` on standard output once
+the main window has painted, and close: a developer's hook, not in the help.
 """
 
 from __future__ import annotations
@@ -9,9 +13,10 @@ from __future__ import annotations
 import ctypes.util
 import os
 import sys
+import time
 
-from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtWidgets import QApplication, QWidget
 
 from advice_desk import __version__
 from advice_desk.clock import Clock, SystemClock
@@ -53,12 +58,61 @@ def follow_system_palette(app: QApplication) -> None:
     app.styleHints().colorSchemeChanged.connect(switched)
 
 
+FIRST_PAINT_ENV = "ADVICE_DESK_FIRST_PAINT"
+
+
+class FirstPaint(QObject):
+    """Emits ``done`` once, after the first paint of ``window`` (from a timer fired by the
+    event loop once that paint is over). Watches the application's events only until then.
+    The bench's bare window (bench/bench.py) is timed by the same rule."""
+
+    done = Signal()
+
+    def __init__(self, window: QWidget) -> None:
+        super().__init__(window)
+        self.window = window
+        self.painted = False
+        app = QApplication.instance()
+        assert app is not None
+        app.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if (not self.painted and event.type() == QEvent.Type.Paint
+                and isinstance(watched, QWidget) and watched.window() is self.window):
+            self.painted = True
+            app = QApplication.instance()
+            assert app is not None
+            app.removeEventFilter(self)
+            QTimer.singleShot(0, self.done.emit)
+        return False
+
+
+def report_first_paint(window: QWidget) -> None:
+    """The ``ADVICE_DESK_FIRST_PAINT`` hook: say when the window had painted, and close."""
+    print(f"first-paint {time.time():.6f} {time.process_time():.6f}", flush=True)
+    window.close()
+
+
 def configure(app: QApplication) -> None:
     """Names Qt keeps settings under, and the look: the platform's style and palette."""
     app.setApplicationName("Advice Desk")
     app.setApplicationVersion(__version__)
     app.setOrganizationName("advice-desk")
     follow_system_palette(app)
+
+
+def show_main_window(location: Location, clock: Clock) -> MainWindow:
+    """The main window, shown. The store opens once it has painted: opening imports SQLAlchemy
+    (~300 ms) and checks the store, and nothing may compete with the first paint. With
+    ``ADVICE_DESK_FIRST_PAINT`` set, it says when it painted and closes instead."""
+    window = MainWindow(location, clock)
+    first_paint = FirstPaint(window)
+    if os.environ.get(FIRST_PAINT_ENV):
+        first_paint.done.connect(lambda: report_first_paint(window))
+    else:
+        first_paint.done.connect(window.open_store)
+    window.show()
+    return window
 
 
 def run(location: Location, clock: Clock | None = None) -> int:
@@ -80,10 +134,8 @@ def run(location: Location, clock: Clock | None = None) -> int:
               file=sys.stderr)
         return 1
     install_wheel_guard(app)  # combo and spin boxes take the wheel only with the focus
-    window = MainWindow(location, clock or SystemClock())
+    window = show_main_window(location, clock or SystemClock())
     instance.show_requested.connect(lambda: bring_forward(window))
-    window.show()
-    QTimer.singleShot(0, window.open_store)
     try:
         return app.exec()
     finally:
