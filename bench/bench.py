@@ -480,8 +480,7 @@ class FirstPaint(QObject):
     painted = False
 
     def eventFilter(self, watched, event):
-        if (not self.painted and event.type() == QEvent.Type.Paint
-                and isinstance(watched, QWidget) and watched.window() is window):
+        if not self.painted and event.type() == QEvent.Type.Paint:
             self.painted = True
             QTimer.singleShot(0, report)
         return False
@@ -494,7 +493,7 @@ app = QApplication(sys.argv[:1])
 window = QWidget()
 window.resize(1280, 800)
 first_paint = FirstPaint()
-app.installEventFilter(first_paint)
+window.installEventFilter(first_paint)
 window.show()
 sys.exit(app.exec())
 """

@@ -7,7 +7,7 @@ import os
 import subprocess
 import sys
 
-from PySide6.QtCore import QEvent, QObject
+from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtWidgets import QApplication, QWidget
 
 from advice_desk.gui.app import FIRST_PAINT_ENV, FirstPaint, show_main_window
@@ -73,3 +73,12 @@ def test_the_store_opens_only_once_the_window_has_painted(qtbot, location, clock
     assert window.findChild(FirstPaint).painted
     assert window.line_status is not None and window.line_status.text()
     assert window.form.ui.hours_label.text() in ("In hours", "Out of hours")
+
+
+def test_the_wheel_guard_comes_after_the_paint_and_still_guards_the_form(qtbot, location, clock):
+    window = show_main_window(location, clock)
+    qtbot.addWidget(window)
+    qtbot.waitUntil(lambda: window.sign_in_dialog is not None)
+    for combo in (window.form.ui.arrangement_combo, window.form.ui.children_spin,
+                  window.ui.period_combo):
+        assert combo.focusPolicy() == Qt.FocusPolicy.StrongFocus  # the wheel gives no focus

@@ -10,7 +10,6 @@ the main window has painted, and close: a developer's hook, not in the help.
 
 from __future__ import annotations
 
-import ctypes.util
 import os
 import sys
 import time
@@ -39,6 +38,8 @@ def display_problem() -> str | None:
     if not os.environ.get("DISPLAY"):
         return ("no display: start Advice Desk from a desktop session "
                 "(the command-line commands work without one: advice-desk --help)")
+    import ctypes.util  # only here: it costs ~5 ms before the first paint
+
     missing = [pkg for lib, pkg in XCB_LIBRARIES.items() if ctypes.util.find_library(lib) is None]
     if missing:
         return ("Qt needs system libraries that are not installed; on Debian or Ubuntu run: "
@@ -63,8 +64,8 @@ FIRST_PAINT_ENV = "ADVICE_DESK_FIRST_PAINT"
 
 class FirstPaint(QObject):
     """Emits ``done`` once, after the first paint of ``window`` (from a timer fired by the
-    event loop once that paint is over). Watches the application's events only until then.
-    The bench's bare window (bench/bench.py) is timed by the same rule."""
+    event loop once that paint, its children's included, is over). The bench's bare window
+    (bench/bench.py) is timed by the same rule."""
 
     done = Signal()
 
@@ -72,17 +73,12 @@ class FirstPaint(QObject):
         super().__init__(window)
         self.window = window
         self.painted = False
-        app = QApplication.instance()
-        assert app is not None
-        app.installEventFilter(self)
+        window.installEventFilter(self)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if (not self.painted and event.type() == QEvent.Type.Paint
-                and isinstance(watched, QWidget) and watched.window() is self.window):
+        if not self.painted and event.type() == QEvent.Type.Paint:
             self.painted = True
-            app = QApplication.instance()
-            assert app is not None
-            app.removeEventFilter(self)
+            self.window.removeEventFilter(self)
             QTimer.singleShot(0, self.done.emit)
         return False
 
@@ -101,6 +97,12 @@ def configure(app: QApplication) -> None:
     follow_system_palette(app)
 
 
+def _guard_the_wheel() -> None:
+    app = QApplication.instance()
+    assert app is not None
+    install_wheel_guard(app)
+
+
 def show_main_window(location: Location, clock: Clock) -> MainWindow:
     """The main window, shown. The store opens once it has painted: opening imports SQLAlchemy
     (~300 ms) and checks the store, and nothing may compete with the first paint. With
@@ -111,6 +113,9 @@ def show_main_window(location: Location, clock: Clock) -> MainWindow:
         first_paint.done.connect(lambda: report_first_paint(window))
     else:
         first_paint.done.connect(window.open_store)
+    # Combo and spin boxes take the wheel only with the focus. The guard watches every event
+    # of the app: installed before the window, it made its building ~25 ms slower.
+    first_paint.done.connect(_guard_the_wheel)
     window.show()
     return window
 
@@ -133,7 +138,6 @@ def run(location: Location, clock: Clock | None = None) -> int:
               f"answer; close it, or if it has gone, remove {instance.lock_path}",
               file=sys.stderr)
         return 1
-    install_wheel_guard(app)  # combo and spin boxes take the wheel only with the focus
     window = show_main_window(location, clock or SystemClock())
     instance.show_requested.connect(lambda: bring_forward(window))
     try:
