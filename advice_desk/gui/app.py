@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import sys
 import time
+from collections.abc import Callable
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QApplication, QWidget
@@ -103,15 +104,20 @@ def _guard_the_wheel() -> None:
     install_wheel_guard(app)
 
 
-def show_main_window(location: Location, clock: Clock) -> MainWindow:
+def show_main_window(location: Location, clock: Clock,
+                     *after_paint: Callable[[], object]) -> MainWindow:
     """The main window, shown. The store opens once it has painted: opening imports SQLAlchemy
-    (~300 ms) and checks the store, and nothing may compete with the first paint. With
-    ``ADVICE_DESK_FIRST_PAINT`` set, it says when it painted and closes instead."""
+    (~300 ms) and checks the store, and nothing may compete with the first paint; so do
+    ``after_paint``. With ``ADVICE_DESK_FIRST_PAINT`` set, it says when it painted and closes
+    instead of opening the store."""
     window = MainWindow(location, clock)
     first_paint = FirstPaint(window)
-    if os.environ.get(FIRST_PAINT_ENV):
+    reporting = bool(os.environ.get(FIRST_PAINT_ENV))
+    if reporting:  # first: what follows is not timed
         first_paint.done.connect(lambda: report_first_paint(window))
-    else:
+    for work in after_paint:
+        first_paint.done.connect(work)
+    if not reporting:
         first_paint.done.connect(window.open_store)
     # Combo and spin boxes take the wheel only with the focus. The guard watches every event
     # of the app: installed before the window, it made its building ~25 ms slower.
@@ -138,7 +144,7 @@ def run(location: Location, clock: Clock | None = None) -> int:
               f"answer; close it, or if it has gone, remove {instance.lock_path}",
               file=sys.stderr)
         return 1
-    window = show_main_window(location, clock or SystemClock())
+    window = show_main_window(location, clock or SystemClock(), instance.listen)
     instance.show_requested.connect(lambda: bring_forward(window))
     try:
         return app.exec()
