@@ -11,7 +11,6 @@ keeps trying.
 
 from __future__ import annotations
 
-import hashlib
 import sys
 from typing import TYPE_CHECKING
 
@@ -31,6 +30,8 @@ ANSWER_TIMEOUT_MS = 5000  # how long a second copy tries to reach the first
 def server_name(location: Location) -> str:
     """The local socket of the copy that has this store open: the same store, the same name.
     A digest, so the store's path or URL is not spelled out in /tmp."""
+    import hashlib  # here: a first copy needs it only after its first paint
+
     digest = hashlib.sha256(location.database_url.encode()).hexdigest()[:24]
     return f"advice-desk-{digest}"
 
@@ -44,7 +45,7 @@ class SingleInstance(QObject):
         super().__init__(parent)
         location.data_dir.mkdir(parents=True, exist_ok=True)
         self.lock_path = location.data_dir / LOCK_FILE
-        self._name = server_name(location)
+        self._location = location
         self._lock = QLockFile(str(self.lock_path))
         self._lock.setStaleLockTime(0)  # never stale by age: only when its process is gone
         self._server: QLocalServer | None = None
@@ -62,9 +63,10 @@ class SingleInstance(QObject):
             return
         self._server = QLocalServer(self)
         self._server.newConnection.connect(self._answer)
-        QLocalServer.removeServer(self._name)  # a socket left by a crashed first copy
+        name = server_name(self._location)
+        QLocalServer.removeServer(name)  # a socket left by a crashed first copy
         self._server.setSocketOptions(QLocalServer.SocketOption.UserAccessOption)
-        if not self._server.listen(self._name):
+        if not self._server.listen(name):
             print(f"advice-desk: warning: a second copy of the app could not find this "
                   f"one: {self._server.errorString()}", file=sys.stderr)
 
@@ -76,7 +78,7 @@ class SingleInstance(QObject):
         deadline = QDeadlineTimer(ANSWER_TIMEOUT_MS)
         while not deadline.hasExpired():
             socket = QLocalSocket()
-            socket.connectToServer(self._name)
+            socket.connectToServer(server_name(self._location))
             if socket.waitForConnected(max(1, deadline.remainingTime())):
                 socket.write(SHOW)
                 heard = socket.waitForBytesWritten(max(1, deadline.remainingTime()))
