@@ -37,13 +37,13 @@ def test_the_app_paints_its_window_before_loading_anything_slow(tmp_path):
 
 
 def test_the_first_paint_hook_says_when_the_window_painted_and_closes(tmp_path):
-    """What ``make bench`` reads: a time on the wall clock, and the processor time."""
+    """What ``make bench`` reads: the monotonic clock (one for the machine), processor time."""
     result = subprocess.run([sys.executable, "-m", "advice_desk", "--data-dir",
                              str(tmp_path / "data")], env=_first_paint_env(tmp_path),
                             capture_output=True, text=True, timeout=60, check=True)
     word, wall, processor = result.stdout.split()
     assert word == "first-paint"
-    assert float(wall) > 1e9 and 0 < float(processor) < 60
+    assert float(wall) > 0 and 0 < float(processor) < 60
 
 
 class PaintWatch(QObject):

@@ -4,8 +4,9 @@ The look is the platform's: its own style (none is forced; ``-style`` and ``QT_S
 still work) and its light or dark palette, followed when the person switches it.
 
 For ``make bench`` (PRODUCT.md §11, start-up), ``ADVICE_DESK_FIRST_PAINT=1`` in the environment
-makes the app print ``first-paint <time.time()> <time.process_time()>`` on standard output once
-the main window has painted, and close: a developer's hook, not in the help.
+makes the app print ``first-paint <time.monotonic()> <time.process_time()>`` on standard
+output once the main window has painted, and close: a developer's hook, not in the help. (The
+monotonic clock is the machine's, so another process can time from its own start.)
 """
 
 from __future__ import annotations
@@ -86,7 +87,7 @@ class FirstPaint(QObject):
 
 def report_first_paint(window: QWidget) -> None:
     """The ``ADVICE_DESK_FIRST_PAINT`` hook: say when the window had painted, and close."""
-    print(f"first-paint {time.time():.6f} {time.process_time():.6f}", flush=True)
+    print(f"first-paint {time.monotonic():.6f} {time.process_time():.6f}", flush=True)
     window.close()
 
 
