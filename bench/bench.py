@@ -2,9 +2,20 @@
 
 Each measurement is a function of the bench settings that returns figures: what it measured,
 the target, and a baseline (the same work done the plainest way, here on the same machine), so
-a slow figure can be told from a slow machine. Add a measurement by writing such a function and
-listing it in ``MEASUREMENTS``. Times come from ``time.perf_counter``. The script exits with 1
-when a figure misses its target.
+a slow figure can be told from a slow machine; a figure measured in a child process can carry
+that process's peak memory (RSS) and a target for it. Add a measurement by writing such a
+function and listing it in ``MEASUREMENTS`` (and in ``ONLY`` if it needs no demo store). Times
+come from ``time.perf_counter``. The script exits with 1 when a figure misses its target.
+
+Helpers for measurements:
+- ``timed(work)``, ``_best_of(runs, work)``: seconds of a callable; the best of several runs.
+- ``_demo_store(settings)``: the store ``measure_demo`` filled (measurements after it use it).
+- ``run_measured(command)``: run a command (``advice_desk_command(...)`` for ``advice-desk``)
+  in a child process: its seconds, its peak RSS in MB and its standard output.
+- ``run_child(settings, name, *args)``: run ``CHILDREN[name](args)`` in a child process of this
+  script (for work timed inside, such as the import's write transaction): the figures it
+  returns as JSON, with its peak RSS in MB as ``peak_rss_mb``.
+- ``Figure(..., peak_rss_mb=..., rss_target_mb=...)``: the table's memory columns.
 
     make bench                              # the full size: a million calls
     make bench BENCH_ARGS="--calls 100000"  # a quick look
@@ -18,6 +29,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import os
 import random
 import resource
 import sqlite3
@@ -27,7 +39,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from advice_desk.calls.history import CallQuery
@@ -69,10 +81,14 @@ class Figure:
     baseline: str = ""  # what the baseline is
     indicative: bool = False  # a target scaled to another size, which cannot fail
     unit: str = "s"  # or "x": a multiple (of the file's size, say), not a time
+    peak_rss_mb: float | None = None  # of the child process that did the work, if it had one
+    rss_target_mb: float | None = None
 
     @property
     def met(self) -> bool:
-        return self.indicative or self.measured_s <= self.target_s
+        memory_met = (self.rss_target_mb is None or self.peak_rss_mb is None
+                      or self.peak_rss_mb <= self.rss_target_mb)
+        return self.indicative or (self.measured_s <= self.target_s and memory_met)
 
     @property
     def verdict(self) -> str:
@@ -88,6 +104,46 @@ def timed(work: Callable[[], object]) -> float:
     started = time.perf_counter()
     work()
     return time.perf_counter() - started
+
+
+# --- child processes -------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Run:
+    seconds: float
+    peak_rss_mb: float  # the child's own peak resident memory
+    stdout: str
+
+
+def advice_desk_command(data_dir: Path, *args: str) -> list[str]:
+    """``advice-desk --data-dir DATA_DIR ARGS…`` as a user runs it, with this interpreter."""
+    return [sys.executable, "-m", "advice_desk", "--data-dir", str(data_dir), *args]
+
+
+def run_measured(command: list[str], env: dict[str, str] | None = None) -> Run:
+    """Run ``command`` to its end; fails if it fails. Its peak RSS is its own (``wait4``), not
+    this script's nor another child's."""
+    with tempfile.TemporaryFile() as out:
+        started = time.perf_counter()
+        process = subprocess.Popen(command, stdout=out, env=env)
+        _, status, usage = os.wait4(process.pid, 0)
+        seconds = time.perf_counter() - started
+        process.returncode = os.waitstatus_to_exitcode(status)
+        if process.returncode != 0:
+            raise subprocess.CalledProcessError(process.returncode, command)
+        out.seek(0)
+        text = out.read().decode()
+    return Run(seconds, usage.ru_maxrss / 1024, text)  # ru_maxrss is in KiB on Linux
+
+
+ChildWork = Callable[[list[str]], dict[str, float]]
+
+
+def run_child(name: str, *args: str) -> dict[str, float]:
+    """``CHILDREN[name](args)`` run in a process of its own: what it returned, and its peak
+    RSS in MB as ``peak_rss_mb``."""
+    run = run_measured([sys.executable, __file__, "--child", name, *args])
+    return {**json.loads(run.stdout), "peak_rss_mb": run.peak_rss_mb}
 
 
 # --- demo ------------------------------------------------------------------------------------
@@ -149,7 +205,7 @@ def _start_texts(calls: int) -> Iterator[str]:
 # --- on the demo store ----------------------------------------------------------------------
 # These measure the store that measure_demo filled, so they run after it.
 
-DAY_REPORT_TARGET_S, YEAR_REPORT_TARGET_S = 0.05, 1.0
+DAY_REPORT_TARGET_S, YEAR_REPORT_TARGET_S = 0.02, 0.1  # PRODUCT.md §11
 SAVE_P95_TARGET_S, HISTORY_TARGET_S = 0.02, 0.2
 
 
@@ -224,25 +280,80 @@ def measure_saving(settings: Settings) -> list[Figure]:
             times.append(timed(lambda d=details: calls.log(d)))
         p95 = sorted(times)[94]
         return [Figure("save a call (95th percentile of 100)", p95, SAVE_P95_TARGET_S,
+                       _raw_save_p95(store), "sqlite3: a call, its topic and outcome in one "
+                       "transaction (95th percentile of 100)",
                        indicative=not settings.full_size)]
     finally:
         store.close()
+
+
+def _raw_sqlite(store: Store) -> sqlite3.Connection:
+    """The demo store through the plain driver, with the store's settings."""
+    assert store.location.sqlite_file is not None
+    connection = sqlite3.connect(store.location.sqlite_file, isolation_level=None)
+    for pragma in ("journal_mode=WAL", "synchronous=FULL", "foreign_keys=ON"):
+        connection.execute(f"PRAGMA {pragma}")
+    return connection
+
+
+def _raw_save_p95(store: Store) -> float:
+    connection = _raw_sqlite(store)
+    worker = connection.execute("SELECT min(id) FROM app_user").fetchone()[0]
+
+    def save() -> None:
+        start = datetime.now(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+        connection.execute("BEGIN IMMEDIATE")
+        call_id = connection.execute(
+            "INSERT INTO call (kind, started_at, ended_at, duration_s, channel, direction,"
+            " in_hours, worker_id, caller_type, arrangement, safeguarding, first_time_caller,"
+            " consent_to_store_details, created_at, updated_at)"
+            " VALUES ('data', ?, ?, 480, 'phone', 'inbound', 1, ?, 'grandparent', 'sgo',"
+            " 0, 'unknown', 0, ?, ?)", (start, start, worker, start, start)).lastrowid
+        connection.execute("INSERT INTO call_topic (call_id, topic_code, is_primary)"
+                           " VALUES (?, 'education.virtual-school', 1)", (call_id,))
+        connection.execute("INSERT INTO call_outcome (call_id, outcome, referred_to)"
+                           " VALUES (?, 'advice', '')", (call_id,))
+        connection.execute("COMMIT")
+
+    try:
+        return sorted(timed(save) for _ in range(100))[94]
+    finally:
+        connection.close()
 
 
 def measure_history(settings: Settings) -> list[Figure]:
     store = _demo_store(settings)
     calls = Calls(store, command_line_actor(), SystemClock())
     try:
-        queries = (("history: first screen", CallQuery()),
-                   ("history: filter by topic", CallQuery(topic="education")),
-                   ("history: filter by worker", CallQuery(worker_id=1)),
+        queries = (("history: first screen", CallQuery(), "1", ()),
+                   ("history: filter by topic", CallQuery(topic="education"),
+                    "EXISTS (SELECT 1 FROM call_topic t WHERE t.call_id = c.id AND "
+                    "(t.topic_code = 'education' OR t.topic_code LIKE 'education.%'))", ()),
+                   ("history: filter by worker", CallQuery(worker_id=1), "c.worker_id = 1", ()),
                    ("history: filter by date", CallQuery(date_from=date(2026, 6, 1),
-                                                         date_to=date(2026, 6, 30))))
-        return [Figure(name, _best_of(3, lambda q=query: calls.list(q)),
-                       HISTORY_TARGET_S, indicative=not settings.full_size)
-                for name, query in queries]
+                                                         date_to=date(2026, 6, 30)),
+                    "c.local_date BETWEEN ? AND ?", ("2026-06-01", "2026-06-30")))
+        connection = _raw_sqlite(store)
+        try:
+            return [Figure(name, _best_of(3, lambda q=query: calls.list(q)),
+                           HISTORY_TARGET_S,
+                           _best_of(3, lambda w=where, p=params: _raw_page(connection, w, p)),
+                           "sqlite3: the page of 200 calls and their topics",
+                           indicative=not settings.full_size)
+                    for name, query, where, params in queries]
+        finally:
+            connection.close()
     finally:
         store.close()
+
+
+def _raw_page(connection: sqlite3.Connection, where: str, params: tuple[str, ...]) -> None:
+    """The history's first page in plain SQL: 200 calls, newest first, and their topics."""
+    ids = [row[0] for row in connection.execute(
+        f"SELECT c.id, c.started_at, c.kind, c.duration_s, c.worker_id, c.caller_type "
+        f"FROM call c WHERE {where} ORDER BY c.started_at DESC LIMIT 200", params)]
+    connection.execute(f"SELECT call_id, topic_code FROM call_topic WHERE call_id IN "
+                       f"({', '.join('?' * len(ids))})", ids).fetchall()
 
 
 SEARCH_TARGET_S = 0.1
@@ -255,15 +366,28 @@ def measure_search(settings: Settings) -> list[Figure]:
     store = _demo_store(settings)
     calls = Calls(store, command_line_actor(), SystemClock())
     try:
+        connection = _raw_sqlite(store)
+        match = "c.id IN (SELECT rowid FROM call_search WHERE call_search MATCH ?)"
         figures = []
         for what, text in SEARCHES:
             query = CallQuery(text=text)
+            phrase = " ".join(f'"{word}"' for word in text.split())
             figures.append(Figure(f"search: {what} ({text!r}), page and total",
                                   _best_of(3, lambda q=query: (calls.list(q), calls.count(q))),
-                                  SEARCH_TARGET_S, indicative=not settings.full_size))
+                                  SEARCH_TARGET_S,
+                                  _best_of(3, lambda p=phrase: _raw_search(connection, match,
+                                                                            p)),
+                                  "sqlite3: FTS5 MATCH, the page of 200 and the count",
+                                  indicative=not settings.full_size))
+        connection.close()
         return figures
     finally:
         store.close()
+
+
+def _raw_search(connection: sqlite3.Connection, match: str, phrase: str) -> None:
+    _raw_page(connection, match, (phrase,))
+    connection.execute(f"SELECT count(*) FROM call c WHERE {match}", (phrase,)).fetchone()
 
 
 BACKUP_TARGET_S, RESTORE_TARGET_S, SAVE_DURING_BACKUP_TARGET_S = 30.0, 60.0, 1.0
@@ -372,9 +496,7 @@ def measure_import(settings: Settings) -> list[Figure]:
     store.close()
     path = settings.work_dir / "import.csv"
     write_import_file(path, settings.import_rows, topics)
-    result = subprocess.run([sys.executable, __file__, "--import-child", str(path),
-                             str(data_dir)], check=True, capture_output=True, text=True)
-    figures = json.loads(result.stdout)
+    figures = run_child("import", str(path), str(data_dir))
     floor = raw_insert_floor(settings.import_rows, settings.work_dir / "import-floor")
     size = path.stat().st_size
     indicative = settings.import_rows != IMPORT_ROWS
@@ -386,13 +508,15 @@ def measure_import(settings: Settings) -> list[Figure]:
                    f"sqlite3.executemany of {settings.import_rows} calls + topic rows",
                    indicative=indicative),
             Figure(f"{name}: peak memory growth / file size", figures["growth"] / size,
-                   IMPORT_MEMORY_TARGET, unit="x", indicative=indicative)]
+                   IMPORT_MEMORY_TARGET, unit="x", indicative=indicative,
+                   peak_rss_mb=figures["peak_rss_mb"])]
 
 
-def import_child(path: Path, data_dir: Path) -> int:
-    """Run in a process of its own, so its peak memory is the import's: prints the figures
-    as JSON."""
+def import_child(args: list[str]) -> dict[str, float]:
+    """Run in a process of its own (``run_child``), so its peak memory is the import's."""
     from advice_desk.calls.importer import CsvSource, ImportWatch, import_calls
+
+    path, data_dir = Path(args[0]), Path(args[1])
 
     class Watch(ImportWatch):
         write_s = 0.0
@@ -407,8 +531,81 @@ def import_child(path: Path, data_dir: Path) -> int:
                                        watch=watch))
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     store.close()
-    print(json.dumps({"total_s": total, "write_s": watch.write_s, "growth": peak - idle}))
-    return 0
+    return {"total_s": total, "write_s": watch.write_s, "growth": peak - idle}
+
+
+# --- start-up --------------------------------------------------------------------------------
+
+STARTUP_RUNS = 7  # of each window, after one of each to warm the caches; the best one counts
+STARTUP_TARGET_RATIO = 2.0  # the app's first paint ≤ 2 × a bare PySide6 window's
+# The bare window, timed by the same rule as the app's ADVICE_DESK_FIRST_PAINT hook
+# (advice_desk.gui.app.FirstPaint): once its first paint is over, print when, and close.
+BARE_WINDOW = """
+import sys, time
+from PySide6.QtCore import QEvent, QObject, QTimer
+from PySide6.QtWidgets import QApplication, QWidget
+
+class FirstPaint(QObject):
+    painted = False
+
+    def eventFilter(self, watched, event):
+        if not self.painted and event.type() == QEvent.Type.Paint:
+            self.painted = True
+            QTimer.singleShot(0, report)
+        return False
+
+def report():
+    print(f"first-paint {time.monotonic():.6f} {time.process_time():.6f}", flush=True)
+    window.close()
+
+app = QApplication(sys.argv[:1])
+window = QWidget()
+window.resize(1280, 800)
+first_paint = FirstPaint()
+window.installEventFilter(first_paint)
+window.show()
+sys.exit(app.exec())
+"""
+
+
+def _first_paint(command: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """Seconds from starting ``command`` to the end of its window's first paint, and the
+    processor time it had used by then (less sensitive to a busy machine)."""
+    started = time.monotonic()  # one clock for the whole machine (Linux, macOS, Windows)
+    result = subprocess.run(command, env=env, check=True, capture_output=True, text=True)
+    lines = [line for line in result.stdout.splitlines() if line.startswith("first-paint ")]
+    if not lines:
+        raise RuntimeError(f"no first paint reported by {command[1:]}: {result.stderr[-500:]}")
+    _, painted, processor = lines[0].split()
+    return float(painted) - started, float(processor)
+
+
+def measure_startup(settings: Settings) -> list[Figure]:
+    """The main window's first paint beside a bare PySide6 window's, each timed from its
+    process's start, in fresh processes run in turn. Both have compiled bytecode (as an
+    installed app has; kept in the bench's folder) and the platform's display, or the
+    offscreen one where there is none."""
+    env = {**os.environ, "PYTHONPYCACHEPREFIX": str(settings.work_dir / "pycache"),
+           "ADVICE_DESK_CONFIG_DIR": str(settings.work_dir / "startup-config"),
+           "ADVICE_DESK_FIRST_PAINT": "1"}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    if not (env.get("DISPLAY") or env.get("WAYLAND_DISPLAY")):
+        env["QT_QPA_PLATFORM"] = env.get("QT_QPA_PLATFORM", "offscreen")
+    bare = [sys.executable, "-c", BARE_WINDOW]
+    app = advice_desk_command(settings.work_dir / "startup-store")
+    bare_runs, app_runs = [], []
+    for _ in range(STARTUP_RUNS + 1):  # the first of each warms the caches
+        bare_runs.append(_first_paint(bare, env))
+        app_runs.append(_first_paint(app, env))
+    figures = []
+    for what, column in (("first paint", 0), ("processor time to first paint", 1)):
+        bare_best = min(run[column] for run in bare_runs[1:])
+        app_best = min(run[column] for run in app_runs[1:])
+        figures.append(Figure(f"start-up: main window's {what} (best of {STARTUP_RUNS})",
+                              app_best, STARTUP_TARGET_RATIO * bare_best, bare_best,
+                              f"a bare PySide6 QWidget shown; the target is "
+                              f"{STARTUP_TARGET_RATIO:g} × its {what}"))
+    return figures
 
 
 # --- the funder export -------------------------------------------------------------------------
@@ -457,9 +654,13 @@ def export_child(data_dir: Path, first: date, last: date, out: Path) -> int:
 
 # --- the table -------------------------------------------------------------------------------
 
-MEASUREMENTS: list[Measurement] = [measure_demo, measure_reports, measure_saving,
-                                   measure_history, measure_search, measure_backups,
-                                   measure_export, measure_import]
+MEASUREMENTS: list[Measurement] = [measure_startup, measure_demo, measure_reports,
+                                   measure_saving, measure_history, measure_search,
+                                   measure_backups, measure_export, measure_import]
+# Measurements that need no demo store, for ``--only``.
+ONLY: dict[str, list[Measurement]] = {"startup": [measure_startup], "import": [measure_import]}
+# Work run in a child process of this script by ``run_child(name, args…)``.
+CHILDREN: dict[str, ChildWork] = {"import": import_child}
 
 
 def _seconds(value: float | None, unit: str = "s") -> str:
@@ -472,13 +673,23 @@ def _seconds(value: float | None, unit: str = "s") -> str:
     return f"{value * 1000:.0f} ms" if value < 1 else f"{value:.1f} s"
 
 
+def _megabytes(value: float | None, bound: bool = False) -> str:
+    if value is None:
+        return ""
+    return f"{'≤ ' if bound else ''}{value:.0f} MB"
+
+
 def print_table(figures: list[Figure]) -> None:
+    """One line a figure: measured, target, baseline, then the peak RSS and its target where
+    the figure has them, the verdict, and what the baseline is."""
     width = max(len(f.name) for f in figures)
-    print(f"{'measurement':<{width}}  {'measured':>9}  {'target':>9}  {'baseline':>9}")
+    print(f"{'measurement':<{width}}  {'measured':>9}  {'target':>9}  {'baseline':>9}  "
+          f"{'peak RSS':>8}  {'RSS target':>10}  verdict")
     for f in figures:
         print(f"{f.name:<{width}}  {_seconds(f.measured_s, f.unit):>9}  "
               f"{'≤ ' + _seconds(f.target_s, f.unit):>9}  "
-              f"{_seconds(f.baseline_s, f.unit):>9}  {f.verdict}"
+              f"{_seconds(f.baseline_s, f.unit):>9}  {_megabytes(f.peak_rss_mb):>8}  "
+              f"{_megabytes(f.rss_target_mb, bound=True):>10}  {f.verdict}"
               + (f"  (baseline: {f.baseline})" if f.baseline else ""))
 
 
@@ -488,10 +699,10 @@ def main(argv: list[str] | None = None) -> int:
                         help=f"size of the store to measure with (default: {FULL_SIZE})")
     parser.add_argument("--import-rows", type=int, default=IMPORT_ROWS, metavar="N",
                         help=f"rows of the file the import reads (default: {IMPORT_ROWS})")
-    parser.add_argument("--only", choices=("import",),
-                        help="measure only this (the import needs no demo store)")
-    parser.add_argument("--import-child", nargs=2, metavar=("FILE", "DATA_DIR"),
-                        help=argparse.SUPPRESS)  # the child process measure_import runs
+    parser.add_argument("--only", choices=sorted(ONLY),
+                        help="measure only this (these need no demo store)")
+    parser.add_argument("--child", nargs=argparse.REMAINDER,
+                        help=argparse.SUPPRESS)  # NAME ARGS…: the work run_child runs
     parser.add_argument("--export-child", nargs=4, metavar=("DATA_DIR", "FROM", "TO", "OUT"),
                         help=argparse.SUPPRESS)  # the child process measure_export runs
     args = parser.parse_args(argv)
@@ -499,9 +710,10 @@ def main(argv: list[str] | None = None) -> int:
         data_dir, first, last, out = args.export_child
         return export_child(Path(data_dir), date.fromisoformat(first), date.fromisoformat(last),
                             Path(out))
-    if args.import_child:
-        return import_child(Path(args.import_child[0]), Path(args.import_child[1]))
-    measurements = [measure_import] if args.only == "import" else MEASUREMENTS
+    if args.child:
+        print(json.dumps(CHILDREN[args.child[0]](args.child[1:])))
+        return 0
+    measurements = ONLY[args.only] if args.only else MEASUREMENTS
     with tempfile.TemporaryDirectory(prefix="advice-desk-bench-") as work_dir:
         settings = Settings(args.calls, Path(work_dir), args.import_rows)
         figures = [figure for measure in measurements for figure in measure(settings)]

@@ -121,4 +121,4 @@ def modules_loaded_by(code: str, watched: tuple[str, ...]) -> list[str]:
     script = f"import sys; {code}; print(*sorted(m for m in {watched!r} if m in sys.modules))"
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                             check=True)
-    return result.stdout.split()
+    return result.stdout.splitlines()[-1].split()  # the last line: ``code`` may print too

@@ -205,7 +205,8 @@ def test_every_control_has_an_accessible_name(window):
 
 def test_the_window_paints_without_loading_the_database_layer():
     assert modules_loaded_by("import advice_desk.gui.main_window, advice_desk.gui.app",
-                             ("sqlmodel", "sqlalchemy", "alembic")) == []
+                             ("sqlmodel", "sqlalchemy", "alembic", "holidays", "reportlab",
+                              "PySide6.QtCharts", "multiprocessing")) == []
 
 
 def test_a_recovered_call_waits_while_a_call_typed_before_sign_in_is_finished(

@@ -2,16 +2,22 @@
 
 The look is the platform's: its own style (none is forced; ``-style`` and ``QT_STYLE_OVERRIDE``
 still work) and its light or dark palette, followed when the person switches it.
+
+For ``make bench`` (PRODUCT.md §11, start-up), ``ADVICE_DESK_FIRST_PAINT=1`` in the environment
+makes the app print ``first-paint <time.monotonic()> <time.process_time()>`` on standard
+output once the main window has painted, and close: a developer's hook, not in the help. (The
+monotonic clock is the machine's, so another process can time from its own start.)
 """
 
 from __future__ import annotations
 
-import ctypes.util
 import os
 import sys
+import time
+from collections.abc import Callable
 
-from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtWidgets import QApplication, QWidget
 
 from advice_desk import __version__
 from advice_desk.clock import Clock, SystemClock
@@ -34,6 +40,8 @@ def display_problem() -> str | None:
     if not os.environ.get("DISPLAY"):
         return ("no display: start Advice Desk from a desktop session "
                 "(the command-line commands work without one: advice-desk --help)")
+    import ctypes.util  # only here: it costs ~5 ms before the first paint
+
     missing = [pkg for lib, pkg in XCB_LIBRARIES.items() if ctypes.util.find_library(lib) is None]
     if missing:
         return ("Qt needs system libraries that are not installed; on Debian or Ubuntu run: "
@@ -53,12 +61,70 @@ def follow_system_palette(app: QApplication) -> None:
     app.styleHints().colorSchemeChanged.connect(switched)
 
 
+FIRST_PAINT_ENV = "ADVICE_DESK_FIRST_PAINT"
+
+
+class FirstPaint(QObject):
+    """Emits ``done`` once, after the first paint of ``window`` (from a timer fired by the
+    event loop once that paint, its children's included, is over). The bench's bare window
+    (bench/bench.py) is timed by the same rule."""
+
+    done = Signal()
+
+    def __init__(self, window: QWidget) -> None:
+        super().__init__(window)
+        self.window = window
+        self.painted = False
+        window.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if not self.painted and event.type() == QEvent.Type.Paint:
+            self.painted = True
+            self.window.removeEventFilter(self)
+            QTimer.singleShot(0, self.done.emit)
+        return False
+
+
+def report_first_paint(window: QWidget) -> None:
+    """The ``ADVICE_DESK_FIRST_PAINT`` hook: say when the window had painted, and close."""
+    print(f"first-paint {time.monotonic():.6f} {time.process_time():.6f}", flush=True)
+    window.close()
+
+
 def configure(app: QApplication) -> None:
     """Names Qt keeps settings under, and the look: the platform's style and palette."""
     app.setApplicationName("Advice Desk")
     app.setApplicationVersion(__version__)
     app.setOrganizationName("advice-desk")
     follow_system_palette(app)
+
+
+def _guard_the_wheel() -> None:
+    app = QApplication.instance()
+    assert app is not None
+    install_wheel_guard(app)
+
+
+def show_main_window(location: Location, clock: Clock,
+                     *after_paint: Callable[[], object]) -> MainWindow:
+    """The main window, shown. The store opens once it has painted: opening imports SQLAlchemy
+    (~300 ms) and checks the store, and nothing may compete with the first paint; so do
+    ``after_paint``. With ``ADVICE_DESK_FIRST_PAINT`` set, it says when it painted and closes
+    instead of opening the store."""
+    window = MainWindow(location, clock)
+    first_paint = FirstPaint(window)
+    reporting = bool(os.environ.get(FIRST_PAINT_ENV))
+    if reporting:  # first: what follows is not timed
+        first_paint.done.connect(lambda: report_first_paint(window))
+    for work in after_paint:
+        first_paint.done.connect(work)
+    if not reporting:
+        first_paint.done.connect(window.open_store)
+    # Combo and spin boxes take the wheel only with the focus. The guard watches every event
+    # of the app: installed before the window, it made its building ~25 ms slower.
+    first_paint.done.connect(_guard_the_wheel)
+    window.show()
+    return window
 
 
 def run(location: Location, clock: Clock | None = None) -> int:
@@ -79,11 +145,8 @@ def run(location: Location, clock: Clock | None = None) -> int:
               f"answer; close it, or if it has gone, remove {instance.lock_path}",
               file=sys.stderr)
         return 1
-    install_wheel_guard(app)  # combo and spin boxes take the wheel only with the focus
-    window = MainWindow(location, clock or SystemClock())
+    window = show_main_window(location, clock or SystemClock(), instance.listen)
     instance.show_requested.connect(lambda: bring_forward(window))
-    window.show()
-    QTimer.singleShot(0, window.open_store)
     try:
         return app.exec()
     finally:

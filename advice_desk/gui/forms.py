@@ -7,9 +7,10 @@ accessible name from its visible label: it is what a screen reader says and how 
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QCoreApplication, QObject
 from PySide6.QtUiTools import QUiLoader
 from PySide6.QtWidgets import QAbstractButton, QLabel, QVBoxLayout, QWidget
 
@@ -30,9 +31,22 @@ class Form:
         return child
 
 
+@cache
+def _loader() -> QUiLoader:
+    """One loader for the run, made without Designer's widget plugins: a new QUiLoader loads
+    every plugin in ``plugins/designer`` (PySide6 ships Qt Quick and WebEngine ones, which no
+    form uses), 20-40 ms before the window's first paint."""
+    paths = QCoreApplication.libraryPaths()
+    QCoreApplication.setLibraryPaths([])
+    try:
+        return QUiLoader()
+    finally:
+        QCoreApplication.setLibraryPaths(paths)
+
+
 def load_form(name: str, host: QWidget) -> Form:
     """Load ``ui/<name>`` and place it as the whole content of ``host``."""
-    loader = QUiLoader()
+    loader = _loader()
     root = loader.load(str(ui_path(name)), host)
     if root is None:
         raise RuntimeError(f"cannot load form {name}: {loader.errorString()}")

@@ -37,12 +37,15 @@ class IdleWatch(QObject):
         self._armed = False
         self._timer = QTimer(self, interval=CHECK_EVERY_MS)
         self._timer.timeout.connect(self.check)
-        app = QApplication.instance()
-        assert app is not None
-        app.installEventFilter(self)
+        self._watching = False
 
     def start(self) -> None:
         """Watch from now on (after each sign-in or unlock)."""
+        if not self._watching:  # not before: it sees every event, the window's building too
+            app = QApplication.instance()
+            assert app is not None
+            app.installEventFilter(self)
+            self._watching = True
         self._last_activity = self.clock.now()
         self._armed = True
         self._timer.start()

@@ -160,7 +160,9 @@ class IntakeForm(QWidget):
         self._call_key = str(uuid.uuid4())
         self._dirty = False
         self._quiet = 0  # > 0 while the form itself sets widgets
-        self._policy = default_policy()  # until the store's own policy arrives
+        # The line's hours, set after the window's first paint (the bank holidays are slow to
+        # load: MainWindow.open_store), then the store's own: until then the label is blank.
+        self._policy: HoursPolicy | None = None
         self._tick = QTimer(self, interval=1000)
         self._tick.timeout.connect(self._show_elapsed)
         self._populate()
@@ -215,7 +217,6 @@ class IntakeForm(QWidget):
         ui.notice_label.hide()
         self._labels = {label.buddy(): label for label in self.findChildren(QLabel)
                         if label.buddy() is not None}
-        self.setStyleSheet(STYLE)
 
     def _connect(self) -> None:
         ui = self.ui
@@ -276,8 +277,10 @@ class IntakeForm(QWidget):
 
     def _show_hours(self) -> None:
         """Say while the form is filled in whether the call will count as out of hours."""
-        out = self.out_of_hours
         label = self.ui.hours_label
+        if self._policy is None:
+            return
+        out = self.out_of_hours
         label.setText(self.tr("Out of hours") if out else self.tr("In hours"))
         label.setStyleSheet("color: white; background: #b3261e; font-weight: bold; "
                             "padding: 0 6px" if out else "")
@@ -285,7 +288,7 @@ class IntakeForm(QWidget):
 
     @property
     def out_of_hours(self) -> bool:
-        return not self._policy.is_open(self._started())
+        return not (self._policy or default_policy()).is_open(self._started())
 
     # --- state ----------------------------------------------------------------------------
 
@@ -795,6 +798,8 @@ class IntakeForm(QWidget):
         messages: dict[QWidget, list[str]] = {}
         for widget, message in marks:
             messages.setdefault(widget, []).append(message)
+        if messages and not self.styleSheet():
+            self.setStyleSheet(STYLE)  # at the first problem: it costs ~20 ms before the paint
         for widget in [*self._marked, *messages]:
             invalid = widget in messages
             widget.setAccessibleDescription("; ".join(messages.get(widget, [])))

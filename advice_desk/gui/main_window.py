@@ -23,11 +23,8 @@ from advice_desk.calls.record import StoredCall
 from advice_desk.clock import Clock, to_uk, uk_today
 from advice_desk.gui import errors
 from advice_desk.gui.backups_dialog import AutoBackups
-from advice_desk.gui.correct_call import CorrectCallDialog
-from advice_desk.gui.follow_ups import FollowUpsDialog
 from advice_desk.gui.forms import load_form
 from advice_desk.gui.history_model import HistoryModel, HistorySearch, set_up_view
-from advice_desk.gui.hours_dialog import HoursDialog
 from advice_desk.gui.idle_lock import IdleWatch, ScreenLock
 from advice_desk.gui.intake_form import IntakeForm
 from advice_desk.gui.line_status import LineStatusLabel
@@ -35,7 +32,6 @@ from advice_desk.gui.opening import DeskOpening
 from advice_desk.gui.repeat_callers import RepeatCallersPanel
 from advice_desk.gui.sign_in import FirstSupervisorDialog, SignInDialog
 from advice_desk.gui.taskman import TaskManager
-from advice_desk.gui.taxonomy_dialog import TaxonomyDialog
 from advice_desk.paths import Location, config_dir
 from advice_desk.people.permissions import AccountDisabled
 from advice_desk.reference import lists as reference
@@ -133,6 +129,7 @@ class MainWindow(QMainWindow):
         self.auto_backups.store_damaged.connect(self.opening.found_damaged)
         errors.name_store(location)
         self._saving = False
+        self.line_status: LineStatusLabel | None = None  # made after the first paint
         self._show_helpline_name(reference.helpline().name)
         self.resize(1280, 800)
         central = self._central = QWidget(self)
@@ -143,8 +140,6 @@ class MainWindow(QMainWindow):
         self.callers_panel = RepeatCallersPanel(self.tasks, self.form, self)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.callers_panel)
         self.history = HistoryModel(self.tasks, self)
-        self.line_status = LineStatusLabel(clock, default_policy(), self)
-        self.statusBar().addPermanentWidget(self.line_status)
         self._draft_timer = QTimer(self, singleShot=True, interval=DRAFT_DELAY_MS)
         self.idle_watch = IdleWatch(clock, timedelta(minutes=10), self)
         self._build_history_view()
@@ -272,7 +267,6 @@ class MainWindow(QMainWindow):
         self.form.changed.connect(self._draft_timer.start)
         self._draft_timer.timeout.connect(self._save_draft)
         self.ui.history_view.activated.connect(self._edit_call_at)
-        self.line_status.closing_soon.connect(self._warn_closing)
         self.idle_watch.idle.connect(self.lock)
         self.opening.signed_in.connect(self._signed_in)
         self.opening.stopped.connect(self._store_stopped)
@@ -298,6 +292,14 @@ class MainWindow(QMainWindow):
     # --- signing in -----------------------------------------------------------------------
 
     def open_store(self) -> None:
+        """What waits for the first paint (:func:`advice_desk.gui.app.run`): the line's status
+        (the bank holidays take ~100 ms to load) and the store (SQLAlchemy ~300 ms)."""
+        if self.line_status is None:
+            policy = default_policy()  # until the store's own arrives
+            self.line_status = LineStatusLabel(self.clock, policy, self)
+            self.statusBar().addPermanentWidget(self.line_status)
+            self.line_status.closing_soon.connect(self._warn_closing)
+            self.form.set_hours_policy(policy)
         self.opening.start()
 
     def _store_stopped(self) -> None:
@@ -450,6 +452,8 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(self.tr(
                 "Call {0} has content: open it with Enter to edit it.").format(call.id), 5000)
             return
+        from advice_desk.gui.correct_call import CorrectCallDialog
+
         dialog = CorrectCallDialog(call.id, call.kind, call.started_at, self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         desk, call_id = self.desk, call.id
@@ -503,6 +507,8 @@ class MainWindow(QMainWindow):
     def open_follow_ups(self) -> None:
         if self.desk is None:
             return
+        from advice_desk.gui.follow_ups import FollowUpsDialog
+
         review = self.desk.review
         dialog = FollowUpsDialog(self.tasks, review.follow_ups, review.complete_follow_up,
                                  {t.code: t.display for t in self._topics}, self)
@@ -542,6 +548,8 @@ class MainWindow(QMainWindow):
 
     @supervisor_tool
     def edit_topics(self, desk: Desk) -> None:
+        from advice_desk.gui.taxonomy_dialog import TaxonomyDialog
+
         dialog = TaxonomyDialog(self.tasks, desk.topics, self)
         dialog.changed.connect(
             lambda: self.tasks.run(desk.topics.choices).success(self._show_topics))
@@ -602,6 +610,9 @@ class MainWindow(QMainWindow):
 
     @supervisor_tool
     def edit_hours(self, desk: Desk) -> None:
+        from advice_desk.gui.hours_dialog import HoursDialog
+
+        assert self.line_status is not None  # made before anyone could sign in
         dialog = HoursDialog(self.line_status.policy, self)
         if dialog.exec() != HoursDialog.DialogCode.Accepted or dialog.policy is None:
             return
@@ -612,6 +623,7 @@ class MainWindow(QMainWindow):
     # --- opening hours ----------------------------------------------------------------------
 
     def _apply_hours_policy(self, policy: HoursPolicy) -> None:
+        assert self.line_status is not None  # made before anyone could sign in
         self.line_status.set_policy(policy)
         self.form.set_hours_policy(policy)
 

@@ -149,9 +149,11 @@ class RepeatCallersPanel(QDockWidget):
             widget.ensureWidgetVisible(self.hint)
 
     def _fill(self, calls: tuple[EarlierCall, ...]) -> None:
-        from advice_desk.privacy.repeat_callers import EarlierCallInFull
+        full = False
+        if calls:  # imported only with calls to show: it loads SQLModel, not before the paint
+            from advice_desk.privacy.repeat_callers import EarlierCallInFull
 
-        full = any(isinstance(call, EarlierCallInFull) for call in calls)
+            full = any(isinstance(call, EarlierCallInFull) for call in calls)
         headers = [self.tr("Date"), self.tr("Topics"), self.tr("Outcome"), self.tr("Follow-up")]
         if full:
             headers += [self.tr("Worker"), self.tr("Caller"), self.tr("Notes")]
@@ -163,7 +165,7 @@ class RepeatCallersPanel(QDockWidget):
         for row, call in enumerate(calls):
             cells = [f"{to_uk(call.started_at):%d %b %Y %H:%M}", ", ".join(call.topics),
                      ", ".join(call.outcomes), self._follow_up(call)]
-            if isinstance(call, EarlierCallInFull):
+            if full and isinstance(call, EarlierCallInFull):
                 cells += [call.worker, " · ".join(v for v in (
                     call.caller_name, call.caller_phone, call.caller_email) if v),
                           call.notes or ""]

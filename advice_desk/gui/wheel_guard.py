@@ -55,4 +55,7 @@ def install_wheel_guard(app: QCoreApplication) -> WheelGuard:
     guard = WheelGuard(app)
     guard.setObjectName(GUARD_NAME)
     app.installEventFilter(guard)
+    for widget in QApplication.allWidgets():  # those made before it
+        if isinstance(widget, GUARDED) and widget.focusPolicy() == Qt.FocusPolicy.WheelFocus:
+            widget.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
     return guard

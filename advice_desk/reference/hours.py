@@ -15,15 +15,16 @@ from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from functools import cache, cached_property
 from itertools import pairwise
-from typing import TypedDict, cast
+from typing import TYPE_CHECKING, TypedDict, cast
 from zoneinfo import ZoneInfo
-
-import holidays
 
 from advice_desk.clock import to_utc
 from advice_desk.json_value import JSONObject
 from advice_desk.resources import resource_path
 from advice_desk.validation import FieldError
+
+if TYPE_CHECKING:
+    import holidays
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 LOOK_AHEAD_DAYS = 400  # how far ahead to look for the next opening before saying "none"
@@ -32,7 +33,11 @@ LOOK_AHEAD_DAYS = 400  # how far ahead to look for the next opening before sayin
 @cache
 def _bank_holidays(country: str, subdivision: str | None) -> holidays.HolidayBase:
     """One calendar per place for the whole run: building one costs ~15 ms, a call save's
-    budget is 20 ms, and every saved call needs it."""
+    budget is 20 ms, and every saved call needs it. ``holidays`` is imported here, not with
+    this module: loading it and its every country takes ~100 ms, too long before the window's
+    first paint."""
+    import holidays
+
     return holidays.country_holidays(country, subdiv=subdivision)
 
 

@@ -1,0 +1,84 @@
+"""Start-up (PRODUCT.md §11): the main window paints before anything slow is loaded, and the
+store opens only once it has painted. How long it takes is for ``make bench``, not for tests."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtWidgets import QApplication, QWidget
+
+from advice_desk.gui.app import FIRST_PAINT_ENV, FirstPaint, show_main_window
+from tests.factories import modules_loaded_by
+
+# Not needed to paint the window: the store's layer and what only a supervisor or a dialog uses.
+SLOW_OR_LATER = ("sqlmodel", "sqlalchemy", "alembic", "holidays", "reportlab", "PySide6.QtCharts",
+                 "multiprocessing", "advice_desk.desk", "advice_desk.store.engine",
+                 "advice_desk.reports.compute", "advice_desk.gui.report_view",
+                 "advice_desk.gui.review_window", "advice_desk.gui.hours_dialog",
+                 "advice_desk.gui.taxonomy_dialog", "advice_desk.gui.users_dialog",
+                 "advice_desk.gui.audit_view", "advice_desk.gui.export_dialog",
+                 "advice_desk.gui.people_dialog", "advice_desk.gui.settings_dialog",
+                 "advice_desk.gui.follow_ups", "advice_desk.gui.correct_call",
+                 "advice_desk.gui.help_window")
+
+
+def _first_paint_env(tmp_path) -> dict[str, str]:
+    return {**os.environ, FIRST_PAINT_ENV: "1", "ADVICE_DESK_CONFIG_DIR": str(tmp_path / "cfg")}
+
+
+def test_the_app_paints_its_window_before_loading_anything_slow(tmp_path):
+    code = (f"import os; os.environ.update({_first_paint_env(tmp_path)!r}); "
+            f"from advice_desk.__main__ import main; main(['--data-dir', "
+            f"{str(tmp_path / 'data')!r}])")
+    assert modules_loaded_by(code, SLOW_OR_LATER) == []
+
+
+def test_the_first_paint_hook_says_when_the_window_painted_and_closes(tmp_path):
+    """What ``make bench`` reads: the monotonic clock (one for the machine), processor time."""
+    result = subprocess.run([sys.executable, "-m", "advice_desk", "--data-dir",
+                             str(tmp_path / "data")], env=_first_paint_env(tmp_path),
+                            capture_output=True, text=True, timeout=60, check=True)
+    word, wall, processor = result.stdout.split()
+    assert word == "first-paint"
+    assert float(wall) > 0 and 0 < float(processor) < 60
+
+
+class PaintWatch(QObject):
+    """Whether the store thread was at work when each paint of ``window`` began."""
+
+    def __init__(self, window: QWidget) -> None:
+        super().__init__()
+        self.window, self.busy_at_paint = window, []
+
+    def eventFilter(self, watched, event) -> bool:
+        if (event.type() == QEvent.Type.Paint and isinstance(watched, QWidget)
+                and watched.window() is self.window):
+            self.busy_at_paint.append(self.window.tasks.busy)
+        return False
+
+
+def test_the_store_opens_only_once_the_window_has_painted(qtbot, location, clock):
+    window = show_main_window(location, clock)
+    qtbot.addWidget(window)
+    watch = PaintWatch(window)
+    QApplication.instance().installEventFilter(watch)
+    try:
+        qtbot.waitUntil(lambda: window.sign_in_dialog is not None)  # the store has opened
+    finally:
+        QApplication.instance().removeEventFilter(watch)
+    assert watch.busy_at_paint[0] is False
+    assert window.findChild(FirstPaint).painted
+    assert window.line_status is not None and window.line_status.text()
+    assert window.form.ui.hours_label.text() in ("In hours", "Out of hours")
+
+
+def test_the_wheel_guard_comes_after_the_paint_and_still_guards_the_form(qtbot, location, clock):
+    window = show_main_window(location, clock)
+    qtbot.addWidget(window)
+    qtbot.waitUntil(lambda: window.sign_in_dialog is not None)
+    for combo in (window.form.ui.arrangement_combo, window.form.ui.children_spin,
+                  window.ui.period_combo):
+        assert combo.focusPolicy() == Qt.FocusPolicy.StrongFocus  # the wheel gives no focus
