@@ -71,6 +71,14 @@ class Call(SQLModel, table=True):
         sa.Index("ix_call_worker_started", "worker_id", "started_at"),
         sa.Index("ix_call_follow_up_on", "follow_up_on"),
         sa.Index("ix_call_idempotency_key", "idempotency_key", unique=True),
+        # The report's two figures that depend on today or on review state (PRODUCT §5) are
+        # counted from these small partial indexes rather than kept in the rollup.
+        sa.Index("ix_call_follow_up_due", "follow_up_on",
+                 sqlite_where=sa.text("follow_up_done_at IS NULL"),
+                 postgresql_where=sa.text("follow_up_done_at IS NULL")),
+        sa.Index("ix_call_unreviewed", "local_date",
+                 sqlite_where=sa.text("reviewed_at IS NULL AND kind = 'data'"),
+                 postgresql_where=sa.text("reviewed_at IS NULL AND kind = 'data'")),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -142,6 +150,32 @@ class CallOutcome(SQLModel, table=True):
     )
     outcome: str = Field(primary_key=True, max_length=40)
     referred_to: str = Field(default="", primary_key=True, max_length=40)  # "" unless referred
+
+
+class Figure(SQLModel, table=True):
+    """The rollup (advice_desk.figures): how many calls of a UK day (``span`` "d") or of a
+    month (``span`` "m", ``period`` its first day) fall in each category of each measure.
+    Kept in step with every write to the calls, in the same transaction."""
+
+    __tablename__ = "figure"
+
+    span: str = Field(primary_key=True, max_length=1)
+    period: date = Field(primary_key=True)
+    measure: str = Field(primary_key=True, max_length=20)
+    category: str = Field(primary_key=True, max_length=80)
+    calls: int = 0
+
+
+class FigureDuration(SQLModel, table=True):
+    """The rollup's histogram of durations in whole seconds (calls with content), by day and
+    by month as :class:`Figure`: the median and 90th percentile come out exact."""
+
+    __tablename__ = "figure_duration"
+
+    span: str = Field(primary_key=True, max_length=1)
+    period: date = Field(primary_key=True)
+    seconds: int = Field(primary_key=True)
+    calls: int = 0
 
 
 class AuditEvent(SQLModel, table=True):
