@@ -70,6 +70,12 @@ EXPECTED_SQL: dict[str, str] = {
     "referral": "SELECT c.local_date, o.referred_to, count(DISTINCT c.id) FROM call c "
                 f"JOIN call_outcome o ON o.call_id = c.id WHERE {DATA} "
                 "AND o.outcome = 'referred' AND o.referred_to <> '' GROUP BY 1, 2",
+    "unreviewed": f"SELECT c.local_date, 'yes', count(*) FROM call c WHERE {DATA} "
+                  "AND c.reviewed_at IS NULL GROUP BY 1, 2",
+    # by the day it is due, whatever the call
+    "follow_up_due": "SELECT c.follow_up_on, 'yes', count(*) FROM call c "
+                     "WHERE c.follow_up_on IS NOT NULL AND c.follow_up_done_at IS NULL "
+                     "GROUP BY 1, 2",
     "duration": f"SELECT c.local_date, c.duration_s, count(*) FROM call c WHERE {DATA} "
                 "AND c.duration_s IS NOT NULL GROUP BY 1, 2",
 }
@@ -152,13 +158,19 @@ def call_facts(draw: st.DrawFn, topics: list[str]) -> dict[str, object]:
                                       unique=True))),
         "outcomes": tuple(outcomes), "referred_to": tuple(referred),
         "safeguarding": draw(st.booleans()),
+        "follow_up_in": draw(st.one_of(st.none(), st.integers(0, 40))),
     }
 
 
 def _details(facts: dict[str, object], clock: FixedClock) -> CallDetails:
     start = clock.now() - timedelta(minutes=int(str(facts["back_minutes"])))
     seconds = facts["seconds"]
-    changes = {k: v for k, v in facts.items() if k not in ("back_minutes", "seconds")}
+    follow_up_in = facts["follow_up_in"]
+    changes = {k: v for k, v in facts.items()
+               if k not in ("back_minutes", "seconds", "follow_up_in")}
+    if follow_up_in is not None:
+        changes["follow_up_on"] = start.astimezone(UK).date() + timedelta(
+            days=int(str(follow_up_in)))
     return a_call(start, None if seconds is None else int(str(seconds)), **changes)
 
 
@@ -172,7 +184,8 @@ def _csv_row(facts: dict[str, object], clock: FixedClock) -> str:
     return ",".join([local.strftime("%Y-%m-%d %H:%M"), minutes, str(details.caller_type),
                      str(details.arrangement), details.local_authority or "",
                      ";".join(details.topics), ";".join(outcomes), "no", "", "", "", "", "",
-                     "", "yes" if details.safeguarding else "no", "", "", ""])
+                     details.follow_up_on.isoformat() if details.follow_up_on else "",
+                     "yes" if details.safeguarding else "no", "", "", ""])
 
 
 IMPORT_HEADER = ("started_at,duration_minutes,caller_type,arrangement,local_authority,topics,"
@@ -187,13 +200,20 @@ def _ids(store: Store, data: bool) -> list[int]:
             sa.text(f"SELECT c.id FROM call c WHERE {kind} ORDER BY c.id")).scalars()]
 
 
+def _with_follow_up(store: Store) -> list[int]:
+    with store.read() as session:
+        return [int(i) for i in session.connection().execute(sa.text(
+            "SELECT id FROM call WHERE follow_up_on IS NOT NULL ORDER BY id")).scalars()]
+
+
 def _empty(store: Store) -> None:
     with store.write() as session:
         for table in ("call_outcome", "call_topic", "call", "figure", "figure_duration"):
             session.connection().execute(sa.text(f"DELETE FROM {table}"))
 
 
-OPERATIONS = ("save", "non-data", "edit", "edit", "correct", "correct", "import", "review")
+OPERATIONS = ("save", "non-data", "edit", "edit", "correct", "correct", "import", "review",
+              "follow-up done")
 
 
 @settings(max_examples=25, deadline=None,
@@ -229,6 +249,8 @@ def test_the_rollup_is_what_the_calls_add_up_to_after_any_writes(
             import_calls(store, "\n".join([IMPORT_HEADER, *rows]) + "\n", clock)
         elif operation == "review" and (ids := _ids(store, data=True)):
             Review(store, sam, clock).call(data.draw(st.sampled_from(ids)), "")
+        elif operation == "follow-up done" and (ids := _with_follow_up(store)):
+            Review(store, sam, clock).complete_follow_up(data.draw(st.sampled_from(ids)))
     assert_figures_agree(store)
 
 

@@ -98,7 +98,9 @@ def _facts(call: Call, topics: Sequence[str] = (),
                      caller_type=call.caller_type, arrangement=call.arrangement,
                      local_authority=call.local_authority, safeguarding=call.safeguarding,
                      duration_s=call.duration_s, topics=tuple(topics),
-                     outcomes=tuple(outcomes), withdrawn=call.withdrawn_at is not None)
+                     outcomes=tuple(outcomes), withdrawn=call.withdrawn_at is not None,
+                     reviewed=call.reviewed_at is not None, follow_up_on=call.follow_up_on,
+                     follow_up_done=call.follow_up_done_at is not None)
 
 
 def _stored_facts(session: Session, call: Call) -> CallFacts:

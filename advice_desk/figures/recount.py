@@ -17,6 +17,7 @@ from advice_desk.figures.rollup import (
     CALLER_TYPE,
     DURATION,
     FIGURE,
+    FOLLOW_UP_DUE,
     IN_HOURS,
     KIND,
     LOCAL_AUTHORITY,
@@ -30,6 +31,7 @@ from advice_desk.figures.rollup import (
     TOP_TOPIC,
     TOPIC,
     UNKNOWN,
+    UNREVIEWED,
     WORKER,
     YES,
     Change,
@@ -74,6 +76,15 @@ def recount(connection: sa.Connection, which: sa.ColumnElement[bool] | None = No
     for d, n in execute(sa.select(day, sa.func.count())
                         .where(data, c.safeguarding.is_(True)).group_by(day)):
         counts[d, SAFEGUARDING, YES] += n
+    for d, n in execute(sa.select(day, sa.func.count())
+                        .where(data, c.reviewed_at.is_(None)).group_by(day)):
+        counts[d, UNREVIEWED, YES] += n
+    # By the day the follow-up is due, whatever the call.
+    due = [c.follow_up_on.is_not(None), c.follow_up_done_at.is_(None),
+           *(() if which is None else (which,))]
+    for d, n in execute(sa.select(c.follow_up_on, sa.func.count()).where(*due)
+                        .group_by(c.follow_up_on)):
+        counts[d, FOLLOW_UP_DUE, YES] += n
     joined_topics = _CALL.join(_TOPIC, _TOPIC.c.call_id == c.id)
     for d, code, n in execute(sa.select(day, _TOPIC.c.topic_code, sa.func.count())
                               .select_from(joined_topics).where(data)

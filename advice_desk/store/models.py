@@ -71,14 +71,6 @@ class Call(SQLModel, table=True):
         sa.Index("ix_call_worker_started", "worker_id", "started_at"),
         sa.Index("ix_call_follow_up_on", "follow_up_on"),
         sa.Index("ix_call_idempotency_key", "idempotency_key", unique=True),
-        # The report's two figures that depend on today or on review state (PRODUCT §5) are
-        # counted from these small partial indexes rather than kept in the rollup.
-        sa.Index("ix_call_follow_up_due", "follow_up_on",
-                 sqlite_where=sa.text("follow_up_done_at IS NULL"),
-                 postgresql_where=sa.text("follow_up_done_at IS NULL")),
-        sa.Index("ix_call_unreviewed", "local_date",
-                 sqlite_where=sa.text("reviewed_at IS NULL AND kind = 'data'"),
-                 postgresql_where=sa.text("reviewed_at IS NULL AND kind = 'data'")),
     )
 
     id: int | None = Field(default=None, primary_key=True)
