@@ -26,9 +26,11 @@ year of a million calls.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from itertools import compress, repeat
+from operator import itemgetter
 from typing import cast
 
 import sqlalchemy as sa
@@ -202,7 +204,7 @@ def _upsert(connection: sa.Connection, durations: bool, rows: list[dict[str, obj
     name = connection.dialect.name
     if name == "sqlite":
         lite = sqlite.insert(table)
-        statement: sa.Executable = lite.on_conflict_do_update(
+        statement: sa.Insert = lite.on_conflict_do_update(
             index_elements=list(keys), set_={"calls": table.c.calls + lite.excluded.calls})
     elif name == "postgresql":
         server = postgresql.insert(table)
@@ -210,7 +212,18 @@ def _upsert(connection: sa.Connection, durations: bool, rows: list[dict[str, obj
             index_elements=list(keys), set_={"calls": table.c.calls + server.excluded.calls})
     else:
         raise NotImplementedError(f"the rollup has no upsert for {name}")
+    if name == "sqlite" and connection.dialect.paramstyle == "qmark":
+        # The same statement through the driver: SQLAlchemy's per-value processing would take
+        # seconds for the demo's hundreds of thousands of rows. Dates as SQLAlchemy stores them.
+        names = [column.name for column in table.columns]
+        connection.exec_driver_sql(str(statement.compile(dialect=connection.dialect)), [
+            tuple(_plain(row[column]) for column in names) for row in rows])
+        return
     connection.execute(statement, rows)
+
+
+def _plain(value: object) -> object:
+    return value.isoformat() if isinstance(value, date) else value
 
 
 def reviewed(connection: sa.Connection, day: date | None) -> None:
@@ -225,53 +238,66 @@ def follow_up_done(connection: sa.Connection, due_on: date) -> None:
 
 
 def change_of_chunk(chunk: Chunk, tops: Mapping[str, str]) -> Change:
-    """What a chunk of bulk-inserted calls adds to the figures (none of them withdrawn),
-    counted column by column."""
+    """What a chunk of bulk-inserted calls adds to the figures (none of them withdrawn, all
+    with their UK day), counted column by column: pairs are counted in C (``zip``,
+    ``compress``, ``Counter``) and only the counts are named in Python."""
     calls = chunk.calls
-    days = cast(list[date], calls["local_date"])  # bulk-inserted calls all have their day
+    days = cast(list[date], calls["local_date"])
     kinds = cast(list[str], calls["kind"])
     in_hours = cast(list[bool | None], calls["in_hours"])
-    minutes = cast(list[int | None], calls["local_minute"])
+    is_data = [kind == "data" for kind in kinds]
+    data_days = list(compress(days, is_data))
     change = Change()
     counts = change.counts
 
-    def count(measure: str, categories: Iterable[str], rows: Iterable[int] | None = None
-              ) -> None:
-        picked = range(len(days)) if rows is None else rows
-        pairs = zip(days, categories, strict=True) if rows is None else zip(
-            (days[i] for i in picked), categories, strict=True)
-        counts.update((day, measure, category) for day, category in pairs)
+    def put(measure: str, pairs: Iterable[tuple[date, object]],
+            name: Callable[[object], str | None] = str) -> None:
+        for (day, value), n in Counter(pairs).items():
+            category = name(value)
+            if category is not None:
+                counts[day, measure, category] += n
 
-    count(KIND, kinds)
-    count(IN_HOURS, (YES if flag else NO for flag in in_hours))
-    count(WORKER, (str(w) for w in calls["worker_id"]))
-    open_rows = [i for i, flag in enumerate(in_hours) if flag and minutes[i] is not None]
-    count(SLOT, (slot_of(cast(int, minutes[i])) for i in open_rows), open_rows)
-    data = [i for i, kind in enumerate(kinds) if kind == "data"]
+    def of_data(column: str) -> Iterator[object]:
+        return compress(calls[column], is_data)
+
+    put(KIND, zip(days, kinds, strict=True))
+    put(IN_HOURS, zip(days, in_hours, strict=True), lambda flag: YES if flag else NO)
+    put(WORKER, zip(days, calls["worker_id"], strict=True))
+    put(SLOT, zip(compress(days, in_hours), compress(calls["local_minute"], in_hours),
+              strict=True),
+        lambda minute: None if minute is None else slot_of(cast(int, minute)))
     for measure in (CALLER_TYPE, ARRANGEMENT, LOCAL_AUTHORITY):
-        column = calls[measure]
-        count(measure, (cast(str | None, column[i]) or UNKNOWN for i in data), data)
-    flagged = [i for i in data if calls["safeguarding"][i]]
-    count(SAFEGUARDING, (YES for _ in flagged), flagged)
+        put(measure, zip(data_days, of_data(measure), strict=True),
+            lambda code: str(code or UNKNOWN))
+    put(SAFEGUARDING, zip(data_days, of_data("safeguarding"), strict=True),
+        lambda flag: YES if flag else None)
     reviewed_at = calls.get("reviewed_at")
-    unreviewed = data if reviewed_at is None else [i for i in data if reviewed_at[i] is None]
-    count(UNREVIEWED, (YES for _ in unreviewed), unreviewed)
+    put(UNREVIEWED, zip(data_days, of_data("reviewed_at") if reviewed_at is not None
+                        else [None] * len(data_days), strict=True),
+        lambda at: YES if at is None else None)
     done = calls.get("follow_up_done_at")
-    counts.update((due, FOLLOW_UP_DUE, YES) for i, due in enumerate(
-        cast(list[date | None], calls.get("follow_up_on", [])))
-        if due is not None and (done is None or done[i] is None))
-    data_set = set(data)
-    topics = {(i, code) for i, code, _ in chunk.topics if i in data_set}
-    counts.update((days[i], TOPIC, code) for i, code in topics)
-    counts.update((days[i], TOP_TOPIC, top)
-                  for i, top in {(i, tops.get(c, c)) for i, c in topics})
-    outcomes = {(i, o) for i, o, _ in chunk.outcomes if i in data_set}
-    counts.update((days[i], OUTCOME, o) for i, o in outcomes)
-    targets = {(i, to) for i, o, to in chunk.outcomes if i in data_set and o == REFERRED and to}
-    counts.update((days[i], REFERRAL, to) for i, to in targets)
+    for due, n in Counter(compress(calls.get("follow_up_on", ()), (
+            repeat(True) if done is None else (at is None for at in done)))).items():
+        if due is not None:
+            counts[cast(date, due), FOLLOW_UP_DUE, YES] += n
     seconds = cast(list[int | None], calls["duration_s"])
-    change.durations.update((days[i], s) for i in data
-                            if (s := seconds[i]) is not None)
+    lengths = Counter(zip(data_days, compress(seconds, is_data), strict=True))
+    for (day, length), n in lengths.items():
+        if length is not None:
+            change.durations[day, length] += n
+
+    def per_call(measure: str, pairs: set[tuple[int, str]]) -> None:
+        """``pairs`` of (call index, category), each once: counted on the calls with content."""
+        named = [pair for pair in pairs if is_data[pair[0]]]
+        put(measure, zip(map(days.__getitem__, map(itemgetter(0), named)),
+                         map(itemgetter(1), named), strict=True))
+
+    topics = set(map(itemgetter(0, 1), chunk.topics))
+    per_call(TOPIC, topics)
+    per_call(TOP_TOPIC, {(i, tops.get(code, code)) for i, code in topics})
+    per_call(OUTCOME, set(map(itemgetter(0, 1), chunk.outcomes)))
+    per_call(REFERRAL, {(i, to) for i, outcome, to in chunk.outcomes
+                        if outcome == REFERRED and to})
     return change
 
 
