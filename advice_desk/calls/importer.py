@@ -68,6 +68,8 @@ from advice_desk.calls.import_cells import (
 from advice_desk.calls.record import MAX_TEXT, CallDetails, normalise, validate
 from advice_desk.calls.topics import topics_in_order
 from advice_desk.clock import Clock, uk_day_and_minute
+from advice_desk.figures import rollup
+from advice_desk.figures.recount import recount
 from advice_desk.people import audit
 from advice_desk.people.accounts import find_user, user_named
 from advice_desk.people.permissions import Actor, Role, command_line_actor
@@ -77,7 +79,7 @@ from advice_desk.settings import hours_policy_in
 from advice_desk.store import bulk, search_index
 from advice_desk.store.bulk import CellValue, Chunk
 from advice_desk.store.engine import Store
-from advice_desk.store.models import Topic, User
+from advice_desk.store.models import Call, Topic, User
 
 T = TypeVar("T")
 
@@ -627,6 +629,9 @@ def _write(connection: sa.Connection, checked: Checked, policy: HoursPolicy, clo
     now = clock.now()
     deferred: dict[str, CellValue] = {"worker_id": worker_id, "created_at": now,
                                       "updated_at": now}
+    # The write transaction holds the only write lock: every call after the last one now is
+    # this import's, and the rollup counts them set-wise once they are in.
+    last_id = connection.execute(sa.select(sa.func.max(col(Call.id)))).scalar() or 0
     with search_index.bulk_insert(connection):
         if connection.dialect.name == "sqlite":
             least, most = WRITE_CACHE_KIB
@@ -634,12 +639,14 @@ def _write(connection: sa.Connection, checked: Checked, policy: HoursPolicy, clo
                 bulk.write_deferred(connection, (
                     cast(list[bulk.DeferredStatement], _unpack(blob))
                     for blob in checked.chunks), deferred)
-            return
-        writer = bulk.server_writer(connection)
-        for blob in checked.chunks:
-            chunk = _chunk(cast(list[CompactRow], _unpack(blob)))
-            chunk.calls.update({name: [value] * len(chunk) for name, value in deferred.items()})
-            writer(writer.prepare(chunk, None))
+        else:
+            writer = bulk.server_writer(connection)
+            for blob in checked.chunks:
+                chunk = _chunk(cast(list[CompactRow], _unpack(blob)))
+                chunk.calls.update({name: [value] * len(chunk)
+                                    for name, value in deferred.items()})
+                writer(writer.prepare(chunk, None))
+    rollup.apply(connection, recount(connection, col(Call.id) > last_id))
 
 
 @contextmanager

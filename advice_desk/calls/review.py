@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from sqlmodel import col
 
 from advice_desk.clock import uk_today
+from advice_desk.figures import rollup
 from advice_desk.people import audit
 from advice_desk.people.manager import Manager
 from advice_desk.people.permissions import Action, PermissionDenied, require
@@ -65,6 +66,8 @@ class Review(Manager):
             if call is None or call.kind != "data":
                 raise ValidationError([FieldError("id",
                                                   f"there is no call {call_id} to review")])
+            if call.reviewed_at is None and call.withdrawn_at is None:
+                rollup.reviewed(session.connection(), call.local_date)
             call.reviewed_by_id = actor.id
             call.reviewed_at = clock.now()
             call.review_note = note or None
@@ -103,5 +106,7 @@ class Review(Manager):
                 raise ValidationError([FieldError("id", f"call {call_id} has no follow-up")])
             if not actor.is_supervisor and call.worker_id != actor.id:
                 raise PermissionDenied(f"{actor.name} can only tick off their own follow-ups")
+            if call.follow_up_done_at is None:
+                rollup.follow_up_done(session.connection(), call.follow_up_on)
             call.follow_up_done_at = clock.now()
             audit.record(session, clock, actor, "follow-up-done", f"call {call_id}")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import builtins
 from collections.abc import Sequence
 from dataclasses import fields, replace
-from datetime import datetime
+from datetime import date, datetime
 from typing import TypeVarTuple
 
 import sqlalchemy as sa
@@ -22,6 +22,8 @@ from advice_desk.calls.drafts import end_draft
 from advice_desk.calls.history import CallQuery, CallSummary
 from advice_desk.calls.record import CallDetails, StoredCall, normalise, validate
 from advice_desk.clock import Clock, uk_day_and_minute, uk_day_end, uk_day_start
+from advice_desk.figures import rollup
+from advice_desk.figures.rollup import CallFacts, Change
 from advice_desk.people import audit
 from advice_desk.people.manager import Manager
 from advice_desk.people.permissions import WORKER_WINDOW, Actor, require_call
@@ -74,14 +76,55 @@ def _fill(call: Call, details: CallDetails, policy: HoursPolicy) -> None:
         setattr(call, name, value)
 
 
+def _outcome_rows(details: CallDetails) -> list[tuple[str, str]]:
+    """The (outcome, referred_to) rows stored for a call."""
+    rows = [(o, "") for o in details.outcomes if o != "referred"]
+    if "referred" in details.outcomes:
+        rows += [("referred", r) for r in details.referred_to]
+    return rows
+
+
 def _write_codes(session: Session, call_id: int, details: CallDetails) -> None:
     session.add_all(CallTopic(call_id=call_id, topic_code=code, is_primary=(i == 0))
                     for i, code in enumerate(details.topics))
-    session.add_all(CallOutcome(call_id=call_id, outcome=o) for o in details.outcomes
-                    if o != "referred")
-    if "referred" in details.outcomes:
-        session.add_all(CallOutcome(call_id=call_id, outcome="referred", referred_to=r)
-                        for r in details.referred_to)
+    session.add_all(CallOutcome(call_id=call_id, outcome=o, referred_to=r)
+                    for o, r in _outcome_rows(details))
+
+
+def _facts(call: Call, topics: Sequence[str] = (),
+           outcomes: Sequence[tuple[str, str]] = ()) -> CallFacts:
+    """What of ``call`` (as it is now, with these codes) the figures read."""
+    return CallFacts(day=call.local_date, minute=call.local_minute, kind=call.kind,
+                     in_hours=call.in_hours, worker_id=call.worker_id,
+                     caller_type=call.caller_type, arrangement=call.arrangement,
+                     local_authority=call.local_authority, safeguarding=call.safeguarding,
+                     duration_s=call.duration_s, topics=tuple(topics),
+                     outcomes=tuple(outcomes), withdrawn=call.withdrawn_at is not None,
+                     reviewed=call.reviewed_at is not None, follow_up_on=call.follow_up_on,
+                     follow_up_done=call.follow_up_done_at is not None)
+
+
+def _stored_facts(session: Session, call: Call) -> CallFacts:
+    """What the stored call adds to the figures, read before it changes."""
+    topics = session.exec(select(CallTopic.topic_code)
+                          .where(col(CallTopic.call_id) == call.id)).all()
+    outcomes = session.exec(select(CallOutcome.outcome, CallOutcome.referred_to)
+                            .where(col(CallOutcome.call_id) == call.id)).all()
+    return _facts(call, topics, [(o, r) for o, r in outcomes])
+
+
+def _count(session: Session, before: CallFacts | None, after: CallFacts | None) -> None:
+    """Bring the rollup in step with a call that was ``before`` and is now ``after`` (None:
+    not there), in the session's transaction."""
+    connection = session.connection()
+    codes = [*(before.topics if before else ()), *(after.topics if after else ())]
+    tops = rollup.top_topics(connection, codes)
+    change = Change()
+    if after is not None:
+        change.add(rollup.contributions(after, tops))
+    if before is not None:
+        change.add(rollup.contributions(before, tops), -1)
+    rollup.apply(connection, change)
 
 
 def log_calls(store: Store, calls: Sequence[CallDetails], worker_id: int, clock: Clock
@@ -108,6 +151,7 @@ def _insert(session: Session, details: CallDetails, worker_id: int, clock: Clock
     session.flush()
     assert call.id is not None
     _write_codes(session, call.id, details)
+    _count(session, None, _facts(call, details.topics, _outcome_rows(details)))
     return call.id
 
 
@@ -155,24 +199,40 @@ def recompute_in_hours(store: Store, batch: int = 20_000) -> int:
     while True:
         with store.write() as session:
             policy = hours_policy_in(session)
-            rows = session.exec(select(Call.id, Call.started_at, Call.in_hours)
-                                .where(col(Call.id) > last_id).order_by(col(Call.id))
-                                .limit(batch)).all()
+            rows = session.connection().execute(
+                sa.select(col(Call.id), col(Call.started_at), col(Call.in_hours),
+                          col(Call.local_date), col(Call.local_minute), col(Call.withdrawn_at))
+                .where(col(Call.id) > last_id).order_by(col(Call.id)).limit(batch)).all()
             if not rows:
                 return changed
             flips: dict[int, bool] = {}
-            for call_id, started, was_in in rows:
+            change = Change()
+            for call_id, started, was_in, day, minute, withdrawn in rows:
                 assert call_id is not None
                 last_id = call_id
                 is_in = policy.is_open(started)
                 if is_in != was_in:
                     flips[call_id] = is_in
+                    if day is not None and withdrawn is None:
+                        _count_flip(change, day, minute, was_in, is_in)
+            rollup.apply(session.connection(), change)
             for value in (True, False):
                 ids = [call_id for call_id, flipped in flips.items() if flipped is value]
                 if ids:
                     session.exec(sa.update(Call).where(col(Call.id).in_(ids))
                                  .values(in_hours=value))
             changed += len(flips)
+
+
+def _count_flip(change: Change, day: date, minute: int | None, was_in: bool | None,
+                is_in: bool) -> None:
+    """A call's in-hours flag changed: it moves between in and out of hours, and into or out
+    of its slot."""
+    sign = 1 if is_in else -1
+    change.counts[day, rollup.IN_HOURS, rollup.YES if was_in else rollup.NO] -= 1
+    change.counts[day, rollup.IN_HOURS, rollup.YES if is_in else rollup.NO] += 1
+    if minute is not None and bool(was_in) != is_in:
+        change.counts[day, rollup.SLOT, rollup.slot_of(minute)] += sign
 
 
 # --- reading -----------------------------------------------------------------------------
@@ -313,6 +373,7 @@ class Calls(Manager):
             session.add(call)
             session.flush()
             assert call.id is not None
+            _count(session, None, _facts(call))
             return call.id
 
     def correct(self, call_id: int, kind: str | None) -> None:
@@ -336,6 +397,7 @@ class Calls(Manager):
                 return
             now = clock.now()
             call.updated_at = now
+            before = _facts(call)
             if kind is None:
                 call.withdrawn_at, call.withdrawn_by_id = now, self.actor.id
                 audit.record(session, clock, self.actor, "call-withdrawn", f"call {call_id}",
@@ -344,6 +406,7 @@ class Calls(Manager):
                 audit.record(session, clock, self.actor, "call-corrected", f"call {call_id}",
                              {"from": call.kind, "to": kind})
                 call.kind = kind
+            _count(session, before, _facts(call))
 
     def update(self, call_id: int, details: CallDetails, key: str | None = None,
                drafted: bool = False) -> builtins.list[str]:
@@ -369,12 +432,14 @@ class Calls(Manager):
                 end_draft(session, self._worker_id(), key)
             if not changed:
                 return []
+            counted = _stored_facts(session, call)
             _fill(call, details, hours_policy_in(session))
             call.kind = "data"
             call.updated_at = clock.now()
             session.exec(delete(CallTopic).where(col(CallTopic.call_id) == call_id))
             session.exec(delete(CallOutcome).where(col(CallOutcome.call_id) == call_id))
             _write_codes(session, call_id, details)
+            _count(session, counted, _facts(call, details.topics, _outcome_rows(details)))
             audit.record(session, clock, self.actor, "call-edited", f"call {call_id}",
                          {"fields": changed})
             return changed

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Iterator
+from functools import partial
 
 import sqlalchemy as sa
 
@@ -30,10 +31,12 @@ from advice_desk.demo.generator import authority_weights, topic_weights
 from advice_desk.demo.producer import made
 from advice_desk.demo.shares import DEMO_WORKERS
 from advice_desk.demo.timing import Plan, calls_per_day, open_days
+from advice_desk.figures import rollup
+from advice_desk.figures.rollup import Change
 from advice_desk.people.accounts import get_or_create_user
 from advice_desk.settings import hours_policy_in
 from advice_desk.store import search_index
-from advice_desk.store.bulk import BulkWriter, Prepare, Prepared, bulk_writer
+from advice_desk.store.bulk import BulkWriter, Chunk, Prepare, Prepared, bulk_writer
 from advice_desk.store.engine import Store
 
 CHUNK_CALLS = 50_000  # at least, in whole days: bounds the memory a run takes
@@ -57,6 +60,7 @@ def add_demo_calls(store: Store, count: int, clock: Clock, *, seed: int = 0, day
     now = to_utc(clock.now())  # UTC throughout, as the SQLite writer relies on
     with store.read() as session:
         policy = hours_policy_in(session)
+        tops = rollup.all_top_topics(session.connection())
     calendar = open_days(now, days, policy)
     plan = Plan(seed=seed, now=now, days=days, hours=policy.to_dict(),
                  day_counts=calls_per_day(rng, calendar, count, CHUNK_CALLS),
@@ -65,12 +69,26 @@ def add_demo_calls(store: Store, count: int, clock: Clock, *, seed: int = 0, day
                  worker_ids=_demo_workers(store, clock),
                  authority_weights=authority_weights())
 
-    def make(prepare: Prepare[Prepared], first_id: int | None) -> Iterator[Prepared]:
-        return made(plan, prepare, first_id, parallel)
+    counted = Change()
 
-    with store.raw_write() as connection, search_index.bulk_insert(connection):
-        (writer or bulk_writer)(connection).write_all(make)
+    def make(prepare: Prepare[Prepared], first_id: int | None) -> Iterator[Prepared]:
+        # The process that makes a chunk also counts what it adds to the figures.
+        for prepared, change in made(plan, partial(counting, prepare, tops), first_id,
+                                     parallel):
+            counted.add(change)
+            yield prepared
+
+    with store.raw_write() as connection:
+        with search_index.bulk_insert(connection):
+            (writer or bulk_writer)(connection).write_all(make)
+        rollup.apply(connection, counted)
     return count
+
+
+def counting(prepare: Prepare[Prepared], tops: dict[str, str], chunk: Chunk,
+             first_id: int | None) -> tuple[Prepared, Change]:
+    """A chunk made ready for the writer, with what it adds to the figures."""
+    return prepare(chunk, first_id), rollup.change_of_chunk(chunk, tops)
 
 
 

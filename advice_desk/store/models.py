@@ -144,6 +144,32 @@ class CallOutcome(SQLModel, table=True):
     referred_to: str = Field(default="", primary_key=True, max_length=40)  # "" unless referred
 
 
+class Figure(SQLModel, table=True):
+    """The rollup (advice_desk.figures): how many calls of a UK day (``span`` "d") or of a
+    month (``span`` "m", ``period`` its first day) fall in each category of each measure.
+    Kept in step with every write to the calls, in the same transaction."""
+
+    __tablename__ = "figure"
+
+    span: str = Field(primary_key=True, max_length=1)
+    period: date = Field(primary_key=True)
+    measure: str = Field(primary_key=True, max_length=20)
+    category: str = Field(primary_key=True, max_length=80)
+    calls: int = 0
+
+
+class FigureDuration(SQLModel, table=True):
+    """The rollup's histogram of durations in whole seconds (calls with content), by day and
+    by month as :class:`Figure`: the median and 90th percentile come out exact."""
+
+    __tablename__ = "figure_duration"
+
+    span: str = Field(primary_key=True, max_length=1)
+    period: date = Field(primary_key=True)
+    seconds: int = Field(primary_key=True)
+    calls: int = 0
+
+
 class AuditEvent(SQLModel, table=True):
     """Who did what, when. Append-only: the database itself refuses updates and deletes."""
 
