@@ -14,6 +14,7 @@ from sqlmodel import select
 from advice_desk.calls.importer import ImportRejected, import_calls
 from advice_desk.calls.service import Calls
 from advice_desk.clock import FixedClock
+from advice_desk.figures import recount
 from advice_desk.people.permissions import Actor
 from advice_desk.reference import lists as reference
 from advice_desk.reports.compute import Reports
@@ -40,10 +41,12 @@ def _stored_authorities(store: Store) -> list[str | None]:
 
 
 def _set_authority(store: Store, call_id: int, code: str) -> None:
-    """A call stored with ``code``, as an older version of the app (or 0006's data) left it."""
+    """A call stored with ``code``, as an older version of the app (or 0006's data) left it,
+    and counted in the figures as migration 0008 counts such a store's calls."""
     with store.write() as session:
         session.execute(sa.update(Call).where(Call.id == call_id)  # type: ignore[arg-type]
                         .values(local_authority=code))
+        recount.rebuild(session.connection())
 
 
 # --- the lists ------------------------------------------------------------------------------
