@@ -254,7 +254,8 @@ def _quasi_expressions() -> _Quasi:
         sa.func.coalesce(col(Call.arrangement), UNKNOWN).label("arrangement"),
         sa.case(regions, value=col(Call.local_authority), else_=UNKNOWN).label("region"),
         sa.case((children.is_(None), UNKNOWN), (children >= 3, CHILDREN_MANY),
-                else_=sa.cast(children, sa.String)).label("children_band"),
+                *((children == n, band) for n, band in enumerate(CHILDREN_BANDS[:3])),
+                else_=UNKNOWN).label("children_band"),
     )
 
 
