@@ -8,47 +8,17 @@ from __future__ import annotations
 
 import contextlib
 import os
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+
+from advice_desk.store.claim import try_exclusive, unlock
 
 BACKUP_LOCK_FILE = ".lock"
 
 
 class Busy(Exception):
     """Another process holds the lock."""
-
-
-def _try_lock(fd: int) -> bool:
-    if sys.platform == "win32":
-        import msvcrt
-
-        try:
-            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
-        except OSError:
-            return False
-        return True
-    import fcntl
-
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        return False
-    return True
-
-
-def _unlock(fd: int) -> None:
-    if sys.platform == "win32":
-        import msvcrt
-
-        with contextlib.suppress(OSError):
-            os.lseek(fd, 0, os.SEEK_SET)
-            msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
-        return
-    import fcntl
-
-    fcntl.flock(fd, fcntl.LOCK_UN)
 
 
 @contextlib.contextmanager
@@ -58,13 +28,13 @@ def backup_lock(folder: Path, wait_s: float = 0.0) -> Iterator[None]:
     fd = os.open(folder / BACKUP_LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
     try:
         deadline = time.monotonic() + wait_s
-        while not _try_lock(fd):
+        while not try_exclusive(fd):
             if time.monotonic() >= deadline:
                 raise Busy("another copy of Advice Desk is making or restoring a backup")
             time.sleep(0.2)
         try:
             yield
         finally:
-            _unlock(fd)
+            unlock(fd)
     finally:
         os.close(fd)

@@ -75,7 +75,7 @@ class StoreClaim:
         fd, self._fd = self._fd, None
         if fd is not None:
             with contextlib.suppress(OSError):
-                _unlock(fd, self._slot)
+                unlock(fd, self._slot)
             os.close(fd)
 
     def __del__(self) -> None:
@@ -89,14 +89,14 @@ def exclusive(store_file: Path) -> Iterator[None]:
     path = claim_file(store_file)
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     try:
-        if not _try_exclusive(fd):
+        if not try_exclusive(fd):
             raise StoreInUse(f"the store is open in {_holders_text(path)}: close it, or wait "
                              "for it to end, then restore again")
         try:
             yield
         finally:
             with contextlib.suppress(OSError):
-                _unlock(fd, None)
+                unlock(fd, None)
     finally:
         os.close(fd)
 
@@ -133,7 +133,8 @@ def _try_shared(fd: int) -> int | None:
     return 0
 
 
-def _try_exclusive(fd: int) -> bool:
+def try_exclusive(fd: int) -> bool:
+    """An exclusive lock on the whole file, without waiting (also the backup folder's lock)."""
     if sys.platform == "win32":
         import msvcrt
 
@@ -152,7 +153,7 @@ def _try_exclusive(fd: int) -> bool:
     return True
 
 
-def _unlock(fd: int, slot: int | None) -> None:
+def unlock(fd: int, slot: int | None = None) -> None:
     if sys.platform == "win32":
         import msvcrt
 

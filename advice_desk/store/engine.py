@@ -263,11 +263,7 @@ def read_only_engine(path: Path) -> sa.Engine:
         cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_S * 1000}")
         cursor.close()
 
-    @sa.event.listens_for(engine, "begin")
-    def _begin(connection: sa.Connection) -> None:
-        writing = connection.get_execution_options().get("writing", False)
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")
-
+    _begin_immediate_for_writes(engine)
     return engine
 
 
@@ -371,12 +367,17 @@ def _create_engine(url: str) -> sa.Engine:
         cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_S * 1000}")
         cursor.close()
 
+    _begin_immediate_for_writes(engine)
+    return engine
+
+
+def _begin_immediate_for_writes(engine: sa.Engine) -> None:
+    """Every transaction is begun by us: a write one with ``BEGIN IMMEDIATE``, which takes
+    SQLite's write lock up front so writers queue instead of failing half-way."""
     @sa.event.listens_for(engine, "begin")
     def _begin(connection: sa.Connection) -> None:
         writing = connection.get_execution_options().get("writing", False)
         connection.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")
-
-    return engine
 
 
 def _server_engine(url: str) -> sa.Engine:
