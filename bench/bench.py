@@ -610,7 +610,7 @@ def measure_startup(settings: Settings) -> list[Figure]:
 
 # --- the funder export -------------------------------------------------------------------------
 
-EXPORT_TARGET_S, EXPORT_MEMORY_TARGET = 5.0, 300 * 2**20  # bytes of peak resident memory
+EXPORT_TARGET_S, EXPORT_MEMORY_TARGET_MB = 5.0, 300.0  # peak resident memory
 
 
 def measure_export(settings: Settings) -> list[Figure]:
@@ -624,32 +624,24 @@ def measure_export(settings: Settings) -> list[Figure]:
     first = day - timedelta(days=364)
     out = settings.work_dir / "export"
     out.mkdir(exist_ok=True)
-    result = subprocess.run([sys.executable, __file__, "--export-child",
-                             str(settings.work_dir / "demo"), first.isoformat(),
-                             day.isoformat(), str(out)],
-                            check=True, capture_output=True, text=True)
-    figures = json.loads(result.stdout)
-    name = f"one-year funder export with --rows ({first} to {day})"
-    return [Figure(name, figures["total_s"], EXPORT_TARGET_S,
-                   indicative=not settings.full_size),
-            Figure(f"{name}: peak memory", figures["peak"] / 2**20,
-                   EXPORT_MEMORY_TARGET / 2**20, unit="MiB",
-                   indicative=not settings.full_size)]
+    figures = run_child("export", str(settings.work_dir / "demo"), first.isoformat(),
+                        day.isoformat(), str(out))
+    return [Figure(f"one-year funder export with --rows ({first} to {day})",
+                   figures["total_s"], EXPORT_TARGET_S, indicative=not settings.full_size,
+                   peak_rss_mb=figures["peak_rss_mb"], rss_target_mb=EXPORT_MEMORY_TARGET_MB)]
 
 
-def export_child(data_dir: Path, first: date, last: date, out: Path) -> int:
-    """Run in a process of its own, so its peak memory is the export's: prints the figures
-    as JSON."""
+def export_child(args: list[str]) -> dict[str, float]:
+    """Run in a process of its own (``run_child``), so its peak memory is the export's."""
     from advice_desk.reports.funder_export import ExportChoices, FunderExport
 
+    data_dir, first, last, out = Path(args[0]), *map(date.fromisoformat, args[1:3]), Path(args[3])
     store = open_store(resolve_location(data_dir))
     export = FunderExport(store, command_line_actor(), SystemClock())
     choices = ExportChoices(rows_secret=b"bench" * 8)
     total = timed(lambda: export.write(first, last, out, choices))
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # KiB on Linux
     store.close()
-    print(json.dumps({"total_s": total, "peak": peak}))
-    return 0
+    return {"total_s": total}
 
 
 # --- the table -------------------------------------------------------------------------------
@@ -660,7 +652,7 @@ MEASUREMENTS: list[Measurement] = [measure_startup, measure_demo, measure_report
 # Measurements that need no demo store, for ``--only``.
 ONLY: dict[str, list[Measurement]] = {"startup": [measure_startup], "import": [measure_import]}
 # Work run in a child process of this script by ``run_child(name, args…)``.
-CHILDREN: dict[str, ChildWork] = {"import": import_child}
+CHILDREN: dict[str, ChildWork] = {"import": import_child, "export": export_child}
 
 
 def _seconds(value: float | None, unit: str = "s") -> str:
@@ -703,13 +695,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="measure only this (these need no demo store)")
     parser.add_argument("--child", nargs=argparse.REMAINDER,
                         help=argparse.SUPPRESS)  # NAME ARGS…: the work run_child runs
-    parser.add_argument("--export-child", nargs=4, metavar=("DATA_DIR", "FROM", "TO", "OUT"),
-                        help=argparse.SUPPRESS)  # the child process measure_export runs
     args = parser.parse_args(argv)
-    if args.export_child:
-        data_dir, first, last, out = args.export_child
-        return export_child(Path(data_dir), date.fromisoformat(first), date.fromisoformat(last),
-                            Path(out))
     if args.child:
         print(json.dumps(CHILDREN[args.child[0]](args.child[1:])))
         return 0
