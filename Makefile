@@ -7,7 +7,9 @@ STAMP := $(VENV)/.installed-stamp
 .PHONY: run test test-fast soak postgres-server libreoffice lint bench clean
 
 $(STAMP): pyproject.toml
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); \
+	  echo "'$(PYTHON) -m venv' failed: on Debian/Ubuntu run: sudo apt-get install python3-venv"; \
+	  exit 1; }
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test,postgres]'
 	@touch $(STAMP)
