@@ -11,7 +11,8 @@ from alembic import command
 from alembic.config import Config
 from sqlmodel import select
 
-from advice_desk.calls.importer import ImportRejected, import_calls
+from advice_desk.calls.import_source import ImportRejected
+from advice_desk.calls.importer import import_calls
 from advice_desk.calls.service import Calls
 from advice_desk.clock import FixedClock
 from advice_desk.figures import recount
