@@ -552,7 +552,7 @@ def _cut_tail(copy_file: Path, *, forge_anchor: bool = False) -> None:
 def _new_pc(tmp_path: Path, config_folder: Path, monkeypatch) -> None:
     """A PC with the audit key (kept safe with the backups) but no anchor of its own."""
     from advice_desk.paths import CONFIG_DIR_ENV
-    from advice_desk.store.audit_chain import KEY_FILE
+    from advice_desk.store.audit_key import KEY_FILE
 
     new_pc = tmp_path / "new-pc-config"
     new_pc.mkdir(mode=0o700)
@@ -610,7 +610,8 @@ def test_a_server_restore_is_audited_and_every_seats_anchor_follows_it(
     another seat (same key, its own anchor, ahead of the restored trail) accepts the restore;
     a tail cut after the restore is still found, on both seats."""
     from advice_desk.paths import CONFIG_DIR_ENV
-    from advice_desk.store.audit_chain import ANCHORS_DIR, KEY_FILE
+    from advice_desk.store.audit_anchor import ANCHORS_DIR
+    from advice_desk.store.audit_key import KEY_FILE
     from tests.factories import first_supervisor
     from tests.test_audit_chain import add_events, drop_guards, owner_runs, verified
 
