@@ -153,7 +153,7 @@ def test_a_lagging_anchor_is_fine(store, trail, clock) -> None:
     path = audit.anchor_path(store)
     store_id = path.stem
     audit_anchor.write_anchor(path, Anchor(store_id, events[1].seq, events[1].id, events[1].link),
-                             only_forward=False)
+                              only_forward=False)
     verdict = verified(store)
     assert (verdict.ok, verdict.count, verdict.anchored) == (True, 5, 2)
     path.unlink()  # no anchor at all (another PC, a lost config folder): the chain alone
@@ -176,7 +176,7 @@ def test_an_anchor_that_disagrees_with_the_trail_is_found(store, trail) -> None:
     newest = audit_anchor.read_anchor(path)
     assert newest is not None
     audit_anchor.write_anchor(path, Anchor(newest.store, 3, trail[2], "f" * 64),
-                             only_forward=False)
+                              only_forward=False)
     verdict = verified(store)
     assert (verdict.ok, verdict.problem, verdict.event_id) == (False, "changed", trail[2])
 

@@ -79,7 +79,7 @@ def _move_anchor(session: Session) -> None:
         # itself is committed and must not be reported as failed.
         with suppress(OSError):
             audit_anchor.write_anchor(audit_anchor.anchor_path(anchor.store), anchor,
-                                     only_forward=not replaces)
+                                      only_forward=not replaces)
 
 
 def _forget_anchor(session: Session) -> None:
