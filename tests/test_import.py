@@ -363,7 +363,7 @@ def _columns(store: Store, call_id: int) -> dict[str, object]:
 
 
 def test_an_imported_call_is_stored_as_log_calls_stores_it(store: Store, clock: FixedClock) -> None:
-    from advice_desk.calls.service import log_calls
+    from advice_desk.calls.call_rows import log_calls
 
     assert import_calls(store, GOOD, clock) == 2
     calls = Calls(store, SUPERVISOR, ANY_TIME)

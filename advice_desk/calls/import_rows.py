@@ -26,7 +26,7 @@ def _micros(at: datetime) -> int:
 
 def compact(d: CallDetails, policy: HoursPolicy) -> CompactRow:
     """A checked call as plain values, in :data:`_COMPACT_COLUMNS` order, then its topics and
-    its (outcome, referred_to) pairs: what :func:`advice_desk.calls.service.log_calls` would
+    its (outcome, referred_to) pairs: what :func:`advice_desk.calls.call_rows.log_calls` would
     store, in a form ``marshal`` keeps small."""
     local_date, local_minute = uk_day_and_minute(d.started_at)
     outcomes = [(o, "") for o in d.outcomes if o != "referred"]

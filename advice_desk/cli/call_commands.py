@@ -109,7 +109,7 @@ def register_hours(commands: Commands,
 
 
 def run_hours(args: argparse.Namespace) -> int:
-    from advice_desk.calls.service import recompute_in_hours
+    from advice_desk.calls.in_hours import recompute_in_hours
     from advice_desk.clock import SystemClock
     from advice_desk.people.permissions import command_line_actor
     from advice_desk.reference.hours import describe_status
