@@ -32,7 +32,8 @@ from advice_desk.paths import Location, resolve_location
 from advice_desk.people.audit import AuditQuery, AuditTrail, describe
 from advice_desk.people.permissions import command_line_actor
 from advice_desk.settings import Settings
-from advice_desk.store.engine import Store, schema_head
+from advice_desk.store.engine import Store
+from advice_desk.store.schema import schema_head
 from tests.factories import a_call, first_supervisor, opened_store, store_options
 from tests.support import SUPERVISOR
 
@@ -418,7 +419,7 @@ def _revision_before_head() -> str:
     from alembic.config import Config
     from alembic.script import ScriptDirectory
 
-    from advice_desk.store.engine import MIGRATIONS_DIR
+    from advice_desk.store.schema import MIGRATIONS_DIR
 
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
@@ -457,7 +458,7 @@ def test_pg_dump_and_pg_restore_round_trip_and_refuse_another_schema(postgres_ur
     import sqlalchemy as sa
 
     from advice_desk.backups.server import tool
-    from advice_desk.store.engine import current_revision
+    from advice_desk.store.schema import current_revision
     older = _revision_before_head()
     server = sa.create_engine(postgres_url)
     with server.begin() as connection:

@@ -33,7 +33,8 @@ from advice_desk.backups.copies import BackupError, copy_name, fsync_folder
 from advice_desk.clock import Clock
 from advice_desk.store import audit_anchor, audit_chain
 from advice_desk.store.audit_anchor import Anchor
-from advice_desk.store.engine import Store, current_revision, schema_head
+from advice_desk.store.engine import Store
+from advice_desk.store.schema import current_revision, schema_head
 
 _COPY_LINE = "COPY public.alembic_version"
 

@@ -73,7 +73,7 @@ def _check_figures(args: argparse.Namespace) -> None:
 def _check_whole(args: argparse.Namespace) -> None:
     from advice_desk.clock import SystemClock
     from advice_desk.store import audit_guards, integrity
-    from advice_desk.store.engine import read_only_engine
+    from advice_desk.store.engines import read_only_engine
     from advice_desk.store.errors import StoreError
 
     location = location_of(args)
