@@ -514,7 +514,8 @@ def measure_import(settings: Settings) -> list[Figure]:
 
 def import_child(args: list[str]) -> dict[str, float]:
     """Run in a process of its own (``run_child``), so its peak memory is the import's."""
-    from advice_desk.calls.importer import CsvSource, ImportWatch, import_calls
+    from advice_desk.calls.import_source import CsvSource
+    from advice_desk.calls.importer import ImportWatch, import_calls
 
     path, data_dir = Path(args[0]), Path(args[1])
 

@@ -19,8 +19,9 @@ from advice_desk.paths import Location
 from advice_desk.people import audit
 from advice_desk.people.audit import AuditTrail
 from advice_desk.people.permissions import Actor, PermissionDenied
-from advice_desk.store import audit_chain
-from advice_desk.store.audit_chain import Anchor, AuditKeyError
+from advice_desk.store import audit_anchor, audit_chain, audit_key
+from advice_desk.store.audit_anchor import Anchor
+from advice_desk.store.audit_key import AuditKeyError
 from advice_desk.store.engine import Store
 from tests.support import ANY_TIME, SUPERVISOR
 
@@ -151,31 +152,31 @@ def test_a_lagging_anchor_is_fine(store, trail, clock) -> None:
             "SELECT id, seq, link FROM audit_event ORDER BY id")).all()
     path = audit.anchor_path(store)
     store_id = path.stem
-    audit_chain.write_anchor(path, Anchor(store_id, events[1].seq, events[1].id, events[1].link),
-                             only_forward=False)
+    audit_anchor.write_anchor(path, Anchor(store_id, events[1].seq, events[1].id, events[1].link),
+                              only_forward=False)
     verdict = verified(store)
     assert (verdict.ok, verdict.count, verdict.anchored) == (True, 5, 2)
     path.unlink()  # no anchor at all (another PC, a lost config folder): the chain alone
     assert verified(store).ok
     add_events(store, clock, 1)
-    assert audit_chain.read_anchor(path) == audit.chain_head(store)
+    assert audit_anchor.read_anchor(path) == audit.chain_head(store)
     assert verified(store).anchored == 6
 
 
 def test_an_anchor_never_moves_back(store, trail) -> None:
     path = audit.anchor_path(store)
-    newest = audit_chain.read_anchor(path)
+    newest = audit_anchor.read_anchor(path)
     assert newest is not None and newest.count == 5
-    audit_chain.write_anchor(path, Anchor(newest.store, 2, 0, "old"))
-    assert audit_chain.read_anchor(path) == newest
+    audit_anchor.write_anchor(path, Anchor(newest.store, 2, 0, "old"))
+    assert audit_anchor.read_anchor(path) == newest
 
 
 def test_an_anchor_that_disagrees_with_the_trail_is_found(store, trail) -> None:
     path = audit.anchor_path(store)
-    newest = audit_chain.read_anchor(path)
+    newest = audit_anchor.read_anchor(path)
     assert newest is not None
-    audit_chain.write_anchor(path, Anchor(newest.store, 3, trail[2], "f" * 64),
-                             only_forward=False)
+    audit_anchor.write_anchor(path, Anchor(newest.store, 3, trail[2], "f" * 64),
+                              only_forward=False)
     verdict = verified(store)
     assert (verdict.ok, verdict.problem, verdict.event_id) == (False, "changed", trail[2])
 
@@ -189,7 +190,7 @@ def test_events_of_one_transaction_are_chained_in_order(store, clock) -> None:
             "SELECT seq FROM audit_event ORDER BY id")).scalars().all()
     assert seqs == [1, 2, 3]
     assert verified(store).count == 3
-    anchor = audit_chain.read_anchor(audit.anchor_path(store))
+    anchor = audit_anchor.read_anchor(audit.anchor_path(store))
     assert anchor is not None and anchor.count == 3
 
 
@@ -197,7 +198,7 @@ def test_a_rolled_back_event_leaves_no_link_and_no_anchor(store, clock) -> None:
     with pytest.raises(RuntimeError), store.write() as session:
         audit.record(session, clock, SUPERVISOR, "export", None)
         raise RuntimeError("the export failed")
-    assert audit_chain.read_anchor(audit.anchor_path(store)) is None
+    assert audit_anchor.read_anchor(audit.anchor_path(store)) is None
     add_events(store, clock, 1)
     assert verified(store).count == 1
 
@@ -206,18 +207,18 @@ def test_a_rolled_back_event_leaves_no_link_and_no_anchor(store, clock) -> None:
 
 def test_the_key_is_made_owner_only_and_outside_the_store(store, trail, config_folder: Path
                                                           ) -> None:
-    key = config_folder / audit_chain.KEY_FILE
+    key = config_folder / audit_key.KEY_FILE
     assert stat.S_IMODE(key.stat().st_mode) == 0o600
-    assert len(key.read_bytes()) == audit_chain.KEY_BYTES
+    assert len(key.read_bytes()) == audit_key.KEY_BYTES
     with store.read() as session:
         key_id = session.connection().execute(sa.text(
             "SELECT key_id FROM audit_chain")).scalar_one()
-    assert key_id == audit_chain.fingerprint(key.read_bytes())
+    assert key_id == audit_key.fingerprint(key.read_bytes())
     assert key.read_bytes().hex() != key_id
 
 
 def test_a_key_others_may_read_is_refused(store, trail, clock, config_folder: Path) -> None:
-    key = config_folder / audit_chain.KEY_FILE
+    key = config_folder / audit_key.KEY_FILE
     key.chmod(0o644)
     with pytest.raises(AuditKeyError, match=r"may be read by other accounts \(mode 0644\)"):
         add_events(store, clock, 1)
@@ -229,7 +230,7 @@ def test_a_key_others_may_read_is_refused(store, trail, clock, config_folder: Pa
 
 def test_another_key_is_refused_before_it_links_anything(store, trail, clock,
                                                          config_folder: Path) -> None:
-    key = config_folder / audit_chain.KEY_FILE
+    key = config_folder / audit_key.KEY_FILE
     original = key.read_bytes()
     key.write_bytes(os.urandom(32))
     with pytest.raises(AuditKeyError, match="is not the key of this store"):
@@ -239,7 +240,7 @@ def test_another_key_is_refused_before_it_links_anything(store, trail, clock,
 
 
 def test_a_missing_key_is_said_so(store, trail, clock, config_folder: Path) -> None:
-    (config_folder / audit_chain.KEY_FILE).unlink()
+    (config_folder / audit_key.KEY_FILE).unlink()
     with pytest.raises(AuditKeyError, match="this PC has no audit key"):
         verified(store)
     with pytest.raises(AuditKeyError, match="this PC has no audit key"):
@@ -251,8 +252,8 @@ def test_a_seat_names_the_shared_key_file(store, trail, clock, config_folder: Pa
     """A server store's seats all name one key file in ADVICE_DESK_AUDIT_KEY."""
     shared = tmp_path / "shared" / "advice-desk-audit-key"
     shared.parent.mkdir()
-    (config_folder / audit_chain.KEY_FILE).rename(shared)
-    monkeypatch.setenv(audit_chain.KEY_ENV, str(shared))
+    (config_folder / audit_key.KEY_FILE).rename(shared)
+    monkeypatch.setenv(audit_key.KEY_ENV, str(shared))
     add_events(store, clock, 1)
     assert verified(store).count == 6
 
@@ -285,7 +286,7 @@ def test_audit_verify_says_ok_or_names_the_first_broken_link(
 def test_audit_verify_without_the_key_is_one_line(
         store, trail, location: Location, config_folder: Path,
         capsys: pytest.CaptureFixture[str]) -> None:
-    (config_folder / audit_chain.KEY_FILE).unlink()
+    (config_folder / audit_key.KEY_FILE).unlink()
     assert main([*_cli(location), "audit", "verify"]) == 1
     err = capsys.readouterr().err
     assert err.startswith("advice-desk: error: this PC has no audit key at ")
@@ -293,7 +294,7 @@ def test_audit_verify_without_the_key_is_one_line(
 
 
 def test_the_anchor_holds_no_personal_value(store, trail, config_folder: Path) -> None:
-    (anchor,) = (config_folder / audit_chain.ANCHORS_DIR).iterdir()
+    (anchor,) = (config_folder / audit_anchor.ANCHORS_DIR).iterdir()
     assert set(json.loads(anchor.read_text())) == {"store", "count", "event", "link"}
     assert stat.S_IMODE(anchor.stat().st_mode) == 0o600
 
@@ -305,7 +306,7 @@ def test_a_lost_key_is_replaced_and_the_chain_goes_on_from_there(
         capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(AuditKeyError, match="there is an audit key"):
         AuditTrail(store, SUPERVISOR, clock).replace_lost_key()
-    (config_folder / audit_chain.KEY_FILE).unlink()
+    (config_folder / audit_key.KEY_FILE).unlink()
     with pytest.raises(AuditKeyError, match="audit new-key"):
         add_events(store, clock, 1)
     assert main([*_cli(location), "audit", "new-key"]) == 0
@@ -424,7 +425,7 @@ def test_a_guard_made_harmless_is_found(store, trail) -> None:
 def test_verify_without_an_anchor_says_the_tail_could_not_be_checked(
         store, trail, location: Location, config_folder: Path,
         capsys: pytest.CaptureFixture[str]) -> None:
-    for anchor in (config_folder / audit_chain.ANCHORS_DIR).iterdir():
+    for anchor in (config_folder / audit_anchor.ANCHORS_DIR).iterdir():
         anchor.unlink()
     assert main([*_cli(location), "audit", "verify"]) == 0
     assert capsys.readouterr().out == (
@@ -436,7 +437,7 @@ def test_verify_without_an_anchor_says_the_tail_could_not_be_checked(
 def test_a_loose_anchor_is_tightened_and_one_others_may_change_is_refused(
         store, trail, location: Location, config_folder: Path,
         capsys: pytest.CaptureFixture[str]) -> None:
-    folder = config_folder / audit_chain.ANCHORS_DIR
+    folder = config_folder / audit_anchor.ANCHORS_DIR
     (anchor,) = folder.iterdir()
     anchor.chmod(0o644)
     folder.chmod(0o755)

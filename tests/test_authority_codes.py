@@ -11,7 +11,8 @@ from alembic import command
 from alembic.config import Config
 from sqlmodel import select
 
-from advice_desk.calls.importer import ImportRejected, import_calls
+from advice_desk.calls.import_source import ImportRejected
+from advice_desk.calls.importer import import_calls
 from advice_desk.calls.service import Calls
 from advice_desk.clock import FixedClock
 from advice_desk.figures import recount
@@ -20,8 +21,9 @@ from advice_desk.reference import lists as reference
 from advice_desk.reports.compute import Reports
 from advice_desk.reports.funder_export import summary_rows
 from advice_desk.reports.output import labeller
-from advice_desk.store.engine import MIGRATIONS_DIR, Store
+from advice_desk.store.engine import Store
 from advice_desk.store.models import Call
+from advice_desk.store.schema import MIGRATIONS_DIR
 from advice_desk.validation import ValidationError
 from tests.factories import a_call
 from tests.support import ANY_TIME, SUPERVISOR

@@ -32,7 +32,8 @@ from advice_desk.paths import Location, resolve_location
 from advice_desk.people.audit import AuditQuery, AuditTrail, describe
 from advice_desk.people.permissions import command_line_actor
 from advice_desk.settings import Settings
-from advice_desk.store.engine import Store, schema_head
+from advice_desk.store.engine import Store
+from advice_desk.store.schema import schema_head
 from tests.factories import a_call, first_supervisor, opened_store, store_options
 from tests.support import SUPERVISOR
 
@@ -418,7 +419,7 @@ def _revision_before_head() -> str:
     from alembic.config import Config
     from alembic.script import ScriptDirectory
 
-    from advice_desk.store.engine import MIGRATIONS_DIR
+    from advice_desk.store.schema import MIGRATIONS_DIR
 
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
@@ -457,7 +458,7 @@ def test_pg_dump_and_pg_restore_round_trip_and_refuse_another_schema(postgres_ur
     import sqlalchemy as sa
 
     from advice_desk.backups.server import tool
-    from advice_desk.store.engine import current_revision
+    from advice_desk.store.schema import current_revision
     older = _revision_before_head()
     server = sa.create_engine(postgres_url)
     with server.begin() as connection:
@@ -552,7 +553,7 @@ def _cut_tail(copy_file: Path, *, forge_anchor: bool = False) -> None:
 def _new_pc(tmp_path: Path, config_folder: Path, monkeypatch) -> None:
     """A PC with the audit key (kept safe with the backups) but no anchor of its own."""
     from advice_desk.paths import CONFIG_DIR_ENV
-    from advice_desk.store.audit_chain import KEY_FILE
+    from advice_desk.store.audit_key import KEY_FILE
 
     new_pc = tmp_path / "new-pc-config"
     new_pc.mkdir(mode=0o700)
@@ -610,7 +611,8 @@ def test_a_server_restore_is_audited_and_every_seats_anchor_follows_it(
     another seat (same key, its own anchor, ahead of the restored trail) accepts the restore;
     a tail cut after the restore is still found, on both seats."""
     from advice_desk.paths import CONFIG_DIR_ENV
-    from advice_desk.store.audit_chain import ANCHORS_DIR, KEY_FILE
+    from advice_desk.store.audit_anchor import ANCHORS_DIR
+    from advice_desk.store.audit_key import KEY_FILE
     from tests.factories import first_supervisor
     from tests.test_audit_chain import add_events, drop_guards, owner_runs, verified
 

@@ -11,13 +11,11 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import func, select
 
+from advice_desk.calls.call_rows import log_calls
 from advice_desk.calls.history import CallQuery, CallSummary
+from advice_desk.calls.history_sql import SORTABLE
 from advice_desk.calls.record import CallDetails, StoredCall
-from advice_desk.calls.service import (
-    SORTABLE,
-    Calls,
-    log_calls,
-)
+from advice_desk.calls.service import Calls
 from advice_desk.calls.topics import topics_in_order
 from advice_desk.clock import UK, FixedClock
 from advice_desk.paths import Location

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pytest
 
-from advice_desk.store.audit_chain import KEY_FILE, key_path
+from advice_desk.store.audit_key import KEY_FILE, key_path
 
 ROOT = Path(__file__).resolve().parent.parent
 STORE_FILE = "advice-desk.sqlite3"

@@ -20,9 +20,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from advice_desk.calls.importer import import_calls
+from advice_desk.calls.in_hours import recompute_in_hours
 from advice_desk.calls.record import CallDetails
 from advice_desk.calls.review import Review
-from advice_desk.calls.service import Calls, recompute_in_hours
+from advice_desk.calls.service import Calls
 from advice_desk.calls.topics import topics_in_order
 from advice_desk.cli.common import EXIT_FAILED, EXIT_OK
 from advice_desk.cli.main import main

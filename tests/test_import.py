@@ -13,15 +13,10 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import func, select
 
-from advice_desk.calls import importer
+from advice_desk.calls import import_check, import_source
 from advice_desk.calls.history import CallQuery
-from advice_desk.calls.importer import (
-    ImportRejected,
-    ImportWatch,
-    import_calls,
-    import_file,
-    read_text,
-)
+from advice_desk.calls.import_source import ImportRejected, read_text
+from advice_desk.calls.importer import ImportWatch, import_calls, import_file
 from advice_desk.calls.service import Calls
 from advice_desk.clock import FixedClock
 from advice_desk.paths import Location
@@ -343,14 +338,14 @@ def test_bytes_that_are_not_utf8_are_named_by_row_and_column(tmp_path: Path,
                      .encode("latin-1"))
     with pytest.raises(ImportRejected, match=r"^is not UTF-8 text; in Excel, save it as "
                                              r"'CSV UTF-8'$") as rejected:
-        importer.CsvSource.of_file(path)  # before any store is opened
+        import_source.CsvSource.of_file(path)  # before any store is opened
     assert [str(p) for p in rejected.value.problems] == [
         "row 2, column caller_name: is not UTF-8 text (a byte 0xEB)",
         "row 3, column notes: is not UTF-8 text (a byte 0xE9)"]
     utf16 = tmp_path / "utf16.csv"
     utf16.write_bytes(SHORT.encode("utf-16"))
     with pytest.raises(ImportRejected) as rejected:
-        importer.CsvSource.of_file(utf16)
+        import_source.CsvSource.of_file(utf16)
     assert str(rejected.value.problems[0]) == "row 1, column A: is not UTF-8 text (a byte 0xFF)"
     assert _call_count(store) == 0
 
@@ -368,7 +363,7 @@ def _columns(store: Store, call_id: int) -> dict[str, object]:
 
 
 def test_an_imported_call_is_stored_as_log_calls_stores_it(store: Store, clock: FixedClock) -> None:
-    from advice_desk.calls.service import log_calls
+    from advice_desk.calls.call_rows import log_calls
 
     assert import_calls(store, GOOD, clock) == 2
     calls = Calls(store, SUPERVISOR, ANY_TIME)
@@ -418,7 +413,7 @@ def _many(count: int, start: datetime = datetime(2026, 3, 2, 9, 0)) -> str:
 
 def test_a_topic_retired_while_the_file_is_checked_imports_nothing(
         monkeypatch: pytest.MonkeyPatch, store: Store, clock: FixedClock) -> None:
-    monkeypatch.setattr(importer, "CHUNK_ROWS", 10)
+    monkeypatch.setattr(import_check, "CHUNK_ROWS", 10)
 
     def retire() -> None:
         with store.write() as session:
@@ -456,7 +451,7 @@ def _fail_on_signposted(store: Store) -> None:
 
 def test_a_write_that_fails_half_way_leaves_nothing(monkeypatch: pytest.MonkeyPatch,
                                                     store: Store, clock: FixedClock) -> None:
-    monkeypatch.setattr(importer, "CHUNK_ROWS", 10)
+    monkeypatch.setattr(import_check, "CHUNK_ROWS", 10)
     text = _many(25).rstrip("\n") + "\n2026-03-03 10:00,5,grandparent,sgo,legal,signposted,no,,\n"
     _fail_on_signposted(store)
     with pytest.raises(sa.exc.DBAPIError, match="refused"):
@@ -476,7 +471,7 @@ def test_workers_can_save_while_a_file_is_being_checked(
         clock: FixedClock) -> None:
     """The write lock is held only for the short write at the end: while the rows are being
     checked, another connection takes it at once (no wait at all) and saves a call."""
-    monkeypatch.setattr(importer, "CHUNK_ROWS", 50)
+    monkeypatch.setattr(import_check, "CHUNK_ROWS", 50)
     assert location.sqlite_file is not None
     worker = get_or_create_user(store, "amy", clock)
     saved: list[int] = []

@@ -33,8 +33,9 @@ from advice_desk.clock import UK, FixedClock
 from advice_desk.paths import Location
 from advice_desk.people import audit
 from advice_desk.people.permissions import Actor, Role
-from advice_desk.store.engine import MIGRATIONS_DIR, current_revision, open_store, schema_head
+from advice_desk.store.engine import open_store
 from advice_desk.store.models import Call, Topic, User
+from advice_desk.store.schema import MIGRATIONS_DIR, current_revision, schema_head
 from advice_desk.store.search_index import in_models_schema
 from tests.support import ANY_TIME, SUPERVISOR
 

@@ -34,9 +34,9 @@ from advice_desk.store.engine import (
     StoreDamaged,
     StoreError,
     StoreReadOnly,
-    backup_before_migration,
     open_store,
 )
+from advice_desk.store.schema import backup_before_migration
 from tests.factories import store_options
 
 CALLS = 300

@@ -52,9 +52,10 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from advice_desk.calls.call_rows import log_calls
 from advice_desk.calls.record import CallDetails
 from advice_desk.calls.review import Review
-from advice_desk.calls.service import Calls, log_calls
+from advice_desk.calls.service import Calls
 from advice_desk.calls.topics import Topics
 from advice_desk.clock import UK, FixedClock
 from advice_desk.paths import resolve_location

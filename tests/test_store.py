@@ -25,17 +25,10 @@ from advice_desk.clock import FixedClock
 from advice_desk.paths import DATABASE_URL_ENV, Location
 from advice_desk.people.accounts import actor_of, get_or_create_user
 from advice_desk.reference.lists import default_topics
-from advice_desk.store.engine import (
-    BUSY_TIMEOUT_S,
-    WRITE_LOCK_KEY,
-    Store,
-    StoreError,
-    backup_before_migration,
-    current_revision,
-    open_store,
-    schema_head,
-)
+from advice_desk.store.engine import Store, StoreError, open_store
+from advice_desk.store.engines import BUSY_TIMEOUT_S, WRITE_LOCK_KEY
 from advice_desk.store.models import Call, CallTopic, Topic, User
+from advice_desk.store.schema import backup_before_migration, current_revision, schema_head
 from tests.factories import a_call
 
 

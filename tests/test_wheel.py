@@ -99,9 +99,10 @@ CHECK_INSTALLED = textwrap.dedent("""
         assert widget is not None, form
 
     from advice_desk.paths import resolve_location
-    from advice_desk.store.engine import current_revision, open_store, schema_head
-    import advice_desk.store.engine
-    assert inside(advice_desk.store.engine.MIGRATIONS_DIR)
+    from advice_desk.store.engine import open_store
+    from advice_desk.store.schema import current_revision, schema_head
+    import advice_desk.store.schema
+    assert inside(advice_desk.store.schema.MIGRATIONS_DIR)
     store = open_store(resolve_location(data_dir))
     with store.engine.connect() as connection:
         assert current_revision(connection) == schema_head()

@@ -25,15 +25,8 @@ import json
 import sqlite3
 from pathlib import Path
 
-from advice_desk.store.audit_chain import (
-    Anchor,
-    AuditKeyError,
-    anchor_path,
-    fingerprint,
-    load_key,
-    read_anchor,
-    write_anchor,
-)
+from advice_desk.store.audit_anchor import Anchor, anchor_path, read_anchor, write_anchor
+from advice_desk.store.audit_key import AuditKeyError, fingerprint, load_key
 
 TABLE = "backup_anchor"
 UNCHECKED = ("the copy carries no audit anchor (made by an older version, or before an "

@@ -49,8 +49,9 @@ from advice_desk.store.copy_names import SUFFIX as SUFFIX
 from advice_desk.store.copy_names import TIERED as TIERED
 from advice_desk.store.copy_names import copies as _copies
 from advice_desk.store.copy_names import copy_name as copy_name
-from advice_desk.store.engine import MIGRATIONS_DIR, Store
+from advice_desk.store.engine import Store
 from advice_desk.store.failures import Kind, failure_of, on_disk
+from advice_desk.store.schema import MIGRATIONS_DIR
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 SAFETY_COPY_DAYS = 90

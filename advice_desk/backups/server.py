@@ -31,9 +31,10 @@ import sqlalchemy as sa
 
 from advice_desk.backups.copies import BackupError, copy_name, fsync_folder
 from advice_desk.clock import Clock
-from advice_desk.store import audit_chain
-from advice_desk.store.audit_chain import Anchor
-from advice_desk.store.engine import Store, current_revision, schema_head
+from advice_desk.store import audit_anchor, audit_chain
+from advice_desk.store.audit_anchor import Anchor
+from advice_desk.store.engine import Store
+from advice_desk.store.schema import current_revision, schema_head
 
 _COPY_LINE = "COPY public.alembic_version"
 
@@ -198,8 +199,8 @@ def _after_restore(store: Store, replaced: Anchor | None) -> None:
             {"last": 0 if replaced is None else replaced.event})
         head = audit_chain.chain_head(connection)
         the_store = audit_chain.store_id(connection)
-    path = audit_chain.anchor_path(the_store)
+    path = audit_anchor.anchor_path(the_store)
     if head is None:
         path.unlink(missing_ok=True)
     else:
-        audit_chain.write_anchor(path, head, only_forward=False)
+        audit_anchor.write_anchor(path, head, only_forward=False)

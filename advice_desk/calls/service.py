@@ -1,158 +1,53 @@
 """Logging, editing and listing calls in the store.
 
-The GUI (through :class:`Calls`) and the import (through :func:`log_calls`) both go through the
-rules of :mod:`advice_desk.calls.record`, so a call in the store always has valid codes, at least
-one topic with exactly one primary, at least one outcome, and no personal details unless the
-caller agreed.
+The GUI (through :class:`Calls`) and the import (through
+:func:`~advice_desk.calls.call_rows.log_calls`) both go through the rules of
+:mod:`advice_desk.calls.record`, so a call in the store always has valid codes, at least one
+topic with exactly one primary, at least one outcome, and no personal details unless the caller
+agreed.
 """
 
 from __future__ import annotations
 
 import builtins
-from collections.abc import Sequence
 from dataclasses import fields, replace
-from datetime import date, datetime
-from typing import TypeVarTuple
+from datetime import datetime
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, delete, select
 
 from advice_desk.calls import search
+from advice_desk.calls.call_rows import (
+    active_topics,
+    checked_details,
+    count_in_figures,
+    details_of,
+    facts_of,
+    fill_call,
+    insert_call,
+    outcome_rows,
+    stored_facts,
+    write_codes,
+)
 from advice_desk.calls.drafts import end_draft
 from advice_desk.calls.history import CallQuery, CallSummary
-from advice_desk.calls.record import CallDetails, StoredCall, normalise, validate
-from advice_desk.clock import Clock, uk_day_and_minute, uk_day_end, uk_day_start
-from advice_desk.figures import rollup
-from advice_desk.figures.rollup import CallFacts, Change
+from advice_desk.calls.history_sql import (
+    SORTABLE,
+    history_conditions,
+    joined,
+    unfiltered,
+    unique_outcomes,
+    walks,
+)
+from advice_desk.calls.record import CallDetails, StoredCall
+from advice_desk.clock import Clock, uk_day_and_minute
 from advice_desk.people import audit
 from advice_desk.people.manager import Manager
 from advice_desk.people.permissions import WORKER_WINDOW, Actor, require_call
 from advice_desk.reference import lists as reference
-from advice_desk.reference.hours import HoursPolicy
 from advice_desk.settings import hours_policy_in
-from advice_desk.store.engine import Store
-from advice_desk.store.models import Call, CallOutcome, CallTopic, Topic, User
+from advice_desk.store.models import Call, CallOutcome, CallTopic, User
 from advice_desk.validation import FieldError, ValidationError
-
-Ts = TypeVarTuple("Ts")
-
-SORTABLE = {
-    "started_at": col(Call.started_at),
-    "worker": col(User.display_name),
-    "caller_type": col(Call.caller_type),
-    "primary_topic": col(CallTopic.topic_code),
-    "duration_s": col(Call.duration_s),
-}
-
-
-# --- writing -----------------------------------------------------------------------------
-
-def _active_topics(session: Session) -> set[str]:
-    return set(session.exec(select(Topic.code).where(col(Topic.retired).is_(False))))
-
-
-def _checked(details: CallDetails, allowed_topics: set[str], clock: Clock,
-             kept_authority: str | None = None) -> CallDetails:
-    details = normalise(details)
-    errors = validate(details, allowed_topics, clock, kept_authority)
-    if errors:
-        raise ValidationError(errors)
-    return details
-
-
-def _call_columns(details: CallDetails, policy: HoursPolicy) -> dict[str, object]:
-    columns = {f.name: getattr(details, f.name) for f in fields(CallDetails)
-               if f.name not in ("topics", "outcomes", "referred_to", "children_age_bands")}
-    columns["in_hours"] = policy.is_open(details.started_at)
-    columns["local_date"], columns["local_minute"] = uk_day_and_minute(details.started_at)
-    columns["children_age_bands"] = ";".join(details.children_age_bands) or None
-    columns["duration_s"] = (int((details.ended_at - details.started_at).total_seconds())
-                             if details.ended_at else None)
-    return columns
-
-
-def _fill(call: Call, details: CallDetails, policy: HoursPolicy) -> None:
-    for name, value in _call_columns(details, policy).items():
-        setattr(call, name, value)
-
-
-def _outcome_rows(details: CallDetails) -> list[tuple[str, str]]:
-    """The (outcome, referred_to) rows stored for a call."""
-    rows = [(o, "") for o in details.outcomes if o != "referred"]
-    if "referred" in details.outcomes:
-        rows += [("referred", r) for r in details.referred_to]
-    return rows
-
-
-def _write_codes(session: Session, call_id: int, details: CallDetails) -> None:
-    session.add_all(CallTopic(call_id=call_id, topic_code=code, is_primary=(i == 0))
-                    for i, code in enumerate(details.topics))
-    session.add_all(CallOutcome(call_id=call_id, outcome=o, referred_to=r)
-                    for o, r in _outcome_rows(details))
-
-
-def _facts(call: Call, topics: Sequence[str] = (),
-           outcomes: Sequence[tuple[str, str]] = ()) -> CallFacts:
-    """What of ``call`` (as it is now, with these codes) the figures read."""
-    return CallFacts(day=call.local_date, minute=call.local_minute, kind=call.kind,
-                     in_hours=call.in_hours, worker_id=call.worker_id,
-                     caller_type=call.caller_type, arrangement=call.arrangement,
-                     local_authority=call.local_authority, safeguarding=call.safeguarding,
-                     duration_s=call.duration_s, topics=tuple(topics),
-                     outcomes=tuple(outcomes), withdrawn=call.withdrawn_at is not None,
-                     reviewed=call.reviewed_at is not None, follow_up_on=call.follow_up_on,
-                     follow_up_done=call.follow_up_done_at is not None)
-
-
-def _stored_facts(session: Session, call: Call) -> CallFacts:
-    """What the stored call adds to the figures, read before it changes."""
-    topics = session.exec(select(CallTopic.topic_code)
-                          .where(col(CallTopic.call_id) == call.id)).all()
-    outcomes = session.exec(select(CallOutcome.outcome, CallOutcome.referred_to)
-                            .where(col(CallOutcome.call_id) == call.id)).all()
-    return _facts(call, topics, [(o, r) for o, r in outcomes])
-
-
-def _count(session: Session, before: CallFacts | None, after: CallFacts | None) -> None:
-    """Bring the rollup in step with a call that was ``before`` and is now ``after`` (None:
-    not there), in the session's transaction."""
-    connection = session.connection()
-    codes = [*(before.topics if before else ()), *(after.topics if after else ())]
-    tops = rollup.top_topics(connection, codes)
-    change = Change()
-    if after is not None:
-        change.add(rollup.contributions(after, tops))
-    if before is not None:
-        change.add(rollup.contributions(before, tops), -1)
-    rollup.apply(connection, change)
-
-
-def log_calls(store: Store, calls: Sequence[CallDetails], worker_id: int, clock: Clock
-              ) -> list[int]:
-    """Save several calls of one worker in one transaction: all of them, or (on any error)
-    none. Raises :class:`ValidationError`. The import's path; a signed-in worker logs with
-    :meth:`Calls.log`."""
-    with store.write() as session:
-        allowed, policy = _active_topics(session), hours_policy_in(session)
-        return [_insert(session, details, worker_id, clock, allowed, policy)
-                for details in calls]
-
-
-def _insert(session: Session, details: CallDetails, worker_id: int, clock: Clock,
-            allowed: set[str], policy: HoursPolicy, key: str | None = None) -> int:
-    """Add one call with content in the caller's transaction; returns its id. Raises
-    :class:`ValidationError`, and IntegrityError when a call with this key is stored."""
-    details = _checked(details, allowed, clock)
-    now = clock.now()
-    call = Call(kind="data", worker_id=worker_id, created_at=now, updated_at=now,
-                idempotency_key=key)
-    _fill(call, details, policy)
-    session.add(call)
-    session.flush()
-    assert call.id is not None
-    _write_codes(session, call.id, details)
-    _count(session, None, _facts(call, details.topics, _outcome_rows(details)))
-    return call.id
 
 
 def _stored_with_key(session: Session, worker_id: int, key: str | None) -> int | None:
@@ -188,136 +83,6 @@ def _call_for(session: Session, actor: Actor, call_id: int, clock: Clock) -> Cal
     return call
 
 
-def recompute_in_hours(store: Store, batch: int = 20_000) -> int:
-    """Set ``in_hours`` on every call from the current hours policy; returns how many changed.
-
-    For after a policy change (a closure added for a past day, new sessions), so reports agree
-    with the hours as they now stand.
-    """
-    changed = 0
-    last_id = 0
-    while True:
-        with store.write() as session:
-            policy = hours_policy_in(session)
-            rows = session.connection().execute(
-                sa.select(col(Call.id), col(Call.started_at), col(Call.in_hours),
-                          col(Call.local_date), col(Call.local_minute), col(Call.withdrawn_at))
-                .where(col(Call.id) > last_id).order_by(col(Call.id)).limit(batch)).all()
-            if not rows:
-                return changed
-            flips: dict[int, bool] = {}
-            change = Change()
-            for call_id, started, was_in, day, minute, withdrawn in rows:
-                assert call_id is not None
-                last_id = call_id
-                is_in = policy.is_open(started)
-                if is_in != was_in:
-                    flips[call_id] = is_in
-                    if day is not None and withdrawn is None:
-                        _count_flip(change, day, minute, was_in, is_in)
-            rollup.apply(session.connection(), change)
-            for value in (True, False):
-                ids = [call_id for call_id, flipped in flips.items() if flipped is value]
-                if ids:
-                    session.exec(sa.update(Call).where(col(Call.id).in_(ids))
-                                 .values(in_hours=value))
-            changed += len(flips)
-
-
-def _count_flip(change: Change, day: date, minute: int | None, was_in: bool | None,
-                is_in: bool) -> None:
-    """A call's in-hours flag changed: it moves between in and out of hours, and into or out
-    of its slot."""
-    sign = 1 if is_in else -1
-    change.counts[day, rollup.IN_HOURS, rollup.YES if was_in else rollup.NO] -= 1
-    change.counts[day, rollup.IN_HOURS, rollup.YES if is_in else rollup.NO] += 1
-    if minute is not None and bool(was_in) != is_in:
-        change.counts[day, rollup.SLOT, rollup.slot_of(minute)] += sign
-
-
-# --- reading -----------------------------------------------------------------------------
-
-def _details(session: Session, call: Call) -> CallDetails:
-    topics = session.exec(select(CallTopic.topic_code).where(col(CallTopic.call_id) == call.id)
-                          .order_by(col(CallTopic.is_primary).desc(), col(CallTopic.topic_code)))
-    outcome_rows = session.exec(select(CallOutcome).where(col(CallOutcome.call_id) == call.id)
-                                .order_by(col(CallOutcome.outcome),
-                                          col(CallOutcome.referred_to))).all()
-    order = [o.code for o in reference.helpline().outcomes]
-    outcomes = sorted({o.outcome for o in outcome_rows}, key=order.index)
-    values = {f.name: getattr(call, f.name) for f in fields(CallDetails)
-              if f.name not in ("topics", "outcomes", "referred_to", "children_age_bands")}
-    return CallDetails(
-        **values,
-        children_age_bands=tuple((call.children_age_bands or "").split(";")) if
-        call.children_age_bands else (),
-        topics=tuple(topics),
-        outcomes=tuple(outcomes),
-        referred_to=tuple(o.referred_to for o in outcome_rows if o.referred_to),
-    )
-
-
-def _conditions(query: CallQuery, dialect: str, walk: bool = False
-                ) -> list[sa.ColumnElement[bool]]:
-    """What a history row must meet for the query (``walk``: see
-    :func:`search.matching_calls`)."""
-    conditions: list[sa.ColumnElement[bool]] = []
-    found = search.matching_calls(query.text, dialect, walk)
-    if found is not None:
-        conditions.append(found)
-    if query.date_from is not None:
-        conditions.append(col(Call.started_at) >= uk_day_start(query.date_from))
-    if query.date_to is not None:
-        conditions.append(col(Call.started_at) < uk_day_end(query.date_to))
-    if query.worker_id is not None:
-        conditions.append(col(Call.worker_id) == query.worker_id)
-    if query.started_after is not None:
-        conditions.append(col(Call.started_at) >= query.started_after)
-    if query.unreviewed_only:
-        conditions += [col(Call.reviewed_at).is_(None), col(Call.kind) == "data"]
-    if query.safeguarding_only:
-        conditions.append(col(Call.safeguarding).is_(True))
-    if query.topic:
-        # EXISTS, not IN: the newest-first walk stops at the first page of matches.
-        named = (select(CallTopic.call_id).correlate(Call)
-                 .where(col(CallTopic.call_id) == col(Call.id),
-                        sa.or_(col(CallTopic.topic_code) == query.topic,
-                               col(CallTopic.topic_code).startswith(query.topic + "."))))
-        conditions.append(named.exists())
-    return conditions
-
-
-def _unfiltered(query: CallQuery) -> bool:
-    """Whether ``query`` shows every call (in whatever order)."""
-    return replace(query, sort="started_at", descending=True) == CallQuery()
-
-
-def _walk(connection: sa.Connection, matches: int | None, rows_wanted: int | None) -> bool:
-    """On SQLite, with ``matches`` calls matching the search: whether to find ``rows_wanted``
-    rows by walking the calls (:func:`search.walk_the_calls`)."""
-    if matches is None:
-        return False
-    calls = connection.execute(sa.select(sa.func.max(col(Call.id)))).scalar() or 0
-    return search.walk_the_calls(matches, calls, rows_wanted)
-
-
-def _joined(statement: sa.Select[*Ts], sort: str | None = None
-            ) -> sa.Select[*Ts]:
-    """``statement`` with each call's worker and primary topic (if any) beside it; with
-    ``sort``, only what sorting by it needs."""
-    if sort in (None, "worker"):
-        statement = statement.join(User, col(User.id) == col(Call.worker_id))
-    if sort in (None, "primary_topic"):
-        statement = statement.outerjoin(
-            CallTopic, sa.and_(col(CallTopic.call_id) == col(Call.id),
-                               col(CallTopic.is_primary).is_(True)))
-    return statement
-
-
-def _unique(joined: str | None) -> str:
-    return ", ".join(dict.fromkeys((joined or "").split(","))) if joined else ""
-
-
 # --- the signed-in person's calls -----------------------------------------------------------
 
 class Calls(Manager):
@@ -337,8 +102,8 @@ class Calls(Manager):
             with self.store.write() as session:
                 call_id = _stored_with_key(session, worker_id, key)
                 if call_id is None:
-                    call_id = _insert(session, details, worker_id, self.clock,
-                                      _active_topics(session), hours_policy_in(session), key)
+                    call_id = insert_call(session, details, worker_id, self.clock,
+                                          active_topics(session), hours_policy_in(session), key)
                 if drafted:
                     end_draft(session, worker_id, key)
                 return call_id
@@ -373,7 +138,7 @@ class Calls(Manager):
             session.add(call)
             session.flush()
             assert call.id is not None
-            _count(session, None, _facts(call))
+            count_in_figures(session, None, facts_of(call))
             return call.id
 
     def correct(self, call_id: int, kind: str | None) -> None:
@@ -397,7 +162,7 @@ class Calls(Manager):
                 return
             now = clock.now()
             call.updated_at = now
-            before = _facts(call)
+            before = facts_of(call)
             if kind is None:
                 call.withdrawn_at, call.withdrawn_by_id = now, self.actor.id
                 audit.record(session, clock, self.actor, "call-withdrawn", f"call {call_id}",
@@ -406,7 +171,7 @@ class Calls(Manager):
                 audit.record(session, clock, self.actor, "call-corrected", f"call {call_id}",
                              {"from": call.kind, "to": kind})
                 call.kind = kind
-            _count(session, before, _facts(call))
+            count_in_figures(session, before, facts_of(call))
 
     def update(self, call_id: int, details: CallDetails, key: str | None = None,
                drafted: bool = False) -> builtins.list[str]:
@@ -423,23 +188,24 @@ class Calls(Manager):
             if call.withdrawn_at is not None:  # it would come back into the figures
                 raise ValidationError([FieldError(
                     "kind", f"call {call_id} was withdrawn: it cannot be edited")])
-            before = _details(session, call)
-            details = _checked(details, _active_topics(session) | set(before.topics), clock,
-                               before.local_authority)
+            before = details_of(session, call)
+            details = checked_details(details, active_topics(session) | set(before.topics),
+                                      clock, before.local_authority)
             changed = [f.name for f in fields(CallDetails)
                        if _comparable(before, f.name) != _comparable(details, f.name)]
             if drafted:
                 end_draft(session, self._worker_id(), key)
             if not changed:
                 return []
-            counted = _stored_facts(session, call)
-            _fill(call, details, hours_policy_in(session))
+            counted = stored_facts(session, call)
+            fill_call(call, details, hours_policy_in(session))
             call.kind = "data"
             call.updated_at = clock.now()
             session.exec(delete(CallTopic).where(col(CallTopic.call_id) == call_id))
             session.exec(delete(CallOutcome).where(col(CallOutcome.call_id) == call_id))
-            _write_codes(session, call_id, details)
-            _count(session, counted, _facts(call, details.topics, _outcome_rows(details)))
+            write_codes(session, call_id, details)
+            count_in_figures(session, counted,
+                             facts_of(call, details.topics, outcome_rows(details)))
             audit.record(session, clock, self.actor, "call-edited", f"call {call_id}",
                          {"fields": changed})
             return changed
@@ -449,7 +215,7 @@ class Calls(Manager):
             call = _call_for(session, self.actor, call_id, self.clock)
             assert call.id is not None
             return StoredCall(id=call.id, kind=call.kind, worker_id=call.worker_id,
-                              in_hours=call.in_hours, details=_details(session, call),
+                              in_hours=call.in_hours, details=details_of(session, call),
                               reviewed_at=call.reviewed_at, review_note=call.review_note,
                               withdrawn_at=call.withdrawn_at)
 
@@ -477,11 +243,11 @@ class Calls(Manager):
                     .where(col(CallOutcome.call_id) == col(Call.id)).scalar_subquery())
         with self.store.read() as session:
             connection = session.connection()
-            page = (_joined(sa.select(col(Call.id)), query.sort)
+            page = (joined(sa.select(col(Call.id)), query.sort)
                     .where(*self._conditions(connection, query, offset + limit
                                              if query.sort == "started_at" else None))
                     .order_by(*order).offset(offset).limit(limit))
-            statement = (_joined(sa.select(
+            statement = (joined(sa.select(
                 col(Call.id), col(Call.started_at), col(Call.kind), col(User.display_name),
                 col(Call.caller_type), col(CallTopic.topic_code), outcomes,
                 col(Call.duration_s), col(Call.safeguarding), col(Call.follow_up_on),
@@ -489,7 +255,7 @@ class Calls(Manager):
                 .where(col(Call.id).in_(page)).order_by(*order))
             rows = connection.execute(statement).all()
         return [CallSummary(id=r[0], started_at=r[1], kind=r[2], worker=r[3], caller_type=r[4],
-                            primary_topic=r[5], outcomes=_unique(r[6]), duration_s=r[7],
+                            primary_topic=r[5], outcomes=unique_outcomes(r[6]), duration_s=r[7],
                             safeguarding=r[8], follow_up_on=r[9], reviewed=r[10] is not None,
                             withdrawn=r[11] is not None)
                 for r in rows]
@@ -500,10 +266,10 @@ class Calls(Manager):
         with self.store.read() as session:
             connection = session.connection()
             matches = search.index_matches(connection, query.text)
-            if matches is not None and _unfiltered(replace(query, text="")):
+            if matches is not None and unfiltered(replace(query, text="")):
                 return matches  # the search alone: the index counts it
-            conditions = _conditions(query, connection.dialect.name,
-                                     _walk(connection, matches, None))
+            conditions = history_conditions(query, connection.dialect.name,
+                                            walks(connection, matches, None))
             statement = sa.select(sa.func.count()).select_from(Call).where(*conditions)
             return int(connection.execute(statement).scalar_one())
 
@@ -512,8 +278,8 @@ class Calls(Manager):
         """The query's conditions, the search planned for ``rows_wanted`` rows in the order of
         the start (None: every row read, see :func:`search.walk_the_calls`)."""
         matches = search.index_matches(connection, query.text)
-        return _conditions(query, connection.dialect.name,
-                           _walk(connection, matches, rows_wanted))
+        return history_conditions(query, connection.dialect.name,
+                                  walks(connection, matches, rows_wanted))
 
     def _worker_id(self) -> int:
         assert self.actor.id is not None, "calls are logged by a signed-in worker"

@@ -103,7 +103,7 @@ def run_new_key(args: argparse.Namespace) -> int:
     from advice_desk.clock import SystemClock
     from advice_desk.people.audit import AuditTrail
     from advice_desk.people.permissions import command_line_actor
-    from advice_desk.store.audit_chain import key_path
+    from advice_desk.store.audit_key import key_path
     from advice_desk.store.engine import StoreError
 
     with opened_store(args) as store:

@@ -64,7 +64,8 @@ def register_import(commands: Commands,
 
 
 def run_import(args: argparse.Namespace) -> int:
-    from advice_desk.calls.importer import DEFAULT_WORKER, CsvSource, ImportRejected, import_calls
+    from advice_desk.calls.import_source import CsvSource, ImportRejected
+    from advice_desk.calls.importer import DEFAULT_WORKER, import_calls
     from advice_desk.clock import SystemClock
     from advice_desk.people.permissions import command_line_actor
 
@@ -108,7 +109,7 @@ def register_hours(commands: Commands,
 
 
 def run_hours(args: argparse.Namespace) -> int:
-    from advice_desk.calls.service import recompute_in_hours
+    from advice_desk.calls.in_hours import recompute_in_hours
     from advice_desk.clock import SystemClock
     from advice_desk.people.permissions import command_line_actor
     from advice_desk.reference.hours import describe_status

@@ -72,8 +72,8 @@ def _check_figures(args: argparse.Namespace) -> None:
 
 def _check_whole(args: argparse.Namespace) -> None:
     from advice_desk.clock import SystemClock
-    from advice_desk.store import audit_chain, integrity
-    from advice_desk.store.engine import read_only_engine
+    from advice_desk.store import audit_guards, integrity
+    from advice_desk.store.engines import read_only_engine
     from advice_desk.store.errors import StoreError
 
     location = location_of(args)
@@ -81,7 +81,7 @@ def _check_whole(args: argparse.Namespace) -> None:
     if path is None:
         with opened_store(args) as store:
             result = store.check_tables()
-            missing = audit_chain.missing_guards_of(store.engine)
+            missing = audit_guards.missing_guards_of(store.engine)
         if not result.ok:
             raise CommandError(f"the store {location.shown} is not whole", EXIT_FAILED,
                                details=result.problems)
@@ -106,7 +106,7 @@ def _check_whole(args: argparse.Namespace) -> None:
                            "no Advice Desk schema)", EXIT_FAILED)
     reading = read_only_engine(path)
     try:
-        missing = audit_chain.missing_guards_of(reading)
+        missing = audit_guards.missing_guards_of(reading)
     finally:
         reading.dispose()
     _refuse_missing_guards(str(path), missing)

@@ -7,7 +7,7 @@ example.org). The same seed and the same clock give the same rows, so a benchmar
 or a bug report can be repeated.
 
 A million calls must be written in seconds (PRODUCT.md §11), so calls are not saved one by one
-through :func:`advice_desk.calls.service.log_calls`: they are generated column by column, in
+through :func:`advice_desk.calls.call_rows.log_calls`: they are generated column by column, in
 chunks of whole days, and inserted in bulk in one transaction. Each chunk has its own random
 stream, so a second process can make the next chunks while this one writes, and the rows are
 the same either way. The calls keep every rule of :func:`advice_desk.calls.record.validate` all

@@ -22,8 +22,9 @@ from sqlmodel import Session, col, select
 from advice_desk.clock import Clock, uk_day_end, uk_day_start
 from advice_desk.people.manager import Manager
 from advice_desk.people.permissions import Action, Actor, require
-from advice_desk.store import audit_chain
-from advice_desk.store.audit_chain import Anchor, Verdict
+from advice_desk.store import audit_anchor, audit_chain, audit_guards
+from advice_desk.store.audit_anchor import Anchor
+from advice_desk.store.audit_chain import Verdict
 from advice_desk.store.engine import Store
 from advice_desk.store.models import AuditEvent
 
@@ -64,7 +65,7 @@ def _replaced_by_a_restore(connection: sa.Connection, place: audit_chain.Next) -
     trail a server restore replaced: then the new event's anchor replaces it (otherwise the
     anchor would stay on the old trail, and a cut of what this PC writes after the restore
     would pass). Ahead for any other reason (a cut tail) it stays, as evidence."""
-    current = audit_chain.read_anchor(audit_chain.anchor_path(place.store_id))
+    current = audit_anchor.read_anchor(audit_anchor.anchor_path(place.store_id))
     if current is None or current.store != place.store_id or current.count < place.seq:
         return False
     return audit_chain.superseding_restore(connection, current) is not None
@@ -77,8 +78,8 @@ def _move_anchor(session: Session) -> None:
         # A failed write (disk full) leaves the anchor behind, which verify accepts; the change
         # itself is committed and must not be reported as failed.
         with suppress(OSError):
-            audit_chain.write_anchor(audit_chain.anchor_path(anchor.store), anchor,
-                                     only_forward=not replaces)
+            audit_anchor.write_anchor(audit_anchor.anchor_path(anchor.store), anchor,
+                                      only_forward=not replaces)
 
 
 def _forget_anchor(session: Session) -> None:
@@ -89,7 +90,7 @@ def _forget_anchor(session: Session) -> None:
 def anchor_path(store: Store) -> Path:
     """This PC's anchor file of ``store``: the newest event it saw committed (for backups)."""
     with store.read() as session:
-        return audit_chain.anchor_path(audit_chain.store_id(session.connection()))
+        return audit_anchor.anchor_path(audit_chain.store_id(session.connection()))
 
 
 def chain_head(store: Store) -> Anchor | None:
@@ -102,7 +103,7 @@ def verify(store: Store) -> Verdict:
     """Walk the whole trail against this PC's key and anchor (``advice-desk audit verify``).
     The anchor is read before the walk's snapshot starts: an event committed in between
     makes the trail longer than the anchor, never shorter."""
-    anchor = audit_chain.read_anchor(anchor_path(store), strict=True)
+    anchor = audit_anchor.read_anchor(anchor_path(store), strict=True)
     with store.read() as session:
         return audit_chain.verify(session.connection(), anchor)
 
@@ -110,7 +111,7 @@ def verify(store: Store) -> Verdict:
 def missing_guards(store: Store) -> list[str]:
     """The trail's guards (triggers) that are missing, disabled or changed, by name."""
     with store.read() as session:
-        return audit_chain.missing_guards(session.connection())
+        return audit_guards.missing_guards(session.connection())
 
 
 GUARDS_PUT_BACK = "audit-guards-put-back"
@@ -170,7 +171,7 @@ class AuditTrail(Manager):
         supervisors only. Returns them."""
         require(self.actor, Action.AUDIT)
         with self.store.write() as session:
-            put_back = audit_chain.put_back_guards(session.connection())
+            put_back = audit_guards.put_back_guards(session.connection())
             if put_back:
                 record(session, self.clock, self.actor, GUARDS_PUT_BACK, "audit trail",
                        {"guards": put_back})

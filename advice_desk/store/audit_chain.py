@@ -24,22 +24,16 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import os
-import stat
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 
 import sqlalchemy as sa
 
-from advice_desk.paths import config_dir
+from advice_desk.store.audit_anchor import Anchor
+from advice_desk.store.audit_key import KEY_ENV, AuditKeyError, fingerprint, key_path, load_key
 from advice_desk.store.engine import StoreError
 
-KEY_ENV = "ADVICE_DESK_AUDIT_KEY"
-KEY_FILE = "audit-key"
-ANCHORS_DIR = "audit-anchors"
-KEY_BYTES = 32
 BATCH = 5_000  # events read at a time when the chain is walked
 
 EVENTS = sa.table(
@@ -50,71 +44,6 @@ EVENTS = sa.table(
     sa.column("link", sa.String()))
 CHAIN = sa.table("audit_chain", sa.column("store_id", sa.String()),
                  sa.column("key_id", sa.String()))
-
-
-class AuditKeyError(StoreError):
-    """The audit key is missing, readable by others, or not this store's; says what to do."""
-
-
-# --- the key -------------------------------------------------------------------------------
-
-def key_path() -> Path:
-    """The key file this PC uses: ``$ADVICE_DESK_AUDIT_KEY``, else ``audit-key`` in the config
-    folder."""
-    named = os.environ.get(KEY_ENV)
-    return Path(named).expanduser() if named else config_dir() / KEY_FILE
-
-
-def load_key(create: bool) -> bytes:
-    """The audit key; made (mode 0600, atomically) when ``create`` and there is none. A key
-    that other accounts may read is refused: whoever can read it can forge the chain."""
-    path = key_path()
-    try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
-    except FileNotFoundError:
-        if not create:
-            raise AuditKeyError(
-                f"this PC has no audit key at {path}: copy the store's key file there (or name "
-                f"it in {KEY_ENV}) from the PC or backup that keeps it; if it is lost for "
-                f"good, 'advice-desk audit new-key' chains on with a new one") from None
-        return _make_key(path)
-    except OSError as error:
-        raise AuditKeyError(f"cannot read the audit key {path}: "
-                            f"{error.strerror or error}") from None
-    try:
-        mode = os.fstat(fd).st_mode
-        if os.name == "posix" and mode & 0o077:
-            raise AuditKeyError(
-                f"the audit key {path} may be read by other accounts (mode "
-                f"{stat.S_IMODE(mode):04o}): make it readable by its owner only "
-                f"(chmod 600 {path})")
-        key = os.read(fd, 4096)
-    finally:
-        os.close(fd)
-    if len(key) < KEY_BYTES:
-        raise AuditKeyError(f"the audit key {path} is damaged ({len(key)} bytes); put back "
-                            f"the key file kept with the store's backups")
-    return key
-
-
-def _make_key(path: Path) -> bytes:
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    key = os.urandom(KEY_BYTES)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:  # another copy of the app made it just now
-        return load_key(create=False)
-    try:
-        os.write(fd, key)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    return key
-
-
-def fingerprint(key: bytes) -> str:
-    """What the store keeps of the key: enough to tell two keys apart, nothing to forge with."""
-    return hmac.new(key, b"advice-desk audit key fingerprint", hashlib.sha256).hexdigest()[:16]
 
 
 # --- links -----------------------------------------------------------------------------------
@@ -243,82 +172,6 @@ def _batches(connection: sa.Connection, after: int = 0
         after = rows[-1].id
 
 
-# --- the anchor outside the database ---------------------------------------------------------
-
-@dataclass(frozen=True)
-class Anchor:
-    """The newest event this PC saw committed: its position (the event count), id and link."""
-
-    store: str
-    count: int
-    event: int
-    link: str
-
-
-def anchor_path(the_store_id: str) -> Path:
-    """This PC's anchor file of the store with that id (:func:`store_id`)."""
-    return config_dir() / ANCHORS_DIR / f"{the_store_id}.json"
-
-
-def read_anchor(path: Path, *, strict: bool = False) -> Anchor | None:
-    """The anchor in ``path``, or None when there is none (or it cannot be read as one).
-    ``strict`` (verifying): an anchor file, or its folder, that other accounts may change is
-    refused (:class:`AuditKeyError`): whoever can rewrite it can hide a cut tail; one they may
-    only read is tightened to 0600 (it holds a count and a link, nothing personal)."""
-    if strict:
-        _private_anchors(path)
-    try:
-        data = json.loads(path.read_text("utf-8"))
-        return Anchor(str(data["store"]), int(data["count"]), int(data["event"]),
-                      str(data["link"]))
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-
-
-def _private_anchors(path: Path) -> None:
-    if os.name != "posix":
-        return
-    for item, private in ((path.parent, 0o700), (path, 0o600)):
-        try:
-            mode = stat.S_IMODE(os.stat(item, follow_symlinks=False).st_mode)
-        except OSError:
-            return  # no folder or no anchor yet: nothing to refuse
-        if mode & 0o022:
-            raise AuditKeyError(
-                f"this PC's audit anchor {item} may be changed by other accounts (mode "
-                f"{mode:04o}), so it cannot be trusted: make it its owner's only (chmod "
-                f"{private:o} {item}), then check again")
-        if mode & 0o077:
-            try:
-                os.chmod(item, private)
-            except OSError as error:
-                raise AuditKeyError(f"this PC's audit anchor {item} may be read by other "
-                                    f"accounts and cannot be tightened "
-                                    f"({error.strerror or error}): chmod {private:o} "
-                                    f"{item}") from None
-
-
-def write_anchor(path: Path, anchor: Anchor, *, only_forward: bool = True) -> None:
-    """Write ``anchor`` to ``path`` atomically (mode 0600, its folder 0700). With
-    ``only_forward`` an anchor behind the one already there is not written: two copies of the
-    app on one PC may finish their commits in one order and their anchor writes in the other."""
-    if only_forward:
-        current = read_anchor(path)
-        if current is not None and current.store == anchor.store and (
-                current.count >= anchor.count):
-            return
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    if os.name == "posix" and stat.S_IMODE(path.parent.stat().st_mode) & 0o077:
-        os.chmod(path.parent, 0o700)
-    part = path.with_name(f"{path.name}.{os.getpid()}.part")
-    fd = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:  # no fsync: after a power cut an anchor behind, or none, is accepted
-        os.write(fd, json.dumps(asdict(anchor)).encode())
-    finally:
-        os.close(fd)
-    os.replace(part, path)
-
-
 def chain_head(connection: sa.Connection) -> Anchor | None:
     """The newest event of the trail as an anchor (None when the trail is empty): what a
     backup seals into its copy, and a server restore makes this PC's anchor."""
@@ -327,96 +180,6 @@ def chain_head(connection: sa.Connection) -> Anchor | None:
     if last is None:
         return None
     return Anchor(store_id(connection), int(last.seq or 0), int(last.id), str(last.link))
-
-
-# --- the guards ----------------------------------------------------------------------------------
-
-# The triggers that make the trail append-only (migrations 0002 and 0006 made them). Only the
-# database's owner can drop them, and nothing the app does needs that: a guard missing, disabled
-# or changed is a sign of tampering, reported by ``audit verify`` and ``check`` and put back only
-# when a supervisor asks (``audit verify --repair``, which records it in the trail).
-_REFUSE = "the audit trail cannot be changed"
-SQLITE_GUARDS = {
-    "audit_event_no_update": "CREATE TRIGGER audit_event_no_update BEFORE UPDATE ON audit_event "
-                             f"BEGIN SELECT RAISE(ABORT, '{_REFUSE}'); END",
-    "audit_event_no_delete": "CREATE TRIGGER audit_event_no_delete BEFORE DELETE ON audit_event "
-                             f"BEGIN SELECT RAISE(ABORT, '{_REFUSE}'); END",
-    "audit_event_no_replace": "CREATE TRIGGER audit_event_no_replace BEFORE INSERT ON "
-                              "audit_event WHEN EXISTS (SELECT 1 FROM audit_event WHERE id = "
-                              f"NEW.id) BEGIN SELECT RAISE(ABORT, '{_REFUSE}'); END",
-}
-PG_REFUSE_BODY = f" BEGIN RAISE EXCEPTION '{_REFUSE}'; END "
-PG_REFUSE_FUNCTION = ("CREATE OR REPLACE FUNCTION audit_event_refuse() RETURNS trigger "
-                      f"LANGUAGE plpgsql AS $${PG_REFUSE_BODY}$$")
-PG_GUARDS = {
-    "audit_event_no_change": "CREATE TRIGGER audit_event_no_change BEFORE UPDATE OR DELETE ON "
-                             "audit_event FOR EACH ROW EXECUTE FUNCTION audit_event_refuse()",
-    "audit_event_no_truncate": "CREATE TRIGGER audit_event_no_truncate BEFORE TRUNCATE ON "
-                               "audit_event FOR EACH STATEMENT EXECUTE FUNCTION "
-                               "audit_event_refuse()",
-}
-
-
-def _plain(sql: str) -> str:
-    return " ".join(sql.split()).lower()
-
-
-def missing_guards(connection: sa.Connection) -> list[str]:
-    """The guards of the trail that are not as the app made them, by name (``… (disabled)``,
-    ``… (changed)`` when present but not guarding); empty when all are in place."""
-    found: list[str] = []
-    if connection.dialect.name == "sqlite":
-        there = {str(name): str(sql or "") for name, sql in connection.exec_driver_sql(
-            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' "
-            "AND tbl_name = 'audit_event'")}
-        for name, sql in SQLITE_GUARDS.items():
-            if name not in there:
-                found.append(name)
-            elif _plain(there[name]) != _plain(sql):
-                found.append(f"{name} (changed)")
-        return found
-    rows = {str(name): (str(enabled), str(function), str(body or ""))
-            for name, enabled, function, body in connection.exec_driver_sql(
-                "SELECT t.tgname, t.tgenabled, p.proname, p.prosrc FROM pg_trigger t "
-                "JOIN pg_proc p ON p.oid = t.tgfoid "
-                "WHERE t.tgrelid = 'audit_event'::regclass AND NOT t.tgisinternal")}
-    for name in PG_GUARDS:
-        if name not in rows:
-            found.append(name)
-            continue
-        enabled, function, body = rows[name]
-        if enabled == "D":
-            found.append(f"{name} (disabled)")
-        elif function != "audit_event_refuse" or _plain(body) != _plain(PG_REFUSE_BODY):
-            found.append(f"{name} (changed)")
-    return found
-
-
-def missing_guards_of(engine: sa.Engine) -> list[str]:
-    """:func:`missing_guards` of a store not opened by the app (``check``); none is reported
-    for a store of a schema before the chain (its opening upgrades it)."""
-    with engine.connect() as connection:
-        if not sa.inspect(connection).has_table("audit_chain"):
-            return []
-        return missing_guards(connection)
-
-
-def put_back_guards(connection: sa.Connection) -> list[str]:
-    """Make every guard that :func:`missing_guards` reports again as the app made it, in the
-    caller's write transaction; returns what was put back."""
-    missing = missing_guards(connection)
-    sqlite = connection.dialect.name == "sqlite"
-    if missing and not sqlite:
-        connection.exec_driver_sql(PG_REFUSE_FUNCTION)
-    for entry in missing:
-        name = entry.split(" ")[0]
-        if sqlite:
-            connection.exec_driver_sql(f"DROP TRIGGER IF EXISTS {name}")
-            connection.exec_driver_sql(SQLITE_GUARDS[name])
-        else:
-            connection.exec_driver_sql(f"DROP TRIGGER IF EXISTS {name} ON audit_event")
-            connection.exec_driver_sql(PG_GUARDS[name])
-    return missing
 
 
 # --- a server restore --------------------------------------------------------------------------
