@@ -131,32 +131,34 @@ def open_store(location: Location, clock: Clock | None = None, *,
     store = Store(engine, location, notices, claim)
     if read_only:
         store.read_only = True
-        try:
+        with _closed_on_failure(store):
             _refuse_an_old_schema(store)
-        except sa.exc.DatabaseError as exc:
-            store.close()
-            raise StoreError(f"cannot open the store {location.shown}: {exc.orig}") from exc
-        except StoreError:
-            store.close()
-            raise
         return store
-    try:
+    with _closed_on_failure(store):
         if not store.is_sqlite:
             _refuse_read_only_server(store, before_migrating=True)
         migrate(store, clock)
         if not store.is_sqlite:
             _refuse_read_only_server(store, before_migrating=False)
         _seed_taxonomy(store)
+    return store
+
+
+@contextmanager
+def _closed_on_failure(store: Store) -> Iterator[None]:
+    """A store that failed while being opened is closed (its claim released) and the failure
+    told as a one-line :class:`StoreError`."""
+    try:
+        yield
     except sa.exc.DatabaseError as exc:
         store.close()
-        raise StoreError(f"cannot open the store {location.shown}: {exc.orig}") from exc
+        raise StoreError(f"cannot open the store {store.location.shown}: {exc.orig}") from exc
     except StoreError:
         store.close()
         raise
     except OSError as exc:  # the backup before a migration could not be written
         store.close()
-        raise cannot_open(location, exc) from exc
-    return store
+        raise cannot_open(store.location, exc) from exc
 
 
 def _refuse_an_old_schema(store: Store) -> None:
