@@ -28,7 +28,7 @@ from advice_desk.people.accounts import get_or_create_user
 from advice_desk.people.permissions import Actor
 from advice_desk.store.engine import Store
 from advice_desk.store.models import User
-from tests.factories import a_worker, first_supervisor, opened_store
+from tests.factories import a_worker, first_supervisor, opened_store, store_options
 
 # The session's PostgreSQL server and a fresh database of it per test (postgres_url).
 pytest_plugins = ("tests.postgres",)
@@ -64,6 +64,17 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
                          indirect=True)
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A ``sqlite_only`` test says why next to its mark: the test runs on one engine only,
+    and a reader (or the next helper) must see it is about the SQLite file, not a gap."""
+    bare = [item.nodeid for item in items
+            if (mark := item.get_closest_marker("sqlite_only")) is not None
+            and not (mark.args or mark.kwargs.get("reason"))]
+    if bare:
+        raise pytest.UsageError("sqlite_only without its reason (write it in the mark): "
+                                + ", ".join(bare))
+
+
 @pytest.fixture
 def engine(request: pytest.FixtureRequest) -> str:
     """The database a test's store runs on: "sqlite" unless parametrised."""
@@ -77,6 +88,13 @@ def location(engine: str, tmp_path: Path, request: pytest.FixtureRequest) -> Loc
     if engine == "sqlite":
         return resolve_location(tmp_path / "data")
     return resolve_location(tmp_path / "data", request.getfixturevalue("postgres_url"))
+
+
+@pytest.fixture
+def cli_location(location: Location) -> list[str]:
+    """The command-line words that point the CLI at the test's store on its engine:
+    ``--data-dir D``, and on the server also ``--database-url URL``."""
+    return store_options(location)
 
 
 @pytest.fixture

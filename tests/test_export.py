@@ -147,18 +147,18 @@ def test_phone_numbers_in_any_format_give_one_key() -> None:
     assert caller_key(None, None, secret) is None
 
 
-def test_the_export_command(tmp_path: Path, capsys) -> None:
+def test_the_export_command(tmp_path: Path, cli_location, capsys) -> None:
     from advice_desk.cli.main import main
 
     out = tmp_path / "out"
     out.mkdir()
-    code = main(["--data-dir", str(tmp_path / "data"), "export", "--from", "2026-01-01",
-                 "--to", "2026-03-31", "--out", str(out), "--rows"])
+    code = main([*cli_location, "export", "--from", "2026-01-01", "--to", "2026-03-31",
+                 "--out", str(out), "--rows"])
     assert code == 0
     assert sorted(p.name for p in out.iterdir()) == ["calls.csv", "data-dictionary.md",
                                                     "summary.csv"]
-    assert main(["--data-dir", str(tmp_path / "data"), "export", "--from", "2026-01-01",
-                 "--to", "2026-03-31", "--out", str(out / "summary.csv")]) == 2
+    assert main([*cli_location, "export", "--from", "2026-01-01", "--to", "2026-03-31",
+                 "--out", str(out / "summary.csv")]) == 2
     assert "is not a folder" in capsys.readouterr().err
 
 
