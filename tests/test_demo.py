@@ -72,6 +72,7 @@ def test_the_same_seed_and_clock_give_the_same_rows_made_here_or_in_a_second_pro
     assert rows["here"]["call"] != rows["other"]["call"]
 
 
+@pytest.mark.sqlite_only("the SQLite bulk writer against SQLAlchemy's, on two SQLite files")
 def test_the_sqlite_writer_stores_exactly_what_sqlalchemy_would(tmp_path: Path,
                                                                  clock: FixedClock) -> None:
     with opened_store(tmp_path / "fast", clock) as fast, \
