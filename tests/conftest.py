@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import Iterator
-from datetime import datetime
 from pathlib import Path
 
 os.environ["QT_QPA_PLATFORM"] = "offscreen"
@@ -22,19 +21,19 @@ os.environ["ADVICE_DESK_CONFIG_DIR"] = tempfile.mkdtemp(prefix="advice-desk-conf
 
 import pytest
 
-from advice_desk.clock import UK, FixedClock
+from advice_desk.clock import FixedClock
 from advice_desk.paths import CONFIG_DIR_ENV, Location, resolve_location
 from advice_desk.people.accounts import get_or_create_user
 from advice_desk.people.permissions import Actor
 from advice_desk.store.engine import Store
 from advice_desk.store.models import User
-from tests.factories import a_worker, first_supervisor, opened_store, store_options
+from tests.factories import a_worker, first_supervisor, opened_store, store_options, uk
 
 # The session's PostgreSQL server and a fresh database of it per test (postgres_url).
 pytest_plugins = ("tests.postgres",)
 
 # A Monday, 10:15 in London (GMT): the line is open.
-MONDAY_MORNING = datetime(2026, 11, 23, 10, 15, tzinfo=UK)
+MONDAY_MORNING = uk(2026, 11, 23, 10, 15)
 
 
 @pytest.fixture(autouse=True)

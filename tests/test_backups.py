@@ -33,7 +33,7 @@ from advice_desk.people.audit import AuditQuery, AuditTrail, describe
 from advice_desk.people.permissions import command_line_actor
 from advice_desk.settings import Settings
 from advice_desk.store.engine import Store, schema_head
-from tests.factories import a_call, first_supervisor, opened_store, store_options
+from tests.factories import a_call, first_supervisor, opened_store, store_options, uk
 from tests.support import SUPERVISOR
 
 DAY = timedelta(days=1)
@@ -84,7 +84,7 @@ def test_400_days_of_daily_backups_keep_exactly_the_tiers(store, clock, sam, loc
     days from Tuesday 28 October 2025: the last 14 days, the Sundays of the 8 weeks before
     them, and the last Sunday of each month before those back to the first month that still
     has a copy (the 400 days hold 10 of the 12 monthly ones)."""
-    start = datetime(2025, 10, 28, 10, 0, tzinfo=UK)
+    start = uk(2025, 10, 28, 10, 0)
     made = 0
     for day in range(400):
         clock.set(start + day * DAY)
