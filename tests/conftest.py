@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import Iterator
-from datetime import datetime
 from pathlib import Path
 
 os.environ["QT_QPA_PLATFORM"] = "offscreen"
@@ -22,19 +21,19 @@ os.environ["ADVICE_DESK_CONFIG_DIR"] = tempfile.mkdtemp(prefix="advice-desk-conf
 
 import pytest
 
-from advice_desk.clock import UK, FixedClock
+from advice_desk.clock import FixedClock
 from advice_desk.paths import CONFIG_DIR_ENV, Location, resolve_location
 from advice_desk.people.accounts import get_or_create_user
 from advice_desk.people.permissions import Actor
 from advice_desk.store.engine import Store
 from advice_desk.store.models import User
-from tests.factories import a_worker, first_supervisor, opened_store
+from tests.factories import a_worker, first_supervisor, opened_store, store_options, uk
 
 # The session's PostgreSQL server and a fresh database of it per test (postgres_url).
 pytest_plugins = ("tests.postgres",)
 
 # A Monday, 10:15 in London (GMT): the line is open.
-MONDAY_MORNING = datetime(2026, 11, 23, 10, 15, tzinfo=UK)
+MONDAY_MORNING = uk(2026, 11, 23, 10, 15)
 
 
 @pytest.fixture(autouse=True)
@@ -64,6 +63,17 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
                          indirect=True)
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A ``sqlite_only`` test says why next to its mark: the test runs on one engine only,
+    and a reader (or the next helper) must see it is about the SQLite file, not a gap."""
+    bare = [item.nodeid for item in items
+            if (mark := item.get_closest_marker("sqlite_only")) is not None
+            and not (mark.args or mark.kwargs.get("reason"))]
+    if bare:
+        raise pytest.UsageError("sqlite_only without its reason (write it in the mark): "
+                                + ", ".join(bare))
+
+
 @pytest.fixture
 def engine(request: pytest.FixtureRequest) -> str:
     """The database a test's store runs on: "sqlite" unless parametrised."""
@@ -77,6 +87,13 @@ def location(engine: str, tmp_path: Path, request: pytest.FixtureRequest) -> Loc
     if engine == "sqlite":
         return resolve_location(tmp_path / "data")
     return resolve_location(tmp_path / "data", request.getfixturevalue("postgres_url"))
+
+
+@pytest.fixture
+def cli_location(location: Location) -> list[str]:
+    """The command-line words that point the CLI at the test's store on its engine:
+    ``--data-dir D``, and on the server also ``--database-url URL``."""
+    return store_options(location)
 
 
 @pytest.fixture

@@ -34,7 +34,7 @@ from advice_desk.people.permissions import command_line_actor
 from advice_desk.settings import Settings
 from advice_desk.store.engine import Store
 from advice_desk.store.schema import schema_head
-from tests.factories import a_call, first_supervisor, opened_store, store_options
+from tests.factories import a_call, first_supervisor, opened_store, store_options, uk
 from tests.support import SUPERVISOR
 
 DAY = timedelta(days=1)
@@ -78,13 +78,14 @@ def _kept_days(location: Location) -> list[date]:
 
 
 @pytest.mark.slow
-@pytest.mark.sqlite_only
+@pytest.mark.sqlite_only("the automatic copies of the SQLite file; "
+                         "a server store makes none (pg_dump backs it up)")
 def test_400_days_of_daily_backups_keep_exactly_the_tiers(store, clock, sam, location):
     """One automatic backup a day, at 10:00 UK time, with a change each day (a call), for 400
     days from Tuesday 28 October 2025: the last 14 days, the Sundays of the 8 weeks before
     them, and the last Sunday of each month before those back to the first month that still
     has a copy (the 400 days hold 10 of the 12 monthly ones)."""
-    start = datetime(2025, 10, 28, 10, 0, tzinfo=UK)
+    start = uk(2025, 10, 28, 10, 0)
     made = 0
     for day in range(400):
         clock.set(start + day * DAY)
@@ -129,7 +130,7 @@ def test_no_copy_is_made_while_the_store_is_unchanged(store, clock, sam, locatio
     assert kept.made_at == clock.now() and kept.calls == 1
 
 
-@pytest.mark.sqlite_only
+@pytest.mark.sqlite_only("copies of the SQLite file, damaged on disk")
 def test_a_damaged_newest_copy_stops_pruning(store, clock, sam, location):
     Settings(store, sam, clock).save({"backup_daily_copies": 2, "backup_weekly_copies": 0,
                                       "backup_monthly_copies": 0})
@@ -157,7 +158,7 @@ def test_a_damaged_newest_copy_stops_pruning(store, clock, sam, location):
         older.path}
 
 
-@pytest.mark.sqlite_only
+@pytest.mark.sqlite_only("the modes of the SQLite file's copies")
 def test_copies_are_private_files_in_a_private_folder(store, clock, location):
     made = auto_backup(store, clock).made
     assert made is not None
@@ -167,7 +168,7 @@ def test_copies_are_private_files_in_a_private_folder(store, clock, location):
     assert not Path(f"{made.path}-wal").exists()  # one file: no log beside it
 
 
-@pytest.mark.sqlite_only
+@pytest.mark.sqlite_only("the before-restore copies of the SQLite file")
 def test_old_safety_copies_go_but_the_newest_of_each_kind_stays(store, clock, sam, location):
     folder = location.backup_dir
     first = make_copy(location.sqlite_file, folder, "before-restore", clock)
@@ -186,6 +187,8 @@ def sqlite_location(tmp_path: Path) -> Location:
     return resolve_location(tmp_path / "data")
 
 
+@pytest.mark.sqlite_only("a copy of the SQLite file put back in its place; "
+                         "a server store is copied by pg_dump, restored by pg_restore")
 def test_a_restore_puts_the_copy_back_and_keeps_the_store_as_it_was(sqlite_location, clock,
                                                                        tmp_path):
     from tests.factories import first_supervisor
@@ -230,6 +233,8 @@ def _text_file(path: Path) -> None:
     (_text_file, r"is not an Advice Desk store \(not a SQLite database\)"),
     (_newer, "was written by a newer version of Advice Desk"),
 ])
+@pytest.mark.sqlite_only("SQLite copies of a newer schema, of another program, or text; "
+                         "a server store is copied by pg_dump, restored by pg_restore")
 def test_restore_refuses_a_copy_it_cannot_trust(sqlite_location, clock, tmp_path, spoil,
                                                 reason):
     from tests.factories import first_supervisor
@@ -253,6 +258,8 @@ HOLDER = ("import sys\nfrom advice_desk.paths import resolve_location\n"
           "print('open', flush=True); sys.stdin.readline(); store.close()")
 
 
+@pytest.mark.sqlite_only("the SQLite file held open by another process; "
+                         "a server store is copied by pg_dump, restored by pg_restore")
 def test_restore_refuses_while_another_process_has_the_store_open(sqlite_location, clock,
                                                                    tmp_path):
     """Any process that has the store open (here a plain script; the app's window, an import,
@@ -284,6 +291,8 @@ def test_restore_refuses_while_another_process_has_the_store_open(sqlite_locatio
         assert _calls_in(store) == 0
 
 
+@pytest.mark.sqlite_only("the SQLite file held open in this process; "
+                         "a server store is copied by pg_dump, restored by pg_restore")
 def test_an_open_store_in_this_process_also_holds_it(sqlite_location, clock, tmp_path):
     with opened_store(sqlite_location, clock):
         copy = make_copy(sqlite_location.sqlite_file, tmp_path, "backup", clock).path
@@ -309,6 +318,8 @@ def _has_open(pid: int, path: Path) -> bool:
 
 @pytest.mark.slow
 @pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="Linux's /proc")
+@pytest.mark.sqlite_only("the SQLite file held open by an import; "
+                         "a server store is copied by pg_dump, restored by pg_restore")
 def test_a_restore_refuses_while_an_import_runs_and_the_import_keeps_its_calls(
         sqlite_location, clock, tmp_path):
     """The reviewer's case: ``restore`` during a long ``import`` went ahead and the imported
@@ -349,6 +360,8 @@ def test_a_restore_refuses_while_an_import_runs_and_the_import_keeps_its_calls(
     assert _count(sqlite_location.sqlite_file) == rows + 3
 
 
+@pytest.mark.sqlite_only("the modes of a SQLite file restored into a new folder; "
+                         "a server store is copied by pg_dump, restored by pg_restore")
 def test_a_restore_into_a_new_folder_makes_it_private_and_says_nothing_of_modes(
         sqlite_location, clock, tmp_path, capsys):
     with opened_store(sqlite_location, clock) as store:
@@ -368,6 +381,8 @@ def test_a_restore_into_a_new_folder_makes_it_private_and_says_nothing_of_modes(
 # --- the command line ---------------------------------------------------------------------
 
 
+@pytest.mark.sqlite_only("backup and restore of the SQLite file; "
+                         "a server store is copied by pg_dump, restored by pg_restore")
 def test_backup_and_restore_on_the_command_line(sqlite_location, clock, tmp_path, capsys):
     from tests.factories import first_supervisor
 
@@ -390,6 +405,8 @@ def test_backup_and_restore_on_the_command_line(sqlite_location, clock, tmp_path
         (command_line_actor().name, "4 calls in the copy restored")]
 
 
+@pytest.mark.sqlite_only("no SQLite file to copy, or a copy that is not one; "
+                         "a server store is copied by pg_dump, restored by pg_restore")
 def test_the_commands_fail_in_one_line(sqlite_location, clock, tmp_path, capsys):
     options = store_options(sqlite_location)
     assert main(["backup", "--out", str(tmp_path / "x.sqlite3"), *options]) == EXIT_FAILED
@@ -483,7 +500,7 @@ def test_pg_dump_and_pg_restore_round_trip_and_refuse_another_schema(postgres_ur
     assert "is not a PostgreSQL dump of an Advice Desk store" in capsys.readouterr().err
 
 
-@pytest.mark.sqlite_only
+@pytest.mark.sqlite_only("the automatic copy of the SQLite file, locked by another process")
 def test_two_copies_of_the_app_never_back_up_at_once(store, clock, sam, location):
     """While another process holds the backup folder's lock, the automatic backup makes no
     copy and says why; once it is released, the copy is made."""
@@ -511,6 +528,8 @@ def _tables(path: Path) -> set[str]:
     return found
 
 
+@pytest.mark.sqlite_only("the anchor table inside a copy of the SQLite file; "
+                         "a server store is copied by pg_dump, restored by pg_restore")
 def test_a_copy_carries_its_audit_anchor_inside_so_a_restore_verifies(sqlite_location, clock,
                                                                       tmp_path, capsys):
     """Without the copy's anchor, the PC's anchor (5 events) would call the restored trail
@@ -562,6 +581,8 @@ def _new_pc(tmp_path: Path, config_folder: Path, monkeypatch) -> None:
     monkeypatch.setenv(CONFIG_DIR_ENV, str(new_pc))
 
 
+@pytest.mark.sqlite_only("a copy of the SQLite file with its audit tail cut; "
+                         "a server store is copied by pg_dump, restored by pg_restore")
 def test_a_copy_whose_audit_tail_was_cut_is_found_when_restored_on_another_pc(
         sqlite_location, clock, tmp_path, config_folder, monkeypatch):
     from tests.test_audit_chain import add_events, verified
@@ -577,6 +598,8 @@ def test_a_copy_whose_audit_tail_was_cut_is_found_when_restored_on_another_pc(
     assert (verdict.ok, verdict.problem, verdict.count) == (False, "truncated", 2)
 
 
+@pytest.mark.sqlite_only("copies of the SQLite file without their anchor or with a forged one; "
+                         "a server store is copied by pg_dump, restored by pg_restore")
 def test_a_copy_without_its_anchor_or_with_a_forged_one_is_restored_saying_so(
         sqlite_location, clock, tmp_path, config_folder, monkeypatch, capsys):
     """A copy of an older version (no anchor inside), or one whose anchor was rewritten to

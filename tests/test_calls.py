@@ -25,7 +25,7 @@ from advice_desk.reference import lists as reference
 from advice_desk.store.engine import Store
 from advice_desk.store.models import Call, CallOutcome, CallTopic, Topic, User
 from advice_desk.validation import ValidationError
-from tests.factories import a_call, a_worker
+from tests.factories import a_call, a_worker, uk
 from tests.support import ANY_TIME, SUPERVISOR
 
 
@@ -746,13 +746,13 @@ def test_the_history_pages(store: Store, worker: User, clock: FixedClock) -> Non
 def test_in_hours_is_computed_from_the_start_of_the_call(store: Store, worker: User,
                                                           clock: FixedClock) -> None:
     inside = Calls(store, actor_of(worker), clock).log(a_call(clock))  # Monday 09:55 UK
-    evening = datetime(2026, 11, 20, 18, 5, tzinfo=UK)  # Friday evening voicemail
+    evening = uk(2026, 11, 20, 18, 5)  # Friday evening voicemail
     outside = Calls(store, actor_of(worker), clock).log(
         a_call(clock, started_at=evening,
                ended_at=evening + timedelta(minutes=3),
                channel="voicemail-callback"))
     silent = Calls(store, actor_of(worker), clock).log_non_data(
-        "silent", started_at=datetime(2026, 8, 31, 10, 0, tzinfo=UK))  # bank hol.
+        "silent", started_at=uk(2026, 8, 31, 10, 0))  # bank hol.
     assert read_back(store, inside).in_hours is True
     assert read_back(store, outside).in_hours is False
     assert read_back(store, silent).in_hours is False
@@ -761,7 +761,7 @@ def test_in_hours_is_computed_from_the_start_of_the_call(store: Store, worker: U
 def test_moving_a_call_out_of_hours_on_an_edit_updates_in_hours(store: Store, worker: User,
                                                                  clock: FixedClock) -> None:
     call_id = Calls(store, actor_of(worker), clock).log(a_call(clock))
-    early = datetime(2026, 11, 23, 8, 45, tzinfo=UK)
+    early = uk(2026, 11, 23, 8, 45)
     Calls(store, SUPERVISOR, clock).update(call_id, a_call(clock, started_at=early,
                                                ended_at=early + timedelta(minutes=10)))
     assert read_back(store, call_id).in_hours is False

@@ -12,7 +12,7 @@ import pytest
 from advice_desk import __main__ as entry_point
 from advice_desk.cli.common import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK
 from advice_desk.cli.main import main
-from advice_desk.paths import DATABASE_FILE
+from advice_desk.paths import DATABASE_FILE, Location
 from tests.factories import opened_store
 
 HEADER = "started_at,caller_type,arrangement,topics,outcomes"
@@ -24,8 +24,8 @@ def _csv(tmp_path: Path, *rows: str) -> Path:
     return path
 
 
-def _count_calls(data_dir: Path) -> int:
-    with opened_store(data_dir) as store, store.engine.connect() as connection:
+def _count_calls(location: Location) -> int:
+    with opened_store(location) as store, store.engine.connect() as connection:
         return connection.exec_driver_sql("SELECT count(*) FROM call").scalar_one()
 
 
@@ -39,16 +39,14 @@ def test_the_command_line_loads_no_database_code_until_a_command_runs() -> None:
     assert done.stdout.strip() == "[]"
 
 
-def test_demo_fills_the_store(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    data_dir = tmp_path / "data"
-    code = main(["demo", "--data-dir", str(data_dir), "--calls", "300", "--seed", "4",
-                 "--days", "30"])
+def test_demo_fills_the_store(cli_location: list[str], location: Location,
+                              capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["demo", *cli_location, "--calls", "300", "--seed", "4", "--days", "30"])
     out, err = capsys.readouterr()
     assert code == EXIT_OK
     assert err == ""
-    assert re.fullmatch(rf"Added 300 calls to {re.escape(str(data_dir / DATABASE_FILE))} "
-                        r"in \d+\.\d s\n", out)
-    assert _count_calls(data_dir) == 300
+    assert re.fullmatch(rf"Added 300 calls to {re.escape(location.shown)} in \d+\.\d s\n", out)
+    assert _count_calls(location) == 300
 
 
 @pytest.mark.parametrize(("arguments", "message"), [
@@ -57,30 +55,32 @@ def test_demo_fills_the_store(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     (["--calls", "5", "--days", "-3"], "argument --days: '-3' must be 1 or more"),
     ([], "the following arguments are required: --calls"),
 ])
-def test_demo_refuses_bad_numbers(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+def test_demo_refuses_bad_numbers(cli_location: list[str], capsys: pytest.CaptureFixture[str],
                                   arguments: list[str], message: str) -> None:
     with pytest.raises(SystemExit) as exited:
-        main(["--data-dir", str(tmp_path), "demo", *arguments])
+        main([*cli_location, "demo", *arguments])
     assert exited.value.code == EXIT_BAD_INPUT
     assert message in capsys.readouterr().err
 
 
-def test_import_reports_how_many_calls_it_imported(tmp_path: Path,
+def test_import_reports_how_many_calls_it_imported(tmp_path: Path, cli_location: list[str],
+                                                   location: Location,
                                                    capsys: pytest.CaptureFixture[str]) -> None:
     path = _csv(tmp_path, "2026-03-02 10:15,Grandparent,SGO,legal,advice",
                 "2026-03-03 11:40,aunt-uncle,informal,Education,information")
-    code = entry_point.main(["--data-dir", str(tmp_path / "data"), "import", str(path)])
+    code = entry_point.main([*cli_location, "import", str(path)])
     out, err = capsys.readouterr()
     assert (code, out, err) == (EXIT_OK, f"Imported 2 calls from {path}\n", "")
-    assert _count_calls(tmp_path / "data") == 2
+    assert _count_calls(location) == 2
 
 
 def test_a_bad_import_lists_every_problem_and_imports_nothing(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        tmp_path: Path, cli_location: list[str], location: Location,
+        capsys: pytest.CaptureFixture[str]) -> None:
     path = _csv(tmp_path, "2026-03-02 10:15,grandparent,sgo,legal,advice",
                 "2026-03-29 01:30,grandparent,sgo,legal,advice",
                 "2026-03-03 11:40,cousin,informal,legal,")
-    code = main(["--data-dir", str(tmp_path / "data"), "import", str(path)])
+    code = main([*cli_location, "import", str(path)])
     out, err = capsys.readouterr()
     assert code == EXIT_BAD_INPUT
     assert out == ""
@@ -91,12 +91,12 @@ def test_a_bad_import_lists_every_problem_and_imports_nothing(
         "row 4, column caller_type: unknown code 'cousin'",
         "row 4, column outcomes: choose at least one outcome",
     ]
-    assert _count_calls(tmp_path / "data") == 0
+    assert _count_calls(location) == 0
 
 
 def test_an_unreadable_file_is_one_line_and_creates_no_store(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    data_dir = tmp_path / "data"
+        tmp_path: Path, cli_location: list[str], location: Location,
+        capsys: pytest.CaptureFixture[str]) -> None:
     missing = tmp_path / "missing.csv"
     latin1 = tmp_path / "latin1.csv"
     latin1.write_bytes(f"{HEADER}\n2026-03-02 10:15,grandparent,sgo,legal,Zoë\n"
@@ -104,20 +104,21 @@ def test_an_unreadable_file_is_one_line_and_creates_no_store(
     for path, reason in ((missing, "cannot read it: No such file or directory"),
                          (latin1, "is not UTF-8 text; in Excel, save it as 'CSV UTF-8'\n"
                                   "row 2, column outcomes: is not UTF-8 text (a byte 0xEB)")):
-        assert main(["--data-dir", str(data_dir), "import", str(path)]) == EXIT_BAD_INPUT
+        assert main([*cli_location, "import", str(path)]) == EXIT_BAD_INPUT
         assert capsys.readouterr().err == f"advice-desk: error: {path}: {reason}\n"
-    assert not data_dir.exists()
+    assert not location.data_dir.exists()
 
 
 def test_import_for_a_user_who_does_not_exist_is_refused(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        tmp_path: Path, cli_location: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     path = _csv(tmp_path, "2026-03-02 10:15,grandparent,sgo,legal,advice")
-    code = main(["--data-dir", str(tmp_path / "data"), "import", str(path), "--worker", "bob"])
+    code = main([*cli_location, "import", str(path), "--worker", "bob"])
     assert code == EXIT_BAD_INPUT
     assert capsys.readouterr().err == (
         f"advice-desk: error: {path}: there is no user 'bob' to import the calls for\n")
 
 
+@pytest.mark.sqlite_only("a damaged SQLite file, or a file in place of its data folder")
 @pytest.mark.parametrize("broken", ["not a database", "a file for a folder"])
 def test_a_store_that_cannot_be_opened_is_a_failure_not_bad_input(
         tmp_path: Path, capsys: pytest.CaptureFixture[str], broken: str) -> None:

@@ -4,20 +4,19 @@ from __future__ import annotations
 
 import csv
 import json
-from datetime import datetime
 
 import pytest
 
 from advice_desk.calls.service import Calls
 from advice_desk.cli.common import EXIT_BAD_INPUT, EXIT_OK
 from advice_desk.cli.main import main
-from advice_desk.clock import UK, FixedClock
+from advice_desk.clock import FixedClock
 from advice_desk.paths import Location
 from advice_desk.people.accounts import actor_of, get_or_create_user
 from advice_desk.reference.hours import HoursPolicy, default_policy
 from advice_desk.settings import Settings
 from advice_desk.store.engine import open_store
-from tests.factories import a_call, store_options
+from tests.factories import a_call, store_options, uk
 from tests.support import ANY_TIME, SUPERVISOR
 
 REPORT_KEYS = {"from", "to", "total_calls", "data_calls", "non_data_calls", "in_hours_calls",
@@ -36,14 +35,14 @@ def run(capsys, *argv: str) -> tuple[int, str, str]:
 def store_args(location: Location) -> list[str]:
     """A store with two calls on Monday 23 November 2026 (one at 10:05, one silent at 18:00):
     the options that point the command line at it."""
-    clock = FixedClock(datetime(2026, 11, 23, 19, 0, tzinfo=UK))
+    clock = FixedClock(uk(2026, 11, 23, 19, 0))
     store = open_store(location, clock)
     amy = get_or_create_user(store, "amy", clock)
-    start = datetime(2026, 11, 23, 10, 5, tzinfo=UK)
+    start = uk(2026, 11, 23, 10, 5)
     Calls(store, actor_of(amy), clock).log(
         a_call(start, 480, caller_type="sibling", topics=("education.virtual-school", "financial")))
     Calls(store, actor_of(amy), clock).log_non_data(
-        "hang-up", started_at=datetime(2026, 11, 23, 18, 0, tzinfo=UK))
+        "hang-up", started_at=uk(2026, 11, 23, 18, 0))
     store.close()
     return store_options(location)
 

@@ -8,7 +8,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import replace
-from datetime import date, datetime, time, timedelta
+from datetime import date, time, timedelta
 from pathlib import Path
 
 import holidays
@@ -19,7 +19,7 @@ from advice_desk.calls.history import CallQuery
 from advice_desk.calls.record import normalise, validate
 from advice_desk.calls.service import Calls
 from advice_desk.calls.topics import topics_in_order
-from advice_desk.clock import UK, FixedClock, to_uk
+from advice_desk.clock import FixedClock, to_uk
 from advice_desk.demo import DemoError
 from advice_desk.demo import synthetic as demo_module
 from advice_desk.demo.generator import authority_populations
@@ -29,7 +29,7 @@ from advice_desk.paths import CONFIG_DIR_ENV
 from advice_desk.store.bulk import CoreBulkWriter
 from advice_desk.store.engine import Store
 from advice_desk.store.models import Call, CallOutcome, CallTopic, Topic, User
-from tests.factories import opened_store
+from tests.factories import opened_store, uk
 from tests.support import ANY_TIME, SUPERVISOR
 
 CALLS = 3000
@@ -72,6 +72,7 @@ def test_the_same_seed_and_clock_give_the_same_rows_made_here_or_in_a_second_pro
     assert rows["here"]["call"] != rows["other"]["call"]
 
 
+@pytest.mark.sqlite_only("the SQLite bulk writer against SQLAlchemy's, on two SQLite files")
 def test_the_sqlite_writer_stores_exactly_what_sqlalchemy_would(tmp_path: Path,
                                                                  clock: FixedClock) -> None:
     with opened_store(tmp_path / "fast", clock) as fast, \
@@ -181,7 +182,7 @@ def test_a_second_run_adds_calls_for_the_same_demo_workers(demo: Store,
 
 
 def test_a_demo_needs_an_open_day_and_sensible_numbers(store: Store) -> None:
-    sunday = FixedClock(datetime(2026, 11, 22, 12, tzinfo=UK))
+    sunday = FixedClock(uk(2026, 11, 22, 12))
     with pytest.raises(DemoError, match="not open on any of the last 1 days"):
         add_demo_calls(store, 10, sunday, days=1)
     with pytest.raises(DemoError, match="the number of calls cannot be negative"):
@@ -191,7 +192,7 @@ def test_a_demo_needs_an_open_day_and_sensible_numbers(store: Store) -> None:
 
 
 def test_demo_calls_know_their_uk_day_and_minute(tmp_path) -> None:
-    clock = FixedClock(datetime(2026, 7, 3, 15, 0, tzinfo=UK))
+    clock = FixedClock(uk(2026, 7, 3, 15, 0))
     with opened_store(tmp_path / "data", clock) as store:
         add_demo_calls(store, 300, clock, seed=7, days=20)
         with store.read() as session:
@@ -236,7 +237,7 @@ YEAR_CALLS = 100_000
 def year(tmp_path_factory: pytest.TempPathFactory) -> Iterator[sqlite3.Connection]:
     """A 100,000-call year on SQLite, made once for the tests below, read with plain SQL."""
     folder = tmp_path_factory.mktemp("demo-year")
-    clock = FixedClock(datetime(2026, 11, 30, 18, 0, tzinfo=UK))
+    clock = FixedClock(uk(2026, 11, 30, 18, 0))
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv(CONFIG_DIR_ENV, str(folder / "config"))
         with opened_store(folder / "data", clock) as store:

@@ -7,7 +7,7 @@ import hashlib
 import os
 import stat
 from collections import Counter
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -27,7 +27,7 @@ from advice_desk.reports.funder_export import (
     disclose,
     months,
 )
-from tests.factories import a_call, store_options
+from tests.factories import a_call, store_options, uk
 from tests.support import SUPERVISOR
 
 HOSTILE = ("=HYPERLINK(\"http://x\")", "+1", "-1+1", "@SUM(1)", "\tTab", "\rCR", " =spaced",
@@ -61,7 +61,7 @@ def seed(store, clock, amy) -> None:
     hostile text."""
     for month in (9, 10, 11):
         for n, text in zip(range(3), HOSTILE, strict=False):
-            start = datetime(2026, month, 2 + n, 10, 0, tzinfo=UK)
+            start = uk(2026, month, 2 + n, 10, 0)
             Calls(store, amy, clock).log(a_call(
                 start, 300, local_authority="E08000035", topics=(TOPICS[n % 2],),
                 consent_to_store_details=True, **PERSONAL,
@@ -147,18 +147,18 @@ def test_phone_numbers_in_any_format_give_one_key() -> None:
     assert caller_key(None, None, secret) is None
 
 
-def test_the_export_command(tmp_path: Path, capsys) -> None:
+def test_the_export_command(tmp_path: Path, cli_location, capsys) -> None:
     from advice_desk.cli.main import main
 
     out = tmp_path / "out"
     out.mkdir()
-    code = main(["--data-dir", str(tmp_path / "data"), "export", "--from", "2026-01-01",
-                 "--to", "2026-03-31", "--out", str(out), "--rows"])
+    code = main([*cli_location, "export", "--from", "2026-01-01", "--to", "2026-03-31",
+                 "--out", str(out), "--rows"])
     assert code == 0
     assert sorted(p.name for p in out.iterdir()) == ["calls.csv", "data-dictionary.md",
                                                     "summary.csv"]
-    assert main(["--data-dir", str(tmp_path / "data"), "export", "--from", "2026-01-01",
-                 "--to", "2026-03-31", "--out", str(out / "summary.csv")]) == 2
+    assert main([*cli_location, "export", "--from", "2026-01-01", "--to", "2026-03-31",
+                 "--out", str(out / "summary.csv")]) == 2
     assert "is not a folder" in capsys.readouterr().err
 
 

@@ -23,29 +23,32 @@ from tests.support import SUPERVISOR
 FILES = sorted([SUMMARY_FILE, DICTIONARY_FILE, ROWS_FILE])
 
 
-def test_the_export_command_makes_the_folder_and_its_parents(tmp_path: Path, capsys) -> None:
+def test_the_export_command_makes_the_folder_and_its_parents(tmp_path: Path, cli_location,
+                                                             capsys) -> None:
     out = tmp_path / "funders" / "2026" / "Q1"
-    code = main(["--data-dir", str(tmp_path / "data"), "export", "--from", "2026-01-01",
-                 "--to", "2026-03-31", "--out", str(out), "--rows"])
+    code = main([*cli_location, "export", "--from", "2026-01-01", "--to", "2026-03-31",
+                 "--out", str(out), "--rows"])
     assert (code, capsys.readouterr().err) == (0, "")
     assert sorted(p.name for p in out.iterdir()) == FILES
     # Again into the folder that is there now: the files are replaced, nothing else changes.
-    assert main(["--data-dir", str(tmp_path / "data"), "export", "--from", "2026-01-01",
-                 "--to", "2026-03-31", "--out", str(out), "--rows"]) == 0
+    assert main([*cli_location, "export", "--from", "2026-01-01", "--to", "2026-03-31",
+                 "--out", str(out), "--rows"]) == 0
     assert sorted(p.name for p in out.iterdir()) == FILES
 
 
-def test_a_folder_that_cannot_be_made_is_a_one_line_error(tmp_path: Path, capsys) -> None:
+def test_a_folder_that_cannot_be_made_is_a_one_line_error(tmp_path: Path, cli_location,
+                                                          location, capsys) -> None:
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
     for out in (blocker, blocker / "inside"):
-        assert main(["--data-dir", str(tmp_path / "data"), "export", "--from", "2026-01-01",
-                     "--to", "2026-03-31", "--out", str(out)]) != 0
+        assert main([*cli_location, "export", "--from", "2026-01-01", "--to", "2026-03-31",
+                     "--out", str(out)]) != 0
         err = capsys.readouterr().err
         assert err.startswith("advice-desk: error: ") and err.count("\n") == 1, err
         assert "Traceback" not in err
     assert blocker.read_text() == "not a folder"
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file", "data"]
+    store_folder = [] if location.sqlite_file is None else ["data"]  # the SQLite file's
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file", *store_folder]
 
 
 def test_a_failed_export_removes_the_folders_it_made_and_only_those(tmp_path: Path) -> None:

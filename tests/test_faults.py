@@ -169,6 +169,7 @@ FULL_DISK_COMMANDS: dict[str, Callable[[Path], list[str]]] = {
 }
 
 
+@pytest.mark.sqlite_only("a full disk under the SQLite file; a server's disk is its own")
 @pytest.mark.parametrize("command", FULL_DISK_COMMANDS)
 def test_a_full_disk_is_one_line_and_leaves_the_store_whole_and_no_part_file(
         command: str, data: Path, tmp_path: Path) -> None:
@@ -238,6 +239,7 @@ def read_only_copy(outer: Path, seeded: Path, how: str) -> Path:
     return data
 
 
+@pytest.mark.sqlite_only("the SQLite file or its folder read-only")
 @pytest.mark.parametrize("how", ["file", "folder"])
 @pytest.mark.parametrize("command", ["demo", "import"])
 def test_a_read_only_store_is_one_line_and_unchanged(command: str, how: str, seeded: Path,
@@ -286,6 +288,7 @@ def damaged_reports(tmp_path_factory: pytest.TempPathFactory
     return results
 
 
+@pytest.mark.sqlite_only("damaged pages of the SQLite file")
 @pytest.mark.slow
 def test_a_report_from_damaged_pages_is_never_a_traceback(
         damaged_reports: dict[int, subprocess.CompletedProcess[str]]) -> None:
@@ -298,6 +301,7 @@ def test_a_report_from_damaged_pages_is_never_a_traceback(
     assert any(result.returncode == 1 for result in damaged_reports.values())
 
 
+@pytest.mark.sqlite_only("damaged pages of the SQLite file")
 @pytest.mark.slow
 def test_a_report_from_damaged_pages_is_one_line_never_figures(
         damaged_reports: dict[int, subprocess.CompletedProcess[str]]) -> None:
@@ -402,6 +406,7 @@ def kills() -> int:
     return int(os.environ.get("ADVICE_DESK_SOAK_KILLS", "30"))
 
 
+@pytest.mark.sqlite_only("kill -9 of a writer and the SQLite WAL it leaves behind")
 @pytest.mark.slow
 def test_a_writer_killed_at_random_moments_loses_no_acknowledged_call(tmp_path: Path) -> None:
     """Kill -9 a writer after a random number of acknowledged calls (so mid-transaction, mid-
@@ -451,6 +456,8 @@ def test_a_writer_killed_at_random_moments_loses_no_acknowledged_call(tmp_path: 
 MAX_SAVE_WAIT_S = 5
 
 
+@pytest.mark.sqlite_only("three processes on SQLite's one write lock; two imports at once "
+                         "on a server are in test_server_cli")
 @pytest.mark.slow
 def test_two_writers_and_an_import_at_once_never_meet_locked(tmp_path: Path) -> None:
     """Two workers save calls while 20,000 rows are imported: no save fails with "locked",

@@ -3,18 +3,17 @@ loading a page at a time, and read-only (offscreen Qt, real store, fixed clock).
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 import pytest
 from PySide6.QtCore import QDate, QModelIndex, Qt
 from PySide6.QtWidgets import QAbstractItemView, QWidget
 
-from advice_desk.clock import UK
 from advice_desk.gui.audit_view import AuditWindow
 from advice_desk.gui.paged_model import PAGE_SIZE
 from advice_desk.people import accounts, audit
 from advice_desk.people.audit import AuditTrail
-from tests.factories import add_account, modules_loaded_by
+from tests.factories import add_account, modules_loaded_by, uk
 from tests.gui_support import unnamed_controls
 from tests.support import ANY_TIME, PASSWORD
 
@@ -72,7 +71,7 @@ def test_the_trail_lists_sign_ins_and_users_newest_first(qtbot, store, clock, sa
 
 
 def test_the_times_are_uk_time(qtbot, store, clock, sam, tasks):
-    clock.set(datetime(2026, 7, 1, 10, 15, tzinfo=UK))  # British Summer Time: 09:15 UTC
+    clock.set(uk(2026, 7, 1, 10, 15))  # British Summer Time: 09:15 UTC
     accounts.sign_in(store, "sam", PASSWORD, clock)
     window = open_window(qtbot, tasks, store, sam, clock)
     assert window.model.row(0).at.hour == 9  # stored as UTC

@@ -5,21 +5,19 @@ erased)."""
 from __future__ import annotations
 
 import json
-from datetime import datetime
 
 from PySide6.QtCore import Qt
 from sqlmodel import select
 
 from advice_desk.calls.service import Calls
-from advice_desk.clock import UK
 from advice_desk.people.accounts import actor_of, get_or_create_user
 from advice_desk.people.permissions import Role
 from advice_desk.store.engine import open_store
 from advice_desk.store.models import AuditEvent, Call
-from tests.factories import a_call
+from tests.factories import a_call, uk
 from tests.gui_support import focused_name, open_window, press, type_text
 
-START = datetime(2026, 11, 23, 9, 40, tzinfo=UK)
+START = uk(2026, 11, 23, 9, 40)
 NOTE = "Allowance stopped after the SGO was made"
 
 

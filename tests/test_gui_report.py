@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 from PySide6.QtCore import Qt
@@ -11,18 +11,17 @@ from PySide6.QtPrintSupport import QPrinter
 from PySide6.QtWidgets import QLabel
 
 from advice_desk.calls.service import Calls
-from advice_desk.clock import UK
 from advice_desk.people.accounts import actor_of, get_or_create_user
 from advice_desk.people.permissions import Role
 from advice_desk.store.engine import open_store
-from tests.factories import a_call, opened_store
+from tests.factories import a_call, opened_store, uk
 from tests.gui_support import open_window
 
 
 def seed_calls(location, clock) -> None:
     store = open_store(location, clock)
     amy = get_or_create_user(store, "amy", clock)
-    start = datetime(2026, 11, 23, 9, 30, tzinfo=UK)  # the clock reads 10:15
+    start = uk(2026, 11, 23, 9, 30)  # the clock reads 10:15
     for minutes, topics in ((0, ("education.virtual-school",)), (40, ("financial", "legal.sgo"))):
         at = start + timedelta(minutes=minutes)
         Calls(store, actor_of(amy), clock).log(a_call(at, 720, topics=topics))

@@ -3,20 +3,19 @@
 from __future__ import annotations
 
 import json
-from datetime import date, datetime
+from datetime import date
 
 import sqlalchemy as sa
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
 from advice_desk.calls.service import Calls
-from advice_desk.clock import UK
 from advice_desk.gui.follow_ups import FollowUpsDialog
 from advice_desk.people.accounts import actor_of, get_or_create_user
 from advice_desk.people.permissions import Role
 from advice_desk.privacy.personal_data import PersonalData
 from advice_desk.store.engine import open_store
-from tests.factories import a_call
+from tests.factories import a_call, uk
 from tests.gui_support import make_account, open_window, type_text
 from tests.support import ANY_TIME, SUPERVISOR
 
@@ -25,7 +24,7 @@ def seed(location, clock, follow_up_on: date | None = None) -> list[int]:
     make_account(location, clock)  # sam and amy
     store = open_store(location, clock)
     amy = get_or_create_user(store, "amy", clock)
-    start = datetime(2026, 11, 23, 9, 45, tzinfo=UK)
+    start = uk(2026, 11, 23, 9, 45)
     ids = [Calls(store, actor_of(amy), clock).log(a_call(
         start, 300, arrangement="informal", topics=("family.siblings",), safeguarding=n == 1,
         notes=f"Call number {n}", follow_up_on=follow_up_on,

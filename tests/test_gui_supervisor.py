@@ -8,7 +8,7 @@ from advice_desk.calls.service import Calls
 from advice_desk.gui.taxonomy_dialog import TaxonomyDialog
 from advice_desk.people.accounts import actor_of
 from advice_desk.people.permissions import Role
-from tests.factories import a_call
+from tests.factories import a_call, uk
 from tests.gui_support import open_window
 from tests.support import ANY_TIME, SUPERVISOR
 
@@ -174,13 +174,11 @@ def test_a_worker_has_no_settings(qtbot, location, clock):
 
 
 def test_retention_runs_when_the_app_starts(qtbot, location, clock):
-    from datetime import datetime
 
-    from advice_desk.clock import UK
     from advice_desk.people.accounts import get_or_create_user
     from advice_desk.store.engine import open_store
 
-    old = datetime(2025, 9, 1, 10, 0, tzinfo=UK)  # fourteen months before the clock
+    old = uk(2025, 9, 1, 10, 0)  # fourteen months before the clock
     store = open_store(location, clock)
     amy = get_or_create_user(store, "amy", clock)
     call_id = Calls(store, actor_of(amy), clock).log(

@@ -21,7 +21,7 @@ from advice_desk.calls.service import Calls
 from advice_desk.clock import FixedClock
 from advice_desk.paths import Location
 from advice_desk.people.accounts import actor_of, get_or_create_user
-from advice_desk.store.engine import Store
+from advice_desk.store.engine import WRITE_LOCK_KEY, Store
 from advice_desk.store.models import AuditEvent, Call, Topic, User
 from tests.factories import a_call, opened_store
 from tests.support import ANY_TIME, SUPERVISOR
@@ -465,24 +465,37 @@ def test_a_write_that_fails_half_way_leaves_nothing(monkeypatch: pytest.MonkeyPa
     assert len(calls.list(CallQuery(text="school"))) == 25
 
 
-@pytest.mark.sqlite_only
+def _take_the_write_lock_at_once(location: Location) -> None:
+    """Take the store's write lock from another connection without waiting: SQLite's
+    ``BEGIN IMMEDIATE`` ("database is locked" if held), the server's advisory lock."""
+    if location.sqlite_file is not None:
+        free = sqlite3.connect(location.sqlite_file, timeout=0, isolation_level=None)
+        try:
+            free.execute("BEGIN IMMEDIATE")
+            free.execute("ROLLBACK")
+        finally:
+            free.close()
+        return
+    other = sa.create_engine(location.database_url, poolclass=sa.NullPool)
+    try:
+        with other.begin() as connection:
+            assert connection.exec_driver_sql(
+                f"SELECT pg_try_advisory_xact_lock({WRITE_LOCK_KEY})").scalar_one()
+    finally:
+        other.dispose()
+
+
 def test_workers_can_save_while_a_file_is_being_checked(
         monkeypatch: pytest.MonkeyPatch, location: Location, store: Store,
         clock: FixedClock) -> None:
     """The write lock is held only for the short write at the end: while the rows are being
     checked, another connection takes it at once (no wait at all) and saves a call."""
     monkeypatch.setattr(import_check, "CHUNK_ROWS", 50)
-    assert location.sqlite_file is not None
     worker = get_or_create_user(store, "amy", clock)
     saved: list[int] = []
 
     def save_elsewhere() -> None:
-        free = sqlite3.connect(location.sqlite_file, timeout=0, isolation_level=None)
-        try:
-            free.execute("BEGIN IMMEDIATE")  # "database is locked" if the import held it
-            free.execute("ROLLBACK")
-        finally:
-            free.close()
+        _take_the_write_lock_at_once(location)
         with opened_store(location, clock) as desk:
             saved.append(Calls(desk, actor_of(worker), clock).log(a_call(clock)))
 
@@ -493,7 +506,6 @@ def test_workers_can_save_while_a_file_is_being_checked(
 
 
 @pytest.mark.slow
-@pytest.mark.sqlite_only  # on PostgreSQL an insert locks no other writer out
 def test_a_big_file_is_written_in_a_short_transaction_in_little_memory(
         tmp_path: Path, store: Store, clock: FixedClock) -> None:
     path = tmp_path / "big.csv"

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 import pytest
 
@@ -18,7 +18,7 @@ from advice_desk.calls.history import CallQuery
 from advice_desk.calls.review import Review
 from advice_desk.calls.service import Calls
 from advice_desk.calls.topics import Topics
-from advice_desk.clock import UK, FixedClock
+from advice_desk.clock import FixedClock
 from advice_desk.people import audit
 from advice_desk.people.accounts import Users
 from advice_desk.people.audit import AuditTrail
@@ -116,7 +116,7 @@ def test_a_call_leaves_the_workers_reach_7_days_after_it_started(desk):
     CallQuery(worker_id=2),  # bob's id below; checked in the test
     CallQuery(date_from=date(2020, 1, 1)),
     CallQuery(date_from=date(2026, 11, 1), date_to=date(2026, 11, 30)),
-    CallQuery(started_after=datetime(2000, 1, 1, tzinfo=UK)),
+    CallQuery(started_after=uk(2000, 1, 1)),
     CallQuery(sort="worker", descending=False),
 ], ids=["everything", "another-worker", "no-date-limit", "the-month", "started-after-2000",
         "by-worker"])

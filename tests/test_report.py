@@ -57,7 +57,7 @@ from advice_desk.calls.record import CallDetails
 from advice_desk.calls.review import Review
 from advice_desk.calls.service import Calls
 from advice_desk.calls.topics import Topics
-from advice_desk.clock import UK, FixedClock
+from advice_desk.clock import FixedClock
 from advice_desk.paths import resolve_location
 from advice_desk.people import accounts
 from advice_desk.people.accounts import Users, actor_of, get_or_create_user
@@ -510,7 +510,7 @@ def test_a_report_takes_the_same_few_queries_however_many_calls(tmp_path, clock)
 def test_workers_who_share_a_name_are_told_apart(store, clock, sam) -> None:
     for username in ("jo1", "jo2"):
         Users(store, sam, clock).add(username, "Jo Smith", Role.WORKER, PASSWORD)
-    start = datetime(2026, 11, 23, 9, 40, tzinfo=UK)
+    start = uk(2026, 11, 23, 9, 40)
     for username, calls in (("jo1", 1), ("jo2", 2)):
         jo = accounts.sign_in(store, username, PASSWORD, clock)
         for _ in range(calls):
@@ -521,7 +521,7 @@ def test_workers_who_share_a_name_are_told_apart(store, clock, sam) -> None:
 
 
 def test_a_follow_up_ticked_off_is_no_longer_due(store, clock, sam) -> None:
-    start = datetime(2026, 11, 23, 9, 40, tzinfo=UK)
+    start = uk(2026, 11, 23, 9, 40)
     call_id = Calls(store, sam, clock).log(a_call(start, 300, caller_type="sibling",
                                                   topics=("legal",),
                                                   follow_up_on=date(2026, 11, 23)))

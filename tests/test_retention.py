@@ -17,7 +17,7 @@ from sqlmodel import select
 from advice_desk.calls.service import Calls
 from advice_desk.cli.common import EXIT_BAD_INPUT, EXIT_OK
 from advice_desk.cli.main import main
-from advice_desk.clock import UK, FixedClock, months_before
+from advice_desk.clock import FixedClock, months_before
 from advice_desk.paths import Location
 from advice_desk.people.permissions import Actor, PermissionDenied, Role
 from advice_desk.privacy.classification import PERSONAL_CALL_FIELDS
@@ -27,7 +27,7 @@ from advice_desk.privacy.retention import apply_retention
 from advice_desk.reports.compute import Reports
 from advice_desk.store.engine import Store, open_store
 from advice_desk.store.models import AuditEvent, Call
-from tests.factories import a_call, first_supervisor, opened_store, store_options
+from tests.factories import a_call, first_supervisor, opened_store, store_options, uk
 from tests.support import ANY_TIME, SUPERVISOR
 
 MARGARET = {"caller_name": "Margaret Example", "caller_phone": "07911 123456",
@@ -67,10 +67,9 @@ def _audit(store: Store, action: str) -> list[AuditEvent]:
 # --- retention -------------------------------------------------------------------------------
 
 def test_the_cut_off_is_calendar_months_before_now() -> None:
-    now = datetime(2026, 11, 23, 10, 15, tzinfo=UK)
-    assert months_before(now, 12) == datetime(2025, 11, 23, 10, 15, tzinfo=UK)
-    assert months_before(datetime(2026, 5, 31, 12, 0, tzinfo=UK), 3) == datetime(
-        2026, 2, 28, 12, 0, tzinfo=UK)
+    now = uk(2026, 11, 23, 10, 15)
+    assert months_before(now, 12) == uk(2025, 11, 23, 10, 15)
+    assert months_before(uk(2026, 5, 31, 12, 0), 3) == uk(2026, 2, 28, 12, 0)
 
 
 def test_retention_erases_calls_past_the_period_and_keeps_the_rest(
@@ -279,7 +278,7 @@ def old_store(location: Location, clock: FixedClock, tmp_path: Path) -> list[str
     try:
         worker = get_or_create_user(store, "amy", clock, display_name="Amy Adviser")
         assert worker.id is not None
-        start = datetime(2024, 3, 4, 10, 0, tzinfo=UK)
+        start = uk(2024, 3, 4, 10, 0)
         _log(store, clock, worker.id, start)
         _log(store, clock, worker.id, start + timedelta(days=1))
         _log(store, clock, worker.id, start + timedelta(days=2), BRIAN)

@@ -141,7 +141,7 @@ def test_a_search_is_one_more_filter_of_the_history(store: Store, clock: FixedCl
     assert calls.count(CallQuery(safeguarding_only=True)) == 2
 
 
-@pytest.mark.sqlite_only
+@pytest.mark.sqlite_only("the saved stores of old schemas are SQLite files")
 def test_an_upgraded_store_finds_its_old_calls(tmp_path: Path, clock: FixedClock) -> None:
     location = resolve_location(tmp_path / "data")
     assert location.sqlite_file is not None
@@ -161,7 +161,7 @@ SECRET_NAME = "Xanthippe Quarrington"
 SECRET_NOTE = "Zebedee wolfhound kerfuffle"
 
 
-@pytest.mark.sqlite_only
+@pytest.mark.sqlite_only("byte checks of the SQLite file and its WAL after an erasure")
 def test_an_erasure_leaves_no_word_of_the_index_in_the_files(location: Location,
                                                              clock: FixedClock) -> None:
     from tests.factories import first_supervisor

@@ -4,7 +4,6 @@ audited; and ``advice-desk settings [show | set KEY VALUE]`` on the command line
 from __future__ import annotations
 
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 
@@ -82,27 +81,25 @@ def test_every_editable_setting_has_a_working_default():
 
 # --- the command line ----------------------------------------------------------------------
 
-@pytest.mark.sqlite_only
-def test_settings_show_lists_every_key_with_value_and_default(tmp_path: Path, capsys, clock):
-    data = str(tmp_path / "data")
-    assert main(["settings", "set", "retention_months", "36", "--data-dir", data]) == EXIT_OK
+def test_settings_show_lists_every_key_with_value_and_default(cli_location, location, capsys,
+                                                             clock):
+    assert main(["settings", "set", "retention_months", "36", *cli_location]) == EXIT_OK
     assert capsys.readouterr().out == "retention_months set to 36\n"
-    for argv in (["settings", "--data-dir", data], ["settings", "show", "--data-dir", data]):
+    for argv in (["settings", *cli_location], ["settings", "show", *cli_location]):
         assert main(argv) == EXIT_OK
         lines = capsys.readouterr().out.splitlines()
         assert [line.split()[0] for line in lines] == KEYS
         assert "retention_months       36  (default 12)" in lines
         assert f"helpline_name          {reference.helpline().name}  (default " \
                f"{reference.helpline().name})" in lines
-    assert main(["settings", "set", "retention_months", "36", "--data-dir", data]) == EXIT_OK
+    assert main(["settings", "set", "retention_months", "36", *cli_location]) == EXIT_OK
     assert capsys.readouterr().out == "retention_months was already 36\n"
-    with opened_store(tmp_path / "data") as store:
+    with opened_store(location) as store:
         events = [e for e in AuditTrail(store, command_line_actor(), clock).events(AuditQuery())
                   if e.action == "settings-changed"]
     assert len(events) == 1 and events[0].actor.startswith("command line")
 
 
-@pytest.mark.sqlite_only
 @pytest.mark.parametrize(("argv", "message"), [
     (["set", "colour", "blue"], "there is no setting 'colour'; the settings are "
                                 + ", ".join(KEYS)),
@@ -111,10 +108,9 @@ def test_settings_show_lists_every_key_with_value_and_default(tmp_path: Path, ca
     (["set", "export_k", "five"], "export_k: k must be a whole number, not 'five'"),
     (["set", "helpline_name", " "], "helpline_name: the helpline's name cannot be empty"),
 ])
-def test_a_bad_key_or_value_is_one_line_naming_the_key(tmp_path: Path, capsys, argv, message):
-    data = str(tmp_path / "data")
-    assert main(["settings", *argv, "--data-dir", data]) == EXIT_BAD_INPUT
+def test_a_bad_key_or_value_is_one_line_naming_the_key(cli_location, capsys, argv, message):
+    assert main(["settings", *argv, *cli_location]) == EXIT_BAD_INPUT
     out, err = capsys.readouterr()
     assert (out, err) == ("", f"advice-desk: error: {message}\n")
-    assert main(["settings", "--data-dir", data]) == EXIT_OK
+    assert main(["settings", *cli_location]) == EXIT_OK
     assert "retention_months       12  (default 12)" in capsys.readouterr().out

@@ -15,14 +15,14 @@ import shutil
 import subprocess
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 
 import pytest
 
 from advice_desk.calls.service import Calls
 from advice_desk.calls.topics import Topics
-from advice_desk.clock import UK, FixedClock
+from advice_desk.clock import FixedClock
 from advice_desk.demo.synthetic import add_demo_calls
 from advice_desk.reports import output as report_output
 from advice_desk.reports.compute import Reports
@@ -34,7 +34,7 @@ from advice_desk.reports.extract import (
     DURATION_MERGED,
 )
 from advice_desk.reports.funder_export import ROWS_FILE, SUMMARY_FILE, ExportChoices, FunderExport
-from tests.factories import a_call, a_worker, first_supervisor, opened_store
+from tests.factories import a_call, a_worker, first_supervisor, opened_store, uk
 
 SOFFICE = shutil.which("soffice")
 pytestmark = pytest.mark.skipif(
@@ -72,14 +72,14 @@ class Cell:
 def written(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A folder with a year's export (summary and rows), the report's CSV, and the probes."""
     folder = tmp_path_factory.mktemp("written")
-    clock = FixedClock(datetime(2026, 11, 23, 10, 15, tzinfo=UK))
+    clock = FixedClock(uk(2026, 11, 23, 10, 15))
     with opened_store(tmp_path_factory.mktemp("store"), clock) as store:
         sam = first_supervisor(store, clock)
         add_demo_calls(store, 1500, clock, seed=12, days=120, parallel=False)
         # A topic whose code a spreadsheet reads as a number: its cells are guarded.
         code = Topics(store, sam, clock).add("2025", None)
         amy = a_worker(store, clock, sam, "amy")
-        Calls(store, amy, clock).log(a_call(datetime(2026, 11, 23, 9, 45, tzinfo=UK),
+        Calls(store, amy, clock).log(a_call(uk(2026, 11, 23, 9, 45),
                                             topics=(code,), children_count=5))
         first, last = date(2026, 7, 1), date(2026, 11, 23)
         FunderExport(store, sam, clock).write(first, last, folder,
