@@ -21,7 +21,8 @@ from advice_desk.calls.service import Calls
 from advice_desk.clock import FixedClock
 from advice_desk.paths import Location
 from advice_desk.people.accounts import actor_of, get_or_create_user
-from advice_desk.store.engine import WRITE_LOCK_KEY, Store
+from advice_desk.store.engine import Store
+from advice_desk.store.engines import WRITE_LOCK_KEY
 from advice_desk.store.models import AuditEvent, Call, Topic, User
 from tests.factories import a_call, opened_store
 from tests.support import ANY_TIME, SUPERVISOR
