@@ -86,6 +86,10 @@ class ChangeListener:
     def stopped(self) -> bool:
         return self._stopped.is_set()
 
+    def rest(self, seconds: float) -> None:
+        """Wait ``seconds`` (before trying the server again), or less if stopped meanwhile."""
+        self._stopped.wait(seconds)
+
     # --- the listening thread ---------------------------------------------------------------
 
     def open(self) -> None:
