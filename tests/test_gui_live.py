@@ -40,6 +40,8 @@ def test_a_call_saved_elsewhere_joins_the_history_without_a_reload(qtbot, locati
     first = _log_elsewhere(location, clock, "sam")
     qtbot.waitUntil(lambda: _ids(window.history) == [first], timeout=WITHIN_MS)
     view = window.ui.history_view
+    started = view.fontMetrics().horizontalAdvance(window.history.data(window.history.index(0, 0)))
+    qtbot.waitUntil(lambda: view.columnWidth(0) > started)  # not "Mon 23 N…" in an empty table
     view.selectRow(0)
     resets = _resets(window.history)
     second = _log_elsewhere(location, clock, "sam", notes="a later call")

@@ -206,6 +206,17 @@ def set_up_view(view: QTableView) -> None:
     style.setParent(header)
     header.setStyle(style)
     view.sortByColumn(0, Qt.SortOrder.DescendingOrder)
+    # Rows that arrive into an empty table (the first call of the day, a refresh after another
+    # seat's save) leave the fitted columns at their header's width: fitted again once painted.
+    fitted = [column for column, (_, _, mode, _) in enumerate(COLUMNS) if mode == Fit]
+    timer = QTimer(view, singleShot=True, interval=0)
+
+    def fit() -> None:
+        for column in fitted:
+            view.resizeColumnToContents(column)
+
+    timer.timeout.connect(fit)
+    view.model().rowsInserted.connect(timer.start)
 
 
 class HistorySearch(QObject):
