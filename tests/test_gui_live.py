@@ -113,3 +113,28 @@ def test_two_seats_on_a_server_see_each_others_calls(qtbot, postgres_url, tmp_pa
     seat_a.lock()  # a locked seat is not counted
     qtbot.waitUntil(lambda: seat_b.seats_label.text() == "1 seat signed in", timeout=WITHIN_MS)
     QApplication.processEvents()
+
+
+def test_a_review_elsewhere_repaints_a_row_held_past_the_first_page(qtbot, location, clock):
+    from advice_desk.calls.review import Review
+    from advice_desk.calls.service import log_calls
+    from advice_desk.gui.paged_model import PAGE_SIZE
+
+    window = open_window(qtbot, location, clock, "sam", Role.SUPERVISOR)
+    with opened_store(location, clock) as store:
+        sam = signed_in(store, clock, "sam")
+        log_calls(store, [a_call(clock) for _ in range(PAGE_SIZE + 50)], sam.id, clock)
+    model = window.history
+    qtbot.waitUntil(lambda: model.rowCount() == PAGE_SIZE, timeout=WITHIN_MS)
+    view = window.ui.history_view
+    view.scrollToBottom()
+    qtbot.waitUntil(lambda: model.rowCount() == PAGE_SIZE + 50)
+    deep = model.call_id(PAGE_SIZE + 30)
+    resets, repainted = _resets(model), []
+    model.dataChanged.connect(lambda top, bottom: repainted.append((top.row(), bottom.row())))
+    with opened_store(location, clock) as store:
+        Review(store, signed_in(store, clock, "sam"), clock).call(deep, "")
+    flags = model.index(PAGE_SIZE + 30, 6)
+    qtbot.waitUntil(lambda: model.data(flags) == "Reviewed", timeout=WITHIN_MS)
+    assert resets == [] and model.rowCount() == PAGE_SIZE + 50
+    assert repainted == [(PAGE_SIZE + 30, PAGE_SIZE + 30)]  # that row only, the rest as it was
