@@ -138,3 +138,25 @@ def test_a_review_elsewhere_repaints_a_row_held_past_the_first_page(qtbot, locat
     qtbot.waitUntil(lambda: model.data(flags) == "Reviewed", timeout=WITHIN_MS)
     assert resets == [] and model.rowCount() == PAGE_SIZE + 50
     assert repainted == [(PAGE_SIZE + 30, PAGE_SIZE + 30)]  # that row only, the rest as it was
+
+
+def test_the_listener_comes_back_after_losing_its_connection(qtbot, postgres_server,
+                                                            postgres_url, tmp_path, clock):
+    from sqlalchemy.engine import make_url
+
+    from advice_desk.gui.live import RETRY_S
+    from advice_desk.store.changes import SEAT_NAME
+
+    location = resolve_location(tmp_path / "data", postgres_url)
+    seat = _seat(qtbot, location, clock, "sam")
+    qtbot.waitUntil(lambda: seat.seats_label.text() == "1 seat signed in", timeout=WITHIN_MS)
+    database = make_url(postgres_url).database
+    with postgres_server.connect(database) as admin:  # the server drops the seat's connection
+        ended = admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                              "WHERE datname = current_database() AND application_name = %s",
+                              (SEAT_NAME,)).fetchall()
+    assert ended == [(True,)]
+    saved = _log_elsewhere(location, clock, "sam")  # while the listener is away
+    qtbot.waitUntil(lambda: saved in _ids(seat.history),
+                    timeout=int((RETRY_S + 1.0) * 1000) + WITHIN_MS)
+    qtbot.waitUntil(lambda: seat.seats_label.text() == "1 seat signed in", timeout=WITHIN_MS)
