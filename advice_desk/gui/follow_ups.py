@@ -1,4 +1,8 @@
-"""Follow-ups promised to callers: overdue, due today and upcoming; tick one when it is done."""
+"""Follow-ups promised to callers: overdue, due today and upcoming; tick one when it is done.
+
+While the dialog is open, what another seat saves or ticks off shows (:meth:`refresh`, after
+:mod:`advice_desk.gui.live` hears it): the list is rebuilt only when it differs, keeping its
+scroll position and the current follow-up."""
 
 from __future__ import annotations
 
@@ -29,6 +33,8 @@ class FollowUpsDialog(QDialog):
         self.resize(820, 460)
         self.ui = load_form("follow_ups.ui", self)
         self.tasks, self._list, self._complete = tasks, list_follow_ups, complete
+        self._shown: list[FollowUp] | None = None
+        self._asking = self._ask_again = False
         self._topic_labels = topic_labels
         self._callers = {c.code: c.label for c in reference.helpline().caller_types}
         tree = self.ui.follow_ups_tree
@@ -40,10 +46,34 @@ class FollowUpsDialog(QDialog):
         self.reload()
 
     def reload(self) -> None:
+        self._asking = True
         self.tasks.run(self._list).success(self._show).failure(self._failed)
 
+    def refresh(self, _change: object = None) -> None:
+        """Another seat saved: the list again, if the dialog is open (once, after the one on
+        its way)."""
+        if not self.isVisible():
+            return
+        if self._asking:
+            self._ask_again = True
+            return
+        self.reload()
+
+    def _answered(self) -> None:
+        self._asking = False
+        if self._ask_again:
+            self._ask_again = False
+            self.refresh()
+
     def _show(self, follow_ups: list[FollowUp]) -> None:
+        self._answered()
+        if follow_ups == self._shown:
+            return
         tree = self.ui.follow_ups_tree
+        scrolled = tree.verticalScrollBar().value()
+        current = tree.currentItem()
+        current_id = current.data(0, CALL_ID) if current is not None else None
+        self._shown = follow_ups
         tree.blockSignals(True)
         tree.clear()
         for due, title in GROUPS:
@@ -58,8 +88,11 @@ class FollowUpsDialog(QDialog):
                 item.setData(0, CALL_ID, follow_up.call_id)
                 item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
                 item.setCheckState(0, Qt.CheckState.Unchecked)
+                if current_id is not None and follow_up.call_id == current_id:
+                    tree.setCurrentItem(item)
             group.setExpanded(True)
         tree.blockSignals(False)
+        tree.verticalScrollBar().setValue(scrolled)
         for column in range(4):
             tree.resizeColumnToContents(column)
         self.ui.follow_ups_status.setText(
@@ -74,4 +107,5 @@ class FollowUpsDialog(QDialog):
             self._failed)
 
     def _failed(self, error: BaseException) -> None:
+        self._answered()
         self.ui.follow_ups_status.setText(errors.describe(error))

@@ -61,6 +61,8 @@ class HistoryModel(PagedTableModel[CallQuery, CallSummary]):
         self._topic_labels: dict[str, str] = {}
         self._count: Count | None = None
         self._counting = 0  # the generation of the last total asked for
+        self._recounting = -1  # the generation whose count is on the store thread
+        self._count_again = False  # a refresh asked for a count while one was on its way
         h = reference.helpline()
         self._call_labels = {**{c.code: c.label for c in h.caller_types},
                              **{k.code: k.label for k in h.non_data_kinds}}
@@ -77,17 +79,34 @@ class HistoryModel(PagedTableModel[CallQuery, CallSummary]):
 
     def reload(self) -> None:
         super().reload()
+        self._recount()
+
+    def _recount(self, again: bool = False) -> None:
+        """Count the calls of the query; ``again`` (a refresh): unless a count of the same
+        query is on its way, in which case one more follows it."""
         count, query = self._count, self._query
         if count is None or query is None:
             return
-        self._counting = generation = self._generation
+        if again and self._recounting == self._generation:
+            self._count_again = True
+            return
+        self._counting = self._recounting = generation = self._generation
+        self._count_again = False
         self._tasks.run(lambda: count(query)).success(
-            lambda total: self._show_total(generation, total))
+            lambda total: self._show_total(generation, total)).failure(
+            lambda _error: self._counted(generation))
+
+    def _counted(self, generation: int) -> None:
+        if generation == self._recounting:
+            self._recounting = -1
+            if self._count_again:
+                self._recount()
 
     def _show_total(self, generation: int, total: int) -> None:
         if generation == self._counting:
             self.total_changed.emit(self.tr("1 call") if total == 1 else
                                     self.tr("{0} calls").format(f"{total:,}"))
+        self._counted(generation)
 
     def search(self, text: str) -> None:
         """Show only the calls whose notes and caller name hold every word of ``text``."""
@@ -101,6 +120,18 @@ class HistoryModel(PagedTableModel[CallQuery, CallSummary]):
 
     def call_id(self, row: int) -> int:
         return self.row(row).id
+
+    def key(self, row: CallSummary) -> int:
+        return row.id
+
+    def row_of(self, call_id: int) -> int | None:
+        """Where the call is among the rows held, if it is."""
+        return next((i for i in range(self.rowCount()) if self.row(i).id == call_id), None)
+
+    def refresh(self) -> None:
+        """The rows held brought up to date (:meth:`PagedTableModel.refresh`), and the total."""
+        super().refresh()
+        self._recount(again=True)
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
         key = COLUMNS[column][1]
@@ -175,6 +206,17 @@ def set_up_view(view: QTableView) -> None:
     style.setParent(header)
     header.setStyle(style)
     view.sortByColumn(0, Qt.SortOrder.DescendingOrder)
+    # Rows that arrive into an empty table (the first call of the day, a refresh after another
+    # seat's save) leave the fitted columns at their header's width: fitted again once painted.
+    fitted = [column for column, (_, _, mode, _) in enumerate(COLUMNS) if mode == Fit]
+    timer = QTimer(view, singleShot=True, interval=0)
+
+    def fit() -> None:
+        for column in fitted:
+            view.resizeColumnToContents(column)
+
+    timer.timeout.connect(fit)
+    view.model().rowsInserted.connect(timer.start)
 
 
 class HistorySearch(QObject):

@@ -28,6 +28,7 @@ from advice_desk.gui.history_model import HistoryModel, HistorySearch, set_up_vi
 from advice_desk.gui.idle_lock import IdleWatch, ScreenLock
 from advice_desk.gui.intake_form import IntakeForm
 from advice_desk.gui.line_status import LineStatusLabel
+from advice_desk.gui.live import LiveDesk, SeatsLabel
 from advice_desk.gui.opening import DeskOpening
 from advice_desk.gui.repeat_callers import RepeatCallersPanel
 from advice_desk.gui.sign_in import FirstSupervisorDialog, SignInDialog
@@ -140,6 +141,9 @@ class MainWindow(QMainWindow):
         self.callers_panel = RepeatCallersPanel(self.tasks, self.form, self)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.callers_panel)
         self.history = HistoryModel(self.tasks, self)
+        self.live = LiveDesk(self)  # other seats' saves (gui/live.py)
+        self.seats_label = SeatsLabel(self)
+        self.statusBar().addPermanentWidget(self.seats_label)
         self._draft_timer = QTimer(self, singleShot=True, interval=DRAFT_DELAY_MS)
         self.idle_watch = IdleWatch(clock, timedelta(minutes=10), self)
         self._build_history_view()
@@ -272,6 +276,8 @@ class MainWindow(QMainWindow):
         self.opening.stopped.connect(self._store_stopped)
         self.screen_lock.unlocked.connect(self._unlocked)
         self.tasks.locked_out.connect(self.lock_out)
+        self.live.changed.connect(self._other_seats_saved)
+        self.live.seats_changed.connect(self.seats_label.show_seats)
         for combo in (self.ui.period_combo, self.ui.topic_filter_combo,
                       self.ui.worker_filter_combo):
             combo.currentIndexChanged.connect(self._apply_filters)
@@ -331,6 +337,8 @@ class MainWindow(QMainWindow):
         self.history.attach(self.desk.calls.list, {t.code: t.display for t in topics},
                             self.desk.calls.count)
         self._set_ready(True)
+        self.live.start(self.desk.store)
+        self.live.sign_in()
         self.activateWindow()
         self.form.ui.caller_type_combo.setFocus(Qt.FocusReason.OtherFocusReason)
         self.statusBar().showMessage(
@@ -513,7 +521,16 @@ class MainWindow(QMainWindow):
         dialog = FollowUpsDialog(self.tasks, review.follow_ups, review.complete_follow_up,
                                  {t.code: t.display for t in self._topics}, self)
         dialog.finished.connect(self.history.reload)
+        self.live.changed.connect(dialog.refresh)
         dialog.open()
+
+    def _other_seats_saved(self, _change: object = None) -> None:
+        """Another seat (or this one) committed: the lists bring their rows up to date."""
+        if self.desk is None:
+            return
+        self.history.refresh()
+        if self.review_window is not None:
+            self.review_window.refresh()
 
     def _show_workers(self, workers: list[Worker]) -> None:
         self._workers = workers
@@ -644,6 +661,7 @@ class MainWindow(QMainWindow):
         self._draft_timer.stop()
         self._save_draft()
         self._set_ready(False)
+        self.live.sign_out()
         self.screen_lock.lock(self.desk)
 
     def lock_now(self) -> None:
@@ -666,6 +684,7 @@ class MainWindow(QMainWindow):
 
     def _unlocked(self) -> None:
         self._set_ready(True)
+        self.live.sign_in()
         self.idle_watch.start()
 
     def sign_out(self) -> None:
@@ -682,6 +701,7 @@ class MainWindow(QMainWindow):
         self._held_draft = None
         self.form.clear()
         self.desk = None
+        self.live.sign_out()
         self._set_ready(False)
         self._show_supervisor_tools(False)
         for window in (self.report_window, self.review_window):
@@ -735,6 +755,7 @@ class MainWindow(QMainWindow):
             desk, payload = self.desk, self.form.payload()
             with suppress(AccountDisabled):  # a disabled account keeps no draft
                 self.tasks.run_now(lambda: desk.drafts.save(payload))
+        self.live.stop()
         self.auto_backups.shutdown()
         self.tasks.shutdown()
         self.opening.close()

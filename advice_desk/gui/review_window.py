@@ -1,7 +1,9 @@
 """The supervisor's review: the calls still to review (or the safeguarding ones), one at a time,
 with a note and "Mark reviewed", and the legal hold that keeps a call's details (retention and
 erasure leave a held call alone). The list is the lazy history model with a review filter; the
-shown call follows the list's current row, by mouse or by arrow keys."""
+shown call follows the list's current row, by mouse or by arrow keys. What other seats save
+(a new call, another supervisor's review) shows in the list without a reload (:meth:`refresh`);
+the call shown, and the note being typed, stay until the supervisor moves on."""
 
 from __future__ import annotations
 
@@ -66,6 +68,7 @@ class ReviewWindow(QWidget):
         self.ui.review_view.horizontalHeader().setStretchLastSection(True)
         self.ui.review_splitter.setSizes([680, 470])
         self.model.loaded.connect(self._rows_loaded)
+        self.model.refreshed.connect(self._rows_refreshed)
         for label, _ in SHOW:
             self.ui.review_show_combo.addItem(self.tr(label))
         self.ui.review_worker_combo.addItem(self.tr("All workers"), None)
@@ -104,6 +107,25 @@ class ReviewWindow(QWidget):
                 header.resizeSection(column, min(header.sectionSize(column), MAX_COLUMN_WIDTH))
             view.setCurrentIndex(self.model.index(0, 0))
 
+    def refresh(self) -> None:
+        """Another seat saved: the rows held brought up to date."""
+        self.model.refresh()
+
+    def _rows_refreshed(self) -> None:
+        """The current row stays on the call shown; if that call has left the list (reviewed
+        at another desk, say), it stays shown, with no row highlighted."""
+        if self.current is None:
+            self._rows_loaded()
+            return
+        view, row = self.ui.review_view, self.model.row_of(self.current.id)
+        if row is None:
+            view.selectionModel().clear()
+            self.ui.review_status.setText(self.tr(
+                "Call {0} has left this list: it was changed at another desk.").format(
+                self.current.id))
+        elif view.currentIndex().row() != row:
+            view.setCurrentIndex(self.model.index(row, 0))
+
     def _apply_filters(self) -> None:
         _, flags = SHOW[self.ui.review_show_combo.currentIndex()]
         query = replace(CallQuery(**flags), worker_id=self.ui.review_worker_combo.currentData(),
@@ -114,8 +136,13 @@ class ReviewWindow(QWidget):
         self.model.set_query(query)
 
     def _selected(self, current: QModelIndex, _: QModelIndex) -> None:
-        if not current.isValid():
-            return
+        if not current.isValid() or self.model.merging:
+            return  # rows inserted or removed by a refresh move the current row: not the user
+        if self.current is not None and self.model.call_id(current.row()) == self.current.id:
+            view = self.ui.review_view
+            if not view.selectionModel().isRowSelected(current.row()):
+                view.selectRow(current.row())
+            return  # back on the call shown (after a refresh): its note stays as typed
         view = self.ui.review_view
         if not view.selectionModel().isRowSelected(current.row()):
             view.selectRow(current.row())  # the outline and the highlight on the shown call
