@@ -14,6 +14,7 @@ from advice_desk.calls.history import CallQuery
 from advice_desk.calls.service import Calls
 from advice_desk.gui.call_summary import call_summary_html
 from advice_desk.people.accounts import actor_of, get_or_create_user
+from advice_desk.reference.lists import any_local_authority_by_code
 from advice_desk.store.models import Call
 from tests.factories import a_call, opened_store
 from tests.gui_support import focused_name, open_first_history_call, open_window, press, type_text
@@ -84,3 +85,28 @@ def test_a_call_stored_with_a_split_code_shows_it_retired_and_keeps_it(qtbot, lo
     qtbot.waitUntil(lambda: not window.tasks.busy)
     assert _authorities(location, clock) == ["E10000006"]
     assert window.statusBar().currentMessage() == f"Call {call_id} updated."
+
+
+def test_the_authority_box_shows_the_longest_name_unclipped_at_1366x768(qtbot, location,
+                                                                         clock):
+    """A stored call's retired authority ("Northamptonshire (retired)") and the longest name
+    in use both fit the box: the window at 1366x768, the text's width within the box's."""
+    with opened_store(location, clock) as store:
+        amy = actor_of(get_or_create_user(store, "amy", clock))
+        call_id = Calls(store, amy, clock).log(a_call(clock, local_authority="E06000061"))
+        with store.write() as session:  # stored before Northamptonshire was split
+            session.execute(sa.update(Call).where(Call.id == call_id)  # type: ignore[arg-type]
+                            .values(local_authority="E10000021"))
+    window = open_window(qtbot, location, clock)
+    window.resize(1366, 768)
+    qtbot.waitUntil(lambda: window.history.rowCount() == 1)
+    open_first_history_call(qtbot, window)
+    combo = window.form.ui.local_authority_combo
+    assert combo.currentText() == "Northamptonshire (retired)"
+    assert not combo.visibleRegion().isEmpty()
+    edit = combo.lineEdit()
+    room = edit.contentsRect().width() - 4  # a line edit keeps 2 pixels either side of its text
+    labels = [authority.label for authority in any_local_authority_by_code().values()]
+    widths = {label: edit.fontMetrics().horizontalAdvance(label) for label in labels}
+    assert widths["Northamptonshire (retired)"] <= room
+    assert max(widths.values()) <= room, max(widths, key=widths.__getitem__)

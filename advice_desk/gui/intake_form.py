@@ -132,6 +132,15 @@ def _shrinkable(combo: QComboBox) -> None:
     combo.setMinimumContentsLength(6)
 
 
+def _fit_longest(combo: QComboBox, texts: list[str]) -> None:
+    """Never narrower than the longest of ``texts`` (on its own row in the form, the box has
+    the room): an authority's name, or a retired one's shown for a stored call, never clipped.
+    Qt sizes the box as so many widths of "X"."""
+    metrics = combo.fontMetrics()
+    widest = max(metrics.horizontalAdvance(text) for text in texts)
+    combo.setMinimumContentsLength(-(-widest // metrics.horizontalAdvance("X")))
+
+
 def _to_qdatetime(at: datetime) -> QDateTime:
     local = to_uk(at)
     return QDateTime(QDate(local.year, local.month, local.day), QTime(local.hour, local.minute))
@@ -209,6 +218,8 @@ class IntakeForm(QWidget):
             _fit_to_rows(short_list, rows=-(-short_list.count() // 2))  # two columns
         for combo in self.findChildren(QComboBox):
             _shrinkable(combo)
+        _fit_longest(ui.local_authority_combo, [authority.label for authority in
+                                                reference.any_local_authority_by_code().values()])
         digits = ui.band_0_4_spin.fontMetrics().horizontalAdvance
         for name in BAND_SPINS:  # five boxes in two rows: narrow, yet room for six digits
             getattr(ui, name).setMinimumWidth(digits("00") + 28)
@@ -472,9 +483,16 @@ class IntakeForm(QWidget):
 
     def _show_focused(self, _old: QWidget | None, new: QWidget | None) -> None:
         """The field that gets the focus (Tab, Alt+letter, an error) is scrolled into view."""
-        contents = self.ui.scroll_contents
-        if new is not None and contents.isAncestorOf(new):
-            self.ui.scroll_area.ensureWidgetVisible(new, 8, 8)
+        contents, area = self.ui.scroll_contents, self.ui.scroll_area
+        if new is None or not contents.isAncestorOf(new):
+            return
+        if new.height() + 16 > area.viewport().height():  # taller than the view: its cursor
+            area.ensureWidgetVisible(new, 8, 8)
+            return
+        # The whole box, not only its text cursor (all ensureWidgetVisible keeps in view of a
+        # line edit): a box cut at its top edge looks like a stray line.
+        centre = new.mapTo(contents, new.rect().center())
+        area.ensureVisible(centre.x(), centre.y(), new.width() // 2 + 8, new.height() // 2 + 8)
 
     # --- topics ---------------------------------------------------------------------------
 
