@@ -6,7 +6,6 @@ draft the main window saves as the worker types. It never talks to the store its
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 
@@ -166,7 +165,7 @@ class IntakeForm(QWidget):
         self._duration_typed = False
         self._loaded: tuple[datetime, datetime | None, int] | None = None
         self._editing_call_id: int | None = None
-        self._call_key = str(uuid.uuid4())
+        self._call_key: str | None = None  # made when first asked for: call_key
         self._dirty = False
         self._quiet = 0  # > 0 while the form itself sets widgets
         # The line's hours, set after the window's first paint (the bank holidays are slow to
@@ -313,7 +312,12 @@ class IntakeForm(QWidget):
 
     @property
     def call_key(self) -> str:
-        """The idempotency key of the call in the form, kept in its draft."""
+        """The idempotency key of the call in the form, kept in its draft: made when first
+        asked for (``uuid`` loads ``platform``, not needed for the window's first paint)."""
+        if self._call_key is None:
+            import uuid
+
+            self._call_key = str(uuid.uuid4())
         return self._call_key
 
     def clear(self) -> None:
@@ -342,7 +346,7 @@ class IntakeForm(QWidget):
         self._duration_typed = False
         self._loaded = None
         self._editing_call_id = None
-        self._call_key = str(uuid.uuid4())  # this form's call: saved twice, stored once
+        self._call_key = None  # a new one for this form's call: saved twice, stored once
         self._dirty = False
         self._refused = {}
         self._tick.stop()
@@ -736,7 +740,7 @@ class IntakeForm(QWidget):
         return {
             "version": PAYLOAD_VERSION,
             "editing_call_id": self._editing_call_id,
-            CALL_KEY: self._call_key,
+            CALL_KEY: self.call_key,
             "timer_started": self._timer_started.isoformat() if self._timer_started else None,
             "duration_typed": self._duration_typed,
             "duration_minutes": self.ui.duration_spin.value(),
