@@ -49,6 +49,17 @@ def _new_call_in(qtbot, window, authority: str) -> None:
     qtbot.keyClick(window, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
 
 
+def _stored_with_split_code(location, clock, code: str) -> int:
+    """A call stored with the split authority ``code``, as before the split; its id."""
+    with opened_store(location, clock) as store:
+        amy = actor_of(get_or_create_user(store, "amy", clock))
+        call_id = Calls(store, amy, clock).log(a_call(clock, local_authority="E06000063"))
+        with store.write() as session:
+            session.execute(sa.update(Call).where(Call.id == call_id)  # type: ignore[arg-type]
+                            .values(local_authority=code))
+    return call_id
+
+
 def test_an_old_code_is_saved_as_the_code_in_use(qtbot, window, location, clock):
     _new_call_in(qtbot, window, "E08000016")  # Barnsley until April 2025
     qtbot.waitUntil(lambda: window.history.rowCount() == 1)
@@ -65,12 +76,8 @@ def test_a_split_authority_is_refused_naming_its_successors(qtbot, window, locat
 
 
 def test_a_call_stored_with_a_split_code_shows_it_retired_and_keeps_it(qtbot, location, clock):
+    call_id = _stored_with_split_code(location, clock, "E10000006")  # Cumbria
     with opened_store(location, clock) as store:
-        amy = actor_of(get_or_create_user(store, "amy", clock))
-        call_id = Calls(store, amy, clock).log(a_call(clock, local_authority="E06000063"))
-        with store.write() as session:  # stored before Cumbria was split
-            session.execute(sa.update(Call).where(Call.id == call_id)  # type: ignore[arg-type]
-                            .values(local_authority="E10000006"))
         html = call_summary_html(Calls(store, SUPERVISOR, ANY_TIME).get(call_id), {})
     assert "Cumbria (retired)" in html
     window = open_window(qtbot, location, clock)
@@ -91,12 +98,7 @@ def test_the_authority_box_shows_the_longest_name_unclipped_at_1366x768(qtbot, l
                                                                          clock):
     """A stored call's retired authority ("Northamptonshire (retired)") and the longest name
     in use both fit the box: the window at 1366x768, the text's width within the box's."""
-    with opened_store(location, clock) as store:
-        amy = actor_of(get_or_create_user(store, "amy", clock))
-        call_id = Calls(store, amy, clock).log(a_call(clock, local_authority="E06000061"))
-        with store.write() as session:  # stored before Northamptonshire was split
-            session.execute(sa.update(Call).where(Call.id == call_id)  # type: ignore[arg-type]
-                            .values(local_authority="E10000021"))
+    _stored_with_split_code(location, clock, "E10000021")  # Northamptonshire
     window = open_window(qtbot, location, clock)
     window.resize(1366, 768)
     qtbot.waitUntil(lambda: window.history.rowCount() == 1)
