@@ -19,7 +19,7 @@ BEFORE_QT = ("advice_desk.calls.record", "advice_desk.calls.history",
              "advice_desk.calls.topic_views", "advice_desk.reference.lists",
              "advice_desk.reference.hours", "advice_desk.clock", "advice_desk.people.permissions",
              "advice_desk.store.errors", "advice_desk.validation", "concurrent.futures.thread",
-             "uuid", "getpass")
+             "getpass")
 
 
 def _start_gui(location: Location) -> int:

@@ -179,6 +179,39 @@ def test_old_safety_copies_go_but_the_newest_of_each_kind_stays(store, clock, sa
     assert not first.path.exists() and second.path.exists()
 
 
+@pytest.mark.sqlite_only
+def test_old_anchor_files_go_once_their_copy_is_gone_or_carries_its_anchor(store, clock, sam,
+                                                                           location):
+    """Earlier builds kept a copy's audit anchor beside it (``COPY.anchor``); it is now sealed
+    inside the copy (table backup_anchor). Pruning removes such a file when its copy is gone or
+    carries its anchor inside; beside a copy without one it stays, and other files stay."""
+    folder = location.backup_dir
+    _log(store, clock, sam)
+    unsealed = make_copy(location.sqlite_file, folder, "backup", clock)
+    with sqlite3.connect(unsealed.path) as db:
+        db.execute("DROP TABLE backup_anchor")  # as an earlier build's copy was
+    db.close()
+    clock.advance(DAY)
+    _log(store, clock, sam)
+    sealed = make_copy(location.sqlite_file, folder, "backup", clock)
+    old = {name: folder / f"{name}.anchor" for name in (
+        unsealed.path.name, sealed.path.name, "backup-20250101T101500Z.sqlite3",
+        "before-migration-0005-20250101-101500.sqlite3")}
+    foreign = folder / "notes.anchor"
+    for path in (*old.values(), foreign):
+        path.write_text('{"store": "s", "count": 1, "event": 1, "link": "x"}')
+    clock.advance(DAY)
+    _log(store, clock, sam)
+    outcome = auto_backup(store, clock)
+    assert outcome.made is not None and outcome.pruned == []
+    assert sorted(path.name for path in folder.glob("*.anchor")) == sorted(
+        [f"{unsealed.path.name}.anchor", "notes.anchor"])
+    # Once its copy is pruned, the last one goes too.
+    pruned, _ = prune(folder, Tiers(2, 0, 0), clock)
+    assert pruned == [unsealed.path]
+    assert [path.name for path in folder.glob("*.anchor")] == ["notes.anchor"]
+
+
 # --- restoring ----------------------------------------------------------------------------
 
 

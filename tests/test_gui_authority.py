@@ -14,6 +14,7 @@ from advice_desk.calls.history import CallQuery
 from advice_desk.calls.service import Calls
 from advice_desk.gui.call_summary import call_summary_html
 from advice_desk.people.accounts import actor_of, get_or_create_user
+from advice_desk.reference.lists import any_local_authority_by_code
 from advice_desk.store.models import Call
 from tests.factories import a_call, opened_store
 from tests.gui_support import focused_name, open_first_history_call, open_window, press, type_text
@@ -48,6 +49,17 @@ def _new_call_in(qtbot, window, authority: str) -> None:
     qtbot.keyClick(window, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
 
 
+def _stored_with_split_code(location, clock, code: str) -> int:
+    """A call stored with the split authority ``code``, as before the split; its id."""
+    with opened_store(location, clock) as store:
+        amy = actor_of(get_or_create_user(store, "amy", clock))
+        call_id = Calls(store, amy, clock).log(a_call(clock, local_authority="E06000063"))
+        with store.write() as session:
+            session.execute(sa.update(Call).where(Call.id == call_id)  # type: ignore[arg-type]
+                            .values(local_authority=code))
+    return call_id
+
+
 def test_an_old_code_is_saved_as_the_code_in_use(qtbot, window, location, clock):
     _new_call_in(qtbot, window, "E08000016")  # Barnsley until April 2025
     qtbot.waitUntil(lambda: window.history.rowCount() == 1)
@@ -64,12 +76,8 @@ def test_a_split_authority_is_refused_naming_its_successors(qtbot, window, locat
 
 
 def test_a_call_stored_with_a_split_code_shows_it_retired_and_keeps_it(qtbot, location, clock):
+    call_id = _stored_with_split_code(location, clock, "E10000006")  # Cumbria
     with opened_store(location, clock) as store:
-        amy = actor_of(get_or_create_user(store, "amy", clock))
-        call_id = Calls(store, amy, clock).log(a_call(clock, local_authority="E06000063"))
-        with store.write() as session:  # stored before Cumbria was split
-            session.execute(sa.update(Call).where(Call.id == call_id)  # type: ignore[arg-type]
-                            .values(local_authority="E10000006"))
         html = call_summary_html(Calls(store, SUPERVISOR, ANY_TIME).get(call_id), {})
     assert "Cumbria (retired)" in html
     window = open_window(qtbot, location, clock)
@@ -84,3 +92,23 @@ def test_a_call_stored_with_a_split_code_shows_it_retired_and_keeps_it(qtbot, lo
     qtbot.waitUntil(lambda: not window.tasks.busy)
     assert _authorities(location, clock) == ["E10000006"]
     assert window.statusBar().currentMessage() == f"Call {call_id} updated."
+
+
+def test_the_authority_box_shows_the_longest_name_unclipped_at_1366x768(qtbot, location,
+                                                                         clock):
+    """A stored call's retired authority ("Northamptonshire (retired)") and the longest name
+    in use both fit the box: the window at 1366x768, the text's width within the box's."""
+    _stored_with_split_code(location, clock, "E10000021")  # Northamptonshire
+    window = open_window(qtbot, location, clock)
+    window.resize(1366, 768)
+    qtbot.waitUntil(lambda: window.history.rowCount() == 1)
+    open_first_history_call(qtbot, window)
+    combo = window.form.ui.local_authority_combo
+    assert combo.currentText() == "Northamptonshire (retired)"
+    assert not combo.visibleRegion().isEmpty()
+    edit = combo.lineEdit()
+    room = edit.contentsRect().width() - 4  # a line edit keeps 2 pixels either side of its text
+    labels = [authority.label for authority in any_local_authority_by_code().values()]
+    widths = {label: edit.fontMetrics().horizontalAdvance(label) for label in labels}
+    assert widths["Northamptonshire (retired)"] <= room
+    assert max(widths.values()) <= room, max(widths, key=widths.__getitem__)

@@ -4,12 +4,14 @@ the automatic backup after sign-in, off the GUI thread."""
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import timedelta
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from advice_desk.calls.service import Calls
+from advice_desk.gui import errors
 from advice_desk.gui.backups_dialog import BackupsDialog
 from advice_desk.people.audit import AuditQuery, describe
 from advice_desk.people.permissions import Role
@@ -110,6 +112,38 @@ def test_a_refused_restore_leaves_the_store_and_says_why(qtbot, location, clock)
     qtbot.waitUntil(lambda: window.save_action.isEnabled())
     qtbot.waitUntil(lambda: not window.tasks.busy)
     assert window.history.rowCount() == 1
+
+
+def test_a_restored_copy_whose_audit_tail_cannot_be_checked_says_so(qtbot, location, clock):
+    """A copy without its sealed audit anchor (an older version's) is restored, and the window
+    says what the command line says: the tail of its trail cannot be checked."""
+    from advice_desk.backups.anchors import UNCHECKED
+
+    window = open_window(qtbot, location, clock, username="sam", role=Role.SUPERVISOR)
+    qtbot.waitUntil(lambda: list(location.backup_dir.glob("backup-*.sqlite3")) != [])
+    qtbot.waitUntil(lambda: not window.auto_backups.tasks.busy)
+    dialog = _open_dialog(qtbot, window)
+    copy = dialog.selected()
+    with sqlite3.connect(copy.path) as connection:
+        connection.execute("DROP TABLE backup_anchor")  # as copies of earlier builds are
+    connection.close()
+    dialog.confirm_restore()
+    dialog.confirmation.button(QMessageBox.StandardButton.Yes).click()
+    qtbot.waitUntil(lambda: "Restored 0 calls" in window.statusBar().currentMessage())
+
+    def notes() -> list[QMessageBox]:
+        return [box for box in window.findChildren(QMessageBox)
+                if box.isVisible() and "cannot be checked" in box.text()]
+
+    qtbot.waitUntil(lambda: len(notes()) == 1)
+    (note,) = notes()
+    assert note.text() == f"Restored 0 calls from the copy.\n\n{errors.sentence(UNCHECKED)}"
+    assert note.icon() == QMessageBox.Icon.Information
+    note.button(QMessageBox.StandardButton.Ok).click()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is window.sign_in_dialog)
+    sign_in_with_keyboard(qtbot, window, "sam")
+    qtbot.waitUntil(lambda: window.save_action.isEnabled())
+    qtbot.waitUntil(lambda: not window.tasks.busy)
 
 
 def test_a_copy_that_finds_the_store_damaged_stops_the_desk(qtbot, location, clock):

@@ -14,10 +14,11 @@ Copies in the backup folder:
 - ``before-migration-REV-…``: the store before a schema upgrade (made by the store's opening).
 
 Pruning runs only once the newest tiered copy passed ``integrity_check``: a damaged newest copy
-stops it, so a fault that damages copies never costs the older good ones. The tiers are
-:mod:`advice_desk.backups.tiers`. A before-restore or before-migration copy is kept for
-:data:`SAFETY_COPY_DAYS` days, and the newest of each kind always: they undo one step, and by
-then the daily, weekly and monthly copies cover the time.
+stops it, so a fault that damages copies never costs the older good ones. It also removes the
+``<copy>.anchor`` files of earlier builds whose copy is gone or carries its anchor inside.
+The tiers are :mod:`advice_desk.backups.tiers`. A before-restore or before-migration copy is
+kept for :data:`SAFETY_COPY_DAYS` days, and the newest of each kind always: they undo one step,
+and by then the daily, weekly and monthly copies cover the time.
 
 Whether the store changed since the newest copy is told by a fingerprint read from both (count
 and highest id of the calls and of the audit trail): every change that matters adds a call or an
@@ -49,12 +50,14 @@ from advice_desk.store.copy_names import SUFFIX as SUFFIX
 from advice_desk.store.copy_names import TIERED as TIERED
 from advice_desk.store.copy_names import copies as _copies
 from advice_desk.store.copy_names import copy_name as copy_name
+from advice_desk.store.copy_names import parse as parse_copy_name
 from advice_desk.store.engine import Store
 from advice_desk.store.failures import Kind, failure_of, on_disk
 from advice_desk.store.schema import MIGRATIONS_DIR
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 SAFETY_COPY_DAYS = 90
+OLD_ANCHOR_SUFFIX = ".anchor"  # a copy's audit anchor beside it, as earlier builds kept it
 Fingerprint = tuple[int, int, int, int]
 
 
@@ -312,7 +315,29 @@ def prune(folder: Path, tiers: Tiers, clock: Clock, *, newest_verified: bool = F
         doomed += [path for path, at in of_kind[1:] if at < cutoff]
     for path in doomed:
         path.unlink(missing_ok=True)
+    _prune_anchor_files(folder)
     return doomed, ""
+
+
+def _prune_anchor_files(folder: Path) -> None:
+    """Earlier builds kept each copy's audit anchor beside it (``<copy>.anchor``); it is now
+    sealed inside the copy. Such a file goes once its copy is gone or carries its anchor
+    inside; beside an older copy without one, it stays (the evidence of that copy's tail)."""
+    for anchor_file in folder.glob(f"*{SUFFIX}{OLD_ANCHOR_SUFFIX}"):
+        copy = anchor_file.with_name(anchor_file.name.removesuffix(OLD_ANCHOR_SUFFIX))
+        if parse_copy_name(copy) is None:
+            continue  # not beside a copy of ours: not ours to remove
+        if not copy.exists() or _carries_anchor(copy):
+            anchor_file.unlink(missing_ok=True)
+
+
+def _carries_anchor(copy: Path) -> bool:
+    try:
+        with _read_only(copy) as connection:
+            return connection.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND "
+                                      "name = ?", (anchors.TABLE,)).fetchone() is not None
+    except sqlite3.DatabaseError:
+        return False
 
 
 def tiers_of(store: Store) -> Tiers:

@@ -336,19 +336,29 @@ def restore_in_window(window: MainWindow, path: Path) -> None:
         opening.reception = fresh
         opening.sign_in_again()
         if restored is not None:
-            window.statusBar().showMessage(window.tr(
-                "Restored {0} calls from the copy. Sign in again.").format(restored.calls))
+            message = window.tr("Restored {0} calls from the copy. Sign in again.").format(
+                restored.calls)
+            window.statusBar().showMessage(message)
+            if restored.tail:  # as the command line says it: the copy's trail is unchecked
+                _tell(window, QMessageBox.Icon.Information, window.tr(
+                    "Restored {0} calls from the copy.\n\n{1}").format(
+                        restored.calls, errors.sentence(restored.tail)))
             return
         assert error is not None
         message = window.tr("The store was not restored: {0}").format(describe(error))
         window.statusBar().showMessage(message)
-        box = QMessageBox(QMessageBox.Icon.Warning, window.tr("Advice Desk"),
-                          errors.sentence(message), QMessageBox.StandardButton.Ok, window)
-        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        box.finished.connect(lambda _: _back_to_sign_in(opening.dialog))
-        box.open()
+        _tell(window, QMessageBox.Icon.Warning, errors.sentence(message))
 
     window.tasks.run(restore).success(reopened).failure(opening._failed)
+
+
+def _tell(window: MainWindow, icon: QMessageBox.Icon, text: str) -> None:
+    """A message over the sign-in dialog after a restore; once read, back to the sign-in."""
+    box = QMessageBox(icon, window.tr("Advice Desk"), text, QMessageBox.StandardButton.Ok,
+                      window)
+    box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    box.finished.connect(lambda _: _back_to_sign_in(window.opening.dialog))
+    box.open()
 
 
 def _back_to_sign_in(dialog: QWidget | None) -> None:

@@ -12,18 +12,8 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QKeyEvent, QPainter
-from PySide6.QtWidgets import (
-    QHeaderView,
-    QLabel,
-    QLineEdit,
-    QProxyStyle,
-    QStyle,
-    QStyleOption,
-    QStyleOptionHeader,
-    QTableView,
-    QWidget,
-)
+from PySide6.QtGui import QKeyEvent
+from PySide6.QtWidgets import QHeaderView, QLabel, QLineEdit, QTableView
 
 from advice_desk.calls.history import CallQuery, CallSummary
 from advice_desk.clock import to_uk
@@ -174,26 +164,9 @@ class HistoryModel(PagedTableModel[CallQuery, CallSummary]):
         return ", ".join(flags)
 
 
-class _SortArrowStyle(QProxyStyle):
-    """Qt draws a descending order as an arrow pointing up; people read an arrow pointing down
-    as "largest, newest first". This style draws the arrow the way it is read."""
-
-    def drawPrimitive(self, element: QStyle.PrimitiveElement, option: QStyleOption,
-                      painter: QPainter, widget: QWidget | None = None) -> None:
-        if (element == QStyle.PrimitiveElement.PE_IndicatorHeaderArrow
-                and isinstance(option, QStyleOptionHeader)):
-            flipped = QStyleOptionHeader(option)
-            up, down = QStyleOptionHeader.SortIndicator.SortUp, \
-                QStyleOptionHeader.SortIndicator.SortDown
-            if option.sortIndicator in (up, down):
-                flipped.sortIndicator = down if option.sortIndicator == up else up
-            option = flipped
-        super().drawPrimitive(element, option, painter, widget)
-
-
 def set_up_view(view: QTableView) -> None:
-    """Column sizes (spare width to the topic and outcomes) and the sort arrow of the history
-    table; newest first."""
+    """Column sizes (spare width to the topic and outcomes) of the history table; newest first
+    (its arrow: :func:`advice_desk.gui.sort_arrow.show_sort_arrow`)."""
     header = view.horizontalHeader()
     header.setStretchLastSection(False)
     average = view.fontMetrics().averageCharWidth()
@@ -202,9 +175,6 @@ def set_up_view(view: QTableView) -> None:
         if characters:
             header.resizeSection(column, characters * average + 12)
     header.setMinimumSectionSize(60)
-    style = _SortArrowStyle(view.style().name())
-    style.setParent(header)
-    header.setStyle(style)
     view.sortByColumn(0, Qt.SortOrder.DescendingOrder)
     # Rows that arrive into an empty table (the first call of the day, a refresh after another
     # seat's save) leave the fitted columns at their header's width: fitted again once painted.
@@ -217,6 +187,9 @@ def set_up_view(view: QTableView) -> None:
 
     timer.timeout.connect(fit)
     view.model().rowsInserted.connect(timer.start)
+    # The arrow once its style is in place, after the first paint (gui.sort_arrow): drawn by
+    # Qt's style until then, it would point the wrong way.
+    header.setSortIndicatorShown(False)
 
 
 class HistorySearch(QObject):

@@ -6,7 +6,6 @@ draft the main window saves as the worker types. It never talks to the store its
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 
@@ -132,6 +131,15 @@ def _shrinkable(combo: QComboBox) -> None:
     combo.setMinimumContentsLength(6)
 
 
+def _fit_longest(combo: QComboBox, texts: list[str]) -> None:
+    """Never narrower than the longest of ``texts`` (on its own row in the form, the box has
+    the room): an authority's name, or a retired one's shown for a stored call, never clipped.
+    Qt sizes the box as so many widths of "X"."""
+    metrics = combo.fontMetrics()
+    widest = max(metrics.horizontalAdvance(text) for text in texts)
+    combo.setMinimumContentsLength(-(-widest // metrics.horizontalAdvance("X")))
+
+
 def _to_qdatetime(at: datetime) -> QDateTime:
     local = to_uk(at)
     return QDateTime(QDate(local.year, local.month, local.day), QTime(local.hour, local.minute))
@@ -157,7 +165,7 @@ class IntakeForm(QWidget):
         self._duration_typed = False
         self._loaded: tuple[datetime, datetime | None, int] | None = None
         self._editing_call_id: int | None = None
-        self._call_key = str(uuid.uuid4())
+        self._call_key: str | None = None  # made when first asked for: call_key
         self._dirty = False
         self._quiet = 0  # > 0 while the form itself sets widgets
         # The line's hours, set after the window's first paint (the bank holidays are slow to
@@ -209,6 +217,8 @@ class IntakeForm(QWidget):
             _fit_to_rows(short_list, rows=-(-short_list.count() // 2))  # two columns
         for combo in self.findChildren(QComboBox):
             _shrinkable(combo)
+        _fit_longest(ui.local_authority_combo, [authority.label for authority in
+                                                reference.any_local_authority_by_code().values()])
         digits = ui.band_0_4_spin.fontMetrics().horizontalAdvance
         for name in BAND_SPINS:  # five boxes in two rows: narrow, yet room for six digits
             getattr(ui, name).setMinimumWidth(digits("00") + 28)
@@ -302,7 +312,12 @@ class IntakeForm(QWidget):
 
     @property
     def call_key(self) -> str:
-        """The idempotency key of the call in the form, kept in its draft."""
+        """The idempotency key of the call in the form, kept in its draft: made when first
+        asked for (``uuid`` loads ``platform``, not needed for the window's first paint)."""
+        if self._call_key is None:
+            import uuid
+
+            self._call_key = str(uuid.uuid4())
         return self._call_key
 
     def clear(self) -> None:
@@ -331,7 +346,7 @@ class IntakeForm(QWidget):
         self._duration_typed = False
         self._loaded = None
         self._editing_call_id = None
-        self._call_key = str(uuid.uuid4())  # this form's call: saved twice, stored once
+        self._call_key = None  # a new one for this form's call: saved twice, stored once
         self._dirty = False
         self._refused = {}
         self._tick.stop()
@@ -472,9 +487,16 @@ class IntakeForm(QWidget):
 
     def _show_focused(self, _old: QWidget | None, new: QWidget | None) -> None:
         """The field that gets the focus (Tab, Alt+letter, an error) is scrolled into view."""
-        contents = self.ui.scroll_contents
-        if new is not None and contents.isAncestorOf(new):
-            self.ui.scroll_area.ensureWidgetVisible(new, 8, 8)
+        contents, area = self.ui.scroll_contents, self.ui.scroll_area
+        if new is None or not contents.isAncestorOf(new):
+            return
+        if new.height() + 16 > area.viewport().height():  # taller than the view: its cursor
+            area.ensureWidgetVisible(new, 8, 8)
+            return
+        # The whole box, not only its text cursor (all ensureWidgetVisible keeps in view of a
+        # line edit): a box cut at its top edge looks like a stray line.
+        centre = new.mapTo(contents, new.rect().center())
+        area.ensureVisible(centre.x(), centre.y(), new.width() // 2 + 8, new.height() // 2 + 8)
 
     # --- topics ---------------------------------------------------------------------------
 
@@ -718,7 +740,7 @@ class IntakeForm(QWidget):
         return {
             "version": PAYLOAD_VERSION,
             "editing_call_id": self._editing_call_id,
-            CALL_KEY: self._call_key,
+            CALL_KEY: self.call_key,
             "timer_started": self._timer_started.isoformat() if self._timer_started else None,
             "duration_typed": self._duration_typed,
             "duration_minutes": self.ui.duration_spin.value(),

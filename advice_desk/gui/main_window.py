@@ -22,7 +22,6 @@ from advice_desk.calls.history import CallQuery
 from advice_desk.calls.record import StoredCall
 from advice_desk.clock import Clock, to_uk, uk_today
 from advice_desk.gui import errors
-from advice_desk.gui.backups_dialog import AutoBackups
 from advice_desk.gui.forms import load_form
 from advice_desk.gui.history_model import HistoryModel, HistorySearch, set_up_view
 from advice_desk.gui.idle_lock import IdleWatch, ScreenLock
@@ -43,6 +42,7 @@ if TYPE_CHECKING:
     from advice_desk.calls.record import SavedDraft
     from advice_desk.calls.topic_views import TopicChoice
     from advice_desk.desk import Desk
+    from advice_desk.gui.backups_dialog import AutoBackups
     from advice_desk.gui.report_view import ReportWindow
     from advice_desk.gui.review_window import ReviewWindow
     from advice_desk.people.accounts import Worker
@@ -126,8 +126,7 @@ class MainWindow(QMainWindow):
         self.tasks = TaskManager(self)
         self.opening = DeskOpening(self.tasks, location, clock, self)
         self.screen_lock = ScreenLock(self.tasks, self)
-        self.auto_backups = AutoBackups(clock, self)
-        self.auto_backups.store_damaged.connect(self.opening.found_damaged)
+        self._auto_backups: AutoBackups | None = None  # made once someone has signed in
         errors.name_store(location)
         self._saving = False
         self.line_status: LineStatusLabel | None = None  # made after the first paint
@@ -164,6 +163,16 @@ class MainWindow(QMainWindow):
     @property
     def locked(self) -> bool:
         return self.screen_lock.locked
+
+    @property
+    def auto_backups(self) -> AutoBackups:
+        """The backup thread, made when first needed (a sign-in): not before the first paint."""
+        if self._auto_backups is None:
+            from advice_desk.gui.backups_dialog import AutoBackups
+
+            self._auto_backups = AutoBackups(self.clock, self)
+            self._auto_backups.store_damaged.connect(self.opening.found_damaged)
+        return self._auto_backups
 
     # --- set-up ---------------------------------------------------------------------------
 
@@ -298,9 +307,13 @@ class MainWindow(QMainWindow):
     # --- signing in -----------------------------------------------------------------------
 
     def open_store(self) -> None:
-        """What waits for the first paint (:func:`advice_desk.gui.app.run`): the line's status
-        (the bank holidays take ~100 ms to load) and the store (SQLAlchemy ~300 ms)."""
+        """What waits for the first paint (:func:`advice_desk.gui.app.run`): the history's sort
+        arrow, the line's status (the bank holidays take ~100 ms to load) and the store
+        (SQLAlchemy ~300 ms)."""
         if self.line_status is None:
+            from advice_desk.gui.sort_arrow import show_sort_arrow
+
+            show_sort_arrow(self.ui.history_view.horizontalHeader())
             policy = default_policy()  # until the store's own arrives
             self.line_status = LineStatusLabel(self.clock, policy, self)
             self.statusBar().addPermanentWidget(self.line_status)
@@ -756,7 +769,8 @@ class MainWindow(QMainWindow):
             with suppress(AccountDisabled):  # a disabled account keeps no draft
                 self.tasks.run_now(lambda: desk.drafts.save(payload))
         self.live.stop()
-        self.auto_backups.shutdown()
+        if self._auto_backups is not None:
+            self._auto_backups.shutdown()
         self.tasks.shutdown()
         self.opening.close()
         super().closeEvent(event)
