@@ -62,7 +62,7 @@ def test_a_review_and_a_follow_up_ticked_off_arrive(store: Store, clock: FixedCl
 def test_a_burst_of_saves_in_one_transaction_is_one_change(store: Store, clock: FixedClock,
                                                           amy: Actor,
                                                           listener: ChangeListener) -> None:
-    from advice_desk.calls.service import log_calls
+    from advice_desk.calls.call_rows import log_calls
 
     log_calls(store, [a_call(clock) for _ in range(200)], amy.id or 0, clock)
     assert listener.wait(ARRIVES_WITHIN_S) is not None
