@@ -15,11 +15,16 @@ from advice_desk.demo.synthetic import add_demo_calls
 from advice_desk.people.accounts import Users
 from tests.factories import first_supervisor, opened_store
 
+# The two entry points: advice-desk, and advice-desk-gui (the same options).
+ADVICE_DESK = [sys.executable, "-m", "advice_desk"]
+ADVICE_DESK_GUI = [sys.executable, "-c", "import sys; from advice_desk.gui.app import main; "
+                                         "sys.exit(main())"]
 
-def smoke(data_dir: Path) -> subprocess.CompletedProcess[str]:
+
+def smoke(data_dir: Path, program: list[str] = ADVICE_DESK) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
-    return subprocess.run([sys.executable, "-m", "advice_desk", "--data-dir", str(data_dir),
-                           "--smoke"], capture_output=True, text=True, env=env, timeout=120)
+    return subprocess.run([*program, "--data-dir", str(data_dir), "--smoke"],
+                          capture_output=True, text=True, env=env, timeout=120)
 
 
 def everything_in(*folders: Path) -> dict[str, str]:
@@ -52,8 +57,10 @@ def test_smoke_signs_in_shows_the_calls_and_leaves_the_store_and_settings_as_the
                 if a.role.value == "supervisor"] == ["sam"]
 
 
-def test_smoke_without_a_store_says_so_and_fails(tmp_path):
-    result = smoke(tmp_path / "nothing-here")
+@pytest.mark.parametrize("program", [ADVICE_DESK, ADVICE_DESK_GUI],
+                         ids=["advice-desk", "advice-desk-gui"])
+def test_smoke_without_a_store_says_so_and_fails(tmp_path, program):
+    result = smoke(tmp_path / "nothing-here", program)
 
     assert result.returncode == 1
     assert "there is no store at" in result.stderr

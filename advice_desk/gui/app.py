@@ -159,5 +159,6 @@ def run(location: Location, clock: Clock | None = None) -> int:
 def main() -> int:
     """The ``advice-desk-gui`` entry point: the same options as ``advice-desk``."""
     from advice_desk.cli.main import main as cli_main
+    from advice_desk.gui.smoke import run_smoke
 
-    return cli_main(sys.argv[1:], start_gui=run)
+    return cli_main(sys.argv[1:], start_gui=run, smoke=run_smoke)
