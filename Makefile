@@ -4,7 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test test-fast soak postgres-server libreoffice lint bench clean
+.PHONY: run test test-fast soak postgres-server libreoffice lint bench clean package \
+	package-tools icons
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); \
@@ -14,7 +15,10 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test,postgres]'
 	@touch $(STAMP)
 
+# On Linux with an X11 display, packaging/qt-libs.sh first names the system libraries Qt's
+# X11 plugin lacks here (found with ldd) and the one apt-get line that installs them.
 run: $(STAMP)
+	@sh packaging/qt-libs.sh $(VENV)
 	$(BIN)/advice-desk
 
 # Every test runs on SQLite and on a PostgreSQL server that the session starts itself
@@ -62,6 +66,51 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/bench.py $(BENCH_ARGS)
+
+# The program an office PC runs (packaging/): PyInstaller's one folder dist/advice-desk, the
+# Linux tarball with its install.sh, the check of the Windows installer script's files, then
+# the smoke check of the installed tarball from a temporary folder with `env -i`.
+VERSION := $(shell sed -n 's/^__version__ = "\(.*\)"/\1/p' advice_desk/__init__.py)
+TARBALL := dist/advice-desk-$(VERSION)-linux-x86_64.tar.gz
+PACKAGE_STAMP := $(VENV)/.package-stamp
+
+$(PACKAGE_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[test,postgres,package]'
+	@touch $(PACKAGE_STAMP)
+
+package: $(PACKAGE_STAMP) package-tools
+	@start=$$(date +%s); set -e; \
+	$(BIN)/pyinstaller --noconfirm --log-level WARN --distpath dist --workpath build/pyinstaller \
+	    packaging/advice-desk.spec; \
+	$(BIN)/python packaging/check_iss.py packaging/windows/advice-desk.iss dist/advice-desk; \
+	rm -rf build/tarball; mkdir -p build/tarball/advice-desk-$(VERSION); \
+	cp -al dist/advice-desk build/tarball/advice-desk-$(VERSION)/advice-desk; \
+	cp packaging/linux/install.sh packaging/linux/org.advicedesk.AdviceDesk.* \
+	    build/tarball/advice-desk-$(VERSION)/; \
+	tar -C build/tarball -cf - advice-desk-$(VERSION) | gzip -1 > $(TARBALL); \
+	built=$$(date +%s); \
+	$(BIN)/python packaging/smoke_check.py $(TARBALL); \
+	echo "dist/advice-desk: $$(du -sm dist/advice-desk | cut -f1) MB unpacked;" \
+	     "$(TARBALL): $$(du -sm $(TARBALL) | cut -f1) MB;" \
+	     "built in $$((built - start)) s, checked in $$(($$(date +%s) - built)) s"
+
+# What `make package` validates and bundles: desktop-file-validate, appstreamcli, and the two
+# X11 libraries Qt's plugin needs that Debian images often lack (then carried in the folder).
+# Installed when missing if we are root; otherwise the check says what it skipped. Never fails.
+package-tools:
+	@{ command -v desktop-file-validate && command -v appstreamcli \
+	   && ldconfig -p | grep -q libxcb-icccm.so.4 && ldconfig -p | grep -q libxcb-keysyms.so.1; \
+	 } >/dev/null 2>&1 \
+	|| { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
+	     && echo "Installing the packaging checks (apt-get install desktop-file-utils appstream libxcb-icccm4 libxcb-keysyms1)" \
+	     && { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	          --no-install-recommends desktop-file-utils appstream libxcb-icccm4 \
+	          libxcb-keysyms1; } >/dev/null 2>&1; } \
+	|| echo "desktop-file-utils or appstream not installed: the smoke check says what it does not validate"
+
+# The PNG sizes and the .ico of resources/icons/ again, after advice-desk.svg has changed.
+icons: $(STAMP)
+	$(BIN)/python packaging/make_icons.py
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .ruff_cache

@@ -30,12 +30,18 @@ def _start_gui(location: Location) -> int:
     return run(location)
 
 
+def _smoke(location: Location) -> int:
+    from advice_desk.gui.smoke import run_smoke
+
+    return run_smoke(location)
+
+
 def main(argv: list[str] | None = None) -> int:
     if getattr(sys, "frozen", False):  # the demo's generator process, in a frozen build
         import multiprocessing  # only then: 10 ms before the window's first paint
 
         multiprocessing.freeze_support()
-    return cli_main(sys.argv[1:] if argv is None else argv, start_gui=_start_gui)
+    return cli_main(sys.argv[1:] if argv is None else argv, start_gui=_start_gui, smoke=_smoke)
 
 
 if __name__ == "__main__":

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import importlib.util
 import json
 import os
 import random
@@ -35,6 +36,7 @@ import resource
 import sqlite3
 import subprocess
 import sys
+import sysconfig
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -609,6 +611,69 @@ def measure_startup(settings: Settings) -> list[Figure]:
     return figures
 
 
+# --- start-up of the frozen program ------------------------------------------------------------
+
+FROZEN_PROGRAM = Path(__file__).resolve().parent.parent / "dist" / "advice-desk" / "advice-desk"
+
+
+def _wheel_install(work_dir: Path) -> Path:
+    """The wheel of this checkout built and installed into a virtual environment of its own
+    (its dependencies seen through a .pth, as tests/test_wheel.py does): its ``advice-desk``."""
+    out, venv = work_dir / "wheel", work_dir / "wheel-venv"
+    build = [sys.executable, "-m", "build", "--wheel", "--outdir", str(out),
+             str(FROZEN_PROGRAM.parents[2])]
+    if importlib.util.find_spec("hatchling") is not None:
+        build.append("--no-isolation")  # otherwise build fetches hatchling for its own env
+    subprocess.run(build, check=True, capture_output=True)
+    (wheel,) = out.glob("advice_desk-*.whl")
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    python = venv / "bin" / "python"
+    subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install",
+                    "--no-deps", "--no-index", "--disable-pip-version-check", "--quiet",
+                    str(wheel)], check=True)
+    purelib = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig."
+                              "get_paths()['purelib'])"], check=True, capture_output=True,
+                             text=True).stdout.strip()
+    ours = {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}
+    (Path(purelib) / "bench-dependencies.pth").write_text("\n".join(sorted(ours)) + "\n")
+    return venv / "bin" / "advice-desk"
+
+
+def measure_frozen_startup(settings: Settings) -> list[Figure]:
+    """The first paint of the program ``make package`` built (dist/advice-desk), beside the
+    same code installed from its wheel, and a bare PySide6 window: fresh processes in turn,
+    the best of several after one of each warms the caches. Skipped, saying so, when
+    dist/advice-desk has not been built."""
+    if not FROZEN_PROGRAM.is_file():
+        print(f"start-up of the frozen program: skipped, {FROZEN_PROGRAM.parent} is not built "
+              "(make package)")
+        return []
+    env = {**os.environ, "ADVICE_DESK_CONFIG_DIR": str(settings.work_dir / "frozen-config"),
+           "ADVICE_DESK_FIRST_PAINT": "1"}
+    if not (env.get("DISPLAY") or env.get("WAYLAND_DISPLAY")):
+        env["QT_QPA_PLATFORM"] = env.get("QT_QPA_PLATFORM", "offscreen")
+    store = ["--data-dir", str(settings.work_dir / "frozen-store")]
+    commands = {"bare": [sys.executable, "-c", BARE_WINDOW],
+                "wheel": [str(_wheel_install(settings.work_dir)), *store],
+                "frozen": [str(FROZEN_PROGRAM), *store]}
+    runs: dict[str, list[tuple[float, float]]] = {name: [] for name in commands}
+    for _ in range(STARTUP_RUNS + 1):  # the first of each warms the caches
+        for name, command in commands.items():
+            runs[name].append(_first_paint(command, env))
+    figures = []
+    for what, column in (("first paint", 0), ("processor time to first paint", 1)):
+        best = {name: min(run[column] for run in times[1:]) for name, times in runs.items()}
+        target = STARTUP_TARGET_RATIO * best["bare"]
+        figures += [
+            Figure(f"start-up: wheel install's {what} (best of {STARTUP_RUNS})", best["wheel"],
+                   target, best["bare"], f"a bare PySide6 QWidget; the target is "
+                                         f"{STARTUP_TARGET_RATIO:g} × its {what}"),
+            Figure(f"start-up: frozen program's {what} (best of {STARTUP_RUNS})",
+                   best["frozen"], target, best["wheel"], f"the wheel install; the target "
+                   f"is {STARTUP_TARGET_RATIO:g} × a bare PySide6 window's {what}")]
+    return figures
+
+
 # --- the funder export -------------------------------------------------------------------------
 
 EXPORT_TARGET_S, EXPORT_MEMORY_TARGET_MB = 5.0, 300.0  # peak resident memory
@@ -647,11 +712,14 @@ def export_child(args: list[str]) -> dict[str, float]:
 
 # --- the table -------------------------------------------------------------------------------
 
-MEASUREMENTS: list[Measurement] = [measure_startup, measure_demo, measure_reports,
-                                   measure_saving, measure_history, measure_search,
-                                   measure_backups, measure_export, measure_import]
+MEASUREMENTS: list[Measurement] = [measure_startup, measure_frozen_startup, measure_demo,
+                                   measure_reports, measure_saving, measure_history,
+                                   measure_search, measure_backups, measure_export,
+                                   measure_import]
 # Measurements that need no demo store, for ``--only``.
-ONLY: dict[str, list[Measurement]] = {"startup": [measure_startup], "import": [measure_import]}
+ONLY: dict[str, list[Measurement]] = {"startup": [measure_startup],
+                                      "frozen": [measure_frozen_startup],
+                                      "import": [measure_import]}
 # Work run in a child process of this script by ``run_child(name, args…)``.
 CHILDREN: dict[str, ChildWork] = {"import": import_child, "export": export_child}
 
@@ -704,7 +772,8 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="advice-desk-bench-") as work_dir:
         settings = Settings(args.calls, Path(work_dir), args.import_rows)
         figures = [figure for measure in measurements for figure in measure(settings)]
-    print_table(figures)
+    if figures:
+        print_table(figures)
     return 0 if all(f.met for f in figures) else 1
 
 

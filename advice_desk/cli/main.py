@@ -37,6 +37,10 @@ def build_parser() -> Parser:
         description="Log, review and report the calls of a telephone advice line. "
                     "With no command, start the app.")
     parser.add_argument("--version", action="version", version=f"advice-desk {__version__}")
+    parser.add_argument("--smoke", action="store_true",
+                        help="check this installation: start the app on a copy of the store, "
+                             "sign in, wait for the history and the call form, and close "
+                             "(exit 0 when all worked)")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     common = [store_options(top_level=False)]
     for register in COMMANDS:
@@ -63,12 +67,15 @@ COMMANDS: list[Callable[[Commands, list[Parser]], None]] = [
 ]
 
 
-def main(argv: Sequence[str], start_gui: Callable[[Location], int] | None = None) -> int:
+def main(argv: Sequence[str], start_gui: Callable[[Location], int] | None = None,
+         smoke: Callable[[Location], int] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(list(argv))
     try:
         if args.command is not None:
             exit_code: int = args.func(args)
+        elif args.smoke and smoke is not None:
+            exit_code = smoke(location_of(args))
         elif start_gui is not None:
             exit_code = start_gui(location_of(args))
         else:

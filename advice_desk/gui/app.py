@@ -21,6 +21,7 @@ from PySide6.QtWidgets import QApplication, QWidget
 
 from advice_desk import __version__
 from advice_desk.clock import Clock, SystemClock
+from advice_desk.gui.icon import APP_ID, app_icon
 from advice_desk.gui.main_window import MainWindow
 from advice_desk.gui.single_instance import SingleInstance, bring_forward
 from advice_desk.gui.wheel_guard import install_wheel_guard
@@ -96,6 +97,8 @@ def configure(app: QApplication) -> None:
     app.setApplicationName("Advice Desk")
     app.setApplicationVersion(__version__)
     app.setOrganizationName("advice-desk")
+    app.setWindowIcon(app_icon())
+    app.setDesktopFileName(APP_ID)  # the menu entry's icon and name on Wayland's task bar
     follow_system_palette(app)
 
 
@@ -156,5 +159,6 @@ def run(location: Location, clock: Clock | None = None) -> int:
 def main() -> int:
     """The ``advice-desk-gui`` entry point: the same options as ``advice-desk``."""
     from advice_desk.cli.main import main as cli_main
+    from advice_desk.gui.smoke import run_smoke
 
-    return cli_main(sys.argv[1:], start_gui=run)
+    return cli_main(sys.argv[1:], start_gui=run, smoke=run_smoke)
