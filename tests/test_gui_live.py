@@ -116,8 +116,8 @@ def test_two_seats_on_a_server_see_each_others_calls(qtbot, postgres_url, tmp_pa
 
 
 def test_a_review_elsewhere_repaints_a_row_held_past_the_first_page(qtbot, location, clock):
-    from advice_desk.calls.review import Review
     from advice_desk.calls.call_rows import log_calls
+    from advice_desk.calls.review import Review
     from advice_desk.gui.paged_model import PAGE_SIZE
 
     window = open_window(qtbot, location, clock, "sam", Role.SUPERVISOR)
