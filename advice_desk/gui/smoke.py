@@ -39,7 +39,7 @@ def _copy_store(location: Location, folder: Path) -> tuple[Location, int]:
     from advice_desk.desk import open_reception
     from advice_desk.people.accounts import Users
     from advice_desk.people.permissions import Role, command_line_actor
-    from advice_desk.store import audit_chain
+    from advice_desk.store import audit_key
 
     source = location.sqlite_file
     if source is None:
@@ -47,13 +47,13 @@ def _copy_store(location: Location, folder: Path) -> tuple[Location, int]:
     if not source.is_file():
         raise SmokeFailed(f"there is no store at {location.shown}: make one first (for example "
                           "advice-desk --data-dir DIR demo --calls 1000)")
-    key = audit_chain.key_path()
+    key = audit_key.key_path()
     data, config = folder / "data", folder / "config"
     data.mkdir(mode=0o700)
     config.mkdir(mode=0o700)
     calls = copy_file(source, data / DATABASE_FILE, with_anchor=False).calls
     os.environ[CONFIG_DIR_ENV] = str(config)  # this process alone: window state, anchors
-    os.environ[audit_chain.KEY_ENV] = str(config / "audit-key")
+    os.environ[audit_key.KEY_ENV] = str(config / "audit-key")
     if key.is_file():
         shutil.copyfile(key, config / "audit-key")
         (config / "audit-key").chmod(0o600)
