@@ -21,12 +21,14 @@ from advice_desk.calls.history import CallQuery
 from advice_desk.calls.local_copies import offline_folder
 from advice_desk.calls.outbox import Offline
 from advice_desk.calls.record import CALL_KEY, CallDetails, details_as_json
+from advice_desk.calls.topics import Topics
 from advice_desk.clock import FixedClock
 from advice_desk.desk import Desk
 from advice_desk.paths import Location
 from advice_desk.people.permissions import Actor
 from advice_desk.store.engine import Store
 from advice_desk.store.failures import unreachable
+from advice_desk.validation import ValidationError
 from tests.factories import a_call
 
 pytest.importorskip("psycopg")
@@ -157,11 +159,23 @@ def test_an_edit_kept_while_the_server_is_gone_is_applied_when_it_is_back(
     assert offline.state().waiting == 0
 
 
+def test_a_call_missing_a_field_is_refused_at_once_and_not_kept(
+        offline: Offline, gone: Desk, clock: FixedClock) -> None:
+    offline.topics = frozenset({"financial.allowances"})
+    with pytest.raises(ValidationError) as refused:
+        offline.log_call(gone, a_call(clock, topics=()), str(uuid.uuid4()))
+    assert [e.field for e in refused.value.errors] == ["topics"]
+    assert offline.state().waiting == 0
+
+
 def test_a_call_the_server_refuses_stays_kept_with_the_reason_and_the_next_is_sent(
-        offline: Offline, gone: Desk, desk: Desk, store: Store, clock: FixedClock) -> None:
+        offline: Offline, gone: Desk, desk: Desk, store: Store, sam: Actor,
+        clock: FixedClock) -> None:
     refused, fine = str(uuid.uuid4()), str(uuid.uuid4())
-    offline.log_call(gone, a_call(clock, topics=()), refused)  # the store wants a topic
+    offline.topics = frozenset({"financial.allowances", "practical"})
+    offline.log_call(gone, a_call(clock, topics=("practical",)), refused)
     offline.log_call(gone, a_call(clock), fine)
+    Topics(store, sam, clock).retire("practical")  # by a supervisor at another seat
     state = offline.reconnect(desk)
     assert stored_keys(store) == [fine]
     assert state.waiting == 0 and len(state.refused) == 1 and "topic" in state.refused[0]

@@ -38,6 +38,8 @@ from advice_desk.calls.record import (
     SavedDraft,
     details_as_json,
     details_from_json,
+    normalise,
+    validate,
 )
 from advice_desk.clock import Clock
 from advice_desk.json_value import JSONObject
@@ -263,6 +265,9 @@ class Offline:
         self.drafts = LocalDrafts(folder, location.data_dir)
         self.outbox = Outbox(folder / OUTBOX_DIR, location.data_dir, clock)
         self.reachable = True
+        # The active topics as the desk last read them: a call kept here is checked as the
+        # store would check it, so the worker hears of a missing field now, not later.
+        self.topics: frozenset[str] | None = None
 
     def state(self) -> State:
         entries = self.outbox.entries()
@@ -296,6 +301,7 @@ class Offline:
         """Store ``call`` (behind the calls kept before it, so that they are stored in the
         order saved), or keep it here when the store cannot be reached."""
         if self.outbox.waiting():
+            self._check(call)
             self.outbox.add(call)
             self.drafts.remove()  # the call is kept whole: its draft is done with
             return self.send(desk).results.get(call.key)
@@ -305,12 +311,27 @@ class Offline:
             if not unreachable(error):
                 raise
             self.reachable = False
+            self._check(call)
             self.outbox.add(call)
             self.drafts.remove()
             return None
         self.reachable = True
         self.drafts.remove()
         return done
+
+    def _check(self, call: Entry) -> None:
+        """Raise the ValidationError the store would, as far as it can be told here: an edit
+        may keep the retired topics and authority it had, which this PC cannot know, so those
+        are left to the store (a call it refuses stays kept, marked)."""
+        if call.details is None:
+            return
+        details = normalise(call.details)
+        editing = call.action == "update"
+        topics = set(details.topics) if self.topics is None or editing else set()
+        problems = validate(details, set(self.topics or ()) | topics, self.clock,
+                            details.local_authority if editing else None)
+        if problems:
+            raise ValidationError(problems)
 
     def send(self, desk: DeskLike) -> Sent:
         sent = self.outbox.send(desk)

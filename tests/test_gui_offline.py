@@ -1,0 +1,137 @@
+"""The network goes away during a session: the real PostgreSQL server is stopped (``pg_ctl
+stop``) under a signed-in window and started again.
+
+A server of this test's own (the session's other tests keep theirs running), a worker at the
+real window typing with the keyboard: while the server is down the form works, the draft is
+kept on this PC, saves are kept and the status bar says so; when the server is back the kept
+calls are stored once each and the line clears. A window closed while the server is down
+brings its call back at the next start.
+"""
+
+from __future__ import annotations
+
+import logging
+import stat
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel
+
+from advice_desk.calls.local_copies import offline_folder
+from advice_desk.gui.main_window import MainWindow
+from advice_desk.paths import Location, resolve_location
+from tests.gui_support import open_window, sign_in_with_keyboard, start_window
+from tests.postgres import PostgresServer
+from tests.test_gui_intake import fill_call_with_keyboard
+
+pytestmark = [pytest.mark.slow, pytest.mark.postgres]
+NOTES = "Asked what the Virtual School can do"  # what fill_call_with_keyboard types
+GONE = ("The server cannot be reached: calls are kept on this PC and will be sent when it is "
+        "back")
+
+
+@pytest.fixture
+def server() -> Iterator[PostgresServer]:
+    """A server of this test alone, so stopping it disturbs no other test."""
+    server = PostgresServer.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def location(server: PostgresServer, tmp_path) -> Location:
+    server._execute("CREATE DATABASE {}", "desk")
+    return resolve_location(tmp_path / "data", server.url("desk"))
+
+
+def stop(server: PostgresServer) -> None:
+    server._pg_ctl("stop", "-w", "-m", "fast")
+
+
+def start_again(server: PostgresServer) -> None:
+    server._pg_ctl("start", "-w", "-t", "60", "-l", str(server.folder / "server.log"))
+
+
+def server_status(window: MainWindow) -> QLabel:
+    found = [label for label in window.statusBar().findChildren(QLabel)
+             if label.accessibleName() == "Server status"]
+    assert len(found) == 1
+    return found[0]
+
+
+def shown(window: MainWindow) -> str:
+    label = server_status(window)
+    return label.text() if label.isVisible() else ""
+
+
+def stored_calls(server: PostgresServer) -> list[tuple[str, str | None]]:
+    with server.connect("desk") as connection:
+        return [(str(kind), key) for kind, key in connection.execute(
+            "SELECT kind, idempotency_key FROM call ORDER BY id").fetchall()]
+
+
+def private(path) -> bool:
+    return stat.S_IMODE(path.stat().st_mode) == (0o700 if path.is_dir() else 0o600)
+
+
+def test_calls_logged_while_the_server_is_stopped_are_sent_once_when_it_is_back(
+        qtbot, server, location, clock, caplog):
+    caplog.set_level(logging.DEBUG)
+    window = open_window(qtbot, location, clock)
+    assert window.desk is not None and window.desk.actor.id is not None
+    folder = offline_folder(location, window.desk.actor.id)
+    assert shown(window) == ""
+
+    stop(server)
+    fill_call_with_keyboard(qtbot, window)  # the form works; its draft cannot reach the store
+    qtbot.waitUntil(lambda: shown(window).startswith(GONE), timeout=10_000)
+    assert server_status(window).accessibleDescription() == shown(window)
+    qtbot.waitUntil(lambda: (folder / "draft.json").exists())
+    assert private(folder / "draft.json")
+
+    clock.advance(timedelta(minutes=14))
+    qtbot.keyClick(window, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: "(1 kept)" in shown(window))
+    assert "Call kept on this PC" in window.statusBar().currentMessage()
+    assert not window.form.is_dirty  # the form is free for the next call
+    assert not (folder / "draft.json").exists()  # the kept call holds what it held
+    qtbot.keyClick(window, Qt.Key.Key_F5)  # a silent call
+    qtbot.waitUntil(lambda: "(2 kept)" in shown(window))
+    fill_call_with_keyboard(qtbot, window)
+    qtbot.keyClick(window, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: "(3 kept)" in shown(window))
+    kept = sorted((folder / "outbox").iterdir())
+    assert len(kept) == 3 and all(private(p) for p in [*kept, folder / "outbox", folder])
+    keys = [p.stem.partition("-")[2] for p in kept]
+
+    start_again(server)
+    qtbot.waitUntil(lambda: shown(window) == "", timeout=15_000)  # the probe found it back
+    assert "3 call(s) kept on this PC were sent" in window.statusBar().currentMessage()
+    qtbot.waitUntil(lambda: window.history.rowCount() == 3)
+    assert stored_calls(server) == [("data", keys[0]), ("silent", keys[1]), ("data", keys[2])]
+    assert list((folder / "outbox").iterdir()) == []
+    qtbot.wait(3500)  # a probe's interval more: nothing is sent twice
+    assert len(stored_calls(server)) == 3
+    assert not [r for r in caplog.records if NOTES in r.getMessage()]
+
+
+def test_a_call_typed_while_the_server_is_stopped_comes_back_at_the_next_start(
+        qtbot, server, location, clock):
+    window = open_window(qtbot, location, clock)
+    stop(server)
+    fill_call_with_keyboard(qtbot, window)
+    qtbot.waitUntil(lambda: shown(window).startswith(GONE), timeout=10_000)
+    window.close()  # the last draft goes to this PC
+
+    start_again(server)
+    again = start_window(qtbot, location, clock)
+    sign_in_with_keyboard(qtbot, again, "amy")
+    qtbot.waitUntil(lambda: again.form.is_dirty, timeout=10_000)
+    assert NOTES in again.form.ui.notes_edit.toPlainText()
+    assert shown(again) == ""
+    with server.connect("desk") as connection:  # the store has it again
+        assert connection.execute("SELECT count(*) FROM draft").fetchone() == (1,)
