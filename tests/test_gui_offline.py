@@ -20,8 +20,10 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel
 
 from advice_desk.calls.local_copies import offline_folder
+from advice_desk.calls.topics import Topics
 from advice_desk.gui.main_window import MainWindow
 from advice_desk.paths import Location, resolve_location
+from tests.factories import opened_store, signed_in
 from tests.gui_support import open_window, sign_in_with_keyboard, start_window
 from tests.postgres import PostgresServer
 from tests.test_gui_intake import fill_call_with_keyboard
@@ -134,4 +136,25 @@ def test_a_call_typed_while_the_server_is_stopped_comes_back_at_the_next_start(
     assert NOTES in again.form.ui.notes_edit.toPlainText()
     assert shown(again) == ""
     with server.connect("desk") as connection:  # the store has it again
+        assert connection.execute("SELECT count(*) FROM draft").fetchone() == (1,)
+
+
+def test_a_kept_call_the_server_refuses_comes_back_to_the_form(qtbot, server, location, clock):
+    window = open_window(qtbot, location, clock)
+    virtual_school = next(t.code for t in window._topics if "Virtual School" in t.display)
+    with opened_store(location, clock) as store:  # retired at another seat, unknown here
+        Topics(store, signed_in(store, clock, "sam"), clock).retire(virtual_school)
+    stop(server)
+    fill_call_with_keyboard(qtbot, window)
+    qtbot.keyClick(window, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: "(1 kept)" in shown(window), timeout=10_000)
+    assert not window.form.is_dirty
+
+    start_again(server)
+    qtbot.waitUntil(lambda: window.form.is_dirty, timeout=15_000)  # back, to be put right
+    assert "The server refused a call kept on this PC" in window.form.ui.notice_label.text()
+    assert NOTES in window.form.ui.notes_edit.toPlainText()
+    qtbot.waitUntil(lambda: shown(window) == "")
+    assert stored_calls(server) == []
+    with server.connect("desk") as connection:  # the store's draft holds it now
         assert connection.execute("SELECT count(*) FROM draft").fetchone() == (1,)

@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from advice_desk.calls.history import CallQuery
 from advice_desk.calls.local_copies import offline_folder
 from advice_desk.calls.outbox import Offline
-from advice_desk.calls.record import CALL_KEY, CallDetails, details_as_json
+from advice_desk.calls.record import CALL_KEY, CallDetails, SavedDraft, details_as_json
 from advice_desk.calls.topics import Topics
 from advice_desk.clock import FixedClock
 from advice_desk.desk import Desk
@@ -173,7 +173,7 @@ def test_a_call_the_server_refuses_stays_kept_with_the_reason_and_the_next_is_se
         clock: FixedClock) -> None:
     refused, fine = str(uuid.uuid4()), str(uuid.uuid4())
     offline.topics = frozenset({"financial.allowances", "practical"})
-    offline.log_call(gone, a_call(clock, topics=("practical",)), refused)
+    offline.log_call(gone, a_call(clock, topics=("practical",)), refused, {"form": "as typed"})
     offline.log_call(gone, a_call(clock), fine)
     Topics(store, sam, clock).retire("practical")  # by a supervisor at another seat
     state = offline.reconnect(desk)
@@ -182,6 +182,11 @@ def test_a_call_the_server_refuses_stays_kept_with_the_reason_and_the_next_is_se
     assert offline.outbox.keeps(refused)
     offline.reconnect(desk)  # a refused call is not sent again by itself
     assert stored_keys(store) == [fine]
+
+    back = offline.take_back(desk)  # to the form, to be put right: the store's draft now
+    assert back is not None and back[0].payload == {"form": "as typed"} and "topic" in back[1]
+    assert desk.drafts.load() == SavedDraft({"form": "as typed"}, clock.now())
+    assert offline.state().refused == () and offline.take_back(desk) is None
 
 
 def test_a_draft_saved_while_the_server_is_gone_comes_back_at_the_next_start(

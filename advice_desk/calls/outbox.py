@@ -345,6 +345,16 @@ class Offline:
             self.send(desk)
         return self.state()
 
+    def take_back(self, desk: DeskLike) -> tuple[SavedDraft, str] | None:
+        """The first call the store refused, back to the form to be put right: made the
+        store's draft first, then taken out of the outbox; with the reason it was refused."""
+        for entry in self.outbox.entries():
+            if entry.refused is not None and entry.payload is not None:
+                desk.drafts.save(entry.payload)
+                self.outbox.remove(entry)
+                return SavedDraft(entry.payload, entry.queued_at), entry.refused
+        return None
+
     # --- the draft ---------------------------------------------------------------------------
 
     def save_draft(self, desk: DeskLike, payload: JSONObject) -> None:

@@ -133,6 +133,7 @@ class MainWindow(QMainWindow):
         self.line_status: LineStatusLabel | None = None  # made after the first paint
         self.server = ServerStatus(self.tasks, self)  # says when the server cannot be reached
         self.server.sent.connect(self._kept_calls_sent)
+        self.server.refused.connect(self._take_back_refused)
         self._show_helpline_name(reference.helpline().name)
         self.resize(1280, 800)
         central = self._central = QWidget(self)
@@ -423,6 +424,26 @@ class MainWindow(QMainWindow):
             self.form.restore(held.payload)
             self.form.set_notice(self.tr("The call you were writing earlier is back."))
             self._save_draft()
+
+    def _take_back_refused(self) -> None:
+        """A call kept on this PC that the server refused comes back to the form when it is
+        free, to be put right (it is the store's draft by then)."""
+        if self.desk is None or self.form.is_dirty or self._saving or self._held_draft:
+            return
+        desk = self.desk
+        self.server.run(lambda offline: offline.take_back(desk)).success(self._refused_back)
+
+    def _refused_back(self, taken: tuple[SavedDraft, str] | None) -> None:
+        if taken is None:
+            return
+        draft, reason = taken
+        notice = self.tr("The server refused a call kept on this PC ({0}). Put it right and "
+                         "save it with Ctrl+Enter, or discard it with Alt+D.").format(reason)
+        if self.form.is_dirty or self._held_draft is not None:
+            self._held_draft = draft  # comes back when the call in hand is saved or discarded
+            return
+        self.form.restore(draft.payload)
+        self.form.set_notice(notice)
 
     def _updated(self, call_id: int, changed: list[str] | None) -> None:
         self._saving = False

@@ -39,9 +39,12 @@ WARNING_STYLE = "background: #f9a825; color: black; font-weight: bold; padding: 
 
 
 class ServerStatus(QObject):
-    """Emits ``sent(n)`` when calls kept on this PC have been stored (the history reloads)."""
+    """Emits ``sent(n)`` when calls kept on this PC have been stored (the history reloads),
+    and ``refused`` while the server has refused one of them (the window puts it back in the
+    form when the form is free)."""
 
     sent = Signal(int)
+    refused = Signal()
 
     def __init__(self, tasks: TaskManager, window: QMainWindow) -> None:
         super().__init__(window)
@@ -150,3 +153,5 @@ class ServerStatus(QObject):
         self.label.setText(text)
         self.label.setAccessibleDescription(text)
         self.label.setVisible(bool(text))
+        if state.refused:
+            self.refused.emit()
