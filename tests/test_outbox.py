@@ -132,7 +132,8 @@ def test_a_reply_lost_after_the_call_was_stored_then_a_retry_stores_one_call(
 
 
 def test_kept_calls_are_sent_in_the_order_saved_and_a_save_waits_behind_them(
-        offline: Offline, gone: Desk, desk: Desk, store: Store, clock: FixedClock) -> None:
+        offline: Offline, gone: Desk, desk: Desk, store: Store, location: Location,
+        amy: Actor, clock: FixedClock) -> None:
     first, second = str(uuid.uuid4()), str(uuid.uuid4())
     offline.log_call(gone, a_call(clock), first)
     clock.advance(timedelta(minutes=1))
@@ -141,10 +142,13 @@ def test_kept_calls_are_sent_in_the_order_saved_and_a_save_waits_behind_them(
     offline.log_call(gone, a_call(clock), second)
     assert offline.state().waiting == 3
     third = str(uuid.uuid4())
-    # The server is back, but the calls kept before this one go first.
-    call_id = offline.log_call(desk, a_call(clock), third)
+    assert offline.log_call(desk, a_call(clock), third) is None  # not asked: found gone
+    assert stored_keys(store) == []
+    # The next sign-in's keeper finds them waiting: the calls kept before go first.
+    assert amy.id is not None
+    call_id = Offline(location, amy.id, clock).log_call(desk, a_call(clock), third)
     keys = stored_keys(store)
-    assert keys[0] == first and keys[2:] == [second, third] and len(keys) == 4
+    assert keys[0] == first and keys[2:] == [second, third] and len(keys) == 4  # no twin
     assert call_id == desk.log_call(a_call(clock), third)  # the id of the call just saved
     assert offline.state().waiting == 0
 

@@ -299,12 +299,14 @@ class Offline:
 
     def _save(self, desk: DeskLike, call: Entry) -> Result | None:
         """Store ``call`` (behind the calls kept before it, so that they are stored in the
-        order saved), or keep it here when the store cannot be reached."""
-        if self.outbox.waiting():
+        order saved), or keep it here when the store cannot be reached. Once it was found
+        gone, the store is not asked again until the probe finds it back (:meth:`reconnect`):
+        a server that does not answer at all would hold every save up until it times out."""
+        if not self.reachable or self.outbox.waiting():
             self._check(call)
             self.outbox.add(call)
             self.drafts.remove()  # the call is kept whole: its draft is done with
-            return self.send(desk).results.get(call.key)
+            return self.send(desk).results.get(call.key) if self.reachable else None
         try:
             done = call.send(desk)
         except Exception as error:
@@ -359,6 +361,9 @@ class Offline:
 
     def save_draft(self, desk: DeskLike, payload: JSONObject) -> None:
         """The draft to the store, or to this PC when the store cannot be reached."""
+        if not self.reachable:
+            self.drafts.save(payload, self.clock.now())
+            return
         try:
             desk.drafts.save(payload)
         except Exception as error:
@@ -373,6 +378,9 @@ class Offline:
     def discard_draft(self, desk: DeskLike) -> None:
         """The draft discarded; when the store cannot be told, that is noted here, so its
         older copy does not come back at the next start."""
+        if not self.reachable:
+            self.drafts.save(None, self.clock.now())
+            return
         try:
             desk.drafts.discard()
         except Exception as error:

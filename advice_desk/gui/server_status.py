@@ -119,7 +119,9 @@ class ServerStatus(QObject):
             self._show(state)
 
     def _probe_failed(self, error: BaseException) -> None:
+        """Said once: the probes stop until the server is found gone again."""
         self._probing = False
+        self._timer.stop()
         if not isinstance(error, AccountDisabled):  # the window locks itself
             errors.show_failure(self.label, error)
 
