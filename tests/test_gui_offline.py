@@ -30,13 +30,12 @@ from tests.test_gui_intake import fill_call_with_keyboard
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 NOTES = "Asked what the Virtual School can do"  # what fill_call_with_keyboard types
-GONE = ("The server cannot be reached: calls are kept on this PC and will be sent when it is "
-        "back")
+GONE = "Server cannot be reached: calls are kept on this PC and sent later"
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def server() -> Iterator[PostgresServer]:
-    """A server of this test alone, so stopping it disturbs no other test."""
+    """A server of these tests alone, so stopping it disturbs no other test."""
     server = PostgresServer.start()
     try:
         yield server
@@ -45,9 +44,21 @@ def server() -> Iterator[PostgresServer]:
 
 
 @pytest.fixture
-def location(server: PostgresServer, tmp_path) -> Location:
-    server._execute("CREATE DATABASE {}", "desk")
-    return resolve_location(tmp_path / "data", server.url("desk"))
+def database(server: PostgresServer, request: pytest.FixtureRequest) -> str:
+    """A database of this test's own, on a server running (whatever a failed test left)."""
+    if not (server.data_dir / "postmaster.pid").exists():
+        start_again(server)
+    if server.admin is not None:
+        server.admin.close()  # it went with the server, if an earlier test stopped it
+    server.admin = server.connect("postgres")
+    name = f"desk_{request.node.name.removeprefix('test_')[:40]}"
+    server._execute("CREATE DATABASE {}", name)
+    return name
+
+
+@pytest.fixture
+def location(server: PostgresServer, database: str, tmp_path) -> Location:
+    return resolve_location(tmp_path / "data", server.url(database))
 
 
 def stop(server: PostgresServer) -> None:
@@ -70,8 +81,8 @@ def shown(window: MainWindow) -> str:
     return label.text() if label.isVisible() else ""
 
 
-def stored_calls(server: PostgresServer) -> list[tuple[str, str | None]]:
-    with server.connect("desk") as connection:
+def stored_calls(server: PostgresServer, database: str) -> list[tuple[str, str | None]]:
+    with server.connect(database) as connection:
         return [(str(kind), key) for kind, key in connection.execute(
             "SELECT kind, idempotency_key FROM call ORDER BY id").fetchall()]
 
@@ -81,7 +92,7 @@ def private(path) -> bool:
 
 
 def test_calls_logged_while_the_server_is_stopped_are_sent_once_when_it_is_back(
-        qtbot, server, location, clock, caplog):
+        qtbot, server, database, location, clock, caplog):
     caplog.set_level(logging.DEBUG)
     window = open_window(qtbot, location, clock)
     assert window.desk is not None and window.desk.actor.id is not None
@@ -112,17 +123,19 @@ def test_calls_logged_while_the_server_is_stopped_are_sent_once_when_it_is_back(
 
     start_again(server)
     qtbot.waitUntil(lambda: shown(window) == "", timeout=15_000)  # the probe found it back
-    assert "3 call(s) kept on this PC were sent" in window.statusBar().currentMessage()
+    assert "3 calls kept on this PC were sent" in window.statusBar().currentMessage()
     qtbot.waitUntil(lambda: window.history.rowCount() == 3)
-    assert stored_calls(server) == [("data", keys[0]), ("silent", keys[1]), ("data", keys[2])]
+    assert stored_calls(server, database) == [("data", keys[0]), ("silent", keys[1]),
+                                              ("data", keys[2])]
     assert list((folder / "outbox").iterdir()) == []
-    qtbot.wait(3500)  # a probe's interval more: nothing is sent twice
-    assert len(stored_calls(server)) == 3
+    window.server.probe()  # another probe: nothing is sent twice
+    qtbot.waitUntil(lambda: not window.tasks.busy)
+    assert len(stored_calls(server, database)) == 3
     assert not [r for r in caplog.records if NOTES in r.getMessage()]
 
 
 def test_a_call_typed_while_the_server_is_stopped_comes_back_at_the_next_start(
-        qtbot, server, location, clock):
+        qtbot, server, database, location, clock):
     window = open_window(qtbot, location, clock)
     stop(server)
     fill_call_with_keyboard(qtbot, window)
@@ -135,11 +148,12 @@ def test_a_call_typed_while_the_server_is_stopped_comes_back_at_the_next_start(
     qtbot.waitUntil(lambda: again.form.is_dirty, timeout=10_000)
     assert NOTES in again.form.ui.notes_edit.toPlainText()
     assert shown(again) == ""
-    with server.connect("desk") as connection:  # the store has it again
+    with server.connect(database) as connection:  # the store has it again
         assert connection.execute("SELECT count(*) FROM draft").fetchone() == (1,)
 
 
-def test_a_kept_call_the_server_refuses_comes_back_to_the_form(qtbot, server, location, clock):
+def test_a_kept_call_the_server_refuses_comes_back_to_the_form(qtbot, server, database,
+                                                              location, clock):
     window = open_window(qtbot, location, clock)
     virtual_school = next(t.code for t in window._topics if "Virtual School" in t.display)
     with opened_store(location, clock) as store:  # retired at another seat, unknown here
@@ -155,6 +169,6 @@ def test_a_kept_call_the_server_refuses_comes_back_to_the_form(qtbot, server, lo
     assert "The server refused a call kept on this PC" in window.form.ui.notice_label.text()
     assert NOTES in window.form.ui.notes_edit.toPlainText()
     qtbot.waitUntil(lambda: shown(window) == "")
-    assert stored_calls(server) == []
-    with server.connect("desk") as connection:  # the store's draft holds it now
+    assert stored_calls(server, database) == []
+    with server.connect(database) as connection:  # the store's draft holds it now
         assert connection.execute("SELECT count(*) FROM draft").fetchone() == (1,)

@@ -409,13 +409,14 @@ class MainWindow(QMainWindow):
 
     def _kept(self) -> None:
         self.statusBar().showMessage(self.tr(
-            "Call kept on this PC: the server cannot be reached; it will be sent when it is "
-            "back."), 10_000)
+            "Call kept on this PC: it will be sent when the server is back."), 10_000)
 
     def _kept_calls_sent(self, count: int) -> None:
         self.history.reload()
-        self.statusBar().showMessage(self.tr(
-            "The server is back: {0} call(s) kept on this PC were sent.").format(count), 10_000)
+        self.statusBar().showMessage(
+            self.tr("The server is back: the call kept on this PC was sent.") if count == 1
+            else self.tr("The server is back: {0} calls kept on this PC were sent.").format(
+                count), 10_000)
 
     def _put_back_held_draft(self) -> None:
         """The call recovered at sign-in, waiting while another was written, comes back."""

@@ -139,13 +139,15 @@ class ServerStatus(QObject):
             self.label.hide()
             return
         if not state.reachable:
-            text = self.tr("The server cannot be reached: calls are kept on this PC and will "
-                           "be sent when it is back")
+            text = self.tr("Server cannot be reached: calls are kept on this PC and sent "
+                           "later")
             if state.waiting:
                 text += self.tr(" ({0} kept)").format(state.waiting)
         elif state.refused:
-            text = self.tr("{0} call(s) kept on this PC were refused by the server: {1}").format(
-                len(state.refused), state.refused[0])
+            text = (self.tr("The server refused a call kept on this PC: {0}").format(
+                state.refused[0]) if len(state.refused) == 1 else
+                self.tr("The server refused {0} calls kept on this PC: {1}").format(
+                    len(state.refused), state.refused[0]))
         else:
             text = ""
         if state.reachable and not state.waiting:
@@ -154,6 +156,10 @@ class ServerStatus(QObject):
             self._timer.start()
         self.label.setText(text)
         self.label.setAccessibleDescription(text)
+        self.label.setToolTip(self.tr(
+            "The database server cannot be reached. Go on logging calls: each one is kept on "
+            "this PC and sent, once, as soon as the server answers again.")
+            if not state.reachable else text)
         self.label.setVisible(bool(text))
         if state.refused:
             self.refused.emit()
