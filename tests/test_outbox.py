@@ -19,7 +19,7 @@ import sqlalchemy as sa
 
 from advice_desk.calls.history import CallQuery
 from advice_desk.calls.local_copies import offline_folder
-from advice_desk.calls.outbox import Offline
+from advice_desk.calls.offline import Offline
 from advice_desk.calls.record import CALL_KEY, CallDetails, SavedDraft, details_as_json
 from advice_desk.calls.topics import Topics
 from advice_desk.clock import FixedClock

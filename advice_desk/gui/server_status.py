@@ -1,8 +1,8 @@
 """The status-bar line that says when the database server cannot be reached, and the store-thread
-side of working on meanwhile (:mod:`advice_desk.calls.outbox`).
+side of working on meanwhile (:mod:`advice_desk.calls.offline`).
 
 The window saves calls, its draft and non-data calls through :meth:`ServerStatus.run`, which
-hands the job to the store thread with the person's :class:`~advice_desk.calls.outbox.Offline`
+hands the job to the store thread with the person's :class:`~advice_desk.calls.offline.Offline`
 keeper and then asks it how things stand: the line appears when the server is found gone (by
 one of these jobs or by any other failing one: the store thread says so), and a probe goes to
 the server every few seconds, on the store thread, until it answers; the calls kept meanwhile
@@ -23,7 +23,7 @@ from advice_desk.gui.taskman import Op, TaskManager
 from advice_desk.people.permissions import AccountDisabled
 
 if TYPE_CHECKING:
-    from advice_desk.calls.outbox import Offline, State
+    from advice_desk.calls.offline import Offline, State
     from advice_desk.calls.topic_views import TopicChoice
     from advice_desk.clock import Clock
     from advice_desk.desk import Desk
@@ -68,7 +68,7 @@ class ServerStatus(QObject):
 
     def attach(self, desk: Desk, location: Location, clock: Clock) -> None:
         """At sign-in: the keeper of this person's work for this store."""
-        from advice_desk.calls.outbox import Offline
+        from advice_desk.calls.offline import Offline
 
         os.environ.setdefault("PGCONNECT_TIMEOUT", CONNECT_TIMEOUT_S)
         assert desk.actor.id is not None, "a signed-in person's"
