@@ -429,7 +429,8 @@ class MainWindow(QMainWindow):
     def _take_back_refused(self) -> None:
         """A call kept on this PC that the server refused comes back to the form when it is
         free, to be put right (it is the store's draft by then)."""
-        if self.desk is None or self.form.is_dirty or self._saving or self._held_draft:
+        if (self.desk is None or self.form.is_dirty or self._saving
+                or self._held_draft is not None):
             return
         desk = self.desk
         self.server.run(lambda offline: offline.take_back(desk)).success(self._refused_back)
