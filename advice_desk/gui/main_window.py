@@ -30,6 +30,7 @@ from advice_desk.gui.line_status import LineStatusLabel
 from advice_desk.gui.live import LiveDesk, SeatsLabel
 from advice_desk.gui.opening import DeskOpening
 from advice_desk.gui.repeat_callers import RepeatCallersPanel
+from advice_desk.gui.server_status import ServerStatus
 from advice_desk.gui.sign_in import FirstSupervisorDialog, SignInDialog
 from advice_desk.gui.taskman import TaskManager
 from advice_desk.paths import Location, config_dir
@@ -130,6 +131,9 @@ class MainWindow(QMainWindow):
         errors.name_store(location)
         self._saving = False
         self.line_status: LineStatusLabel | None = None  # made after the first paint
+        self.server = ServerStatus(self.tasks, self)  # says when the server cannot be reached
+        self.server.sent.connect(self._kept_calls_sent)
+        self.server.refused.connect(self._take_back_refused)
         self._show_helpline_name(reference.helpline().name)
         self.resize(1280, 800)
         central = self._central = QWidget(self)
@@ -331,7 +335,11 @@ class MainWindow(QMainWindow):
         self.desk = desk
         self.callers_panel.attach(desk)
         self.auto_backups.start(desk.store)
-        self.tasks.run(lambda: (desk.topics.choices(), desk.users.workers(), desk.drafts.load(),
+        self.server.attach(desk, self.location, self.clock)
+        offline = self.server.offline
+        assert offline is not None
+        self.tasks.run(lambda: (desk.topics.choices(), desk.users.workers(),
+                                offline.recover_draft(desk),
                                 desk.settings.hours_policy(), desk.settings.idle_lock_limit(),
                                 desk.settings.helpline_name())
                        ).success(self._desk_loaded)
@@ -356,6 +364,7 @@ class MainWindow(QMainWindow):
         self.form.ui.caller_type_combo.setFocus(Qt.FocusReason.OtherFocusReason)
         self.statusBar().showMessage(
             self.tr("Ready. Signed in as {0}.").format(self.desk.actor.name), 5000)
+        self.server.refresh()  # calls kept on this PC last time were sent, or refused
         if draft is not None and self.form.is_dirty:
             self._held_draft = draft  # typed before sign-in: the recovered call waits its turn
             self.form.set_notice(self.tr(
@@ -375,6 +384,7 @@ class MainWindow(QMainWindow):
     def _show_topics(self, topics: list[TopicChoice]) -> None:
         self._topics = topics
         self.form.set_topics(topics)
+        self.server.set_topics(topics)
         _refill(self.ui.topic_filter_combo, self.tr("All topics"),
                 [(t.display, t.code) for t in topics])
 
@@ -396,21 +406,38 @@ class MainWindow(QMainWindow):
             self.form.show_errors(error.errors)
             return
         desk, call_id, key = self.desk, self.form.editing_call_id, self.form.call_key
+        payload = self.form.payload()
         self._saving = True
         self._draft_timer.stop()
         if call_id is None:
-            self.tasks.run(lambda: desk.log_call(details, key)).success(self._saved).failure(
-                self._save_failed)
+            self.server.run(lambda offline: offline.log_call(desk, details, key, payload)
+                            ).success(self._saved).failure(self._save_failed)
         else:
-            self.tasks.run(lambda: desk.update_call(call_id, details, key)).success(
-                lambda changed: self._updated(call_id, changed)).failure(self._save_failed)
+            self.server.run(
+                lambda offline: offline.update_call(desk, call_id, details, key, payload)
+            ).success(lambda changed: self._updated(call_id, changed)).failure(
+                self._save_failed)
 
-    def _saved(self, call_id: int) -> None:
+    def _saved(self, call_id: int | None) -> None:
         self._saving = False
         self.form.clear()
-        self.history.reload()
-        self.statusBar().showMessage(self.tr("Call {0} saved.").format(call_id), 5000)
+        if call_id is None:
+            self._kept()
+        else:
+            self.history.reload()
+            self.statusBar().showMessage(self.tr("Call {0} saved.").format(call_id), 5000)
         self._put_back_held_draft()
+
+    def _kept(self) -> None:
+        self.statusBar().showMessage(self.tr(
+            "Call kept on this PC: it will be sent when the server is back."), 10_000)
+
+    def _kept_calls_sent(self, count: int) -> None:
+        self.history.reload()
+        self.statusBar().showMessage(
+            self.tr("The server is back: the call kept on this PC was sent.") if count == 1
+            else self.tr("The server is back: {0} calls kept on this PC were sent.").format(
+                count), 10_000)
 
     def _put_back_held_draft(self) -> None:
         """The call recovered at sign-in, waiting while another was written, comes back."""
@@ -420,13 +447,37 @@ class MainWindow(QMainWindow):
             self.form.set_notice(self.tr("The call you were writing earlier is back."))
             self._save_draft()
 
-    def _updated(self, call_id: int, changed: list[str]) -> None:
+    def _take_back_refused(self) -> None:
+        """A call kept on this PC that the server refused comes back to the form when it is
+        free, to be put right (it is the store's draft by then)."""
+        if (self.desk is None or self.form.is_dirty or self._saving
+                or self._held_draft is not None):
+            return
+        desk = self.desk
+        self.server.run(lambda offline: offline.take_back(desk)).success(self._refused_back)
+
+    def _refused_back(self, taken: tuple[SavedDraft, str] | None) -> None:
+        if taken is None:
+            return
+        draft, reason = taken
+        notice = self.tr("The server refused a call kept on this PC ({0}). Put it right and "
+                         "save it with Ctrl+Enter, or discard it with Alt+D.").format(reason)
+        if self.form.is_dirty or self._held_draft is not None:
+            self._held_draft = draft  # comes back when the call in hand is saved or discarded
+            return
+        self.form.restore(draft.payload)
+        self.form.set_notice(notice)
+
+    def _updated(self, call_id: int, changed: list[str] | None) -> None:
         self._saving = False
         self.form.clear()
-        self.history.reload()
-        message = (self.tr("Call {0} updated.").format(call_id) if changed
-                   else self.tr("Call {0} had no changes.").format(call_id))
-        self.statusBar().showMessage(message, 5000)
+        if changed is None:
+            self._kept()
+        else:
+            self.history.reload()
+            message = (self.tr("Call {0} updated.").format(call_id) if changed
+                       else self.tr("Call {0} had no changes.").format(call_id))
+            self.statusBar().showMessage(message, 5000)
         self._put_back_held_draft()
 
     def _save_failed(self, error: BaseException) -> None:
@@ -441,7 +492,8 @@ class MainWindow(QMainWindow):
         self._draft_timer.stop()
         self.form.clear()
         if self.desk is not None:
-            self.tasks.run(self.desk.drafts.discard)
+            desk = self.desk
+            self.server.run(lambda offline: offline.discard_draft(desk))
         self.statusBar().showMessage(self.tr("Call discarded."), 5000)
         self._put_back_held_draft()
 
@@ -450,13 +502,16 @@ class MainWindow(QMainWindow):
             return
         desk = self.desk
         label = {k.code: k.label for k in reference.helpline().non_data_kinds}[kind]
-        self.tasks.run(lambda: desk.calls.log_non_data(kind)).success(
+        self.server.run(lambda offline: offline.log_non_data(desk, kind)).success(
             lambda call_id: self._non_data_logged(label, call_id))
 
     def _non_data_logger(self, kind: str) -> Callable[[], None]:
         return lambda: self.log_non_data_call(kind)
 
-    def _non_data_logged(self, label: str, call_id: int) -> None:
+    def _non_data_logged(self, label: str, call_id: int | None) -> None:
+        if call_id is None:
+            self._kept()
+            return
         self.history.reload()
         self.statusBar().showMessage(self.tr("{0} logged (call {1}).").format(label, call_id),
                                      5000)
@@ -710,7 +765,8 @@ class MainWindow(QMainWindow):
         self.idle_watch.stop()
         if self.form.is_dirty and not self._saving and self._held_draft is None:
             payload = self.form.payload()
-            self.tasks.run(lambda: desk.drafts.save(payload))
+            self.server.run(lambda offline: offline.save_draft(desk, payload))
+        self.server.detach()
         self._held_draft = None
         self.form.clear()
         self.desk = None
@@ -753,7 +809,7 @@ class MainWindow(QMainWindow):
                 or self._held_draft is not None):
             return  # never over a recovered call not loaded yet, or not put back yet
         desk, payload = self.desk, self.form.payload()
-        self.tasks.run(lambda: desk.drafts.save(payload))
+        self.server.run(lambda offline: offline.save_draft(desk, payload))
 
     def closeEvent(self, event: QCloseEvent) -> None:
         save_window_state(self, "main")
@@ -764,10 +820,13 @@ class MainWindow(QMainWindow):
         self.idle_watch.stop()
         # A save still in flight either lands (nothing to keep) or fails (the last autosaved
         # draft stays): a draft written now, after the save, would bring the call back twice.
-        if self.desk is not None and self.form.is_dirty and not self._saving:
+        offline = self.server.offline
+        if self.desk is not None and offline is not None and self.form.is_dirty \
+                and not self._saving:
             desk, payload = self.desk, self.form.payload()
             with suppress(AccountDisabled):  # a disabled account keeps no draft
-                self.tasks.run_now(lambda: desk.drafts.save(payload))
+                self.tasks.run_now(lambda: offline.save_draft(desk, payload))
+        self.server.detach()  # no more probes: the store thread stops
         self.live.stop()
         if self._auto_backups is not None:
             self._auto_backups.shutdown()

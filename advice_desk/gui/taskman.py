@@ -19,6 +19,7 @@ from PySide6.QtWidgets import QWidget
 
 from advice_desk.gui import errors
 from advice_desk.people.permissions import AccountDisabled
+from advice_desk.store.failures import unreachable
 
 T = TypeVar("T")
 Failure = Callable[[BaseException], None]
@@ -55,16 +56,20 @@ class Op(Generic[T]):
 class TaskManager(QObject):
     """The store thread. Failures without a handler of their own are shown over ``parent``.
     A job refused because the signed-in account was disabled emits ``locked_out`` (the
-    window locks itself; the lock screen says why, so the default display says nothing)."""
+    window locks itself; the lock screen says why, so the default display says nothing).
+    A job that found the database server unreachable emits ``server_lost``; once the window
+    ``keeps_work_offline`` (its status bar says so), the default display says nothing of it."""
 
     _finished = Signal(object)
     locked_out = Signal()
+    server_lost = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._window = parent
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="store")
         self._pending = 0
+        self.keeps_work_offline = False
         # Queued even when a job is already done as it is handed over: the op's handlers are
         # set by the caller's next call, so the outcome must wait for the event loop.
         self._finished.connect(self._deliver, Qt.ConnectionType.QueuedConnection)
@@ -84,11 +89,16 @@ class TaskManager(QObject):
         op, done = item
         self._pending -= 1
         op.finish(done)
-        if isinstance(done.exception(), AccountDisabled):
+        error = done.exception()
+        if isinstance(error, AccountDisabled):
             self.locked_out.emit()
+        elif error is not None and unreachable(error):
+            self.server_lost.emit()
 
     def _show_failure(self, error: BaseException) -> None:
-        if not isinstance(error, AccountDisabled):
+        if isinstance(error, AccountDisabled):
+            return
+        if not (self.keeps_work_offline and unreachable(error)):
             errors.show_failure(self._window, error)
 
     def run_now(self, job: Callable[[], T]) -> T:

@@ -168,11 +168,29 @@ def _known(error: BaseException) -> Failure | None:
     if isinstance(state, str) and len(state) == 5:
         return Failure(_SQLSTATE.get(state, _SQLSTATE_CLASS.get(state[:2], Kind.OTHER)),
                        f"SQLSTATE {state}")
+    if _connection_failed(error):
+        return Failure(Kind.SERVER, "OperationalError")
     if isinstance(error, OSError) and error.errno is not None:
         known = _ERRNO.get(error.errno)
         if known is not None:
             return Failure(known, errno.errorcode.get(error.errno, str(error.errno)))
     return None
+
+
+def _connection_failed(error: BaseException) -> bool:
+    """The driver's OperationalError without a SQLSTATE: the server was not reached (no
+    server on that socket or port, the connection refused, timed out or lost), so it never
+    answered with a code of its own."""
+    return (type(error).__module__.split(".")[0] in {"psycopg", "psycopg2"}
+            and any(cls.__name__ == "OperationalError" for cls in type(error).__mro__))
+
+
+def unreachable(error: BaseException) -> bool:
+    """Whether ``error`` means the database server cannot be reached just now (a connection
+    class SQLSTATE 08, the server shutting down 57P, or no connection at all), so that trying
+    again later may work: the session keeps its work on this PC meanwhile."""
+    failure = failure_of(error)
+    return failure is not None and failure.kind is Kind.SERVER
 
 
 def _is_database_error(error: BaseException) -> bool:
