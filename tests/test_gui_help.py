@@ -137,7 +137,7 @@ def test_the_earlier_calls_panel_is_not_reopened_from_the_last_session(qtbot, lo
     """The panel is one caller's calls: remembered open, it would squeeze the next call's
     form at 1366x768 before anyone asked for it."""
     window = open_window(qtbot, location, clock)
-    window.callers_panel.show()
+    window.callers_panel.toggle()
     assert window.callers_panel.isVisible()
     window.close()
 

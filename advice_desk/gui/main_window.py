@@ -138,7 +138,7 @@ class MainWindow(QMainWindow):
         self.form = IntakeForm(clock, self.ui.form_slot)
         self.ui.form_slot.layout().addWidget(self.form)
         self.callers_panel = RepeatCallersPanel(self.tasks, self.form, self)
-        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.callers_panel)
+        self.callers_panel.take_place_of(self.ui.history_panel)  # Ctrl+P: one or the other
         self.history = HistoryModel(self.tasks, self)
         self._draft_timer = QTimer(self, singleShot=True, interval=DRAFT_DELAY_MS)
         self.idle_watch = IdleWatch(clock, timedelta(minutes=10), self)
@@ -186,6 +186,10 @@ class MainWindow(QMainWindow):
         self.addAction(action)
         return action
 
+    def _go_to_history(self) -> None:
+        self.callers_panel.give_way()  # the history is where the earlier calls were shown
+        self.ui.history_view.setFocus()
+
     def _build_actions(self) -> None:
         self.new_action = self._action(self.tr("&New call"), [QKeySequence.StandardKey.New],
                                        self.new_call)
@@ -193,7 +197,7 @@ class MainWindow(QMainWindow):
                                         self.save_call)
         self.discard_action = self._action(self.tr("&Discard call"), [], self.discard_call)
         history_action = self._action(self.tr("Go to call &history"), ["Ctrl+H"],
-                                      self.ui.history_view.setFocus)
+                                      self._go_to_history)
         search_action = self._action(self.tr("&Search the history"), ["Ctrl+K"],
                                      self.history_search.focus)
         form_action = self._action(self.tr("Go to the call &form"), ["Ctrl+F"],
