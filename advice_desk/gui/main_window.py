@@ -139,7 +139,7 @@ class MainWindow(QMainWindow):
         self.ui.form_slot.layout().addWidget(self.form)
         self.callers_panel = RepeatCallersPanel(self.tasks, self.form, self)
         self.callers_panel.take_place_of(self.ui.history_panel)  # Ctrl+P: one or the other
-        self.history = HistoryModel(self.tasks, self)
+        self.history = HistoryModel(self.tasks, self, clock)
         self._draft_timer = QTimer(self, singleShot=True, interval=DRAFT_DELAY_MS)
         self.idle_watch = IdleWatch(clock, timedelta(minutes=10), self)
         self._build_history_view()
@@ -546,7 +546,8 @@ class MainWindow(QMainWindow):
             self.review_window = ReviewWindow(self.tasks, desk.calls.list, desk.calls.get,
                                               desk.review.call, self._topics, self._workers,
                                               self, held_calls=desk.people.held_calls,
-                                              set_legal_hold=desk.people.set_legal_hold)
+                                              set_legal_hold=desk.people.set_legal_hold,
+                                              clock=self.clock)
             restore_window_state(self.review_window, "review")
         _bring_up(self.review_window)
 

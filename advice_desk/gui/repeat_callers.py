@@ -97,7 +97,7 @@ class RepeatCallersPanel(QWidget):
         splitter = covered.parentWidget()
         assert isinstance(splitter, QSplitter), "the panel covers a pane of a splitter"
         sizes = splitter.sizes()
-        stack = self._stack = QStackedWidget(splitter)
+        stack = self._stack = QStackedWidget()  # not a child yet: the splitter would add it
         stack.setObjectName("history_or_earlier_calls")
         splitter.replaceWidget(splitter.indexOf(covered), stack)
         stack.addWidget(covered)

@@ -11,26 +11,24 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtGui import QKeySequence, QShortcut
-from PySide6.QtWidgets import QHeaderView, QWidget
+from PySide6.QtWidgets import QWidget
 
 from advice_desk.calls.history import CallQuery, CallSummary
 from advice_desk.calls.record import StoredCall
 from advice_desk.gui import errors
 from advice_desk.gui.call_summary import call_summary_html
 from advice_desk.gui.forms import load_form
-from advice_desk.gui.history_model import HistoryModel
+from advice_desk.gui.history_model import HistoryModel, fit_columns, set_up_view
 from advice_desk.gui.taskman import TaskManager
 
 if TYPE_CHECKING:
+    from advice_desk.clock import Clock
     from advice_desk.calls.topic_views import TopicChoice
     from advice_desk.people.accounts import Worker
 
 SHOW: tuple[tuple[str, dict[str, bool]], ...] = (("Not yet reviewed", {"unreviewed_only": True}),
         ("Safeguarding", {"safeguarding_only": True}),
         ("All calls", {}))
-
-
-MAX_COLUMN_WIDTH = 260
 
 
 class ReviewWindow(QWidget):
@@ -41,7 +39,8 @@ class ReviewWindow(QWidget):
                  topics: list[TopicChoice], workers: list[Worker],
                  parent: QWidget | None = None, *,
                  held_calls: Callable[[Sequence[int]], list[int]],
-                 set_legal_hold: Callable[[int, bool], None]) -> None:
+                 set_legal_hold: Callable[[int, bool], None],
+                 clock: Clock | None = None) -> None:
         super().__init__(parent, Qt.WindowType.Window)
         self.setWindowTitle(self.tr("Review calls"))
         self.resize(1150, 700)
@@ -57,13 +56,12 @@ class ReviewWindow(QWidget):
         self.ui.review_status_bar.setSizeGripEnabled(False)
         self.ui.review_splitter.setStretchFactor(0, 1)
         self.ui.review_splitter.setStretchFactor(1, 1)
-        self.model = HistoryModel(tasks, self)
+        self.model = HistoryModel(tasks, self, clock)
         self.ui.review_view.setModel(self.model)
         self.ui.review_view.setAccessibleName(self.tr("Calls to review"))
         self.ui.review_view.verticalHeader().hide()
-        self.ui.review_view.horizontalHeader().setSectionResizeMode(
-            QHeaderView.ResizeMode.Interactive)
-        self.ui.review_view.horizontalHeader().setStretchLastSection(True)
+        self.ui.review_view.setWordWrap(False)
+        set_up_view(self.ui.review_view)  # the history's columns and sort arrow, newest first
         self.ui.review_splitter.setSizes([680, 470])
         self.model.loaded.connect(self._rows_loaded)
         for label, _ in SHOW:
@@ -92,16 +90,11 @@ class ReviewWindow(QWidget):
         self._apply_filters()
 
     def _rows_loaded(self) -> None:
-        """Columns as wide as their contents (within reason), and the first call shown when
-        nothing is: the next one to review after "Mark reviewed"."""
+        """The first call shown when nothing is: the next one to review after "Mark
+        reviewed"."""
         view = self.ui.review_view
-        if self.model.rowCount() <= 0:
-            return
-        if not view.currentIndex().isValid():
-            view.resizeColumnsToContents()
-            header = view.horizontalHeader()
-            for column in range(header.count()):
-                header.resizeSection(column, min(header.sectionSize(column), MAX_COLUMN_WIDTH))
+        fit_columns(view)  # the rows may come before the window is laid out
+        if self.model.rowCount() > 0 and not view.currentIndex().isValid():
             view.setCurrentIndex(self.model.index(0, 0))
 
     def _apply_filters(self) -> None:
