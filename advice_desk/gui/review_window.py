@@ -22,8 +22,8 @@ from advice_desk.gui.history_model import HistoryModel, fit_columns, set_up_view
 from advice_desk.gui.taskman import TaskManager
 
 if TYPE_CHECKING:
-    from advice_desk.clock import Clock
     from advice_desk.calls.topic_views import TopicChoice
+    from advice_desk.clock import Clock
     from advice_desk.people.accounts import Worker
 
 SHOW: tuple[tuple[str, dict[str, bool]], ...] = (("Not yet reviewed", {"unreviewed_only": True}),
