@@ -75,6 +75,7 @@ def test_a_worker_ticks_off_a_follow_up(qtbot, location, clock):
     assert tree.topLevelItem(1).text(0) == "Due today (2)"
     item = tree.topLevelItem(1).child(0)
     assert item.text(4) == "Send the sibling contact leaflet"
+    assert item.text(0) == "Mon 23 Nov 2026"  # with its year: an old one never reads as new
     ticked = int(item.text(1))
     tree.setFocus()
     tree.setCurrentItem(item)
