@@ -439,3 +439,43 @@ def test_letters_and_signs_in_a_number_are_said_not_silently_dropped(qtbot, wind
     assert "11–15" in window.form.marked_fields()
     assert "11–15: “999999” is not a whole number from 0 to 20" in ui.error_label.text()
     assert len(window.form.read_details(lenient=True).children_age_bands) <= 21  # a draft
+
+
+def _lightest_and_darkest(widget) -> tuple[int, int]:
+    image = widget.grab().toImage()
+    values = [image.pixelColor(x, y).lightness()
+              for x in range(0, image.width(), 2) for y in range(0, image.height(), 2)]
+    return max(values), min(values)
+
+
+def test_a_palette_switched_while_the_desk_is_open_is_followed(qtbot, window):
+    """A desk left open all day: the system turns dark after the form has shown a problem.
+    The fields and the headings follow (no light box left, no dark text on dark)."""
+    from PySide6.QtGui import QColor, QPalette
+
+    ui = window.form.ui
+    qtbot.keyClick(window, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: ui.error_label.isVisible())  # the form's marks are drawn
+    app = QApplication.instance()
+    before = app.palette()
+    dark = QPalette(before)
+    for role, colour in ((QPalette.ColorRole.Window, "#202124"),
+                         (QPalette.ColorRole.Base, "#2b2c2f"),
+                         (QPalette.ColorRole.Button, "#303134"),
+                         (QPalette.ColorRole.WindowText, "#e8eaed"),
+                         (QPalette.ColorRole.ButtonText, "#e8eaed"),
+                         (QPalette.ColorRole.Text, "#e8eaed")):
+        dark.setColor(role, QColor(colour))
+    try:
+        app.setPalette(dark)
+        QApplication.processEvents()
+        for heading in (ui.mode_label, window.ui.history_title):
+            lightest, darkest = _lightest_and_darkest(heading)
+            assert darkest < 60 and lightest > 180, heading.text()  # light text on dark
+        middle = ui.notes_edit.viewport()
+        lightest, _ = _lightest_and_darkest(middle)
+        assert lightest < 100  # an empty dark box, not a light one
+        assert ui.caller_name_edit.palette().color(QPalette.ColorRole.Base) == QColor("#2b2c2f")
+    finally:
+        app.setPalette(before)
+        QApplication.processEvents()

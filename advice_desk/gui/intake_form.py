@@ -23,7 +23,7 @@ from PySide6.QtCore import (
     QTimer,
     Signal,
 )
-from PySide6.QtGui import QKeyEvent, QKeySequence
+from PySide6.QtGui import QKeyEvent, QKeySequence, QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QAbstractSpinBox,
@@ -281,6 +281,7 @@ class IntakeForm(QWidget):
         app = QApplication.instance()
         if isinstance(app, QApplication):
             app.focusChanged.connect(self._show_focused)
+            app.paletteChanged.connect(self._palette_changed)
         ui.primary_button.clicked.connect(self._make_primary)
         ui.remove_topic_button.clicked.connect(self._remove_topic)
 
@@ -809,6 +810,18 @@ class IntakeForm(QWidget):
         self._dirty = True
 
     # --- errors ---------------------------------------------------------------------------
+
+    def _palette_changed(self, *_: object) -> None:
+        """The palette switched while the desk is open (the system turned dark): a style
+        sheet pins each widget to the palette it was polished with (and Qt then sends it no
+        palette change), so the form's marks are taken off, the widgets given back the
+        application's palette, and the marks put on again."""
+        if not self.styleSheet():
+            return
+        self.setStyleSheet("")
+        for widget in (self, *self.findChildren(QWidget)):
+            widget.setPalette(QPalette())  # inherited again, not pinned
+        self.setStyleSheet(STYLE)
 
     def show_errors(self, errors: list[FieldError], focus: bool = True) -> None:
         """Name the problems in the banner by the labels the worker sees, mark each field (a
