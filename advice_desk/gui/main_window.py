@@ -704,9 +704,15 @@ class MainWindow(QMainWindow):
     # --- help -------------------------------------------------------------------------------
 
     def show_shortcuts(self) -> None:
-        from advice_desk.gui.help_window import ShortcutsWindow, shortcuts_by_menu
+        from advice_desk.gui.help_window import (
+            ShortcutsWindow,
+            other_windows_keys,
+            shortcuts_by_menu,
+        )
 
-        window = ShortcutsWindow(shortcuts_by_menu(self.menuBar(), self.actions()), self)
+        supervisor = self.desk is not None and self.desk.actor.is_supervisor
+        window = ShortcutsWindow(shortcuts_by_menu(self.menuBar(), self.actions())
+                                 + other_windows_keys(supervisor), self)
         window.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.shortcuts_window = window
         window.open()

@@ -18,6 +18,7 @@ from advice_desk.calls.record import StoredCall
 from advice_desk.gui import errors
 from advice_desk.gui.call_summary import call_summary_html
 from advice_desk.gui.forms import load_form
+from advice_desk.gui.help_window import CLOSE_KEYS, MARK_REVIEWED_KEYS
 from advice_desk.gui.history_model import HistoryModel, fit_columns, set_up_view
 from advice_desk.gui.taskman import TaskManager
 
@@ -82,9 +83,9 @@ class ReviewWindow(QWidget):
         self.ui.mark_reviewed_button.setEnabled(False)
         self.ui.legal_hold_check.setEnabled(False)
         self.ui.legal_hold_check.toggled.connect(self._hold_toggled)
-        for keys in ("Ctrl+Return", "Ctrl+Enter"):
+        for keys in MARK_REVIEWED_KEYS:
             QShortcut(QKeySequence(keys), self, self.mark_reviewed)
-        for close_keys in ("Esc", "Ctrl+W"):
+        for close_keys in CLOSE_KEYS:
             QShortcut(QKeySequence(close_keys), self, self.close)
         self.model.attach(list_calls, self._topic_labels)
         self._apply_filters()

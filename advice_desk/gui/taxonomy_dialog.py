@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QDialog, QTreeWidgetItem, QWidget
 
 from advice_desk.gui import errors
 from advice_desk.gui.forms import load_form
+from advice_desk.gui.help_window import MOVE_TOPIC_KEYS
 from advice_desk.gui.taskman import TaskManager
 from advice_desk.validation import ValidationError
 
@@ -53,7 +54,7 @@ class TaxonomyDialog(QDialog):
         self.ui.retire_button.clicked.connect(self.toggle_retired)
         self.ui.close_button.clicked.connect(self.accept)
         self._shortcuts = []
-        for keys, offset in (("Ctrl+Up", -1), ("Ctrl+Down", +1)):
+        for keys, offset in MOVE_TOPIC_KEYS:  # listed by F1
             shortcut = QShortcut(QKeySequence(keys), self)
             shortcut.activated.connect(lambda offset=offset: self.move_topic(offset))
             self._shortcuts.append(shortcut)
