@@ -129,6 +129,7 @@ def test_with_the_earlier_calls_open_every_field_is_on_screen_and_the_calls_read
     type_text(qtbot, "07700900123")
     panel = window.callers_panel
     qtbot.waitUntil(lambda: panel.found is not None and panel.found.count == 1)
+    assert panel.hint.isVisible()  # "1 earlier call — Ctrl+P" under the email: no wider
     qtbot.keyClick(window, Qt.Key.Key_P, Qt.KeyboardModifier.ControlModifier)
     QApplication.processEvents()
     assert panel.isVisible()

@@ -35,18 +35,17 @@ from advice_desk.reference import lists as reference
 Stretch, Fit = QHeaderView.ResizeMode.Stretch, QHeaderView.ResizeMode.ResizeToContents
 Fixed = QHeaderView.ResizeMode.Interactive
 # (header, sort key in CallQuery or None when the column cannot be sorted, how it is sized,
-# its width in average characters when Interactive): the date and time, the duration and the
-# worker's name fit their text; the caller and the flags get room for their usual text (a
-# longer one is elided, shown in full as a tooltip, and the user can widen them); spare width
-# goes to the topic and outcomes.
+# its width in average characters when Interactive): every column but the topic and outcomes
+# fits the text of the rows in view (the flags column is narrow while no call shown has one);
+# the topic and outcomes share the rest (a long one is elided, shown whole as a tooltip).
 COLUMNS: tuple[tuple[str, str | None, QHeaderView.ResizeMode, int], ...] = (
     ("Started", "started_at", Fit, 0),
-    ("Caller", "caller_type", Fixed, 17),
+    ("Caller", "caller_type", Fit, 0),
     ("Primary topic", "primary_topic", Stretch, 0),
     ("Outcomes", None, Stretch, 0),
     ("Duration", "duration_s", Fit, 0),
     ("Worker", "worker", Fit, 0),
-    ("Flags", None, Fixed, 17),
+    ("Flags", None, Fit, 0),
 )
 SEARCH_DELAY_MS = 300  # typing filters the history after this pause
 Count = Callable[[CallQuery], int]

@@ -81,6 +81,7 @@ class RepeatCallersPanel(QWidget):
         layout.addWidget(self.list, 1)
         self.hint = QLabel(form)
         self.hint.setAccessibleName(self.tr("Earlier calls hint"))
+        self.hint.setWordWrap(True)  # never wider than the field above it (no scroll bar)
         self.hint.hide()
         _place_hint(form, self.hint)
         self._timer = QTimer(self, singleShot=True, interval=LOOKUP_DELAY_MS)
