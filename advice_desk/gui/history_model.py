@@ -35,17 +35,19 @@ from advice_desk.reference import lists as reference
 Stretch, Fit = QHeaderView.ResizeMode.Stretch, QHeaderView.ResizeMode.ResizeToContents
 Fixed = QHeaderView.ResizeMode.Interactive
 # (header, sort key in CallQuery or None when the column cannot be sorted, how it is sized,
-# its width in average characters when Interactive): every column but the topic and outcomes
-# fits the text of the rows in view (the flags column is narrow while no call shown has one);
-# the topic and outcomes share the rest (a long one is elided, shown whole as a tooltip).
+# its width in average characters when Interactive): the date and time, the duration and the
+# worker's name fit their text; the caller gets room for its usual text and the flags for one
+# flag ("Follow-up 30 Nov"): longer text is elided, shown whole as a tooltip, and the user can
+# widen them. (Fitting those to the rows would give a rare long value the topic's width.)
+# Spare width goes to the topic and outcomes.
 COLUMNS: tuple[tuple[str, str | None, QHeaderView.ResizeMode, int], ...] = (
     ("Started", "started_at", Fit, 0),
-    ("Caller", "caller_type", Fit, 0),
+    ("Caller", "caller_type", Fixed, 14),
     ("Primary topic", "primary_topic", Stretch, 0),
     ("Outcomes", None, Stretch, 0),
     ("Duration", "duration_s", Fit, 0),
     ("Worker", "worker", Fit, 0),
-    ("Flags", None, Fit, 0),
+    ("Flags", None, Fixed, 17),
 )
 SEARCH_DELAY_MS = 300  # typing filters the history after this pause
 Count = Callable[[CallQuery], int]
