@@ -52,7 +52,7 @@ def test_the_users_and_audit_windows_open_from_the_supervisor_menu(qtbot, locati
     qtbot.waitUntil(lambda: trail.model.rowCount() > 0)
     actions = {trail.model.data(trail.model.index(row, 2))
                for row in range(trail.model.rowCount())}
-    assert "sign-in" in actions
+    assert "Sign in" in actions
 
 
 def test_the_funder_export_runs_off_the_gui_thread_and_a_cancel_writes_nothing(

@@ -36,7 +36,7 @@ from PySide6.QtWidgets import (
 
 from advice_desk.clock import Clock, to_uk
 from advice_desk.gui import errors
-from advice_desk.gui.help_window import BACKUP_BUTTONS
+from advice_desk.gui.keys import BACKUP_BUTTONS
 from advice_desk.gui.taskman import TaskManager
 
 if TYPE_CHECKING:

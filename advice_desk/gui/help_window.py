@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 
 from advice_desk import __version__
 from advice_desk.gui.forms import plain_label
+from advice_desk.gui.keys import BACKUP_BUTTONS, CLOSE_KEYS, MARK_REVIEWED_KEYS, MOVE_TOPIC_KEYS
 
 LICENCE = "GPL-3.0-or-later"
 
@@ -28,13 +29,6 @@ def _tr(text: str) -> str:
 
 
 MARGIN = 12
-# Keys the other windows answer, defined here once: the windows make their shortcuts from these,
-# and F1 lists them.
-CLOSE_KEYS = ("Esc", "Ctrl+W")  # Review and Report close with either
-MARK_REVIEWED_KEYS = ("Ctrl+Return", "Ctrl+Enter")
-MOVE_TOPIC_KEYS = (("Ctrl+Up", -1), ("Ctrl+Down", +1))
-# The buttons of the Backups window (made in code): their Alt+letter is listed by F1.
-BACKUP_BUTTONS = ("&Back up now", "&Restore selected…", "&Close")
 KeyRows = list[tuple[str, str]]
 
 

@@ -46,7 +46,7 @@ from advice_desk.clock import Clock, uk_today
 from advice_desk.gui import errors
 from advice_desk.gui.dates import from_qdate, to_qdate
 from advice_desk.gui.forms import load_form
-from advice_desk.gui.help_window import CLOSE_KEYS
+from advice_desk.gui.keys import CLOSE_KEYS
 from advice_desk.gui.taskman import TaskManager
 from advice_desk.reports.figures import Report
 from advice_desk.reports.measures import Measure, Unit, breakdowns, charts, single_figures

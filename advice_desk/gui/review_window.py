@@ -18,8 +18,8 @@ from advice_desk.calls.record import StoredCall
 from advice_desk.gui import errors
 from advice_desk.gui.call_summary import call_summary_html
 from advice_desk.gui.forms import load_form
-from advice_desk.gui.help_window import CLOSE_KEYS, MARK_REVIEWED_KEYS
 from advice_desk.gui.history_model import HistoryModel, fit_columns, set_up_view
+from advice_desk.gui.keys import CLOSE_KEYS, MARK_REVIEWED_KEYS
 from advice_desk.gui.taskman import TaskManager
 
 if TYPE_CHECKING:

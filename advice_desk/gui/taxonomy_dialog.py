@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QDialog, QTreeWidgetItem, QWidget
 
 from advice_desk.gui import errors
 from advice_desk.gui.forms import load_form
-from advice_desk.gui.help_window import MOVE_TOPIC_KEYS
+from advice_desk.gui.keys import MOVE_TOPIC_KEYS
 from advice_desk.gui.taskman import TaskManager
 from advice_desk.validation import ValidationError
 
