@@ -43,7 +43,9 @@ class WholeNumber:
             return self.default
         if not isinstance(value, int | float | str):
             raise ValueError(f"the setting {self.key} holds {value!r}, not a number")
-        return int(value)
+        # A value saved before the range was narrowed (an export k of 1) is read as the
+        # nearest allowed one: never a setting that turns a protection off.
+        return min(max(int(value), self.minimum), self.maximum)
 
     def check(self, value: int) -> int:
         """``value`` when it is valid; otherwise ValueError, saying what the range is."""
@@ -104,9 +106,11 @@ IDLE_LOCK_MINUTES = WholeNumber("idle_lock_minutes", default=10, minimum=1, maxi
 RETENTION_MONTHS = WholeNumber("retention_months", default=12, minimum=1, maximum=240,
                                what="the retention period", unit="month")
 # Disclosure control of the funder export: the least count shown, and the k of k-anonymity.
-EXPORT_THRESHOLD = WholeNumber("export_threshold", default=5, minimum=1, maximum=1000,
+# 1 would turn either off (every count shown, a row alone in its group), and 2 lets a caller who
+# knows they are one of the two work out the other: 3 is the least.
+EXPORT_THRESHOLD = WholeNumber("export_threshold", default=5, minimum=3, maximum=1000,
                                what="the disclosure threshold")
-EXPORT_K = WholeNumber("export_k", default=5, minimum=1, maximum=1000, what="k")
+EXPORT_K = WholeNumber("export_k", default=5, minimum=3, maximum=1000, what="k")
 # How many automatic backups are kept in each tier (advice_desk.backups.tiers).
 BACKUP_DAILY = WholeNumber("backup_daily_copies", default=14, minimum=1, maximum=365,
                            what="the number of daily backups kept")

@@ -58,11 +58,11 @@ def test_the_trail_lists_sign_ins_and_users_newest_first(qtbot, store, clock, sa
             for c in range(window.model.columnCount())] == [
         "When", "Who", "What", "About", "Details"]
     assert table(window) == [
-        ["Mon 23 Nov 2026 10:19:00", "Amy Adviser", "sign-in", "", ""],
-        ["Mon 23 Nov 2026 10:18:00", "amy", "sign-in-failed", "user amy", ""],
-        ["Mon 23 Nov 2026 10:17:00", "Sam Supervisor", "user-added", "user amy", "as a worker"],
-        ["Mon 23 Nov 2026 10:16:00", "Sam Supervisor", "sign-in", "", ""],
-        ["Mon 23 Nov 2026 10:15:00", "Sam Supervisor", "user-added", "user sam",
+        ["Mon 23 Nov 2026 10:19:00", "Amy Adviser", "Sign in", "", ""],
+        ["Mon 23 Nov 2026 10:18:00", "amy", "Sign in failed", "user amy", ""],
+        ["Mon 23 Nov 2026 10:17:00", "Sam Supervisor", "User added", "user amy", "as a worker"],
+        ["Mon 23 Nov 2026 10:16:00", "Sam Supervisor", "Sign in", "", ""],
+        ["Mon 23 Nov 2026 10:15:00", "Sam Supervisor", "User added", "user sam",
          "made at the first start; as a supervisor"],
     ]
     assert window.ui.audit_status.text() == "5 events."
@@ -75,7 +75,7 @@ def test_the_times_are_uk_time(qtbot, store, clock, sam, tasks):
     accounts.sign_in(store, "sam", PASSWORD, clock)
     window = open_window(qtbot, tasks, store, sam, clock)
     assert window.model.row(0).at.hour == 9  # stored as UTC
-    assert table(window)[0][:3] == ["Wed 01 Jul 2026 10:15:00", "Sam Supervisor", "sign-in"]
+    assert table(window)[0][:3] == ["Wed 01 Jul 2026 10:15:00", "Sam Supervisor", "Sign in"]
     assert window.ui.audit_to_date.date() == QDate(2026, 7, 1)
 
 
@@ -83,13 +83,13 @@ def test_filtering_by_action_narrows_the_rows(qtbot, store, clock, sam, signed_i
     window = open_window(qtbot, tasks, store, sam, clock)
     combo = window.ui.action_combo
     assert [combo.itemText(i) for i in range(combo.count())] == [
-        "All actions", "sign-in", "sign-in-failed", "user-added"]
-    combo.setCurrentIndex(combo.findText("sign-in-failed"))
+        "All actions", "Sign in", "Sign in failed", "User added"]
+    combo.setCurrentIndex(combo.findText("Sign in failed"))
     wait_loaded(qtbot, window)
-    assert [row[1:4] for row in table(window)] == [["amy", "sign-in-failed", "user amy"]]
+    assert [row[1:4] for row in table(window)] == [["amy", "Sign in failed", "user amy"]]
     assert window.ui.audit_status.text() == "1 event."
 
-    combo.setCurrentIndex(combo.findText("sign-in"))
+    combo.setCurrentIndex(combo.findText("Sign in"))
     wait_loaded(qtbot, window)
     assert [row[1] for row in table(window)] == ["Amy Adviser", "Sam Supervisor"]
     combo.setCurrentIndex(0)
@@ -104,14 +104,14 @@ def test_filtering_by_person_narrows_the_rows(qtbot, store, clock, sam, signed_i
     wait_loaded(qtbot, window)
     assert window.model.query.actor == "Sam"
     assert [row[1:3] for row in table(window)] == [
-        ["Sam Supervisor", "user-added"], ["Sam Supervisor", "sign-in"],
-        ["Sam Supervisor", "user-added"]]
+        ["Sam Supervisor", "User added"], ["Sam Supervisor", "Sign in"],
+        ["Sam Supervisor", "User added"]]
 
     window.ui.person_edit.clear()
     qtbot.keyClicks(window.ui.person_edit, "Adviser")  # applied after a pause in typing
     qtbot.waitUntil(lambda: window.model.query.actor == "Adviser")
     wait_loaded(qtbot, window)
-    assert [row[1:3] for row in table(window)] == [["Amy Adviser", "sign-in"]]
+    assert [row[1:3] for row in table(window)] == [["Amy Adviser", "Sign in"]]
 
 
 def test_a_date_range_without_events_shows_no_rows(qtbot, store, clock, sam, signed_in,
@@ -148,7 +148,7 @@ def test_more_than_a_page_loads_the_next_page_when_asked(qtbot, store, clock, sa
     assert not model.canFetchMore(QModelIndex())
     rows = table(window)
     assert [row[3] for row in rows[199:202]] == ["call 50", "call 49", "call 48"]
-    assert rows[-1][2:4] == ["user-added", "user sam"]  # the oldest comes last
+    assert rows[-1][2:4] == ["User added", "user sam"]  # the oldest comes last
     assert window.ui.audit_status.text() == "251 events."
 
 
@@ -161,7 +161,7 @@ def test_nothing_in_the_window_can_change_an_event(qtbot, store, clock, sam, sig
     assert view.editTriggers() == QAbstractItemView.EditTrigger.NoEditTriggers
     assert not model.setData(index, "sign-out")
     assert not model.removeRows(0, 1)
-    assert model.data(index) == "sign-in"
+    assert model.data(index) == "Sign in"
 
 
 def test_every_control_has_an_accessible_name(qtbot, store, clock, sam, tasks):

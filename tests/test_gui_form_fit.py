@@ -114,3 +114,73 @@ def test_opening_a_call_from_the_history_shows_the_forms_header(qtbot, window):
     assert header.text() == f"Editing call {window.form.editing_call_id}"
     assert fully_shown(header)
     assert fully_shown(window.form.ui.notes_edit)
+
+
+def test_with_the_earlier_calls_open_every_field_is_on_screen_and_the_calls_readable(
+        qtbot, window, location, clock):
+    """Ctrl+P opens the earlier calls in the place of the history: the form keeps its width,
+    and each earlier call (a supervisor's, with the caller and the notes) reads in full."""
+    from tests.test_gui_people import NOTE, _earlier_calls
+
+    _earlier_calls(location, clock, [("Jo Example", "07700 900123")])
+    ui = window.form.ui
+    ui.consent_combo.setCurrentIndex(1)
+    ui.caller_phone_edit.setFocus()
+    type_text(qtbot, "07700900123")
+    panel = window.callers_panel
+    qtbot.waitUntil(lambda: panel.found is not None and panel.found.count == 1)
+    assert panel.hint.isVisible()  # "1 earlier call — Ctrl+P" under the email: no wider
+    qtbot.keyClick(window, Qt.Key.Key_P, Qt.KeyboardModifier.ControlModifier)
+    QApplication.processEvents()
+    assert panel.isVisible()
+    assert [w.accessibleName() for w in form_fields(window) if not fully_shown(w)] == []
+    scroll = ui.scroll_area
+    assert scroll.verticalScrollBar().maximum() == 0
+    assert scroll.horizontalScrollBar().maximum() == 0
+    listed = panel.list
+    assert fully_shown(listed) and listed.width() >= 500
+    item = listed.item(0)
+    lines = item.text().splitlines()
+    assert NOTE not in item.text()  # a worker's: no notes
+    metrics = listed.fontMetrics()
+    shown = listed.visualItemRect(item)
+    assert max(metrics.horizontalAdvance(line) for line in lines) <= shown.width()
+    assert shown.height() >= len(lines) * metrics.height()
+    assert listed.horizontalScrollBar().maximum() == 0
+    qtbot.keyClick(window, Qt.Key.Key_H, Qt.KeyboardModifier.ControlModifier)
+    assert not panel.isVisible() and focused_name() == "Call history"
+
+
+def test_the_chosen_topics_read_in_full_and_an_age_band_shows_all_it_holds(qtbot, window):
+    ui = window.form.ui
+    ui.topic_edit.setFocus()
+    for typed in ("allowances (kin", "virtual sch"):
+        type_text(qtbot, typed)
+        press(qtbot, Qt.Key.Key_Return)
+        back_to_the_window(qtbot, window)
+        ui.topic_edit.setFocus()
+    chosen = ui.topic_list
+    assert chosen.count() == 2
+    QApplication.processEvents()
+    assert chosen.width() >= 180  # the width of the form's column, not a 90 px strip
+    metrics = chosen.fontMetrics()
+    for row in range(chosen.count()):
+        item = chosen.item(row)
+        cell = chosen.visualItemRect(item)
+        assert chosen.viewport().rect().contains(cell), item.text()
+        assert item.toolTip() == item.text()
+        # What is drawn: the text elided in the middle, its start and end kept.
+        drawn = metrics.elidedText(item.text(), Qt.TextElideMode.ElideMiddle, cell.width() - 8)
+        assert drawn[:8] == item.text()[:8] and drawn[-7:] == item.text()[-7:], drawn
+    assert chosen.item(0).text().endswith("— primary")
+    assert chosen.horizontalScrollBar().maximum() == 0
+    assert fully_shown(chosen)
+
+    band = ui.band_0_4_spin
+    band.setFocus()
+    press(qtbot, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+    type_text(qtbot, "999999")
+    shown = band.lineEdit()
+    assert shown.text() == band.text() == "99"  # all the box holds, whole
+    assert shown.fontMetrics().horizontalAdvance(shown.text()) < shown.width()
+    assert "0–4" in window.form.marked_fields()

@@ -28,18 +28,50 @@ def test_f1_lists_every_shortcut_grouped_by_menu(qtbot, location, clock):
     assert ("Help", "Keyboard shortcuts", "F1") in rows
     # Every action of the window with a key is listed, and nothing without one.
     keyed = {a.text().replace("&", "").rstrip("…") for a in window.actions() if a.shortcuts()}
-    assert {text for _, text, _ in rows} == keyed
+    menus = {"File", "Calls", "Supervisor", "Help", "Other"}
+    assert {text for menu, text, _ in rows if menu in menus} == keyed
     assert all(keys for _, _, keys in rows), rows
     assert shortcuts.focusWidget() is shortcuts.tree
     qtbot.keyClick(shortcuts.tree, Qt.Key.Key_Escape)
     assert not shortcuts.isVisible()
 
 
+def test_f1_lists_the_keys_of_the_form_and_of_the_other_windows(qtbot, location, clock):
+    """Not only the menus: the form's buttons, and Review's, Report's and Backups' own keys,
+    as those windows really answer them."""
+    window = open_window(qtbot, location, clock, username="sam", role=Role.SUPERVISOR)
+    qtbot.keyClick(window, Qt.Key.Key_F1)
+    shortcuts = window.findChild(ShortcutsWindow)
+    qtbot.waitUntil(lambda: shortcuts is not None and shortcuts.isVisible())
+    rows = shortcuts.rows()
+    for row in (("Call form", "Discard", "Alt+D"),
+                ("Review calls", "Mark the shown call reviewed", "Ctrl+Return or Ctrl+Enter"),
+                ("Review calls", "Close the window", "Esc or Ctrl+W"),
+                ("Review calls", "On legal hold", "Alt+L"),
+                ("Calls report", "Close the window", "Esc or Ctrl+W"),
+                ("Backups", "Back up now", "Alt+B"),
+                ("Backups", "Restore selected", "Alt+R"),
+                ("Topics", "Move the topic up", "Ctrl+Up")):
+        assert row in rows, row
+    shortcuts.close()
+    # The keys listed are the ones the windows have.
+    window.review_action.trigger()
+    review = window.review_window
+    qtbot.waitUntil(review.isVisible)
+    assert review.ui.legal_hold_check.text() == "On &legal hold"
+    assert review.ui.legal_hold_check.text().replace("&", "") == "On legal hold"
+    from PySide6.QtGui import QShortcut
+
+    review_keys = {s.key().toString() for s in review.findChildren(QShortcut)}
+    assert {"Ctrl+Return", "Ctrl+Enter", "Esc", "Ctrl+W"} <= review_keys
+    assert window.form.ui.discard_button.text() == "&Discard"
+
+
 def test_a_worker_sees_no_supervisor_shortcuts(qtbot, location, clock):
     window = open_window(qtbot, location, clock)
     window.shortcuts_action.trigger()
     rows = window.findChild(ShortcutsWindow).rows()
-    assert not any(menu == "Supervisor" for menu, _, _ in rows)
+    assert not any(menu in ("Supervisor", "Review calls", "Backups") for menu, _, _ in rows)
     assert ("Calls", "Go to call history", "Ctrl+H") in rows
 
 
@@ -137,7 +169,7 @@ def test_the_earlier_calls_panel_is_not_reopened_from_the_last_session(qtbot, lo
     """The panel is one caller's calls: remembered open, it would squeeze the next call's
     form at 1366x768 before anyone asked for it."""
     window = open_window(qtbot, location, clock)
-    window.callers_panel.show()
+    window.callers_panel.toggle()
     assert window.callers_panel.isVisible()
     window.close()
 

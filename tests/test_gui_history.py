@@ -172,3 +172,38 @@ def test_the_search_box_takes_any_text(qtbot, location, clock):
     assert window.statusBar().currentMessage() == "" or "error" not in (
         window.statusBar().currentMessage().lower())
     assert search.mapTo(window, QPoint(0, 0)).y() < _view(window).mapTo(window, QPoint(0, 0)).y()
+
+
+def test_a_call_of_an_earlier_year_shows_its_year_and_its_time(qtbot, location, clock):
+    from datetime import datetime
+
+    from advice_desk.clock import UK
+
+    make_account(location, clock)
+    with opened_store(location, clock) as store:
+        Calls(store, signed_in(store, clock, "amy"), clock).log(
+            a_call(datetime(2025, 12, 5, 14, 22, tzinfo=UK), 600))
+    _log(location, clock, "amy", NOTE)
+    window = open_window(qtbot, location, clock, "sam", Role.SUPERVISOR)  # sees a year back
+    window.resize(1366, 768)
+    qtbot.waitUntil(lambda: window.history.rowCount() == 2)
+    view = _view(window)
+    texts = [window.history.data(window.history.index(row, 0)) for row in range(2)]
+    assert texts == ["Mon 23 Nov 09:55", "Fri 05 Dec 2025 14:22"]
+    cell = view.visualRect(window.history.index(1, 0))
+    assert view.fontMetrics().horizontalAdvance(texts[1]) < cell.width()
+    assert view.viewport().visibleRegion().boundingRect().contains(cell)
+
+
+def test_the_worker_filter_and_the_workers_name_are_not_cut(qtbot, location, clock):
+    window = _window(qtbot, location, clock, [NOTE])
+    combo = window.ui.worker_filter_combo
+    metrics = combo.fontMetrics()
+    assert combo.currentText() == "All workers"
+    # The text area of a combo is its width less the arrow and the frame (about 30 px).
+    assert metrics.horizontalAdvance("All workers") + 30 <= combo.width()
+    view = _view(window)
+    worker = window.history.data(window.history.index(0, 5))
+    cell = view.visualRect(window.history.index(0, 5))
+    assert view.fontMetrics().horizontalAdvance(worker) + 6 <= cell.width()
+    assert view.horizontalScrollBar().maximum() == 0

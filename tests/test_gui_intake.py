@@ -424,7 +424,8 @@ def test_letters_and_signs_in_a_number_are_said_not_silently_dropped(qtbot, wind
     type_text(qtbot, "abc-1.5e3")
     assert ui.children_spin.value() != 15
     assert window.form.marked_fields() == ["Number of children"]
-    assert "Number of children:" in ui.error_label.text()
+    assert ("Number of children: “abc-1.5e3” is not a whole number from 0 to 20"
+            in ui.error_label.text())  # as typed, not "153 is not…"
     with pytest.raises(ValidationError) as raised:
         window.form.read_details()
     assert [e.field for e in raised.value.errors] == ["children_count"]
@@ -433,7 +434,48 @@ def test_letters_and_signs_in_a_number_are_said_not_silently_dropped(qtbot, wind
     qtbot.waitUntil(ui.band_11_15_spin.hasFocus)
     press(qtbot, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
     type_text(qtbot, "999999")
-    assert ui.band_11_15_spin.value() == 999999  # not 9
+    assert ui.band_11_15_spin.value() == 99  # the box takes two digits, and says so
+    assert ui.band_11_15_spin.text() == "99"
     assert "11–15" in window.form.marked_fields()
-    assert "11–15: 999999 is not a whole number from 0 to 20" in ui.error_label.text()
+    assert "11–15: “999999” is not a whole number from 0 to 20" in ui.error_label.text()
     assert len(window.form.read_details(lenient=True).children_age_bands) <= 21  # a draft
+
+
+def _lightest_and_darkest(widget) -> tuple[int, int]:
+    image = widget.grab().toImage()
+    values = [image.pixelColor(x, y).lightness()
+              for x in range(0, image.width(), 2) for y in range(0, image.height(), 2)]
+    return max(values), min(values)
+
+
+def test_a_palette_switched_while_the_desk_is_open_is_followed(qtbot, window):
+    """A desk left open all day: the system turns dark after the form has shown a problem.
+    The fields and the headings follow (no light box left, no dark text on dark)."""
+    from PySide6.QtGui import QColor, QPalette
+
+    ui = window.form.ui
+    qtbot.keyClick(window, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: ui.error_label.isVisible())  # the form's marks are drawn
+    app = QApplication.instance()
+    before = app.palette()
+    dark = QPalette(before)
+    for role, colour in ((QPalette.ColorRole.Window, "#202124"),
+                         (QPalette.ColorRole.Base, "#2b2c2f"),
+                         (QPalette.ColorRole.Button, "#303134"),
+                         (QPalette.ColorRole.WindowText, "#e8eaed"),
+                         (QPalette.ColorRole.ButtonText, "#e8eaed"),
+                         (QPalette.ColorRole.Text, "#e8eaed")):
+        dark.setColor(role, QColor(colour))
+    try:
+        app.setPalette(dark)
+        QApplication.processEvents()
+        for heading in (ui.mode_label, window.ui.history_title):
+            lightest, darkest = _lightest_and_darkest(heading)
+            assert darkest < 60 and lightest > 180, heading.text()  # light text on dark
+        middle = ui.notes_edit.viewport()
+        lightest, _ = _lightest_and_darkest(middle)
+        assert lightest < 100  # an empty dark box, not a light one
+        assert ui.caller_name_edit.palette().color(QPalette.ColorRole.Base) == QColor("#2b2c2f")
+    finally:
+        app.setPalette(before)
+        QApplication.processEvents()

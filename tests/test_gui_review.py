@@ -74,6 +74,7 @@ def test_a_worker_ticks_off_a_follow_up(qtbot, location, clock):
     assert tree.topLevelItem(1).text(0) == "Due today (2)"
     item = tree.topLevelItem(1).child(0)
     assert item.text(4) == "Send the sibling contact leaflet"
+    assert item.text(0) == "Mon 23 Nov 2026"  # with its year: an old one never reads as new
     ticked = int(item.text(1))
     tree.setFocus()
     tree.setCurrentItem(item)
@@ -198,3 +199,52 @@ def test_the_review_opens_on_the_first_call_and_moves_on_after_marking_it(qtbot,
     qtbot.waitUntil(lambda: review.model.rowCount() == 1)
     qtbot.waitUntil(lambda: review.current is not None and review.current.id != shown)
     assert review.current.id == ({first, second} - {shown}).pop()
+
+
+def test_the_review_list_fits_1366_and_its_arrow_points_down_for_newest_first(
+        qtbot, location, clock):
+    """As in the history: the arrow reads "newest first", and Duration, Worker and Flags are
+    on screen whole, without a horizontal scroll bar."""
+    from tests.test_gui_history import _arrow_points_down
+
+    seed(location, clock, follow_up_on=date(2026, 11, 30))
+    window = open_window(qtbot, location, clock, username="sam", role=Role.SUPERVISOR)
+    window.review_action.trigger()
+    review = window.review_window
+    review.showNormal()
+    review.resize(1366, 768)
+    qtbot.waitUntil(lambda: review.model.rowCount() == 2 and review.height() == 768)
+    QApplication.processEvents()
+    view = review.ui.review_view
+    header = view.horizontalHeader()
+    assert header.sortIndicatorOrder() == Qt.SortOrder.DescendingOrder
+    assert review.model.query.descending
+    assert _arrow_points_down(header, 0)
+    assert view.horizontalScrollBar().maximum() == 0
+    shown = view.viewport().visibleRegion().boundingRect()
+    metrics = view.fontMetrics()
+    for column in (0, 1, 4, 5, 6):  # the date, caller, duration, worker and flags in full
+        cell = view.visualRect(review.model.index(1, column))
+        assert shown.contains(cell), column
+        text = review.model.data(review.model.index(1, column))
+        assert metrics.horizontalAdvance(text) + 6 <= cell.width(), (column, text)
+
+
+def test_a_call_reads_the_same_number_of_minutes_in_the_history_review_and_details(
+        qtbot, location, clock):
+    """21 min 40 s: the form takes whole minutes, and every window shows 21."""
+    make_account(location, clock)
+    store = open_store(location, clock)
+    amy = get_or_create_user(store, "amy", clock)
+    Calls(store, actor_of(amy), clock).log(a_call(uk(2026, 11, 23, 9, 45),
+                                                  21 * 60 + 40))
+    store.close()
+    window = open_window(qtbot, location, clock, username="sam", role=Role.SUPERVISOR)
+    qtbot.waitUntil(lambda: window.history.rowCount() == 1)
+    assert window.history.data(window.history.index(0, 4)) == "21 min"
+    window.review_action.trigger()
+    review = window.review_window
+    qtbot.waitUntil(lambda: review.current is not None)
+    assert review.model.data(review.model.index(0, 4)) == "21 min"
+    details = review.ui.call_details_view.toPlainText()
+    assert "21 min" in details and "22 min" not in details

@@ -52,7 +52,7 @@ def test_the_users_and_audit_windows_open_from_the_supervisor_menu(qtbot, locati
     qtbot.waitUntil(lambda: trail.model.rowCount() > 0)
     actions = {trail.model.data(trail.model.index(row, 2))
                for row in range(trail.model.rowCount())}
-    assert "sign-in" in actions
+    assert "Sign in" in actions
 
 
 def test_the_funder_export_runs_off_the_gui_thread_and_a_cancel_writes_nothing(
@@ -138,7 +138,10 @@ def test_a_supervisor_changes_the_settings_in_a_dialog(qtbot, location, clock):
                            "Disclosure threshold", "k (k-anonymity)", "Lock after no use for"}
     retention = fields["Keep personal details for"]
     assert (retention.value(), retention.minimum(), retention.suffix()) == (12, 1, " months")
-    assert retention.toolTip() == "Default: 12"
+    assert retention.toolTip() == "Default: 12; from 1 to 240"
+    assert fields["k (k-anonymity)"].minimum() == 3  # k = 1 would turn k-anonymity off
+    assert fields["Disclosure threshold"].minimum() == 3
+    assert fields["k (k-anonymity)"].toolTip() == "Default: 5; from 3 to 1000"
     retention.setValue(18)
     fields["Lock after no use for"].setValue(3)
     fields["Helpline's name"].setText("Kinship Line")

@@ -225,3 +225,13 @@ def test_every_control_has_an_accessible_name_and_tab_reaches_it(qtbot, dialog) 
     assert names == ["Topics", "Label", "Add topic", "Add subtopic", "Rename", "Move up",
                      "Move down", "Retire", "Close"]
     assert QApplication.focusWidget() is dialog.ui.close_button
+
+
+def test_every_code_is_shown_whole(qtbot, dialog) -> None:
+    tree = dialog.ui.topics_tree
+    metrics = tree.fontMetrics()
+    codes = [row.code for row in dialog.rows]
+    assert codes
+    widest = max(metrics.horizontalAdvance(code) for code in codes)
+    assert tree.columnWidth(0) + widest + 8 <= tree.viewport().width()
+    assert tree.horizontalScrollBar().maximum() == 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QApplication, QWidget
 
 from advice_desk.gui.taskman import TaskManager
 from advice_desk.gui.users_dialog import UsersDialog
@@ -200,3 +200,24 @@ def test_every_control_has_an_accessible_name(qtbot, store, clock, sam, tasks):
 def test_importing_the_page_does_not_load_the_database_layer():
     assert modules_loaded_by("import advice_desk.gui.users_dialog",
                              ("sqlmodel", "sqlalchemy", "argon2")) == []
+
+
+def test_seven_users_are_all_shown_with_no_empty_band_below(qtbot, store, clock, sam, tasks):
+    for name in ("amy", "bob", "cat", "dan", "eve", "fay"):
+        add_account(store, clock, sam, name)
+    dialog = open_dialog(qtbot, tasks, store, sam, clock)
+    table = dialog.ui.users_table
+    qtbot.waitUntil(lambda: table.rowCount() == 7)
+    QApplication.processEvents()
+    assert table.verticalScrollBar().maximum() == 0  # not 6½ rows and a scroll bar
+    last = table.visualItemRect(table.item(6, 0))
+    assert table.viewport().rect().contains(last)
+
+
+def test_a_persons_data_has_room_for_a_whole_phone_number(qtbot, location, clock):
+    from tests.test_gui_people import _people_dialog
+
+    _, dialog = _people_dialog(qtbot, location, clock)
+    table = dialog.ui.people_calls_table
+    needed = table.fontMetrics().horizontalAdvance("+44 7700 900123")
+    assert table.columnWidth(2) > needed and table.columnWidth(3) > needed

@@ -529,3 +529,12 @@ def test_a_follow_up_ticked_off_is_no_longer_due(store, clock, sam) -> None:
     assert Reports(store, sam, ANY_TIME).compute(day, day).follow_ups_due == 1
     Review(store, sam, clock).complete_follow_up(call_id)
     assert Reports(store, sam, ANY_TIME).compute(day, day).follow_ups_due == 0
+
+
+def test_a_call_that_does_not_say_reads_unknown_in_words_and_stays_a_code_in_json():
+    from advice_desk.reports.output import labeller
+
+    name = labeller({})
+    assert name("by_region", "unknown") == "Unknown"
+    assert name("by_local_authority", "unknown") == "Unknown"
+    assert name("by_region", "London") == "London"

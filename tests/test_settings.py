@@ -54,7 +54,10 @@ def test_a_supervisor_saves_settings_and_the_change_is_audited(store, clock, sam
      "the retention period must be from 1 to 240 months, not 0"),
     ({"idle_lock_minutes": "soon"}, "idle_lock_minutes",
      "the idle lock must be a whole number, not 'soon'"),
-    ({"export_k": 1001}, "export_k", "k must be from 1 to 1000, not 1001"),
+    ({"export_k": 1001}, "export_k", "k must be from 3 to 1000, not 1001"),
+    ({"export_k": 1}, "export_k", "k must be from 3 to 1000, not 1"),
+    ({"export_threshold": 2}, "export_threshold",
+     "the disclosure threshold must be from 3 to 1000, not 2"),
     ({"helpline_name": "   "}, "helpline_name", "the helpline's name cannot be empty"),
     ({"colour": 3}, "colour", "there is no setting 'colour'; the settings are "
                               + ", ".join(KEYS)),
@@ -106,6 +109,9 @@ def test_settings_show_lists_every_key_with_value_and_default(cli_location, loca
     (["set", "retention_months", "0"],
      "retention_months: the retention period must be from 1 to 240 months, not 0"),
     (["set", "export_k", "five"], "export_k: k must be a whole number, not 'five'"),
+    (["set", "export_k", "1"], "export_k: k must be from 3 to 1000, not 1"),
+    (["set", "export_threshold", "1"],
+     "export_threshold: the disclosure threshold must be from 3 to 1000, not 1"),
     (["set", "helpline_name", " "], "helpline_name: the helpline's name cannot be empty"),
 ])
 def test_a_bad_key_or_value_is_one_line_naming_the_key(cli_location, capsys, argv, message):

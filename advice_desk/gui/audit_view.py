@@ -55,6 +55,13 @@ def fetch_rows(events: AuditTrail, query: AuditQuery, offset: int,
 FetchRows = Callable[["AuditQuery", int, int], list[AuditRow]]
 
 
+def action_words(action: str) -> str:
+    """An event's action as words ("user-added": "User added"); the code stays the filter's
+    data and the CSV's value."""
+    words = action.replace("-", " ").replace("_", " ").strip()
+    return words[:1].upper() + words[1:]
+
+
 class AuditModel(PagedTableModel["AuditQuery", AuditRow]):
     """The events matching one query, newest first, a page at a time."""
 
@@ -67,7 +74,7 @@ class AuditModel(PagedTableModel["AuditQuery", AuditRow]):
     def cell(self, row: AuditRow, column: int) -> str:
         if column == 0:
             return to_uk(row.at).strftime("%a %d %b %Y %H:%M:%S")
-        return (row.who, row.what, row.about, row.details)[column - 1]
+        return (row.who, action_words(row.what), row.about, row.details)[column - 1]
 
 
 class AuditWindow(QDialog):
@@ -77,7 +84,7 @@ class AuditWindow(QDialog):
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle(self.tr("Audit trail"))
-        self.resize(1000, 640)
+        self.resize(1180, 640)
         self.ui = load_form("audit_view.ui", self)
         self.tasks, self._events, self.clock = tasks, events, clock
         self.model = AuditModel(tasks, partial(fetch_rows, events), self)
@@ -88,8 +95,10 @@ class AuditWindow(QDialog):
         table.verticalHeader().hide()
         table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         table.horizontalHeader().setStretchLastSection(True)
-        for column, width in enumerate((190, 160, 130, 160)):
-            table.setColumnWidth(column, width)
+        metrics = table.fontMetrics()  # When, Who, What and About fit their usual text
+        for column, sample in enumerate(("Mon 23 Nov 2026 10:19:00", "Sam Supervisor-Smith",
+                                         "Repeat caller lookup", "user hannah.k")):
+            table.setColumnWidth(column, metrics.horizontalAdvance(sample) + 16)
         today = uk_today(clock)
         ui.audit_from_date.setDate(to_qdate(today - timedelta(days=DEFAULT_DAYS - 1)))
         ui.audit_to_date.setDate(to_qdate(today))
@@ -115,7 +124,7 @@ class AuditWindow(QDialog):
         while combo.count() > 1:
             combo.removeItem(1)
         for action in actions:
-            combo.addItem(action, action)
+            combo.addItem(action_words(action), action)
         combo.setCurrentIndex(max(combo.findData(chosen), 0) if chosen else 0)
         combo.blockSignals(False)
 

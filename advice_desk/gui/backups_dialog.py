@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
 
 from advice_desk.clock import Clock, to_uk
 from advice_desk.gui import errors
+from advice_desk.gui.keys import BACKUP_BUTTONS
 from advice_desk.gui.taskman import TaskManager
 
 if TYPE_CHECKING:
@@ -193,9 +194,10 @@ class BackupsDialog(QDialog):
         self.status.setAccessibleName(self.tr("Backup status"))
         layout.addWidget(self.status)
         buttons = QHBoxLayout()
-        self.backup_button = self._button(self.tr("&Back up now"), self.back_up_now)
-        self.restore_button = self._button(self.tr("&Restore selected…"), self.confirm_restore)
-        self.close_button = self._button(self.tr("&Close"), self.reject)
+        back_up, restore, close = (self.tr(text) for text in BACKUP_BUTTONS)  # listed by F1
+        self.backup_button = self._button(back_up, self.back_up_now)
+        self.restore_button = self._button(restore, self.confirm_restore)
+        self.close_button = self._button(close, self.reject)
         buttons.addWidget(self.backup_button)
         buttons.addWidget(self.restore_button)
         buttons.addStretch(1)

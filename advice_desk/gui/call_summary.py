@@ -6,6 +6,7 @@ from html import escape
 
 from advice_desk.calls.record import StoredCall
 from advice_desk.clock import to_uk
+from advice_desk.gui.dates import minutes_text, shown_date, shown_date_time
 from advice_desk.reference import lists as reference
 
 
@@ -17,10 +18,10 @@ def call_summary_html(call: StoredCall, topic_labels: dict[str, str], held: bool
                                         *h.how_heard)}
     d = call.details
     authority = reference.any_local_authority_by_code().get(d.local_authority or "")
-    minutes = (int((d.ended_at - d.started_at).total_seconds()) // 60) if d.ended_at else None
+    seconds = (d.ended_at - d.started_at).total_seconds() if d.ended_at else None
     rows = [
-        ("Started", to_uk(d.started_at).strftime("%a %d %b %Y %H:%M")),
-        ("Duration", f"{minutes} min" if minutes is not None else "–"),
+        ("Started", shown_date_time(d.started_at)),
+        ("Duration", minutes_text(seconds) or "–"),
         ("In hours", {True: "yes", False: "no", None: "–"}[call.in_hours]),
         ("Channel", f"{labels.get(d.channel, d.channel)}, {labels.get(d.direction, d.direction)}"),
         ("Caller", labels.get(d.caller_type or "", "–")),
@@ -31,7 +32,7 @@ def call_summary_html(call: StoredCall, topic_labels: dict[str, str], held: bool
         ("Outcomes", ", ".join(labels.get(o, o) for o in d.outcomes)),
         ("Referred to", ", ".join(labels.get(r, r) for r in d.referred_to) or "–"),
         ("Safeguarding", "yes" if d.safeguarding else "no"),
-        ("Follow-up", f"{d.follow_up_on:%d %b %Y}: {d.follow_up_note or ''}"
+        ("Follow-up", f"{shown_date(d.follow_up_on)}: {d.follow_up_note or ''}"
          if d.follow_up_on else "–"),
         ("Notes", d.notes or "–"),
         ("Reviewed", _reviewed(call)),

@@ -13,6 +13,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog, QTreeWidgetItem, QWidget
 
 from advice_desk.gui import errors
+from advice_desk.gui.dates import shown_date
 from advice_desk.gui.forms import load_form
 from advice_desk.gui.taskman import TaskManager
 from advice_desk.reference import lists as reference
@@ -81,7 +82,7 @@ class FollowUpsDialog(QDialog):
             group = QTreeWidgetItem(tree, [f"{self.tr(title)} ({len(items)})"])
             for follow_up in items:
                 item = QTreeWidgetItem(group, [
-                    follow_up.due_on.strftime("%a %d %b"), str(follow_up.call_id),
+                    shown_date(follow_up.due_on), str(follow_up.call_id),
                     follow_up.worker,
                     self._topic_labels.get(follow_up.primary_topic or "", ""),
                     follow_up.note or ""])

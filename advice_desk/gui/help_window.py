@@ -19,13 +19,17 @@ from PySide6.QtWidgets import (
 
 from advice_desk import __version__
 from advice_desk.gui.forms import plain_label
+from advice_desk.gui.keys import BACKUP_BUTTONS, CLOSE_KEYS, MARK_REVIEWED_KEYS, MOVE_TOPIC_KEYS
 
 LICENCE = "GPL-3.0-or-later"
 
 
 def _tr(text: str) -> str:
     return QCoreApplication.translate("Help", text)
+
+
 MARGIN = 12
+KeyRows = list[tuple[str, str]]
 
 
 def shortcut_text(action: QAction) -> str:
@@ -64,6 +68,57 @@ def shortcuts_by_menu(menu_bar: QMenuBar, others: list[QAction]) -> list[tuple[s
     if rest:
         groups.append((_tr("Other"), rest))
     return groups
+
+
+def keys_text(keys: tuple[str, ...] | list[str]) -> str:
+    native = [QKeySequence(k).toString(QKeySequence.SequenceFormat.NativeText) for k in keys]
+    return _tr(" or ").join(k for k in native if k)
+
+
+def mnemonic(text: str) -> str:
+    """The Alt+letter of a button's text ("&Back up now": Alt+B), or "" when it has none."""
+    at = text.replace("&&", "").find("&")
+    if at < 0 or at + 1 >= len(text.replace("&&", "")):
+        return ""
+    return keys_text([f"Alt+{text.replace('&&', '')[at + 1].upper()}"])
+
+
+def ui_buttons(form: str) -> KeyRows:
+    """(button, Alt+letter) for the buttons and check boxes of a Designer form, read from the
+    form itself: the list never goes out of step with it."""
+    from xml.etree import ElementTree
+
+    from advice_desk.resources import ui_path
+
+    rows: KeyRows = []
+    root = ElementTree.parse(ui_path(form)).getroot()
+    for widget in root.iter("widget"):
+        if widget.get("class") not in ("QPushButton", "QCheckBox", "QRadioButton"):
+            continue
+        text = widget.findtext("property[@name='text']/string") or ""
+        keys = mnemonic(text)
+        if keys:
+            rows.append((plain_label(text).rstrip("…"), keys))
+    return rows
+
+
+def other_windows_keys(supervisor: bool) -> list[tuple[str, KeyRows]]:
+    """The keys of the form's buttons and of the windows opened from the menus (Review, the
+    report, Backups, Topics): each is a window's own, so its shortcut works there."""
+    close = (_tr("Close the window"), keys_text(CLOSE_KEYS))
+    groups: list[tuple[str, KeyRows]] = [(_tr("Call form"), ui_buttons("intake_form.ui"))]
+    if supervisor:
+        groups += [
+            (_tr("Review calls"), [(_tr("Mark the shown call reviewed"),
+                                    keys_text(MARK_REVIEWED_KEYS)), close,
+                                   *ui_buttons("review_window.ui")]),
+            (_tr("Calls report"), [close]),
+            (_tr("Backups"), [(plain_label(t).rstrip("…"), mnemonic(t)) for t in BACKUP_BUTTONS]),
+            (_tr("Topics"), [(_tr("Move the topic up"), keys_text([MOVE_TOPIC_KEYS[0][0]])),
+                             (_tr("Move the topic down"), keys_text([MOVE_TOPIC_KEYS[1][0]])),
+                             *ui_buttons("taxonomy_dialog.ui")]),
+        ]
+    return [(title, rows) for title, rows in groups if rows]
 
 
 class ShortcutsWindow(QDialog):

@@ -16,7 +16,8 @@ from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QHeaderView, QLabel, QLineEdit, QTableView
 
 from advice_desk.calls.history import CallQuery, CallSummary
-from advice_desk.clock import to_uk
+from advice_desk.clock import Clock, to_uk, uk_today
+from advice_desk.gui.dates import minutes_text, short_date, shown_date_time
 from advice_desk.gui.paged_model import FetchPage, PagedTableModel
 from advice_desk.gui.taskman import TaskManager
 from advice_desk.reference import lists as reference
@@ -24,17 +25,19 @@ from advice_desk.reference import lists as reference
 Stretch, Fit = QHeaderView.ResizeMode.Stretch, QHeaderView.ResizeMode.ResizeToContents
 Fixed = QHeaderView.ResizeMode.Interactive
 # (header, sort key in CallQuery or None when the column cannot be sorted, how it is sized,
-# its width in average characters when Interactive): the date and time and the duration fit
-# their text; the caller, worker and flags get a modest width (longer text is elided, shown in
-# full as a tooltip, and the user can widen them); spare width goes to the topic and outcomes.
+# its width in average characters when Interactive): the date and time, the duration and the
+# worker's name fit their text; the caller gets room for its usual text and the flags for one
+# flag ("Follow-up 30 Nov"): longer text is elided, shown whole as a tooltip, and the user can
+# widen them. (Fitting those to the rows would give a rare long value the topic's width.)
+# Spare width goes to the topic and outcomes.
 COLUMNS: tuple[tuple[str, str | None, QHeaderView.ResizeMode, int], ...] = (
     ("Started", "started_at", Fit, 0),
     ("Caller", "caller_type", Fixed, 14),
     ("Primary topic", "primary_topic", Stretch, 0),
     ("Outcomes", None, Stretch, 0),
     ("Duration", "duration_s", Fit, 0),
-    ("Worker", "worker", Fixed, 13),
-    ("Flags", None, Fixed, 10),
+    ("Worker", "worker", Fit, 0),
+    ("Flags", None, Fixed, 17),
 )
 SEARCH_DELAY_MS = 300  # typing filters the history after this pause
 Count = Callable[[CallQuery], int]
@@ -46,8 +49,10 @@ class HistoryModel(PagedTableModel[CallQuery, CallSummary]):
     total_changed = Signal(str)
     headers = tuple(header for header, *_ in COLUMNS)
 
-    def __init__(self, tasks: TaskManager, parent: QObject | None = None) -> None:
+    def __init__(self, tasks: TaskManager, parent: QObject | None = None,
+                 clock: Clock | None = None) -> None:
         super().__init__(tasks, query=CallQuery(), parent=parent)
+        self._clock = clock  # with a clock, a date of this year is shown without its year
         self._topic_labels: dict[str, str] = {}
         self._count: Count | None = None
         self._counting = 0  # the generation of the last total asked for
@@ -132,7 +137,7 @@ class HistoryModel(PagedTableModel[CallQuery, CallSummary]):
 
     def cell(self, call: CallSummary, column: int) -> str:
         if column == 0:
-            return to_uk(call.started_at).strftime("%a %d %b %H:%M")
+            return shown_date_time(call.started_at, self._this_year())
         if column == 1:
             return self._call_labels.get(call.caller_type or call.kind, "")
         if column == 2:
@@ -142,8 +147,7 @@ class HistoryModel(PagedTableModel[CallQuery, CallSummary]):
             return ", ".join(self._outcome_labels.get(o, o) for o in call.outcomes.split(", ")
                              if o)
         if column == 4:
-            return "" if call.duration_s is None else self.tr("{0} min").format(
-                round(call.duration_s / 60))
+            return minutes_text(call.duration_s)
         if column == 5:
             return call.worker
         return self._flags(call)
@@ -153,12 +157,16 @@ class HistoryModel(PagedTableModel[CallQuery, CallSummary]):
             return to_uk(call.started_at).strftime("%A %d %B %Y, %H:%M")
         return self.cell(call, column)
 
+    def _this_year(self) -> int | None:
+        return uk_today(self._clock).year if self._clock is not None else None
+
     def _flags(self, call: CallSummary) -> str:
         flags = [self.tr("Withdrawn")] if call.withdrawn else []
         if call.safeguarding:
             flags.append(self.tr("Safeguarding"))
         if call.follow_up_on:
-            flags.append(self.tr("Follow-up {0}").format(call.follow_up_on.strftime("%d %b")))
+            flags.append(self.tr("Follow-up {0}").format(
+                short_date(call.follow_up_on, self._this_year())))
         if call.reviewed:
             flags.append(self.tr("Reviewed"))
         return ", ".join(flags)
@@ -190,6 +198,15 @@ def set_up_view(view: QTableView) -> None:
     # The arrow once its style is in place, after the first paint (gui.sort_arrow): drawn by
     # Qt's style until then, it would point the wrong way.
     header.setSortIndicatorShown(False)
+
+
+def fit_columns(view: QTableView) -> None:
+    """The columns sized to their text (the date and the duration) fitted again to the rows
+    shown: rows that came while the view was not yet laid out leave them at the header's
+    width."""
+    for column, (_, _, mode, _) in enumerate(COLUMNS):
+        if mode == Fit:
+            view.resizeColumnToContents(column)
 
 
 class HistorySearch(QObject):

@@ -9,8 +9,20 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 
-from PySide6.QtCore import QDate, QDateTime, QEvent, QObject, Qt, QTime, QTimer, Signal
-from PySide6.QtGui import QKeyEvent
+from PySide6.QtCore import (
+    QDate,
+    QDateTime,
+    QEvent,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    QSize,
+    Qt,
+    QTime,
+    QTimer,
+    Signal,
+)
+from PySide6.QtGui import QKeyEvent, QKeySequence, QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QAbstractSpinBox,
@@ -23,6 +35,8 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QSpinBox,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
     QWidget,
 )
 
@@ -48,6 +62,7 @@ CODE = Qt.ItemDataRole.UserRole
 BAND_SPINS = ("band_0_4_spin", "band_5_10_spin", "band_11_15_spin", "band_16_17_spin",
               "band_18_spin")
 PAYLOAD_VERSION = 1
+BAND_DIGITS = len(str(MAX_CHILDREN))  # an age band box takes no more digits than 20 has
 
 # Which widget shows the problem with each field of a call.
 FIELD_WIDGETS = {
@@ -145,6 +160,20 @@ def _to_qdatetime(at: datetime) -> QDateTime:
     return QDateTime(QDate(local.year, local.month, local.day), QTime(local.hour, local.minute))
 
 
+class _WithinWidth(QStyledItemDelegate):
+    """Items no wider than their list: a long topic is elided in the middle ("Allowances
+    (kin…port) — primary", the mark of the primary topic kept) and shown whole as a tooltip,
+    instead of being cut behind a horizontal scroll bar."""
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
+                 ) -> QSize:
+        size = super().sizeHint(option, index)
+        view = self.parent()
+        if isinstance(view, QAbstractItemView):
+            size.setWidth(min(size.width(), view.viewport().width()))
+        return size
+
+
 class IntakeForm(QWidget):
     """Signals: ``changed`` on any edit by the worker; ``call_started`` when timing begins."""
 
@@ -159,6 +188,7 @@ class IntakeForm(QWidget):
         self._topics: dict[str, TopicChoice] = {}
         self._topic_completer: QCompleter | None = None
         self._refused: dict[str, str] = {}  # number box -> the keys it did not take
+        self._typed: dict[str, str] = {}  # number box -> what was typed into it, as typed
         self._marked: list[QWidget] = []
         self._errors: list[FieldError] = []  # the problems last shown, numbers aside
         self._timer_started: datetime | None = None
@@ -210,7 +240,7 @@ class IntakeForm(QWidget):
             spin.setRange(0, TYPED_MAXIMUM)
             spin.setMinimumWidth(spin.fontMetrics().horizontalAdvance("0000") + 28)
             spin.setToolTip(self.tr("Takes {0}.").format(rule))
-            spin.lineEdit().installEventFilter(self)
+            spin.installEventFilter(self)  # the box gets the keys, not its line edit
         _checkable_list(ui.outcome_list, h.outcomes)
         _checkable_list(ui.referral_list, h.referral_targets)
         for short_list in (ui.outcome_list, ui.referral_list):
@@ -220,9 +250,12 @@ class IntakeForm(QWidget):
         _fit_longest(ui.local_authority_combo, [authority.label for authority in
                                                 reference.any_local_authority_by_code().values()])
         digits = ui.band_0_4_spin.fontMetrics().horizontalAdvance
-        for name in BAND_SPINS:  # five boxes in two rows: narrow, yet room for six digits
-            getattr(ui, name).setMinimumWidth(digits("00") + 28)
-            getattr(ui, name).setMaximumWidth(digits("000000") + 28)
+        for name in BAND_SPINS:  # five narrow boxes that take two digits, all of them shown
+            band: QSpinBox = getattr(ui, name)
+            band.setRange(0, 10 ** BAND_DIGITS - 1)
+            band.setMinimumWidth(digits("0" * BAND_DIGITS) + 28)
+            band.setMaximumWidth(digits("000000") + 28)
+        ui.topic_list.setItemDelegate(_WithinWidth(ui.topic_list))
         ui.error_label.hide()
         ui.notice_label.hide()
         self._labels = {label.buddy(): label for label in self.findChildren(QLabel)
@@ -258,6 +291,7 @@ class IntakeForm(QWidget):
         app = QApplication.instance()
         if isinstance(app, QApplication):
             app.focusChanged.connect(self._show_focused)
+            app.paletteChanged.connect(self._palette_changed)
         ui.primary_button.clicked.connect(self._make_primary)
         ui.remove_topic_button.clicked.connect(self._remove_topic)
 
@@ -349,6 +383,7 @@ class IntakeForm(QWidget):
         self._call_key = None  # a new one for this form's call: saved twice, stored once
         self._dirty = False
         self._refused = {}
+        self._typed = {}
         self._tick.stop()
         self._hide_topic_matches()
         self.ui.mode_label.setText(self.tr("New call"))
@@ -449,33 +484,49 @@ class IntakeForm(QWidget):
         return super().eventFilter(watched, event)
 
     def _note_refused_key(self, edit: QObject, event: QKeyEvent) -> None:
-        """A key a number box will not take (a letter, a sign, a decimal point) is said, not
-        silently dropped."""
-        text = event.text()
-        if not text or not text.isprintable() or text.isdigit():
+        """A key a number box will not take (a letter, a sign, a decimal point, a digit past
+        what an age band holds) is said, not silently dropped; what was typed is kept as
+        typed, to be named in the message."""
+        spin = edit if isinstance(edit, QSpinBox) else edit.parent()
+        name = spin.objectName() if isinstance(spin, QAbstractSpinBox) else ""
+        if name not in self._number_rules or not isinstance(spin, QSpinBox):
             return
+        line = spin.lineEdit()
+        if event.matches(QKeySequence.StandardKey.SelectAll) or not line.text():
+            self._typed.pop(name, None)  # typed afresh: what was refused before is gone
+            if self._refused.pop(name, None) is not None:
+                self._check_numbers()
         if event.modifiers() & (Qt.KeyboardModifier.ControlModifier
                                 | Qt.KeyboardModifier.AltModifier):
             return
-        spin = edit.parent()
-        name = spin.objectName() if isinstance(spin, QAbstractSpinBox) else ""
-        if name not in self._number_rules:
+        if event.key() == Qt.Key.Key_Backspace:
+            self._typed[name] = self._typed.get(name, "")[:-1]
+            return
+        text = event.text()
+        if not text or not text.isprintable():
+            return
+        self._typed[name] = self._typed.get(name, "") + text
+        full = (name in BAND_SPINS and len(spin.cleanText()) >= BAND_DIGITS
+                and not line.hasSelectedText())
+        if text.isdigit() and not full:
             return
         self._refused[name] = self._refused.get(name, "") + text
         self._check_numbers()
 
     def _number_problems(self) -> list[tuple[FieldError, QWidget]]:
-        """Numbers out of what their field means, and keys a number box did not take."""
+        """Numbers out of what their field means, and keys a number box did not take (then
+        named as typed: "“abc-1.5e3” is not a whole number from 0 to 20")."""
         problems: list[tuple[FieldError, QWidget]] = []
         for name, (field, limit) in NUMBER_LIMITS.items():
             spin: QSpinBox = getattr(self.ui, name)
             rule = self._number_rules[name]
-            if spin.value() > limit:
+            if name in self._refused:
+                typed = self._typed.get(name) or self._refused[name]
+                problems.append((FieldError(field, self.tr("“{0}” is not {1}").format(
+                    typed, rule)), spin))
+            elif spin.value() > limit:
                 problems.append((FieldError(field, self.tr("{0} is not {1}").format(
                     spin.value(), rule)), spin))
-            elif name in self._refused:
-                problems.append((FieldError(field, self.tr("takes {0}; “{1}” was not taken")
-                                            .format(rule, self._refused[name])), spin))
         return problems
 
     def _check_numbers(self, *_: object) -> None:
@@ -513,6 +564,7 @@ class IntakeForm(QWidget):
                 text = self.tr("{0} — primary").format(text)
             item = QListWidgetItem(text, self.ui.topic_list)
             item.setData(CODE, code)
+            item.setToolTip(text)
 
     def _complete_topic(self, text: str) -> None:
         """Offer the topics matching what is typed (Up and Down move through them)."""
@@ -780,6 +832,18 @@ class IntakeForm(QWidget):
         self._dirty = True
 
     # --- errors ---------------------------------------------------------------------------
+
+    def _palette_changed(self, *_: object) -> None:
+        """The palette switched while the desk is open (the system turned dark): a style
+        sheet pins each widget to the palette it was polished with (and Qt then sends it no
+        palette change), so the form's marks are taken off, the widgets given back the
+        application's palette, and the marks put on again."""
+        if not self.styleSheet():
+            return
+        self.setStyleSheet("")
+        for widget in (self, *self.findChildren(QWidget)):
+            widget.setPalette(QPalette())  # inherited again, not pinned
+        self.setStyleSheet(STYLE)
 
     def show_errors(self, errors: list[FieldError], focus: bool = True) -> None:
         """Name the problems in the banner by the labels the worker sees, mark each field (a

@@ -142,8 +142,8 @@ class MainWindow(QMainWindow):
         self.form = IntakeForm(clock, self.ui.form_slot)
         self.ui.form_slot.layout().addWidget(self.form)
         self.callers_panel = RepeatCallersPanel(self.tasks, self.form, self)
-        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.callers_panel)
-        self.history = HistoryModel(self.tasks, self)
+        self.callers_panel.take_place_of(self.ui.history_panel)  # Ctrl+P: one or the other
+        self.history = HistoryModel(self.tasks, self, clock)
         self.live = LiveDesk(self)  # other seats' saves (gui/live.py)
         self.seats_label = SeatsLabel(self)
         self.statusBar().addPermanentWidget(self.seats_label)
@@ -203,6 +203,10 @@ class MainWindow(QMainWindow):
         self.addAction(action)
         return action
 
+    def _go_to_history(self) -> None:
+        self.callers_panel.give_way()  # the history is where the earlier calls were shown
+        self.ui.history_view.setFocus()
+
     def _build_actions(self) -> None:
         self.new_action = self._action(self.tr("&New call"), [QKeySequence.StandardKey.New],
                                        self.new_call)
@@ -210,7 +214,7 @@ class MainWindow(QMainWindow):
                                         self.save_call)
         self.discard_action = self._action(self.tr("&Discard call"), [], self.discard_call)
         history_action = self._action(self.tr("Go to call &history"), ["Ctrl+H"],
-                                      self.ui.history_view.setFocus)
+                                      self._go_to_history)
         search_action = self._action(self.tr("&Search the history"), ["Ctrl+K"],
                                      self.history_search.focus)
         form_action = self._action(self.tr("Go to the call &form"), ["Ctrl+F"],
@@ -627,7 +631,8 @@ class MainWindow(QMainWindow):
             self.review_window = ReviewWindow(self.tasks, desk.calls.list, desk.calls.get,
                                               desk.review.call, self._topics, self._workers,
                                               self, held_calls=desk.people.held_calls,
-                                              set_legal_hold=desk.people.set_legal_hold)
+                                              set_legal_hold=desk.people.set_legal_hold,
+                                              clock=self.clock)
             restore_window_state(self.review_window, "review")
         _bring_up(self.review_window)
 
@@ -788,9 +793,15 @@ class MainWindow(QMainWindow):
     # --- help -------------------------------------------------------------------------------
 
     def show_shortcuts(self) -> None:
-        from advice_desk.gui.help_window import ShortcutsWindow, shortcuts_by_menu
+        from advice_desk.gui.help_window import (
+            ShortcutsWindow,
+            other_windows_keys,
+            shortcuts_by_menu,
+        )
 
-        window = ShortcutsWindow(shortcuts_by_menu(self.menuBar(), self.actions()), self)
+        supervisor = self.desk is not None and self.desk.actor.is_supervisor
+        window = ShortcutsWindow(shortcuts_by_menu(self.menuBar(), self.actions())
+                                 + other_windows_keys(supervisor), self)
         window.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.shortcuts_window = window
         window.open()

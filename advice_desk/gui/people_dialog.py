@@ -56,7 +56,10 @@ class PeopleDialog(QDialog):
         header = table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)  # the name
+        header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)  # the email
         header.setStretchLastSection(False)
+        # A whole phone number (the supervisor compares them) even before any row is shown.
+        header.setMinimumSectionSize(table.fontMetrics().horizontalAdvance("+44 7700 900123") + 16)
         table.itemChanged.connect(self._show_ticked)
         self.ui.people_find_button.clicked.connect(self.find_calls)
         self.ui.people_find_button.setDefault(True)  # Enter in the field finds (once)

@@ -1,7 +1,7 @@
 """Repeat callers (PRODUCT.md §1): while the worker types the phone number or email of a
-caller who agreed to store their details, the caller's earlier calls, in a panel docked beside
-the form that one key (Ctrl+P) opens and closes. The form shows a hint ("3 earlier calls —
-Ctrl+P") under the email field.
+caller who agreed to store their details, the caller's earlier calls, in a panel that one key
+(Ctrl+P) opens in the place of the call history and closes again: the form keeps its width.
+The form shows a hint ("3 earlier calls — Ctrl+P") under the email field.
 
 What each role sees is decided by the core (:mod:`advice_desk.privacy.repeat_callers`): a
 worker's rows have only the date, the topics, the outcome and the follow-up. The lookup runs
@@ -16,18 +16,19 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QDockWidget,
     QFormLayout,
-    QHeaderView,
     QLabel,
+    QListView,
+    QListWidget,
+    QListWidgetItem,
     QScrollArea,
-    QTableWidget,
-    QTableWidgetItem,
+    QSplitter,
+    QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
 
-from advice_desk.clock import to_uk
+from advice_desk.gui.dates import shown_date, shown_date_time
 from advice_desk.gui.intake_form import IntakeForm
 from advice_desk.gui.taskman import TaskManager
 
@@ -39,40 +40,48 @@ LOOKUP_DELAY_MS = 600  # look the caller up this long after the last keystroke
 KEY = "Ctrl+P"
 
 
-class RepeatCallersPanel(QDockWidget):
-    """The earlier calls of the caller on the phone. ``lookups`` counts the replies shown."""
+class RepeatCallersPanel(QWidget):
+    """The earlier calls of the caller on the phone, in the place of the call history while it
+    is open (:meth:`take_place_of`): the form keeps its full width, and each earlier call is a
+    short block of lines in a list as wide as the history was. ``lookups`` counts the replies
+    shown."""
 
     def __init__(self, tasks: TaskManager, form: IntakeForm, parent: QWidget | None = None
                  ) -> None:
         super().__init__(parent)
-        self.setObjectName("repeat_callers_dock")
-        self.setWindowTitle(self.tr("Earlier calls"))
+        self.setObjectName("repeat_callers_panel")
         self.setAccessibleName(self.tr("Earlier calls"))
-        self.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetClosable
-                         | QDockWidget.DockWidgetFeature.DockWidgetMovable)
         self.tasks, self.form = tasks, form
         self.desk: Desk | None = None
         self.found: EarlierCalls | None = None
         self.lookups = 0
         self._asked = 0  # the number of the newest lookup asked for
-        body = QWidget(self)
-        layout = QVBoxLayout(body)
-        self.summary = QLabel(body)
+        self._stack: QStackedWidget | None = None
+        self._covered: QWidget | None = None
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.title = QLabel(self.tr("Earlier calls of this caller ({0}: back to the history)")
+                            .format(KEY), self)
+        bold = self.title.font()
+        bold.setBold(True)
+        self.title.setFont(bold)
+        self.summary = QLabel(self)
         self.summary.setWordWrap(True)
         self.summary.setAccessibleName(self.tr("Earlier calls found"))
-        self.table = QTableWidget(0, 0, body)
-        self.table.setAccessibleName(self.tr("Earlier calls of this caller"))
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.verticalHeader().hide()
-        self.table.setWordWrap(True)
-        self.table.horizontalHeader().setStretchLastSection(True)
+        self.list = QListWidget(self)
+        self.list.setAccessibleName(self.tr("Earlier calls of this caller"))
+        self.list.setWordWrap(True)
+        self.list.setAlternatingRowColors(True)
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.list.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        self.list.setResizeMode(QListView.ResizeMode.Adjust)
+        self.list.setTextElideMode(Qt.TextElideMode.ElideNone)
+        layout.addWidget(self.title)
         layout.addWidget(self.summary)
-        layout.addWidget(self.table)
-        self.setWidget(body)
-        self.setMinimumWidth(320)
+        layout.addWidget(self.list, 1)
         self.hint = QLabel(form)
         self.hint.setAccessibleName(self.tr("Earlier calls hint"))
+        self.hint.setWordWrap(True)  # never wider than the field above it (no scroll bar)
         self.hint.hide()
         _place_hint(form, self.hint)
         self._timer = QTimer(self, singleShot=True, interval=LOOKUP_DELAY_MS)
@@ -83,20 +92,40 @@ class RepeatCallersPanel(QDockWidget):
         self._show(None)
         self.hide()
 
-    def attach(self, desk: Desk | None) -> None:
-        """Look callers up at ``desk`` (None: signed out, nothing shown)."""
-        self.desk = desk
-        self._typed()
+    def take_place_of(self, covered: QWidget) -> None:
+        """Open in the place of ``covered`` (the call history, a pane of a splitter): the two
+        share one slot of the splitter, so the form beside them is never squeezed."""
+        splitter = covered.parentWidget()
+        assert isinstance(splitter, QSplitter), "the panel covers a pane of a splitter"
+        sizes = splitter.sizes()
+        stack = self._stack = QStackedWidget()  # not a child yet: the splitter would add it
+        stack.setObjectName("history_or_earlier_calls")
+        splitter.replaceWidget(splitter.indexOf(covered), stack)
+        stack.addWidget(covered)
+        stack.addWidget(self)
+        stack.setCurrentWidget(covered)
+        self._covered = covered
+        splitter.setSizes(sizes)
+
+    @property
+    def is_open(self) -> bool:
+        return self._stack is not None and self._stack.currentWidget() is self
 
     def toggle(self) -> None:
-        """Open the panel (its table gets the focus) or close it (back to the form)."""
-        if self.isVisible():
-            self.hide()
+        """Open the panel (its list gets the focus) or close it (back to the form)."""
+        if self.is_open:
+            self.give_way()
             self.form.ui.caller_phone_edit.setFocus(Qt.FocusReason.ShortcutFocusReason)
-        else:
-            self.show()
-            self.raise_()
-            self.table.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        elif self._stack is not None:
+            self._stack.setCurrentWidget(self)
+            self.list.setFocus(Qt.FocusReason.ShortcutFocusReason)
+            if self.list.currentRow() < 0 and self.list.count():
+                self.list.setCurrentRow(0)
+
+    def give_way(self) -> None:
+        """Close the panel: the call history is shown again."""
+        if self._stack is not None and self._covered is not None:
+            self._stack.setCurrentWidget(self._covered)
 
     def _typed(self, *_: object) -> None:
         self._asked += 1  # whatever is on its way now answers an older question
@@ -114,6 +143,11 @@ class RepeatCallersPanel(QDockWidget):
         excluding = self.form.editing_call_id
         self.tasks.run(lambda: desk.callers.earlier_calls(phone, email, excluding)).success(
             lambda found: self._answered(asked, found))
+
+    def attach(self, desk: Desk | None) -> None:
+        """Look callers up at ``desk`` (None: signed out, nothing shown)."""
+        self.desk = desk
+        self._typed()
 
     def _answered(self, asked: int, found: EarlierCalls) -> None:
         if asked == self._asked:
@@ -149,40 +183,39 @@ class RepeatCallersPanel(QDockWidget):
             widget.ensureWidgetVisible(self.hint)
 
     def _fill(self, calls: tuple[EarlierCall, ...]) -> None:
-        full = False
-        if calls:  # imported only with calls to show: it loads SQLModel, not before the paint
-            from advice_desk.privacy.repeat_callers import EarlierCallInFull
+        self.list.clear()
+        for call in calls:
+            text = "\n".join(self.lines(call))
+            item = QListWidgetItem(text, self.list)
+            item.setToolTip(text)
 
-            full = any(isinstance(call, EarlierCallInFull) for call in calls)
-        headers = [self.tr("Date"), self.tr("Topics"), self.tr("Outcome"), self.tr("Follow-up")]
-        if full:
-            headers += [self.tr("Worker"), self.tr("Caller"), self.tr("Notes")]
-        table = self.table
-        table.clear()
-        table.setColumnCount(len(headers))
-        table.setHorizontalHeaderLabels(headers)
-        table.setRowCount(len(calls))
-        for row, call in enumerate(calls):
-            cells = [f"{to_uk(call.started_at):%d %b %Y %H:%M}", ", ".join(call.topics),
-                     ", ".join(call.outcomes), self._follow_up(call)]
-            if full and isinstance(call, EarlierCallInFull):
-                cells += [call.worker, " · ".join(v for v in (
-                    call.caller_name, call.caller_phone, call.caller_email) if v),
-                          call.notes or ""]
-            for column, text in enumerate(cells):
-                item = QTableWidgetItem(text)
-                item.setToolTip(text)
-                table.setItem(row, column, item)
-        header = table.horizontalHeader()  # every column in the panel's width, text wrapped
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
-        table.resizeRowsToContents()
+    def lines(self, call: EarlierCall) -> list[str]:
+        """An earlier call as a few short lines: when and about what; what was done; and, for
+        a supervisor, who took it, the caller as stored and the notes."""
+        from advice_desk.privacy.repeat_callers import EarlierCallInFull
+
+        when = shown_date_time(call.started_at)
+        lines = [self.tr("{0} — {1}").format(when, ", ".join(call.topics) or self.tr(
+            "no topic"))]
+        done = ", ".join(call.outcomes) or self.tr("no outcome")
+        follow_up = self._follow_up(call)
+        lines.append(self.tr("{0} · {1}").format(done, follow_up) if follow_up else done)
+        if isinstance(call, EarlierCallInFull):
+            caller = " · ".join(v for v in (call.caller_name, call.caller_phone,
+                                            call.caller_email) if v)
+            lines.append(self.tr("Taken by {0}").format(call.worker)
+                         + (self.tr(" · caller {0}").format(caller) if caller else ""))
+            if call.notes:
+                lines.append(self.tr("Notes: {0}").format(call.notes))
+        return lines
 
     def _follow_up(self, call: EarlierCall) -> str:
         if call.follow_up_on is None:
             return ""
+        day = shown_date(call.follow_up_on)
         if call.follow_up_done:
-            return self.tr("{0:%d %b %Y} (done)").format(call.follow_up_on)
-        return self.tr("{0:%d %b %Y}").format(call.follow_up_on)
+            return self.tr("follow-up {0} (done)").format(day)
+        return self.tr("follow-up {0}").format(day)
 
 
 def _place_hint(form: IntakeForm, hint: QLabel) -> None:

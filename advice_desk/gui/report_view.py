@@ -46,6 +46,7 @@ from advice_desk.clock import Clock, uk_today
 from advice_desk.gui import errors
 from advice_desk.gui.dates import from_qdate, to_qdate
 from advice_desk.gui.forms import load_form
+from advice_desk.gui.keys import CLOSE_KEYS
 from advice_desk.gui.taskman import TaskManager
 from advice_desk.reports.figures import Report
 from advice_desk.reports.measures import Measure, Unit, breakdowns, charts, single_figures
@@ -126,8 +127,8 @@ class ReportWindow(QWidget):
         self.ui.charts_area.setMinimumWidth(2 * CHART_MIN_WIDTH + 40)
         self.ui.charts_area.setAccessibleName(self.tr("Charts"))
         self._views: list[QChartView] = []
-        for keys in (QKeySequence(Qt.Key.Key_Escape), QKeySequence("Ctrl+W")):
-            QShortcut(keys, self, self.close)
+        for keys in CLOSE_KEYS:  # listed by F1
+            QShortcut(QKeySequence(keys), self, self.close)
         self.tasks, self._compute, self._save_pdf, self.clock = tasks, compute, save_pdf, clock
         self.report: Report | None = None
         self._labels: dict[str, str] = {}

@@ -13,26 +13,25 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtGui import QKeySequence, QShortcut
-from PySide6.QtWidgets import QHeaderView, QWidget
+from PySide6.QtWidgets import QWidget
 
 from advice_desk.calls.history import CallQuery, CallSummary
 from advice_desk.calls.record import StoredCall
 from advice_desk.gui import errors
 from advice_desk.gui.call_summary import call_summary_html
 from advice_desk.gui.forms import load_form
-from advice_desk.gui.history_model import HistoryModel
+from advice_desk.gui.history_model import HistoryModel, fit_columns, set_up_view
+from advice_desk.gui.keys import CLOSE_KEYS, MARK_REVIEWED_KEYS
 from advice_desk.gui.taskman import TaskManager
 
 if TYPE_CHECKING:
     from advice_desk.calls.topic_views import TopicChoice
+    from advice_desk.clock import Clock
     from advice_desk.people.accounts import Worker
 
 SHOW: tuple[tuple[str, dict[str, bool]], ...] = (("Not yet reviewed", {"unreviewed_only": True}),
         ("Safeguarding", {"safeguarding_only": True}),
         ("All calls", {}))
-
-
-MAX_COLUMN_WIDTH = 260
 
 
 class ReviewWindow(QWidget):
@@ -43,7 +42,8 @@ class ReviewWindow(QWidget):
                  topics: list[TopicChoice], workers: list[Worker],
                  parent: QWidget | None = None, *,
                  held_calls: Callable[[Sequence[int]], list[int]],
-                 set_legal_hold: Callable[[int, bool], None]) -> None:
+                 set_legal_hold: Callable[[int, bool], None],
+                 clock: Clock | None = None) -> None:
         super().__init__(parent, Qt.WindowType.Window)
         self.setWindowTitle(self.tr("Review calls"))
         self.resize(1150, 700)
@@ -59,13 +59,12 @@ class ReviewWindow(QWidget):
         self.ui.review_status_bar.setSizeGripEnabled(False)
         self.ui.review_splitter.setStretchFactor(0, 1)
         self.ui.review_splitter.setStretchFactor(1, 1)
-        self.model = HistoryModel(tasks, self)
+        self.model = HistoryModel(tasks, self, clock)
         self.ui.review_view.setModel(self.model)
         self.ui.review_view.setAccessibleName(self.tr("Calls to review"))
         self.ui.review_view.verticalHeader().hide()
-        self.ui.review_view.horizontalHeader().setSectionResizeMode(
-            QHeaderView.ResizeMode.Interactive)
-        self.ui.review_view.horizontalHeader().setStretchLastSection(True)
+        self.ui.review_view.setWordWrap(False)
+        set_up_view(self.ui.review_view)  # the history's columns and sort arrow, newest first
         self.ui.review_splitter.setSizes([680, 470])
         self.model.loaded.connect(self._rows_loaded)
         self.model.refreshed.connect(self._rows_refreshed)
@@ -87,24 +86,19 @@ class ReviewWindow(QWidget):
         self.ui.mark_reviewed_button.setEnabled(False)
         self.ui.legal_hold_check.setEnabled(False)
         self.ui.legal_hold_check.toggled.connect(self._hold_toggled)
-        for keys in ("Ctrl+Return", "Ctrl+Enter"):
+        for keys in MARK_REVIEWED_KEYS:
             QShortcut(QKeySequence(keys), self, self.mark_reviewed)
-        for close_keys in ("Esc", "Ctrl+W"):
+        for close_keys in CLOSE_KEYS:
             QShortcut(QKeySequence(close_keys), self, self.close)
         self.model.attach(list_calls, self._topic_labels)
         self._apply_filters()
 
     def _rows_loaded(self) -> None:
-        """Columns as wide as their contents (within reason), and the first call shown when
-        nothing is: the next one to review after "Mark reviewed"."""
+        """The first call shown when nothing is: the next one to review after "Mark
+        reviewed"."""
         view = self.ui.review_view
-        if self.model.rowCount() <= 0:
-            return
-        if not view.currentIndex().isValid():
-            view.resizeColumnsToContents()
-            header = view.horizontalHeader()
-            for column in range(header.count()):
-                header.resizeSection(column, min(header.sectionSize(column), MAX_COLUMN_WIDTH))
+        fit_columns(view)  # the rows may come before the window is laid out
+        if self.model.rowCount() > 0 and not view.currentIndex().isValid():
             view.setCurrentIndex(self.model.index(0, 0))
 
     def refresh(self) -> None:

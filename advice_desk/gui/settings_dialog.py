@@ -68,6 +68,9 @@ class SettingsDialog(QDialog):
             elif isinstance(edit, QLineEdit):
                 edit.setText(str(setting.value))
             edit.setToolTip(self.tr("Default: {0}").format(setting.default))
+            if isinstance(edit, QSpinBox):  # the range the core allows, said where it is typed
+                edit.setToolTip(self.tr("Default: {0}; from {1} to {2}").format(
+                    setting.default, edit.minimum(), edit.maximum()))
         self.save_button.setEnabled(True)
         self.edit(EDITABLE[0].key).setFocus()
 

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QDialog, QTreeWidgetItem, QWidget
 
 from advice_desk.gui import errors
 from advice_desk.gui.forms import load_form
+from advice_desk.gui.keys import MOVE_TOPIC_KEYS
 from advice_desk.gui.taskman import TaskManager
 from advice_desk.validation import ValidationError
 
@@ -37,7 +38,7 @@ class TaxonomyDialog(QDialog):
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle(self.tr("Topics"))
-        self.resize(720, 560)
+        self.resize(900, 560)
         self.ui = load_form("taxonomy_dialog.ui", self)
         self.tasks, self.editor = tasks, editor
         self.rows: list[TopicRow] = []
@@ -53,7 +54,7 @@ class TaxonomyDialog(QDialog):
         self.ui.retire_button.clicked.connect(self.toggle_retired)
         self.ui.close_button.clicked.connect(self.accept)
         self._shortcuts = []
-        for keys, offset in (("Ctrl+Up", -1), ("Ctrl+Down", +1)):
+        for keys, offset in MOVE_TOPIC_KEYS:  # listed by F1
             shortcut = QShortcut(QKeySequence(keys), self)
             shortcut.activated.connect(lambda offset=offset: self.move_topic(offset))
             self._shortcuts.append(shortcut)
@@ -80,6 +81,7 @@ class TaxonomyDialog(QDialog):
             label = self.tr("{0} (retired)").format(row.label) if row.retired else row.label
             holder = parents.get(row.parent_code) if row.parent_code else None
             item = QTreeWidgetItem(holder if holder is not None else tree, [label, row.code])
+            item.setToolTip(0, label)
             item.setData(0, CODE_ROLE, row.code)
             if row.retired:
                 for column in (0, 1):
@@ -88,6 +90,13 @@ class TaxonomyDialog(QDialog):
                 parents[row.code] = item
         tree.expandAll()
         tree.resizeColumnToContents(0)
+        # The codes whole (a supervisor types them in the import file); a long label gives way.
+        metrics = tree.fontMetrics()
+        code_width = max((metrics.horizontalAdvance(row.code) for row in self.rows),
+                         default=0) + 24
+        room = tree.viewport().width() - code_width
+        if room > 200 and tree.columnWidth(0) > room:
+            tree.setColumnWidth(0, room)
         tree.blockSignals(False)
         current = self.item(select) if select else None
         if current is None and tree.topLevelItemCount():

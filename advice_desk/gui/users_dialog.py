@@ -54,7 +54,7 @@ class UsersDialog(QDialog):
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle(self.tr("Users"))
-        self.resize(760, 620)
+        self.resize(760, 680)  # eight users in view without a scroll bar
         self.ui = load_form("users_dialog.ui", self)
         self.tasks, self._users = tasks, users
         self.accounts: list[Account] = []
@@ -64,6 +64,9 @@ class UsersDialog(QDialog):
         ui.users_table.setHorizontalHeaderLabels([self.tr(c) for c in COLUMNS])
         ui.users_table.setAccessibleName(self.tr("Users"))
         ui.users_table.verticalHeader().hide()
+        layout = ui.users_table.parentWidget().layout()
+        if layout is not None:
+            layout.setStretchFactor(ui.users_table, 1)  # extra height to the list, not a band
         header = ui.users_table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setStretchLastSection(True)

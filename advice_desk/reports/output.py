@@ -24,11 +24,14 @@ from advice_desk.reference import lists as reference
 from advice_desk.reports.figures import Report
 from advice_desk.reports.measures import Codes, Measure, Unit, breakdowns, single_figures
 
+UNKNOWN = "unknown"  # reports.compute's category of a call that does not say (a pure module:
+# it cannot import the rollup, which loads the database layer)
 Labeller = Callable[[str, str], str]  # name(measure key, code) -> what a reader sees
 
 
 def labeller(topic_labels: dict[str, str]) -> Labeller:
-    """Names for codes: ``name(measure, code)``; unknown codes are shown as they are."""
+    """Names for codes: ``name(measure, code)``; a call that does not say is "Unknown"; other
+    codes without a label are shown as they are. (JSON and CSV keep the code "unknown".)"""
     h = reference.helpline()
     by_list = {
         Codes.TOPICS: topic_labels,
@@ -41,7 +44,8 @@ def labeller(topic_labels: dict[str, str]) -> Labeller:
                                   reference.any_local_authority_by_code().items()},
     }
     by_measure = {m.key: by_list[m.codes] for m in breakdowns() if m.codes is not None}
-    return lambda measure, code: by_measure.get(measure, {}).get(code, code)
+    return lambda measure, code: by_measure.get(measure, {}).get(
+        code, "Unknown" if code == UNKNOWN else code)
 
 
 def headline(report: Report) -> list[tuple[str, str]]:
