@@ -57,7 +57,7 @@ class Classes:
     value of column ``i`` as its index in ``values[i]``."""
 
     values: tuple[tuple[str, ...], ...]
-    codes: Ints
+    codes: npt.NDArray[np.int32] | Ints
     counts: Ints
     lows: Ints
     highs: Ints

@@ -244,11 +244,11 @@ def write_rows(out: IO[str], store: Store, date_from: date, date_to: date, secre
         bits = passes.topic_bits(connection)
         columns = _columns(connection, period, date_from, date_to, discover=False)
         number = passes.key(columns)
-        table = tables.counted(columns, passes.count(connection, period, number, bits))
+        table = tables.counted(columns, passes.count(connection, period, columns, bits))
         if tables.met_other_codes(columns, table, CODED):  # a code the lists do not know
             columns = _columns(connection, period, date_from, date_to, discover=True)
             number = passes.key(columns)
-            table = tables.counted(columns, passes.count(connection, period, number, bits))
+            table = tables.counted(columns, passes.count(connection, period, columns, bits))
         choice = search(made, table.classes, k, L_DIVERSITY, MAX_SUPPRESSED,
                         row_cost=len(COLUMNS), budget=SEARCH_BUDGET)
         assigned = tables.assign(choice, table)
@@ -267,7 +267,7 @@ def _columns(connection: sa.Connection, period: passes.Period, date_from: date,
     any code of the period that the lists do not know (a code since retired) is a value of
     its own."""
     regions: dict[str, list[str]] = {}
-    for la in reference.any_local_authority_by_code().values():
+    for la in reference.local_authorities():
         regions.setdefault(la.region, []).append(la.code)
     h = reference.helpline()
     coded = []

@@ -35,18 +35,27 @@ class Counted:
     topic_sets: Ints  # per (key, topic set): the topic set
 
 
-def counted(columns: list[passes.Column], pairs: Counter[tuple[int, int]]) -> Counted:
-    size = len(pairs)
-    keys = np.fromiter((key for key, _ in pairs), dtype=np.int64, count=size)
-    masks = np.fromiter((mask for _, mask in pairs), dtype=np.int64, count=size)
-    counts = np.fromiter(pairs.values(), dtype=np.int64, count=size)
+def counted(columns: list[passes.Column], pairs: tuple[Counter[int], int]) -> Counted:
+    """The table of pass one's counts (:func:`advice_desk.reports.passes.count`)."""
+    numbers, shift = pairs
+    size = len(numbers)
+    if passes.space(columns).bit_length() + shift <= 63:
+        both = np.fromiter(numbers, dtype=np.int64, count=size)
+        keys, masks = both >> shift, both & ((1 << shift) - 1)
+    else:
+        keys = np.fromiter((n >> shift for n in numbers), dtype=np.int64, count=size)
+        masks = np.fromiter((n & ((1 << shift) - 1) for n in numbers), dtype=np.int64,
+                            count=size)
+    counts = np.fromiter(numbers.values(), dtype=np.int64, count=size)
+    numbers.clear()  # a pair a call in the worst case: gone before the next peak
     unique, inverse = np.unique(keys, return_inverse=True)
     lows = np.full(len(unique), np.iinfo(np.int64).max, dtype=np.int64)
     np.minimum.at(lows, inverse, masks)
     highs = np.full(len(unique), np.iinfo(np.int64).min, dtype=np.int64)
     np.maximum.at(highs, inverse, masks)
-    codes = np.stack([(unique // stride) % (len(column.leaves) + 1) for column, stride
-                      in zip(columns, passes.strides(columns), strict=True)], axis=1)
+    codes = np.stack([((unique // stride) % (len(column.leaves) + 1)).astype(np.int32)
+                      for column, stride in zip(columns, passes.strides(columns), strict=True)],
+                     axis=1)
     classes = Classes(tuple(column.leaves for column in columns),
                       codes.reshape(len(unique), len(columns)),
                       np.bincount(inverse, weights=counts, minlength=len(unique))

@@ -29,7 +29,7 @@ Ints = npt.NDArray[np.int64]
 Groups = npt.NDArray[np.int32]
 
 _DENSE = 4  # a table's keys are counted in a dense array while it is at most this × the classes
-_HELD = 4  # the tables kept to roll up from hold at most this × the finest table's classes
+_HELD = 2  # the tables kept to roll up from hold at most this × the finest table's classes
 
 
 @dataclass

@@ -158,23 +158,39 @@ def top(code: str) -> str:
     return code.split(".")[0]
 
 
-def count(connection: sa.Connection, period: Period, number: sa.ColumnElement[int],
-          bits: dict[str, int]) -> Counter[tuple[int, int]]:
-    """Pass one: the calls of each key and topic set."""
+def count(connection: sa.Connection, period: Period, columns: Sequence[Column],
+          bits: dict[str, int]) -> tuple[Counter[int], int]:
+    """Pass one: the calls of each key and topic set, as ``key << shift | topic set`` → calls,
+    and the shift (one number per pair: half the memory of pairs)."""
+    number = key(columns)
+    shift = max(1, sum(set(bits.values())).bit_length())
     bit = sa.case(bits, value=col(CallTopic.topic_code), else_=0) if bits else sa.literal(0)
     topics = (sa.select(sa.func.coalesce(sa.func.sum(sa.distinct(bit)), 0))
               .where(col(CallTopic.call_id) == col(Call.id)).scalar_subquery())
-    counted: Counter[tuple[int, int]] = Counter()
+    counted: Counter[int] = Counter()
     if connection.dialect.name == "sqlite":
-        for chunk in _chunks(connection, sa.select(number, topics).where(*period)):
-            counted.update(cast(list[tuple[int, int]], chunk))
-        return counted
+        if space(columns).bit_length() + shift <= 62:  # SQLite's integers have 64 bits
+            for chunk in _chunks(connection, sa.select(number * (1 << shift) + topics)
+                                 .where(*period)):
+                counted.update(value for (value,) in cast(list[tuple[int]], chunk))
+        else:
+            for chunk in _chunks(connection, sa.select(number, topics).where(*period)):
+                counted.update(k << shift | t for k, t in cast(list[tuple[int, int]], chunk))
+        return counted, shift
     per_call = sa.select(number.label("key"), topics.label("topics")).where(*period).subquery()
     for k, t, n in connection.execute(sa.select(per_call.c.key, per_call.c.topics,
                                                 sa.func.count())
                                       .group_by(per_call.c.key, per_call.c.topics)):
-        counted[int(k), int(t)] = int(n)
-    return counted
+        counted[int(k) << shift | int(t)] = int(n)
+    return counted, shift
+
+
+def space(columns: Sequence[Column]) -> int:
+    """How many keys there may be."""
+    made = 1
+    for column in columns:
+        made *= len(column.leaves) + 1
+    return made
 
 
 def rows(connection: sa.Connection, period: Period, number: sa.ColumnElement[int]
