@@ -18,72 +18,76 @@ classes, which the discernibility metric minimises even by writing ``*`` in a us
 Columns marked ``last`` (the month) are generalised only when no node keeps them whole.
 
 The search is exact (the brute force of :func:`brute_force` finds the same node, a test checks
-it): nodes are visited in order of a lower bound of their loss (the loss with no row left out,
-which a column's value counts give without the table), a node below an infeasible one is
-infeasible (monotonicity: merging classes never makes a class smaller or less diverse), and the
-visit stops when the bound reaches the best loss found. A node's classes are rolled up from the
-smallest table already made for a finer node, as ARX does. Ties go to the node that leaves out
-fewer rows, then to the smaller tuple of levels: the result is deterministic.
+it), in the manner of ARX's Flash and OLA: both properties are monotone under generalisation with
+a suppression budget (merging classes never makes a class smaller or less diverse), so a node
+below an infeasible one is infeasible and a node above a feasible one feasible. Nodes are visited
+in order of a lower bound of their loss (the loss were no row left out, raised by the rows that
+pairs of columns alone prove left out), skipping those proven infeasible; from an infeasible node
+each column is climbed as far as the node stays infeasible, which proves the whole set below the
+node reached infeasible at once; the visit stops when the bound passes the best loss found. A
+node's classes are rolled up from the smallest table already made for a finer node, in numpy
+(:mod:`advice_desk.reports.lattice`). Ties go to the node that leaves out fewer rows, then to the
+smaller tuple of levels: the result is deterministic.
 """
 
 from __future__ import annotations
 
-import itertools
-import operator
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
-STAR = "*"
+import numpy as np
+import numpy.typing as npt
+
+from advice_desk.reports.hierarchy import STAR, Hierarchy
+from advice_desk.reports.lattice import Ints, Lattice, Node, Outcome, Table
+
+__all__ = ["STAR", "BaseClass", "Choice", "Classes", "Hierarchy", "brute_force", "search"]
 
 # A class of the finest level: its quasi values (one per column), its rows, and the least and
 # greatest of its rows' topic sets (any stable codes of them). Two topic sets or more in a class
 # is exactly "least differs from greatest", and stays so as classes merge: that is how distinct
 # 2-diversity is checked on the table alone.
 BaseClass = tuple[tuple[str, ...], int, int, int]
-Node = tuple[int, ...]
 
 
 @dataclass(frozen=True)
-class Hierarchy:
-    """A quasi column's generalisations: ``levels[0]`` is the identity of ``leaves``, each next
-    level maps every leaf to a coarser group, the last to ``*``."""
+class Classes:
+    """The table of classes at the finest level, in numbers: ``codes[:, i]`` is each class's
+    value of column ``i`` as its index in ``values[i]``."""
 
-    column: str
-    leaves: tuple[str, ...]
-    levels: tuple[dict[str, str], ...]
-    last: bool = False  # generalised only when no node keeps this column whole
+    values: tuple[tuple[str, ...], ...]
+    codes: npt.NDArray[np.int32] | Ints
+    counts: Ints
+    lows: Ints
+    highs: Ints
 
     @classmethod
-    def of(cls, column: str, leaves: Sequence[str], *groupings: dict[str, str],
-           last: bool = False) -> Hierarchy:
-        """From the leaves and the groupings between identity and ``*``, finest first (a leaf
-        a grouping does not name keeps its own value at that level)."""
-        unique = tuple(dict.fromkeys(leaves))
-        levels = ({v: v for v in unique},
-                  *({v: g.get(v, v) for v in unique} for g in groupings),
-                  dict.fromkeys(unique, STAR))
-        return cls(column, unique, levels, last)
-
-    def with_leaves(self, observed: Sequence[str]) -> Hierarchy:
-        """The hierarchy with values it does not know (a code since retired) as leaves of
-        their own, kept at every level but ``*``."""
-        extra = [v for v in dict.fromkeys(observed) if v not in self.levels[0]]
-        if not extra:
-            return self
-        levels = tuple({**level, **{v: (STAR if i == len(self.levels) - 1 else v)
-                                    for v in extra}} for i, level in enumerate(self.levels))
-        return Hierarchy(self.column, (*self.leaves, *extra), levels, self.last)
+    def of(cls, table: Iterable[BaseClass], width: int) -> Classes:
+        seen: list[dict[str, int]] = [{} for _ in range(width)]
+        codes: list[list[int]] = []
+        counts, lows, highs = [], [], []
+        for values, count, low, high in table:
+            codes.append([numbers.setdefault(value, len(numbers))
+                          for numbers, value in zip(seen, values, strict=True)])
+            counts.append(count)
+            lows.append(low)
+            highs.append(high)
+        return cls(tuple(tuple(numbers) for numbers in seen),
+                   np.array(codes, dtype=np.int64).reshape(len(codes), width),
+                   np.array(counts, dtype=np.int64), np.array(lows, dtype=np.int64),
+                   np.array(highs, dtype=np.int64))
 
 
 @dataclass(frozen=True)
 class Choice:
-    """The node chosen, the classes that fail it (their rows are left out) and its loss."""
+    """The node chosen, its classes (those that fail it have their rows left out) and its
+    loss."""
 
     node: Node
     hierarchies: tuple[Hierarchy, ...]  # with the values the table held that they did not know
-    kept_classes: frozenset[tuple[str, ...]]
-    suppressed_classes: frozenset[tuple[str, ...]]
+    table: Table  # the node's classes, by group number at the node's levels
+    failing: npt.NDArray[np.bool_]  # one per class of ``table``
     suppressed_rows: int
     rows: int
     loss: Fraction
@@ -91,228 +95,64 @@ class Choice:
     l_diversity: int
     exhaustive: bool = True  # False: the search's budget ran out; the best node met is chosen
 
+    def names(self) -> list[list[str]]:
+        """Each column's written texts, by group number at the node's level."""
+        return [h.names(level) for h, level in zip(self.hierarchies, self.node, strict=True)]
+
+    def classes(self, kept: bool = True) -> frozenset[tuple[str, ...]]:
+        """The written values of the classes kept (or of those left out)."""
+        names = self.names()
+        chosen = ~self.failing if kept else self.failing
+        columns = [[names[i][g] for g in groups[chosen].tolist()]
+                   for i, groups in enumerate(self.table.groups)]
+        return frozenset(zip(*columns, strict=True))
+
     def generalise(self, values: Sequence[str]) -> tuple[str, ...]:
         return tuple(h.levels[level][v] for h, level, v in zip(self.hierarchies, self.node,
                                                                 values, strict=True))
 
 
-_KEEP_TABLES = 32  # rolled-up tables kept for coarser nodes to roll up from (the smallest)
+def _lattice(hierarchies: Sequence[Hierarchy], table: Iterable[BaseClass] | Classes, k: int,
+             l_diversity: int, max_suppressed: float, row_cost: float | None
+             ) -> tuple[Lattice, tuple[Hierarchy, ...]]:
+    classes = table if isinstance(table, Classes) else Classes.of(table, len(hierarchies))
+    made = tuple(h.with_leaves(values) for h, values in zip(hierarchies, classes.values,
+                                                            strict=True))
+    up: list[list[list[Ints]]] = []
+    leaf_codes = []
+    for h, values in zip(made, classes.values, strict=True):
+        groups = [h.groups(level) for level in range(len(h.levels))]
+        steps: list[list[Ints]] = []
+        for a in range(len(h.levels)):
+            row = []
+            for b in range(len(h.levels)):
+                step = np.zeros(len(set(groups[a].values())), dtype=np.int64)
+                if b >= a:
+                    for leaf in h.leaves:
+                        step[groups[a][leaf]] = groups[b][leaf]
+                row.append(step)
+            steps.append(row)
+        up.append(steps)
+        leaf_codes.append(np.array([groups[0][v] for v in values], dtype=np.int64))
+    width = len(made)
+    leaves = tuple(leaf_codes[i][classes.codes[:, i]].astype(np.int32) for i in range(width))
+    # topic-set codes as dense numbers: equal stays equal, order is kept
+    _, dense = np.unique(np.concatenate([classes.lows, classes.highs]), return_inverse=True)
+    n = len(classes.counts)
+    base = Table(tuple(0 for _ in made), leaves, classes.counts, dense[:n], dense[n:])
+    cost = Fraction(width if row_cost is None else row_cost)
+    return Lattice(up, base, k, l_diversity, max_suppressed, cost), made
 
 
-@dataclass
-class _Table:
-    """A node's classes, column by column: each column's group number at the node's level,
-    and each class's rows and least and greatest topic-set code."""
-
-    node: Node
-    columns: list[list[int]]
-    counts: list[int]
-    lows: list[int]
-    highs: list[int]
+def _choice(lattice: Lattice, hierarchies: tuple[Hierarchy, ...], table: Table,
+            exhaustive: bool = True) -> Choice:
+    outcome = lattice.evaluate(table)
+    return Choice(table.node, hierarchies, table, outcome.failing, outcome.suppressed,
+                  lattice.rows, lattice.fraction(outcome.loss), lattice.k, lattice.l,
+                  exhaustive)
 
 
-class _Lattice:
-    def __init__(self, hierarchies: Sequence[Hierarchy], table: Iterable[BaseClass], k: int,
-                 l_diversity: int, max_suppressed: float, row_cost: float | None) -> None:
-        if l_diversity > 2:
-            raise ValueError("only distinct l-diversity of 1 or 2 is checked on class tables")
-        # The table is read once, into columns of numbers: the values as first seen, then
-        # renumbered as leaves of the hierarchies (which learn the values they did not know).
-        width = len(hierarchies)
-        seen: list[dict[str, int]] = [{} for _ in range(width)]
-        firsts: list[list[int]] = [[] for _ in range(width)]
-        counts: list[int] = []
-        lows: list[int] = []
-        highs: list[int] = []
-        for values, count, low, high in table:
-            for column, numbers, value in zip(firsts, seen, values, strict=True):
-                first = numbers.get(value)
-                if first is None:
-                    first = numbers[value] = len(numbers)
-                column.append(first)
-            counts.append(count)
-            lows.append(low)
-            highs.append(high)
-        self.hierarchies = tuple(h.with_leaves(list(numbers))
-                                 for h, numbers in zip(hierarchies, seen, strict=True))
-        self.k, self.l = k, l_diversity
-        # Groups are numbered level by level; a leaf is its group at level 0.
-        self.labels: list[list[list[str]]] = []  # column, level, group → text
-        self.group: list[list[dict[str, int]]] = []  # column, level, leaf → group
-        for h in self.hierarchies:
-            labels, groups = [], []
-            for level in h.levels:
-                names = list(dict.fromkeys(level[leaf] for leaf in h.leaves))
-                number = {name: n for n, name in enumerate(names)}
-                labels.append(names)
-                groups.append({leaf: number[level[leaf]] for leaf in h.leaves})
-            self.labels.append(labels)
-            self.group.append(groups)
-        # column, (finer level, coarser level) → group at the finer → group at the coarser
-        self.up: list[dict[tuple[int, int], list[int]]] = []
-        for h, groups in zip(self.hierarchies, self.group, strict=True):
-            steps = {}
-            for a, b in itertools.combinations(range(len(h.levels)), 2):
-                step = [0] * len(self.labels[len(self.up)][a])
-                for leaf in h.leaves:
-                    step[groups[a][leaf]] = groups[b][leaf]
-                steps[a, b] = step
-            self.up.append(steps)
-        # column, level, group → the leaves it covers, less one: a cell's LM numerator
-        self.covered: list[list[list[int]]] = [
-            [[sum(1 for leaf in h.leaves if groups[level][leaf] == g) - 1
-              for g in range(len(self.labels[i][level]))] for level in range(len(h.levels))]
-            for i, (h, groups) in enumerate(zip(self.hierarchies, self.group, strict=True))]
-        self.denominators = [max(1, len(h.leaves) - 1) for h in self.hierarchies]
-        # (a combination given twice stays twice here: every node's table merges it)
-        renumber = [[self.group[i][0][value] for value in numbers]
-                    for i, numbers in enumerate(seen)]
-        self.base = _Table(tuple(0 for _ in self.hierarchies),
-                           [list(map(renumber[i].__getitem__, column))
-                            for i, column in enumerate(firsts)], counts, lows, highs)
-        del firsts
-        self.rows = sum(self.base.counts)
-        self.cap = int(max_suppressed * self.rows)
-        self.row_cost = Fraction(len(self.hierarchies) if row_cost is None else row_cost)
-        if self.row_cost < len(self.hierarchies):
-            raise ValueError("a row left out must cost at least a row of stars")
-        self.cells = max(1, self.rows * len(self.hierarchies))
-        # Each column's loss at each level summed over every row: with the rows left out
-        # counted as merely generalised, a lower bound of the node's loss (a row left out
-        # costs more than any generalisation of it). Integers per column, then exact fractions.
-        self.column_loss: list[list[int]] = []
-        for i, h in enumerate(self.hierarchies):
-            per_leaf = [0] * len(h.leaves)
-            for g, count in zip(self.base.columns[i], self.base.counts, strict=True):
-                per_leaf[g] += count
-            self.column_loss.append([
-                sum(c * self.covered[i][level][self.up[i][0, level][g] if level else g]
-                    for g, c in enumerate(per_leaf))
-                for level in range(len(h.levels))])
-        self.tables: dict[Node, _Table] = {}
-        self.work = 0  # classes rolled up so far
-
-    def nodes(self) -> list[Node]:
-        return list(itertools.product(*(range(len(h.levels)) for h in self.hierarchies)))
-
-    def bound(self, node: Node) -> Fraction:
-        return sum((Fraction(losses[level], d) for losses, level, d
-                    in zip(self.column_loss, node, self.denominators, strict=True)),
-                   Fraction(0)) / self.cells
-
-    def pair_bounds(self) -> None:
-        """For each pair of columns and each pair of their levels, the rows left out with every
-        other column ``*``: no node with those two levels leaves out fewer (merging classes
-        never makes more fail), so a pair alone can prove a node infeasible, without its
-        table."""
-        top = self.top()
-        self.pairs: list[tuple[int, int, dict[tuple[int, int], int]]] = []
-        for i, j in itertools.combinations(range(len(top)), 2):
-            projected = (*top[:i], 0, *top[i + 1:j], 0, *top[j + 1:])
-            table = self.classes(projected, keep=False)
-            left_out = {}
-            for a in range(len(self.hierarchies[i].levels)):
-                for b in range(len(self.hierarchies[j].levels)):
-                    node = (*top[:i], a, *top[i + 1:j], b, *top[j + 1:])
-                    rolled = self.classes(node, table, keep=False)
-                    left_out[a, b] = sum(rolled.counts[c] for c in self.failing(rolled))
-            self.pairs.append((i, j, left_out))
-
-    def least_left_out(self, node: Node) -> int:
-        """A lower bound of the rows the node leaves out, from the pairs of columns."""
-        return max((left_out[node[i], node[j]] for i, j, left_out in self.pairs), default=0)
-
-    def classes(self, node: Node, source: _Table | None = None, keep: bool = True) -> _Table:
-        """The node's classes, rolled up from ``source`` or else from the smallest table of a
-        finer node made so far."""
-        if source is not None:
-            return self._roll(source, node, keep)
-        sources = [(len(t.counts), n) for n, t in self.tables.items()
-                   if all(a <= b for a, b in zip(n, node, strict=True))]
-        return self._roll(self.tables[min(sources)[1]] if sources else self.base, node, keep)
-
-    def _roll(self, source: _Table, node: Node, keep: bool) -> _Table:
-        self.work += len(source.counts)
-        mapped = [column if a == b else list(map(self.up[i][a, b].__getitem__, column))
-                  for i, (column, a, b) in enumerate(zip(source.columns, source.node, node,
-                                                         strict=True))]
-        keys = mapped[0]
-        stride = len(self.labels[0][node[0]])
-        for i in range(1, len(mapped)):
-            keys = list(map(operator.add, keys, map(operator.mul, mapped[i],
-                                                    itertools.repeat(stride))))
-            stride *= len(self.labels[i][node[i]])
-        index: dict[int, int] = {}
-        counts: list[int] = []
-        lows: list[int] = []
-        highs: list[int] = []
-        firsts: list[int] = []
-        for j, (key, count, low, high) in enumerate(zip(keys, source.counts, source.lows,
-                                                         source.highs, strict=True)):
-            at = index.get(key)
-            if at is None:
-                index[key] = len(counts)
-                counts.append(count)
-                lows.append(low)
-                highs.append(high)
-                firsts.append(j)
-            else:
-                counts[at] += count
-                if low < lows[at]:
-                    lows[at] = low
-                if high > highs[at]:
-                    highs[at] = high
-        rolled = _Table(node, [list(map(column.__getitem__, firsts)) for column in mapped],
-                        counts, lows, highs)
-        if not keep:
-            return rolled
-        self.tables[node] = rolled
-        # the oldest go first, so that memory stays bounded: twice the finest table at most
-        while (len(self.tables) > _KEEP_TABLES
-               or sum(len(t.counts) for t in self.tables.values()) > 2 * len(self.base.counts)):
-            del self.tables[next(iter(self.tables))]
-        return rolled
-
-    def failing(self, table: _Table) -> list[int]:
-        k, diverse = self.k, self.l < 2
-        return [j for j, (count, low, high) in enumerate(zip(table.counts, table.lows,
-                                                            table.highs, strict=True))
-                if count < k or (low == high and not diverse)]
-
-    def evaluate(self, table: _Table) -> tuple[Fraction, int, list[int]]:
-        """The node's loss, the rows it leaves out and the classes that fail it."""
-        failing = self.failing(table)
-        suppressed = sum(table.counts[j] for j in failing)
-        generalised = [losses[level] for losses, level in zip(self.column_loss, table.node,
-                                                              strict=True)]
-        for i, (level, column) in enumerate(zip(table.node, table.columns, strict=True)):
-            covered = self.covered[i][level]
-            # the rows left out lose their whole row instead of their generalisation
-            generalised[i] -= sum(table.counts[j] * covered[column[j]] for j in failing)
-        loss = (sum((Fraction(n, d) for n, d in zip(generalised, self.denominators,
-                                                     strict=True)), Fraction(0))
-                + self.row_cost * suppressed) / self.cells
-        return loss, suppressed, failing
-
-    def choice(self, table: _Table, exhaustive: bool = True) -> Choice:
-        loss, suppressed, failing = self.evaluate(table)
-        texts = [self.labels[i][level] for i, level in enumerate(table.node)]
-        keys = [tuple(texts[i][column[j]] for i, column in enumerate(table.columns))
-                for j in range(len(table.counts))]
-        failed = frozenset(keys[j] for j in failing)
-        return Choice(table.node, self.hierarchies, frozenset(keys) - failed, failed,
-                      suppressed, self.rows, loss, self.k, self.l, exhaustive)
-
-    def top(self) -> Node:
-        return tuple(len(h.levels) - 1 for h in self.hierarchies)
-
-    def stage(self, node: Node) -> tuple[int, ...]:
-        """Columns generalised only as a last step sort first: no node generalising them is
-        chosen while one keeps them."""
-        return tuple(level for h, level in zip(self.hierarchies, node, strict=True) if h.last)
-
-
-def search(hierarchies: Sequence[Hierarchy], table: Iterable[BaseClass], k: int,
+def search(hierarchies: Sequence[Hierarchy], table: Iterable[BaseClass] | Classes, k: int,
            l_diversity: int = 2, max_suppressed: float = 0.01,
            row_cost: float | None = None, budget: float | None = None) -> Choice:
     """The node of least loss that leaves out at most ``max_suppressed`` of the rows (or, when
@@ -320,122 +160,161 @@ def search(hierarchies: Sequence[Hierarchy], table: Iterable[BaseClass], k: int,
     the search may do, in classes rolled up (each node's classes rolled up from a table cost
     that table's size); when it runs out, the best node met so far is chosen and the choice
     says it is not proven the best."""
-    lattice = _Lattice(hierarchies, table, k, l_diversity, max_suppressed, row_cost)
-    lattice.pair_bounds()
-    top = lattice.top()
-    by_stage: dict[tuple[int, ...], list[Node]] = {}
-    for node in lattice.nodes():
-        by_stage.setdefault(lattice.stage(node), []).append(node)
-    infeasible: list[Node] = []  # the coarsest found: every finer node is infeasible too
-    # columns generalised as a last step are climbed last: the feasible nodes met on the way
-    # keep them whole
-    climbing = sorted(range(len(top)), key=lambda i: lattice.hierarchies[i].last)
-    known: dict[Node, tuple[Fraction, int]] = {}  # feasible nodes met on the way up
+    lattice, made = _lattice(hierarchies, table, k, l_diversity, max_suppressed, row_cost)
+    return _Search(lattice, made, budget).run()
 
-    def proven_infeasible(node: Node) -> bool:
-        return lattice.least_left_out(node) > lattice.cap or any(
-            all(a <= b for a, b in zip(node, bad, strict=True)) for bad in infeasible)
 
-    def evaluate(node: Node) -> tuple[Fraction, int, _Table]:
-        """The node's loss, rows left out and table."""
-        table = lattice.classes(node)
-        loss, suppressed, _ = lattice.evaluate(table)
-        if suppressed <= lattice.cap:
-            known[node] = (loss, suppressed)
-        return loss, suppressed, table
+class _Search:
+    """The search's knowledge of every node: a lower bound of the rows it leaves out (from the
+    pairs of columns, and from every coarser node evaluated: a node leaves out at least as
+    many as any node above it), so a bound of its loss; and the nodes evaluated."""
 
-    def climb(node: Node, table: _Table) -> None:
+    def __init__(self, lattice: Lattice, hierarchies: tuple[Hierarchy, ...],
+                 budget: float | None) -> None:
+        self.lattice, self.hierarchies, self.budget = lattice, hierarchies, budget
+        self.top = lattice.top()
+        self.nodes = lattice.nodes()
+        self.all = np.array(self.nodes, dtype=np.int64).reshape(-1, lattice.width)
+        self.radix = np.cumprod([1, *lattice.levels[:0:-1]])[::-1]
+        self.left_out = lattice.pair_bounds(self.all)
+        self.known: dict[Node, Outcome] = {}  # nodes evaluated
+        self.last = [i for i, h in enumerate(hierarchies) if h.last]
+        # columns generalised as a last step are climbed last: the nodes met on the way
+        # keep them whole
+        self.climbing = sorted(range(lattice.width), key=lambda i: hierarchies[i].last)
+
+    def stage(self, node: Node) -> tuple[int, ...]:
+        """Columns generalised only as a last step sort first: no node generalising them is
+        chosen while one keeps them."""
+        return tuple(node[i] for i in self.last)
+
+    def index(self, node: Node) -> int:
+        return int(np.dot(self.radix, node))
+
+    def proven_infeasible(self, node: Node) -> bool:
+        return int(self.left_out[self.index(node)]) > self.lattice.cap
+
+    def least_left_out(self, node: Node) -> int:
+        return int(self.left_out[self.index(node)])
+
+    def evaluate(self, node: Node, source: Table | None = None) -> tuple[Outcome, Table]:
+        table = self.lattice.classes(node, source, keep=source is None)
+        outcome = self.known[node] = self.lattice.evaluate(table)
+        self.learn(node, outcome.suppressed)
+        return outcome, table
+
+    def learn(self, node: Node, left_out: int) -> None:
+        """Every node below ``node`` leaves out at least ``left_out`` rows."""
+        below = np.all(self.all <= np.array(node), axis=1)
+        np.maximum(self.left_out, np.where(below, left_out, 0), out=self.left_out)
+
+    def climb(self, node: Node, table: Table) -> None:
         """From an infeasible node, each column in turn as high as the node stays infeasible:
         the node reached proves every node below it infeasible (Flash walks such paths). Its
         tables roll up from the one before, each smaller."""
-        for i in climbing:
-            while node[i] < top[i]:
+        cap = self.lattice.cap
+        for i in self.climbing:
+            while node[i] < self.top[i]:
                 up = (*node[:i], node[i] + 1, *node[i + 1:])
-                if up in known:
+                known = self.known.get(up)
+                if known is not None and known.suppressed <= cap:
                     break
-                if not proven_infeasible(up):
-                    rolled = lattice.classes(up, table, keep=False)
-                    loss, suppressed, _ = lattice.evaluate(rolled)
-                    if suppressed <= lattice.cap:
-                        known[up] = (loss, suppressed)
+                if self.proven_infeasible(up):
+                    table = self.lattice.classes(up, table, keep=False)
+                else:
+                    outcome, rolled = self.evaluate(up, table)
+                    if outcome.suppressed <= cap:
                         break
                     table = rolled
-                else:
-                    table = lattice.classes(up, table, keep=False)
                 node = up
-        infeasible[:] = [bad for bad in infeasible
-                         if not all(a <= b for a, b in zip(bad, node, strict=True))]
-        infeasible.append(node)
 
-    limit = budget
-    for stage in sorted(by_stage):
-        best: tuple[Fraction, int, Node] | None = None
-        # the bound counts what the pairs prove left out at a row's full cost
-        extra = lattice.row_cost - len(top)
-        for bound, node in sorted((lattice.bound(n)
-                                   + extra * lattice.least_left_out(n) / lattice.cells, n)
-                                  for n in by_stage[stage]):
-            if best is not None and bound > best[0]:
-                break
-            if limit is not None and lattice.work > limit:
-                met = sorted((*found, node) for node, found in known.items()
-                             if lattice.stage(node) == stage)
-                if met:
-                    return lattice.choice(lattice.classes(met[0][2]), exhaustive=False)
-                greedy = _greedy(lattice, by_stage[stage])
-                if greedy is not None:
-                    return greedy
-                break  # nothing in this stage keeps to the cap: the next one
-            if node not in known:
-                if proven_infeasible(node):
+    def run(self) -> Choice:
+        lattice = self.lattice
+        cap = lattice.cap
+        # a row left out costs its row instead of its generalisation: at least this more
+        extra = [lattice.row_cost - lattice.widest_row(node) for node in self.nodes]
+        bounds = [lattice.bound(node) for node in self.nodes]
+        by_stage: dict[tuple[int, ...], list[tuple[int, int, Node]]] = {}
+        for at, node in enumerate(self.nodes):
+            bound = bounds[at] + extra[at] * int(self.left_out[at])
+            by_stage.setdefault(self.stage(node), []).append((bound, at, node))
+        for stage in sorted(by_stage):
+            best: tuple[int, int, Node] | None = None
+            stage_top = list(self.top)
+            for i, level in zip(self.last, stage, strict=True):
+                stage_top[i] = level
+            if self.proven_infeasible(tuple(stage_top)) or self.evaluate(
+                    tuple(stage_top))[0].suppressed > cap:
+                continue  # nothing in this stage keeps to the cap
+            for first_bound, at, node in sorted(by_stage[stage]):
+                if best is not None and first_bound > best[0]:
+                    break
+                if self.budget is not None and lattice.work > self.budget:
+                    return self.out_of_budget(stage, [n for _, _, n in by_stage[stage]])
+                outcome = self.known.get(node)
+                if outcome is None:
+                    least = int(self.left_out[at])
+                    if least > cap or (best is not None
+                                       and bounds[at] + extra[at] * least > best[0]):
+                        continue
+                    outcome, table = self.evaluate(node)
+                    if outcome.suppressed > cap:
+                        self.climb(node, table)
+                        continue
+                elif outcome.suppressed > cap:
                     continue
-                _loss, suppressed, rolled = evaluate(node)
-                if suppressed > lattice.cap:
-                    climb(node, rolled)
-                    continue
-            if best is None or (*known[node], node) < best:
-                best = (*known[node], node)
-        if best is not None:
-            return lattice.choice(lattice.classes(best[2]))
-    return lattice.choice(lattice.classes(top))
+                if best is None or (outcome.loss, outcome.suppressed, node) < best:
+                    best = (outcome.loss, outcome.suppressed, node)
+            if best is not None:
+                return _choice(lattice, self.hierarchies, lattice.classes(best[2]))
+        return _choice(lattice, self.hierarchies, lattice.classes(self.top))
+
+    def out_of_budget(self, stage: tuple[int, ...], nodes: list[Node]) -> Choice:
+        """The best node of the stage met so far, or else a greedy walk up from its finest."""
+        lattice = self.lattice
+        met = sorted((o.loss, o.suppressed, n) for n, o in self.known.items()
+                     if self.stage(n) == stage and o.suppressed <= lattice.cap)
+        if met:
+            return _choice(lattice, self.hierarchies, lattice.classes(met[0][2]), False)
+        greedy = _greedy(lattice, self.hierarchies, nodes)
+        if greedy is not None:
+            return greedy
+        return _choice(lattice, self.hierarchies, lattice.classes(self.top), False)
 
 
-def _greedy(lattice: _Lattice, nodes: list[Node]) -> Choice | None:
-    """When the budget is spent with nothing feasible met: from the stage's finest node, one
-    step at a time to the neighbour that loses least (as Datafly does) until one keeps to the
-    cap; each table rolls up from the one before. None if even the stage's top fails."""
+def _greedy(lattice: Lattice, hierarchies: tuple[Hierarchy, ...],
+            nodes: list[Node]) -> Choice | None:
+    """From the stage's finest node, one step at a time to the neighbour that loses least
+    (as Datafly does) until one keeps to the cap; each table rolls up from the one before.
+    None if even the stage's top fails."""
     node = min(nodes)
     table = lattice.classes(node)
-    steps = [i for i in range(len(node)) if not lattice.hierarchies[i].last]
-    while True:
-        _, suppressed, _ = lattice.evaluate(table)
-        if suppressed <= lattice.cap:
-            return lattice.choice(table, exhaustive=False)
+    steps = [i for i in range(len(node)) if not hierarchies[i].last]
+    while lattice.evaluate(table).suppressed > lattice.cap:
         tried = []
         for i in steps:
-            if node[i] < len(lattice.hierarchies[i].levels) - 1:
+            if node[i] < lattice.levels[i] - 1:
                 up = (*node[:i], node[i] + 1, *node[i + 1:])
                 rolled = lattice.classes(up, table, keep=False)
-                up_loss, up_suppressed, _ = lattice.evaluate(rolled)
-                tried.append((up_suppressed > lattice.cap, up_loss, up, rolled))
+                outcome = lattice.evaluate(rolled)
+                tried.append((outcome.suppressed > lattice.cap, outcome.loss, up, rolled))
         if not tried:
             return None
         _, _, node, table = min(tried, key=lambda t: t[:3])
+    return _choice(lattice, hierarchies, table, exhaustive=False)
 
 
-def brute_force(hierarchies: Sequence[Hierarchy], table: Iterable[BaseClass], k: int,
+def brute_force(hierarchies: Sequence[Hierarchy], table: Iterable[BaseClass] | Classes, k: int,
                 l_diversity: int = 2, max_suppressed: float = 0.01,
                 row_cost: float | None = None) -> Choice:
     """Every node evaluated from the finest table: what :func:`search` must agree with."""
-    lattice = _Lattice(hierarchies, table, k, l_diversity, max_suppressed, row_cost)
+    lattice, made = _lattice(hierarchies, table, k, l_diversity, max_suppressed, row_cost)
+    stage = [i for i, h in enumerate(made) if h.last]
     results = []
     for node in lattice.nodes():
-        lattice.tables.clear()
-        chosen = lattice.choice(lattice.classes(node))
-        if chosen.suppressed_rows <= lattice.cap:
-            results.append((lattice.stage(node), chosen.loss, chosen.suppressed_rows, node,
-                            chosen))
-    if not results:
-        lattice.tables.clear()
-        return lattice.choice(lattice.classes(lattice.top()))
-    return min(results, key=lambda r: r[:4])[4]
+        outcome = lattice.evaluate(lattice.roll(lattice.base, node))
+        if outcome.suppressed <= lattice.cap:
+            results.append((tuple(node[i] for i in stage), outcome.loss, outcome.suppressed,
+                            node))
+    best = min(results)[3] if results else lattice.top()
+    return _choice(lattice, made, lattice.roll(lattice.base, best))

@@ -3,12 +3,13 @@ l-diverse, written in two passes that never hold the calls in memory.
 
 Which fields may leave, and how coarsely, follows the personal-data classification: personal
 fields never; quasi-identifiers only coarsened (month not date, region not authority, bands not
-numbers); staff fields never. Pass one counts, in SQL, the calls of each combination of the
-quasi columns (with the least and greatest of their topic sets); on that table
+numbers); staff fields never. Pass one counts the calls of each combination of the quasi
+columns and topic set (:mod:`advice_desk.reports.passes`: one number per call); on that table
 :func:`advice_desk.reports.anonymise.search` chooses how coarsely each column is written and
-which classes are left out. Pass two streams the calls to the file, generalised. "Repeat caller"
-compares an HMAC of the caller's phone number or email, keyed with a secret kept outside the
-store, never the number itself.
+which classes are left out. Pass two streams the calls to the file, generalised: each
+combination's cells are made once, a call's line is a lookup. "Repeat caller" compares an HMAC
+of the caller's phone number or email, keyed with a secret kept outside the store, never the
+number itself.
 """
 
 from __future__ import annotations
@@ -18,10 +19,12 @@ import hmac
 import os
 import secrets
 import stat
-from collections.abc import Callable, Iterator
+from collections import Counter
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import IO, TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlmodel import col
@@ -29,10 +32,14 @@ from sqlmodel import col
 from advice_desk.privacy.classification import CALL_FIELDS, Sensitivity
 from advice_desk.privacy.identity import normalise_phone
 from advice_desk.reference import lists as reference
-from advice_desk.reports.anonymise import STAR, BaseClass, Choice, Hierarchy, search
+from advice_desk.reports import passes
+from advice_desk.reports.hierarchy import STAR, Hierarchy
 from advice_desk.settings import EXPORT_K
 from advice_desk.store.engine import Store
-from advice_desk.store.models import Call, CallOutcome, CallTopic, Topic
+from advice_desk.store.models import Call
+
+if TYPE_CHECKING:
+    from advice_desk.reports.anonymise import Choice
 
 SUPPRESSED = STAR
 COLUMNS = ("month", "weekday", "in_hours", "duration_band", "caller_type", "arrangement",
@@ -52,10 +59,10 @@ assert QUASI_COLUMNS == ("month", "weekday", "in_hours", "duration_band", "calle
                          "arrangement", "region", "children_band"), "as the SQL makes them"
 L_DIVERSITY = 2  # different topic sets in every class (distinct l-diversity)
 MAX_SUPPRESSED = 0.01  # of the calls, at most, left out when no recoding keeps them all
-# The lattice search's work, in classes rolled up (about a second for 2 million here): on
-# a few thousand calls it always ends proven; on a year of a busy line it stops with the best
-# node it met.
-SEARCH_BUDGET = 4_000_000
+# The lattice search's work, in classes rolled up (about a second for 50 million here): a
+# year of a million calls ends proven well within it (some 40 million); beyond it the search
+# stops with the best node it met.
+SEARCH_BUDGET = 200_000_000
 
 
 def unsafe_columns() -> list[str]:
@@ -108,12 +115,17 @@ def caller_family(code: str) -> str:
     return OTHER if code in ("other", UNKNOWN) else FAMILY
 
 
+def months_of(date_from: date, date_to: date) -> list[tuple[str, date]]:
+    """Each month the period touches: its text and its first day."""
+    return [(_month(year * 100 + month), date(year, month, 1))
+            for year in range(date_from.year, date_to.year + 1) for month in range(1, 13)
+            if (date_from.year, date_from.month) <= (year, month)
+            <= (date_to.year, date_to.month)]
+
+
 def hierarchies(date_from: date, date_to: date) -> tuple[Hierarchy, ...]:
     """Each quasi column's generalisations, in the order of ``QUASI_COLUMNS``."""
-    months = [_month(year * 100 + month) for year in range(date_from.year, date_to.year + 1)
-              for month in range(1, 13)
-              if (date_from.year, date_from.month) <= (year, month)
-              <= (date_to.year, date_to.month)]
+    months = [text for text, _ in months_of(date_from, date_to)]
     caller_types = [c.code for c in reference.helpline().caller_types]
     arrangements = [c.code for c in reference.helpline().arrangements]
     regions = {la.region: NATIONS.get(la.code[:1], OTHER) for la in reference.local_authorities()}
@@ -189,7 +201,7 @@ def caller_key(phone: str | None, email: str | None, secret: bytes) -> str | Non
 
 @dataclass
 class ExtractStats:
-    """What the written file holds, for the data dictionary: counted on the rows written."""
+    """What the written file holds, for the data dictionary."""
 
     choice: Choice
     rows: int = 0  # written
@@ -207,219 +219,151 @@ class ExtractStats:
         return dict(zip(QUASI_COLUMNS, self.choice.node, strict=True))
 
 
-Cancelled = Callable[[], bool]
-_CANCEL_EVERY = 20_000  # rows
-
-
-def extract_rows(store: Store, date_from: date, date_to: date, secret: bytes,
-                 k: int = EXPORT_K.default, cancelled: Cancelled | None = None,
-                 stats: list[ExtractStats] | None = None) -> Iterator[tuple[str, ...]]:
-    """Rows for the calls with content in the period, k-anonymous and l-diverse over the quasi
-    columns, streamed: the generalisation is chosen first from the counts of each combination.
-    ``stats``, if given, receives what was written once the rows are exhausted."""
-    made = hierarchies(date_from, date_to)
-    in_period = (col(Call.local_date).between(date_from, date_to), col(Call.kind) == "data")
-    with store.read() as session:
-        connection = session.connection()
-        masks = _topic_masks(connection)
-        choice = search(made, _class_table(connection, in_period, masks), k, L_DIVERSITY,
-                        MAX_SUPPRESSED, row_cost=len(COLUMNS), budget=SEARCH_BUDGET)
-        repeats = _repeated_contacts(connection, in_period, secret)
-        written = ExtractStats(choice)
-        yield from _stream(connection, in_period, choice, repeats, written, cancelled)
-    if stats is not None:
-        stats.append(written)
-
-
-_Quasi = tuple[sa.Label[int], sa.Label[int], sa.Label[str], sa.Label[str], sa.Label[str],
-               sa.Label[str], sa.Label[str], sa.Label[str]]
-
-
-def _quasi_expressions() -> _Quasi:
-    """The finest value of each quasi column, as SQL: the same for both passes."""
-    duration = col(Call.duration_s)
-    children = col(Call.children_count)
-    in_hours = sa.inspect(Call).columns["in_hours"]
-    regions = {la.code: la.region for la in reference.local_authorities()}
-    return (
-        sa.cast(sa.extract("year", col(Call.local_date)) * 100
-                + sa.extract("month", col(Call.local_date)), sa.Integer).label("month"),
-        sa.cast(sa.extract("dow", col(Call.local_date)), sa.Integer).label("dow"),
-        sa.case((in_hours.is_(None), UNKNOWN), (in_hours.is_(True), YES),
-                else_=NO).label("in_hours"),
-        sa.case((duration.is_(None), UNKNOWN),
-                *((duration < limit * 60, band) for limit, band in DURATION_BANDS),
-                else_=DURATION_LONGEST).label("duration_band"),
-        sa.func.coalesce(col(Call.caller_type), UNKNOWN).label("caller_type"),
-        sa.func.coalesce(col(Call.arrangement), UNKNOWN).label("arrangement"),
-        sa.case(regions, value=col(Call.local_authority), else_=UNKNOWN).label("region"),
-        sa.case((children.is_(None), UNKNOWN), (children >= 3, CHILDREN_MANY),
-                *((children == n, band) for n, band in enumerate(CHILDREN_BANDS[:3])),
-                else_=UNKNOWN).label("children_band"),
-    )
-
-
-def _topic_masks(connection: sa.Connection) -> dict[str, int]:
-    """A number for each topic's top-level code, summed over a call's distinct top-level
-    topics: one number per topic set (bits; beyond 62 top levels, 53-bit fingerprints)."""
-    codes = connection.execute(sa.select(col(Topic.code))).scalars().all()
-    tops = sorted({_top(code) for code in codes})
-    if len(tops) <= 62:
-        value = {top: 1 << i for i, top in enumerate(tops)}
-    else:
-        value = {top: int.from_bytes(hashlib.sha256(top.encode()).digest()[:7]) >> 3
-                 for top in tops}
-    return {code: value[_top(code)] for code in codes}
-
-
-def _top(code: str) -> str:
-    return code.split(".")[0]
-
-
-def _class_table(connection: sa.Connection, in_period: tuple[sa.ColumnElement[bool], ...],
-                 masks: dict[str, int]) -> Iterator[BaseClass]:
-    """Pass one: the calls of each combination of quasi values, with the least and greatest
-    of their topic sets, counted by the database."""
-    bit = sa.case(masks, value=col(CallTopic.topic_code), else_=0) if masks else sa.literal(0)
-    tops = (sa.select(col(CallTopic.call_id).label("call_id"), bit.label("bit"))
-            .join(Call, col(Call.id) == col(CallTopic.call_id)).where(*in_period)
-            .group_by(col(CallTopic.call_id), bit).subquery())
-    per_call_mask = (sa.select(tops.c.call_id, sa.func.sum(tops.c.bit).label("mask"))
-                     .group_by(tops.c.call_id).subquery())
-    per_call = (sa.select(*_quasi_expressions(),
-                          sa.func.coalesce(per_call_mask.c.mask, 0).label("mask"))
-                .select_from(Call).outerjoin(per_call_mask,
-                                             per_call_mask.c.call_id == col(Call.id))
-                .where(*in_period).subquery())
-    quasi = [per_call.c[name] for name in ("month", "dow", "in_hours", "duration_band",
-                                           "caller_type", "arrangement", "region",
-                                           "children_band")]
-    labels = _labellers()
-    for row in connection.execute(
-            sa.select(*quasi, sa.func.count(), sa.func.min(per_call.c.mask),
-                      sa.func.max(per_call.c.mask)).group_by(*quasi)):
-        values = tuple(label(value) for label, value in zip(labels, row[:8], strict=True))
-        yield values, int(row[8]), int(row[9]), int(row[10])
-
-
-def _labellers() -> list[Callable[[object], str]]:
-    """The text of each SQL value: months and weekdays come out of SQL as numbers."""
-    def month(value: object) -> str:
-        return _month(int(str(value)))
-
-    def weekday(value: object) -> str:
-        return WEEKDAYS[(int(str(value)) + 6) % 7]  # SQL counts from Sunday, 0
-
-    def text(value: object) -> str:
-        return str(value)
-
-    order = {"month": month, "weekday": weekday}
-    return [order.get(column, text) for column in QUASI_COLUMNS]
-
-
-Contact = tuple[str | None, str | None]  # phone, email as stored
-
-
-def _repeated_contacts(connection: sa.Connection,
-                       in_period: tuple[sa.ColumnElement[bool], ...],
-                       secret: bytes) -> tuple[set[Contact], set[Contact]]:
-    """The contact details (as stored) of callers who called more than once in the period,
-    and those that name nobody (blank text): counted by keyed hash, so the same number in two
-    formats is one caller."""
-    phone, email = col(Call.caller_phone), col(Call.caller_email)
-    pairs = connection.execute(
-        sa.select(phone, email, sa.func.count()).where(
-            *in_period, sa.or_(phone.is_not(None), email.is_not(None)))
-        .group_by(phone, email)).all()
-    calls_by_key: dict[str, int] = {}
-    keys = []
-    for stored_phone, stored_email, count in pairs:
-        key = caller_key(stored_phone, stored_email, secret)
-        keys.append(key)
-        if key is not None:
-            calls_by_key[key] = calls_by_key.get(key, 0) + int(count)
-    repeated = {(p, e) for (p, e, _), key in zip(pairs, keys, strict=True)
-                if key is not None and calls_by_key[key] > 1}
-    return repeated, {(p, e) for (p, e, _), key in zip(pairs, keys, strict=True) if key is None}
-
-
-def _stream(connection: sa.Connection, in_period: tuple[sa.ColumnElement[bool], ...],
-            choice: Choice, repeats: tuple[set[Contact], set[Contact]], stats: ExtractStats,
-            cancelled: Cancelled | None) -> Iterator[tuple[str, ...]]:
-    """Pass two: each call, generalised to the chosen node; calls of a class that fails (or
-    of a class pass one did not see: a call saved in between) are left out."""
-    topic_codes = (sa.select(col(CallTopic.call_id).label("call_id"),
-                             sa.func.aggregate_strings(col(CallTopic.topic_code), ";")
-                             .label("codes"))
-                   .join(Call, col(Call.id) == col(CallTopic.call_id)).where(*in_period)
-                   .group_by(col(CallTopic.call_id)).subquery())
-    outcome_codes = (sa.select(col(CallOutcome.call_id).label("call_id"),
-                               sa.func.aggregate_strings(col(CallOutcome.outcome), ";")
-                               .label("codes"))
-                     .join(Call, col(Call.id) == col(CallOutcome.call_id)).where(*in_period)
-                     .group_by(col(CallOutcome.call_id)).subquery())
-    query = (sa.select(*_quasi_expressions(), col(Call.caller_phone),
-                       col(Call.caller_email), topic_codes.c.codes, outcome_codes.c.codes)
-             .select_from(Call)
-             .outerjoin(topic_codes, topic_codes.c.call_id == col(Call.id))
-             .outerjoin(outcome_codes, outcome_codes.c.call_id == col(Call.id))
-             .where(*in_period).order_by(col(Call.id)))
-    repeated, nobody = repeats
-    labels = _labellers()
-    # value → written value, column by column (small: the columns' domains)
-    generalise = [{leaf: h.levels[level][leaf] for leaf in h.levels[0]}
-                  for h, level in zip(choice.hierarchies, choice.node, strict=True)]
-    kept = choice.kept_classes
-    classes: dict[tuple[str, ...], tuple[int, set[str]]] = {}
-    topics_text: dict[str | None, str] = {}
-    outcomes_text: dict[str | None, str] = {}
-    seen = 0
-    result = connection.execution_options(stream_results=True, yield_per=5_000).execute(query)
-    for row in result:
-        seen += 1
-        if cancelled is not None and seen % _CANCEL_EVERY == 0 and cancelled():
-            raise ExtractCancelled("the export was cancelled")
-        quasi = []
-        for label, column, value in zip(labels, generalise, row[:8], strict=True):
-            text = label(value)
-            quasi.append(column.get(text, STAR))  # a value unknown to pass one: *
-        key = tuple(quasi)
-        if key not in kept:
-            continue
-        topics = topics_text.get(row[10])
-        if topics is None:
-            topics = topics_text[row[10]] = ";".join(sorted({_top(t) for t in
-                                                            (row[10] or "").split(";") if t}))
-        outcomes = outcomes_text.get(row[11])
-        if outcomes is None:
-            outcomes = outcomes_text[row[11]] = ";".join(sorted(set(
-                (row[11] or "").split(";")) - {""}))
-        count, topic_sets = classes.get(key, (0, set()))
-        topic_sets.add(topics)
-        classes[key] = (count + 1, topic_sets)
-        contact = (row[8], row[9])
-        repeat = (UNKNOWN if contact == (None, None) or contact in nobody
-                  else YES if contact in repeated else NO)
-        yield (*key[:7], topics, outcomes, repeat, key[7])
-    _count(stats, classes, seen)
-
-
 class ExtractCancelled(Exception):
     """The user cancelled while the rows were written."""
 
 
-def _count(stats: ExtractStats, classes: dict[tuple[str, ...], tuple[int, set[str]]],
-           seen: int) -> None:
-    stats.rows = sum(count for count, _ in classes.values())
-    stats.left_out = seen - stats.rows
-    stats.smallest_class = min((count for count, _ in classes.values()), default=0)
-    stats.fewest_topic_sets = min((len(sets) for _, sets in classes.values()), default=0)
-    for i, (column, h, level) in enumerate(zip(QUASI_COLUMNS, stats.choice.hierarchies,
-                                               stats.choice.node, strict=True)):
-        covers: dict[str, int] = {}
-        for leaf in h.leaves:
-            covers[h.levels[level][leaf]] = covers.get(h.levels[level][leaf], 0) + 1
-        stats.generalised[column] = sum(count for key, (count, _) in classes.items()
-                                        if covers.get(key[i], 1) > 1 or key[i] == STAR)
-        stats.starred[column] = sum(count for key, (count, _) in classes.items()
-                                    if key[i] == STAR)
+Cancelled = Callable[[], bool]
+CODED = (QUASI_COLUMNS.index("caller_type"), QUASI_COLUMNS.index("arrangement"))
+
+
+def write_rows(out: IO[str], store: Store, date_from: date, date_to: date, secret: bytes,
+               k: int = EXPORT_K.default, cancelled: Cancelled | None = None) -> ExtractStats:
+    """``calls.csv``: its header, then a row for each call with content in the period,
+    k-anonymous and l-diverse over the quasi columns, streamed: the generalisation is chosen
+    first from the counts of each combination."""
+    # numpy: loaded when an extract is made, not with the app
+    from advice_desk.reports import extract_table as tables
+    from advice_desk.reports.anonymise import search
+
+    made = hierarchies(date_from, date_to)
+    period = (col(Call.local_date).between(date_from, date_to), col(Call.kind) == "data")
+    with store.read() as session:
+        connection = session.connection(
+            execution_options=passes.snapshot_options(store.engine.dialect.name))
+        bits = passes.topic_bits(connection)
+        columns = _columns(connection, period, date_from, date_to, discover=False)
+        number = passes.key(columns)
+        table = tables.counted(columns, passes.count(connection, period, columns, bits))
+        if tables.met_other_codes(columns, table, CODED):  # a code the lists do not know
+            columns = _columns(connection, period, date_from, date_to, discover=True)
+            number = passes.key(columns)
+            table = tables.counted(columns, passes.count(connection, period, columns, bits))
+        choice = search(made, table.classes, k, L_DIVERSITY, MAX_SUPPRESSED,
+                        row_cost=len(COLUMNS), budget=SEARCH_BUDGET)
+        assigned = tables.assign(choice, table)
+        stats = tables.stats(choice, table, assigned)
+        lines = tables.lines(choice, table, assigned)
+        del table, assigned
+        repeats = _repeated_contacts(connection, period, secret)
+        _write(out, passes.rows(connection, period, number), lines, repeats, stats, cancelled,
+               tables.cell)
+    return stats
+
+
+def _columns(connection: sa.Connection, period: passes.Period, date_from: date,
+             date_to: date, discover: bool) -> list[passes.Column]:
+    """The quasi columns' finest values, in the order of ``QUASI_COLUMNS``; with ``discover``
+    any code of the period that the lists do not know (a code since retired) is a value of
+    its own."""
+    regions: dict[str, list[str]] = {}
+    for la in reference.local_authorities():
+        regions.setdefault(la.region, []).append(la.code)
+    h = reference.helpline()
+    coded = []
+    for stored, codes in ((col(Call.caller_type), [c.code for c in h.caller_types]),
+                          (col(Call.arrangement), [c.code for c in h.arrangements])):
+        known = passes.coded_column(stored, codes, UNKNOWN).leaves
+        others = (passes.other_codes(connection, period, stored, known, UNKNOWN) if discover
+                  else [])
+        coded.append(passes.coded_column(stored, [*known, *others], UNKNOWN))
+    in_hours = sa.inspect(Call).columns["in_hours"]
+    children = col(Call.children_count)
+    return [
+        passes.month_column(months_of(date_from, date_to)),
+        passes.weekday_column(WEEKDAYS),
+        passes.flag_column(in_hours, YES, NO, UNKNOWN),
+        passes.banded_column(col(Call.duration_s), [(limit * 60, band) for limit, band
+                                                    in DURATION_BANDS], DURATION_LONGEST,
+                             UNKNOWN),
+        *coded,
+        passes.grouped_column(col(Call.local_authority), dict(sorted(regions.items())),
+                              UNKNOWN),
+        passes.banded_column(children, [(n + 1, band) for n, band
+                                        in enumerate(CHILDREN_BANDS[:3])], CHILDREN_MANY,
+                             UNKNOWN),
+    ]
+
+
+Repeats = tuple[dict[str, str], dict[str, str]]  # stored phone, stored email → yes or no
+
+
+def _repeated_contacts(connection: sa.Connection, period: passes.Period,
+                       secret: bytes) -> Repeats:
+    """Whether each caller called more than once in the period, by the phone (or, for a call
+    with no number, the email) as stored: counted by keyed hash, so the same number in two
+    formats is one caller. Contact details that name nobody (blank text) are in neither."""
+    phone, email = col(Call.caller_phone), col(Call.caller_email)
+    calls_by_key: Counter[str] = Counter()
+    phone_keys: dict[str, str] = {}
+    no_number: list[str] = []  # phones as stored with no digit in them: the email decides
+    for stored, calls in connection.execute(
+            sa.select(sa.func.coalesce(phone, ""), sa.func.count())
+            .where(*period, phone.is_not(None)).group_by(phone)):
+        key = caller_key(stored, None, secret)
+        if key is None:
+            no_number.append(stored)
+        else:
+            phone_keys[stored] = key
+            calls_by_key[key] += calls
+    email_calls: Counter[str] = Counter()
+    for chunk in [None, *(no_number[i:i + 500] for i in range(0, len(no_number), 500))]:
+        which = phone.is_(None) if chunk is None else phone.in_(chunk)
+        for stored, calls in connection.execute(
+                sa.select(sa.func.coalesce(email, ""), sa.func.count())
+                .where(*period, which, email.is_not(None)).group_by(email)):
+            email_calls[stored] += calls
+    email_keys: dict[str, str] = {}
+    for stored, calls in email_calls.items():
+        key = caller_key(None, stored, secret)
+        if key is not None:
+            email_keys[stored] = key
+            calls_by_key[key] += calls
+    return ({p: YES if calls_by_key[key] > 1 else NO for p, key in phone_keys.items()},
+            {e: YES if calls_by_key[key] > 1 else NO for e, key in email_keys.items()})
+
+
+def _write(out: IO[str], chunks: Iterable[list[passes.CallRow]],
+           lines: dict[int, tuple[str, str]], repeats: Repeats, stats: ExtractStats,
+           cancelled: Cancelled | None, cell: Callable[[str], str]) -> None:
+    """Pass two: each call's line, made from its class's cells; calls of a class that fails
+    are left out."""
+    out.write(",".join(map(cell, COLUMNS)) + "\n")
+    by_phone, by_email = repeats
+    topic_cells: dict[str | None, str] = {}
+    outcome_cells: dict[str | None, str] = {}
+    seen = written = 0
+    for chunk in chunks:
+        if cancelled is not None and cancelled():
+            raise ExtractCancelled("the export was cancelled")
+        text = []
+        for key, topics, outcomes, phone, email in chunk:
+            line = lines.get(key)
+            if line is None:
+                continue
+            t = topic_cells.get(topics)
+            if t is None:
+                t = topic_cells[topics] = cell(";".join(sorted(
+                    {passes.top(code) for code in (topics or "").split(";") if code})))
+            o = outcome_cells.get(outcomes)
+            if o is None:
+                o = outcome_cells[outcomes] = cell(";".join(sorted(
+                    set((outcomes or "").split(";")) - {""})))
+            r = by_phone.get(phone) if phone is not None else None
+            if r is None:
+                r = by_email.get(email, UNKNOWN) if email is not None else UNKNOWN
+            text.append(f"{line[0]}{t},{o},{r},{line[1]}")
+        seen += len(chunk)
+        written += len(text)
+        out.write("".join(text))
+    stats.rows, stats.left_out = written, seen - written

@@ -34,12 +34,12 @@ from advice_desk.reports.extract import (
     QUASI_COLUMNS,
     ExtractCancelled,
     ExtractStats,
-    extract_rows,
     load_secret,
+    write_rows,
 )
 from advice_desk.reports.figures import Report
 from advice_desk.reports.measures import exported
-from advice_desk.reports.output import category_cell, text_cell
+from advice_desk.reports.output import category_cell
 from advice_desk.settings import EXPORT_K, EXPORT_THRESHOLD, Settings
 
 ROUND_TO = 5
@@ -156,9 +156,8 @@ class FunderExport(Manager):
             if rows_secret is not None:
                 _stop_if(cancelled)
                 try:
-                    _write_csv(handles[2], EXTRACT_COLUMNS, (
-                        map(text_cell, row) for row in extract_rows(
-                            self.store, date_from, date_to, rows_secret, k, cancelled, stats)))
+                    stats.append(write_rows(handles[2], self.store, date_from, date_to,
+                                            rows_secret, k, cancelled))
                 except ExtractCancelled as stop:
                     raise ExportCancelled("the export was cancelled; nothing was written"
                                           ) from stop

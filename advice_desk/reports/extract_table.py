@@ -1,0 +1,135 @@
+"""Pass one's counts as the search's table, and what the chosen node makes of them.
+
+From the counts of each key (a call's quasi values as one number, :mod:`advice_desk.reports.passes`)
+and topic set: the table of classes of the finest level; after the search, each of those classes'
+class at the chosen node, what the data dictionary states (rows generalised and starred per
+column, the k and the distinct l that hold) and the cells of each kept class's lines.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from advice_desk.reports import passes
+from advice_desk.reports.anonymise import Choice, Classes
+from advice_desk.reports.extract import COLUMNS, QUASI_COLUMNS, ExtractStats
+from advice_desk.reports.hierarchy import STAR
+from advice_desk.reports.lattice import Ints
+from advice_desk.reports.output import text_cell
+
+
+@dataclass(frozen=True)
+class Counted:
+    """Pass one's counts: the classes of the finest level (``keys[j]`` is class ``j``'s key)
+    and, for the distinct l that holds, each key's class and topic set pair by pair."""
+
+    classes: Classes
+    keys: Ints
+    pairs: Ints  # per (key, topic set) counted: the class it belongs to
+    topic_sets: Ints  # per (key, topic set): the topic set
+
+
+def counted(columns: list[passes.Column], pairs: tuple[Counter[int], int]) -> Counted:
+    """The table of pass one's counts (:func:`advice_desk.reports.passes.count`)."""
+    numbers, shift = pairs
+    size = len(numbers)
+    if passes.space(columns).bit_length() + shift <= 63:
+        both = np.fromiter(numbers, dtype=np.int64, count=size)
+        keys, masks = both >> shift, both & ((1 << shift) - 1)
+    else:
+        keys = np.fromiter((n >> shift for n in numbers), dtype=np.int64, count=size)
+        masks = np.fromiter((n & ((1 << shift) - 1) for n in numbers), dtype=np.int64,
+                            count=size)
+    counts = np.fromiter(numbers.values(), dtype=np.int64, count=size)
+    numbers.clear()  # a pair a call in the worst case: gone before the next peak
+    unique, inverse = np.unique(keys, return_inverse=True)
+    lows = np.full(len(unique), np.iinfo(np.int64).max, dtype=np.int64)
+    np.minimum.at(lows, inverse, masks)
+    highs = np.full(len(unique), np.iinfo(np.int64).min, dtype=np.int64)
+    np.maximum.at(highs, inverse, masks)
+    codes = np.stack([((unique // stride) % (len(column.leaves) + 1)).astype(np.int32)
+                      for column, stride in zip(columns, passes.strides(columns), strict=True)],
+                     axis=1)
+    classes = Classes(tuple(column.leaves for column in columns),
+                      codes.reshape(len(unique), len(columns)),
+                      np.bincount(inverse, weights=counts, minlength=len(unique))
+                      .astype(np.int64), lows, highs)
+    return Counted(classes, unique, inverse, masks)
+
+
+def met_other_codes(columns: list[passes.Column], counted: Counted, coded: Sequence[int]) -> bool:
+    """Whether a call of pass one had a code its column's list did not hold (columns
+    ``coded`` are those that may)."""
+    return any(bool((counted.classes.codes[:, i] == len(columns[i].leaves)).any())
+               for i in coded)
+
+
+def assign(choice: Choice, counted: Counted) -> Ints:
+    """Each class of the finest level: the class of the chosen node it falls in."""
+    node_key = np.zeros(len(counted.keys), dtype=np.int64)
+    table_key = np.zeros(len(choice.table), dtype=np.int64)
+    stride = 1
+    for i, (h, level) in enumerate(zip(choice.hierarchies, choice.node, strict=True)):
+        groups = h.groups(level)
+        lookup = np.array([groups[v] for v in counted.classes.values[i]], dtype=np.int64)
+        node_key += lookup[counted.classes.codes[:, i]] * stride
+        table_key += choice.table.groups[i].astype(np.int64) * stride
+        stride *= len(h.names(level))
+    order = np.argsort(table_key)
+    return order[np.searchsorted(table_key, node_key, sorter=order)]
+
+
+def stats(choice: Choice, counted: Counted, assigned: Ints) -> ExtractStats:
+    """What the chosen node keeps: per column the rows generalised and starred, the smallest
+    class and the fewest topic sets in a class (counted from pass one's pairs)."""
+    made = ExtractStats(choice)
+    kept = ~choice.failing
+    counts = choice.table.counts
+    made.smallest_class = int(counts[kept].min()) if kept.any() else 0
+    _, topic_set = np.unique(counted.topic_sets, return_inverse=True)
+    pairs = np.unique(assigned[counted.pairs] * (int(topic_set.max(initial=0)) + 1) + topic_set)
+    sets = np.bincount(pairs // (int(topic_set.max(initial=0)) + 1), minlength=len(counts))
+    made.fewest_topic_sets = int(sets[kept].min()) if kept.any() else 0
+    for i, (column, h, level) in enumerate(zip(QUASI_COLUMNS, choice.hierarchies, choice.node,
+                                               strict=True)):
+        names = h.names(level)
+        covers = [0] * len(names)
+        for group in h.groups(level).values():
+            covers[group] += 1
+        coarse = np.array([c > 1 or name == STAR for c, name in zip(covers, names, strict=True)])
+        starred = np.array([name == STAR for name in names])
+        groups = choice.table.groups[i]
+        made.generalised[column] = int(counts[kept & coarse[groups]].sum())
+        made.starred[column] = int(counts[kept & starred[groups]].sum())
+    return made
+
+
+_OUTPUT = [COLUMNS.index(c) for c in QUASI_COLUMNS]
+assert [*range(7), 10] == _OUTPUT, "calls.csv: seven quasi columns, three others, children"
+
+
+def lines(choice: Choice, counted: Counted, assigned: Ints) -> dict[int, tuple[str, str]]:
+    """Each key of a kept class: its line's cells before the topics, and after the repeat."""
+    names = choice.names()
+    kept = ~choice.failing
+    made: dict[int, tuple[str, str]] = {}
+    for j in map(int, np.flatnonzero(kept)):
+        cells = [cell(names[i][int(choice.table.groups[i][j])]) for i in range(len(names))]
+        made[j] = (",".join(cells[:7]) + ",", cells[7] + "\n")
+    return {key: made[c] for key, c in zip(counted.keys.tolist(), assigned.tolist(),
+                                           strict=True) if c in made}
+
+
+
+
+def cell(text: str) -> str:
+    """A text as a CSV cell a spreadsheet keeps as text (each category text is made once)."""
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="").writerow([text_cell(text)])
+    return buffer.getvalue()

@@ -1,0 +1,215 @@
+"""The lattice of full-domain recodings and the class tables of its nodes, in numbers.
+
+A node gives every quasi column a level of its hierarchy. Its classes (rows sharing every value
+at those levels) are a table: each class's group number in every column, its rows, and the
+least and greatest of its rows' topic sets (as dense numbers). A node's table is rolled up from
+the table of any finer node: each column's groups mapped to the coarser level, the classes that
+then share a key merged. Everything is a numpy array, so a roll-up of a few hundred thousand
+classes costs milliseconds; the search (:mod:`advice_desk.reports.anonymise`) decides which
+nodes to roll up.
+
+The information loss is Iyengar's loss metric (LM): a cell whose value stands for ``g`` of its
+column's ``n`` leaves loses ``(g - 1) / (n - 1)``; a row left out loses ``row_cost`` cells. It is
+kept exact: integers over a common denominator, so that ties are ties.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+
+import numpy as np
+import numpy.typing as npt
+
+Node = tuple[int, ...]
+Ints = npt.NDArray[np.int64]
+Groups = npt.NDArray[np.int32]
+
+_DENSE = 4  # a table's keys are counted in a dense array while it is at most this × the classes
+_HELD = 2  # the tables kept to roll up from hold at most this × the finest table's classes
+
+
+@dataclass
+class Table:
+    """A node's classes: ``groups[:, i]`` their group in column ``i`` at the node's level."""
+
+    node: Node
+    groups: tuple[Groups, ...]  # each column's, one per class
+    counts: Ints
+    lows: Ints
+    highs: Ints
+
+    def __len__(self) -> int:
+        return len(self.counts)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a node does to the rows: its loss (exact, as a numerator over the lattice's
+    denominator), the rows it leaves out, and which of its classes fail."""
+
+    node: Node
+    loss: int
+    suppressed: int
+    failing: npt.NDArray[np.bool_]
+
+
+class Lattice:
+    """The nodes of the hierarchies' levels over one class table of the finest level.
+
+    ``up[i][a][b]``: column ``i``'s group at level ``a`` → its group at level ``b`` (levels
+    nest: each coarsens the one before). ``base``: the finest table, its groups the leaves."""
+
+    def __init__(self, up: Sequence[Sequence[Sequence[Ints]]], base: Table, k: int,
+                 l_diversity: int, max_suppressed: float, row_cost: Fraction) -> None:
+        if l_diversity > 2:
+            raise ValueError("only distinct l-diversity of 1 or 2 is checked on class tables")
+        self.up = up
+        self.base = base
+        self.k, self.l = k, l_diversity
+        self.width = len(up)
+        self.levels = tuple(len(column) for column in up)
+        self.sizes = [[len(up[i][level][level]) for level in range(self.levels[i])]
+                      for i in range(self.width)]
+        self.leaves = [self.sizes[i][0] for i in range(self.width)]
+        self.rows = int(base.counts.sum())
+        self.cap = int(max_suppressed * self.rows)
+        # every cell's loss over one denominator: column i's (g - 1) times scale[i]
+        denominators = [max(1, n - 1) for n in self.leaves]
+        common = math.lcm(*denominators, row_cost.denominator)
+        self.scale = [common // d for d in denominators]
+        self.row_cost = int(row_cost * common)
+        self.denominator = common * max(1, self.rows * self.width)
+        if row_cost < self.width:
+            raise ValueError("a row left out must cost at least a row of stars")
+        # column i, level → group → the leaves it covers, less one
+        self.covered: list[list[Ints]] = []
+        for i in range(self.width):
+            per_level = []
+            for level in range(self.levels[i]):
+                per_level.append(np.bincount(up[i][0][level], minlength=self.sizes[i][level])
+                                 .astype(np.int64) - 1)
+            self.covered.append(per_level)
+        # column i, level → the loss of that column over every row (none left out), scaled
+        self.column_loss: list[list[int]] = []
+        for i in range(self.width):
+            per_leaf = np.bincount(base.groups[i], weights=base.counts,
+                                   minlength=self.leaves[i]).astype(np.int64)
+            self.column_loss.append([
+                int(per_leaf @ self.covered[i][level][up[i][0][level]]) * self.scale[i]
+                for level in range(self.levels[i])])
+        self.tables: dict[Node, Table] = {}
+        self.work = 0  # classes rolled up so far
+        self.evaluated = 0
+
+    def nodes(self) -> list[Node]:
+        return list(itertools.product(*(range(n) for n in self.levels)))
+
+    def top(self) -> Node:
+        return tuple(n - 1 for n in self.levels)
+
+    def bound(self, node: Node) -> int:
+        """The node's loss were no row left out: a lower bound of its loss (a row left out
+        costs more than any generalisation of it)."""
+        return sum(losses[level] for losses, level in zip(self.column_loss, node, strict=True))
+
+    def classes(self, node: Node, source: Table | None = None, keep: bool = True) -> Table:
+        """The node's classes, rolled up from ``source`` or else from the smallest table of a
+        finer node made so far (kept for the next, ``keep``)."""
+        if source is None:
+            held = self.tables.get(node)
+            if held is not None:
+                return held
+            finer = [t for n, t in self.tables.items()
+                     if all(a <= b for a, b in zip(n, node, strict=True))]
+            source = min(finer, key=len) if finer else self.base
+        table = self.roll(source, node)
+        if keep and node not in self.tables and len(table) < len(self.base):
+            self.tables[node] = table
+            # the largest go first (the finest table is always there to roll from): four
+            # times the finest table at most
+            held_rows = sum(map(len, self.tables.values()))
+            while held_rows > _HELD * len(self.base):
+                largest = max(self.tables, key=lambda n: len(self.tables[n]))
+                held_rows -= len(self.tables.pop(largest))
+        return table
+
+    def roll(self, source: Table, node: Node) -> Table:
+        if source.node == node:
+            return source
+        self.work += len(source)
+        key = np.zeros(len(source), dtype=np.int64)
+        strides = []
+        space = 1
+        for i, (a, b) in enumerate(zip(source.node, node, strict=True)):
+            column = source.groups[i] if a == b else self.up[i][a][b][source.groups[i]]
+            key += column * np.int64(space)
+            strides.append(space)
+            space *= self.sizes[i][node[i]]
+        assert space < 2**62, "a node's keys fit in 64 bits"
+        if space <= _DENSE * len(source) + 1024:
+            counts = np.bincount(key, weights=source.counts, minlength=space)
+            present = np.flatnonzero(counts)
+            index = np.zeros(space, dtype=np.int64)
+            index[present] = np.arange(len(present))
+            inverse = index[key]
+            sums = counts[present].astype(np.int64)
+        else:
+            present, inverse = np.unique(key, return_inverse=True)
+            sums = np.bincount(inverse, weights=source.counts).astype(np.int64)
+        lows = np.full(len(present), np.iinfo(np.int64).max, dtype=np.int64)
+        np.minimum.at(lows, inverse, source.lows)
+        highs = np.full(len(present), -1, dtype=np.int64)
+        np.maximum.at(highs, inverse, source.highs)
+        groups = tuple((present // stride % self.sizes[i][node[i]]).astype(np.int32)
+                       for i, stride in enumerate(strides))
+        return Table(node, groups, sums, lows, highs)
+
+    def failing(self, table: Table) -> npt.NDArray[np.bool_]:
+        fails = table.counts < self.k
+        if self.l >= 2:
+            fails |= table.lows == table.highs
+        return fails
+
+    def evaluate(self, table: Table) -> Outcome:
+        """The node's loss, rows left out and failing classes."""
+        self.evaluated += 1
+        fails = self.failing(table)
+        left_out = table.counts[fails]
+        suppressed = int(left_out.sum())
+        loss = self.bound(table.node) + self.row_cost * suppressed
+        if suppressed:
+            for i, level in enumerate(table.node):
+                # the rows left out lose their whole row instead of their generalisation
+                cells = self.covered[i][level][table.groups[i][fails]]
+                loss -= int(left_out @ cells) * self.scale[i]
+        return Outcome(table.node, loss, suppressed, fails)
+
+    def fraction(self, loss: int) -> Fraction:
+        return Fraction(loss, self.denominator)
+
+    def widest_row(self, node: Node) -> int:
+        """The most a row can lose at the node."""
+        return sum(int(self.covered[i][level].max(initial=0)) * self.scale[i]
+                   for i, level in enumerate(node))
+
+    def pair_bounds(self, nodes: Ints) -> Ints:
+        """For each of ``nodes``, a lower bound of the rows it leaves out: for each pair of
+        columns at their levels, the rows left out with every other column ``*`` (no node with
+        those two levels leaves out fewer: merging classes never makes more fail). A pair alone
+        can so prove a node infeasible, without its table."""
+        top = self.top()
+        least = np.zeros(len(nodes), dtype=np.int64)
+        for i, j in itertools.combinations(range(self.width), 2):
+            projected = self.roll(self.base, (*top[:i], 0, *top[i + 1:j], 0, *top[j + 1:]))
+            left_out = np.zeros((self.levels[i], self.levels[j]), dtype=np.int64)
+            for a in range(self.levels[i]):
+                for b in range(self.levels[j]):
+                    node = (*top[:i], a, *top[i + 1:j], b, *top[j + 1:])
+                    rolled = self.roll(projected, node)
+                    left_out[a, b] = int(rolled.counts[self.failing(rolled)].sum())
+            np.maximum(least, left_out[nodes[:, i], nodes[:, j]], out=least)
+        return least
