@@ -179,7 +179,7 @@ def test_old_safety_copies_go_but_the_newest_of_each_kind_stays(store, clock, sa
     assert not first.path.exists() and second.path.exists()
 
 
-@pytest.mark.sqlite_only
+@pytest.mark.sqlite_only("the SQLite copies in the backups folder and their old anchor files")
 def test_old_anchor_files_go_once_their_copy_is_gone_or_carries_its_anchor(store, clock, sam,
                                                                            location):
     """Earlier builds kept a copy's audit anchor beside it (``COPY.anchor``); it is now sealed
