@@ -8,7 +8,8 @@ no Python; only HOME, pointed at an empty temporary home).
 3. ``report --format json`` counts them all, with Python's time-zone path pointed nowhere
    (PYTHONTZPATH), so Europe/London comes from the bundled tzdata, as on Windows;
 4. ``report --format pdf`` writes a PDF (reportlab and its fonts are inside);
-5. ``--smoke`` under QT_QPA_PLATFORM=offscreen: the window opens the store, signs in, shows
+5. ``export --rows`` writes the funder files, its row extract through numpy;
+6. ``--smoke`` under QT_QPA_PLATFORM=offscreen: the window opens the store, signs in, shows
    the calls in the history and takes a key in the call form.
 
 It also installs the tarball with its install.sh and validates the installed menu entry and
@@ -150,6 +151,11 @@ def main(argv: list[str]) -> int:
                                     "report", *period, "--format", "pdf", "--out", str(pdf)])
         if not pdf.read_bytes().startswith(b"%PDF"):
             raise Failed("report --format pdf: the file is not a PDF")
+        exported = work / "export"
+        run("export --rows", [*bare(home), str(program), "--data-dir", str(data), "export",
+                              *period, "--rows", "--out", str(exported)])
+        if not (exported / "calls.csv").read_text(encoding="utf-8").startswith("month,"):
+            raise Failed("export --rows: calls.csv has no header")
         smoke = run("--smoke (offscreen)", [*bare(home, "QT_QPA_PLATFORM=offscreen"),
                                             str(program), "--data-dir", str(data), "--smoke"])
         print(f"      {smoke.stdout.strip()}")

@@ -297,6 +297,16 @@ def test_the_written_calls_are_k_anonymous_and_l_diverse_by_pycanon(store, clock
                                           for m in range(1, 13)}
 
 
+def test_the_rows_are_not_in_the_order_of_the_calls(store, clock, tmp_path: Path) -> None:
+    """A row's place says nothing of when its call was: in the order of the calls, the months
+    would run from first to last down the file."""
+    rows, _ = demo_export(store, clock, tmp_path, 600)
+    months = [r["month"] for r in rows]
+    assert len(set(months)) > 1 and months != sorted(months)
+    half = len(months) // 2
+    assert set(months[:half]) & set(months[half:])  # early and late months in both halves
+
+
 @pytest.mark.slow
 def test_the_dictionary_states_what_was_generalised(store, clock, tmp_path: Path) -> None:
     rows, dictionary = demo_export(store, clock, tmp_path, 1500)

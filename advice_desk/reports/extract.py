@@ -256,8 +256,8 @@ def write_rows(out: IO[str], store: Store, date_from: date, date_to: date, secre
         lines = tables.lines(choice, table, assigned)
         del table, assigned
         repeats = _repeated_contacts(connection, period, secret)
-        _write(out, passes.rows(connection, period, number), lines, repeats, stats, cancelled,
-               tables.cell)
+        _write(out, passes.rows(connection, period, number, passes.shuffled(secret)), lines,
+               repeats, stats, cancelled, tables.cell)
     return stats
 
 

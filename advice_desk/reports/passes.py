@@ -15,6 +15,7 @@ repeatable read), so pass two meets exactly the calls pass one counted.
 from __future__ import annotations
 
 import hashlib
+import hmac
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -193,9 +194,24 @@ def space(columns: Sequence[Column]) -> int:
     return made
 
 
-def rows(connection: sa.Connection, period: Period, number: sa.ColumnElement[int]
-         ) -> Iterator[list[CallRow]]:
-    """Pass two: per call, by day (the order of the days' index), its key, its topic codes and
+_PRIME = 4_294_967_291  # the largest prime below 2**32
+
+
+def shuffled(secret: bytes) -> sa.ColumnElement[int]:
+    """A keyed order of the calls, so that a row's place in ``calls.csv`` says nothing of when
+    its call was (in the order of the ids or days, a row's neighbours would give away the day,
+    and with it the weekday and month the file generalises): (a·id + b) mod p, one-to-one
+    over the ids, with a and b drawn from the export's secret."""
+    digest = hmac.new(secret, b"calls.csv row order", hashlib.sha256).digest()
+    a = 1 + int.from_bytes(digest[:4]) % (_PRIME - 1)
+    b = int.from_bytes(digest[4:8]) % _PRIME
+    ordered = (col(Call.id) * sa.literal(a, sa.BigInteger) + b) % _PRIME
+    return cast(sa.ColumnElement[int], ordered)
+
+
+def rows(connection: sa.Connection, period: Period, number: sa.ColumnElement[int],
+         order: sa.ColumnElement[int]) -> Iterator[list[CallRow]]:
+    """Pass two: per call, in ``order`` (:func:`shuffled`), its key, its topic codes and
     outcome codes (``;``-joined, in any order) and its phone and email as stored; a chunk at a
     time."""
     topics = (sa.select(sa.func.aggregate_strings(col(CallTopic.topic_code), ";"))
@@ -203,7 +219,7 @@ def rows(connection: sa.Connection, period: Period, number: sa.ColumnElement[int
     outcomes = (sa.select(sa.func.aggregate_strings(col(CallOutcome.outcome), ";"))
                 .where(col(CallOutcome.call_id) == col(Call.id)).scalar_subquery())
     query = (sa.select(number, topics, outcomes, col(Call.caller_phone), col(Call.caller_email))
-             .where(*period).order_by(col(Call.local_date), col(Call.id)))
+             .where(*period).order_by(order))
     for chunk in _chunks(connection, query):
         yield cast(list[CallRow], chunk)
 
