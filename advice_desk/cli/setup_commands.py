@@ -121,7 +121,11 @@ def cannot_reach(location: Location, error: sa.exc.DBAPIError) -> CommandError:
     (its connection messages name the host and the user, never a password or a stored value)."""
     state = getattr(error.orig, "sqlstate", None)
     said = str(error.orig).strip().splitlines()[0] if str(error.orig).strip() else ""
-    if state in ("28P01", "28000") or "password" in said:
+    if "pg_hba.conf" in said:
+        reason = ("the server does not let this PC in: its pg_hba.conf has no line for this "
+                  "PC's address, user and database (a hostssl line also needs sslmode in the "
+                  "URL)")
+    elif state in ("28P01", "28000") or "password" in said:
         reason = ("the server refused to sign this user in: check the user name in the URL "
                   "and the password in the .pgpass file (named by PGPASSFILE, mode 0600)")
     elif state == "3D000" or "does not exist" in said:
