@@ -14,8 +14,6 @@ Create Date: 2026-12-03 10:00:00
 import sqlalchemy as sa
 from alembic import op
 
-from advice_desk.store import search_index
-
 revision = '0009'
 down_revision = '0008'
 branch_labels = None
@@ -30,9 +28,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('call', schema=None) as batch_op:
-        batch_op.drop_column('updated_by_id')
-        batch_op.drop_column('version')
-    if op.get_bind().dialect.name == 'sqlite':
-        # The batch copied the call table, and SQLite drops a table's triggers with it.
-        search_index.create_triggers(op.get_bind())
+    # DROP COLUMN in place on both engines (SQLite 3.35+): a batch would copy the call table,
+    # and dropping the old one would cascade to its topics and outcomes.
+    op.execute('ALTER TABLE "call" DROP COLUMN updated_by_id')
+    op.execute('ALTER TABLE "call" DROP COLUMN version')
