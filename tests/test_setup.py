@@ -155,6 +155,15 @@ def test_setup_says_in_one_line_when_the_server_cannot_be_reached(
         "user)\n")
 
 
+def test_a_url_naming_a_driver_that_is_not_installed_is_said_so(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    url = "postgresql+psycopg2://sam@office-server/advice"  # not installed here
+    assert run(["--database-url", url, *SETUP], monkeypatch, PASSWORD) == EXIT_BAD_INPUT
+    assert capsys.readouterr().err == (
+        f"advice-desk: error: the database URL {url} names a driver that is not installed or "
+        "not known (use postgresql+psycopg://USER@HOST/DATABASE)\n")
+
+
 def test_setup_on_sqlite_is_the_same_operation(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str]) -> None:

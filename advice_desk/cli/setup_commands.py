@@ -89,7 +89,12 @@ def look_at(location: Location) -> Found | None:
         url = f"sqlite:///{sqlite_file.resolve().as_uri()}?mode=ro&uri=true"
     else:
         url = location.database_url
-    engine = sa.create_engine(url, hide_parameters=True)
+    try:
+        engine = sa.create_engine(url, hide_parameters=True)
+    except (ImportError, sa.exc.ArgumentError) as error:  # e.g. +psycopg2, not installed
+        raise CommandError(f"the database URL {location.shown} names a driver that is not "
+                           "installed or not known (use postgresql+psycopg://USER@HOST/DATABASE)"
+                           ) from error
     try:
         with engine.connect() as connection:
             return _found_in(connection)
