@@ -96,8 +96,8 @@ class Desk:
         transaction: saving a call ends its draft, and saving it again stores nothing new."""
         return self.calls.log(details, key=key, drafted=True)
 
-    def update_call(self, call_id: int, details: CallDetails, key: str | None = None
-                    ) -> list[str]:
-        """Save the edit of a stored call and drop the draft it was typed in, in one
-        transaction."""
-        return self.calls.update(call_id, details, key=key, drafted=True)
+    def update_call(self, call_id: int, details: CallDetails, key: str | None = None,
+                    version: int | None = None) -> list[str]:
+        """Save the edit of a stored call (opened at ``version``) and drop the draft it was
+        typed in, in one transaction."""
+        return self.calls.update(call_id, details, key=key, drafted=True, version=version)

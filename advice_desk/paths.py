@@ -2,7 +2,10 @@
 
 The data folder comes from ``--data-dir``, else ``ADVICE_DESK_DATA_DIR``, else platformdirs'
 user data dir; a database URL (``--database-url`` / ``ADVICE_DESK_DATABASE_URL``) replaces the
-embedded SQLite file. Tests always pass a folder of their own, so they never touch real data.
+embedded SQLite file. A PC pointed at a server (``advice-desk connect URL``) keeps its URL in
+the config folder: it replaces this PC's default store, so it comes after both of those and
+after a folder named on purpose (``--data-dir`` or ``ADVICE_DESK_DATA_DIR``, whose own file is
+then used). Tests always pass a folder of their own, so they never touch real data.
 """
 
 from __future__ import annotations
@@ -63,9 +66,11 @@ def _hidden(found: re.Match[str]) -> str:
 
 def resolve_location(data_dir: str | os.PathLike[str] | None = None,
                      database_url: str | None = None) -> Location:
-    chosen_dir = data_dir or os.environ.get(DATA_DIR_ENV) or platformdirs.user_data_dir(APP_NAME)
-    folder = Path(chosen_dir).expanduser().resolve()
-    url = database_url or os.environ.get(DATABASE_URL_ENV) or f"sqlite:///{folder / DATABASE_FILE}"
+    named_dir = data_dir or os.environ.get(DATA_DIR_ENV)
+    folder = Path(named_dir or platformdirs.user_data_dir(APP_NAME)).expanduser().resolve()
+    url = (database_url or os.environ.get(DATABASE_URL_ENV)
+           or (None if named_dir else saved_database_url())
+           or f"sqlite:///{folder / DATABASE_FILE}")
     return Location(folder, url)
 
 
@@ -76,6 +81,46 @@ def config_dir() -> Path:
     """Where secrets that must not sit in the store live (the export key): platformdirs'
     user config dir, or ``ADVICE_DESK_CONFIG_DIR`` (tests point it at a temporary folder)."""
     return Path(os.environ.get(CONFIG_DIR_ENV) or platformdirs.user_config_dir(APP_NAME))
+
+
+SAVED_URL_FILE = "database-url"
+
+
+def saved_url_file() -> Path:
+    """Where ``advice-desk connect`` keeps this PC's server URL (mode 0600, no password)."""
+    return config_dir() / SAVED_URL_FILE
+
+
+def saved_database_url() -> str | None:
+    """The server URL this PC was pointed at, or None (its own SQLite store)."""
+    try:
+        text = saved_url_file().read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        return None
+    return text or None
+
+
+def save_database_url(url: str | None) -> Path:
+    """Point this PC at the server ``url`` (None: back to its own store), replacing the file
+    in one step; the file is made readable by its owner only."""
+    path = saved_url_file()
+    if url is None:
+        path.unlink(missing_ok=True)
+        return path
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    part = path.with_name(f".{path.name}.{os.getpid()}.part")
+    descriptor = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+            file.write(url + "\n")
+            file.flush()
+            os.fsync(file.fileno())
+        os.chmod(part, 0o600)  # O_CREAT's mode only applies to a new file
+        os.replace(part, path)
+    except BaseException:
+        part.unlink(missing_ok=True)
+        raise
+    return path
 
 
 def default_data_dir() -> Path:

@@ -30,6 +30,7 @@ import argparse
 import csv
 import importlib.util
 import json
+import math
 import os
 import random
 import resource
@@ -53,6 +54,9 @@ from advice_desk.people.accounts import actor_of, get_or_create_user
 from advice_desk.people.permissions import command_line_actor
 from advice_desk.reports.compute import Reports
 from advice_desk.store.engine import Store, open_store
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import seats
 
 FULL_SIZE = 1_000_000  # calls in the store the targets are set for
 DEMO_TARGET_S = 30.0
@@ -728,23 +732,93 @@ def export_child(args: list[str]) -> dict[str, float]:
     return {"total_s": total, "extract_s": extract}
 
 
+# --- several seats on a PostgreSQL server (bench/seats.py) -----------------------------------
+
+NOT_A_TARGET = math.nan  # a figure shown for what it is, with no target of PRODUCT.md
+
+
+def measure_seats(settings: Settings) -> list[Figure]:
+    """4 seats saving at once on a local server, beside one seat saving alone."""
+    try:
+        with seats.local_server() as server:
+            together = seats.run_seats(seats.new_database(server, "seats"),
+                                       settings.work_dir / "seats")
+            alone = seats.run_seats(seats.new_database(server, "seat"),
+                                    settings.work_dir / "seat", seats=1)
+    except seats.NoServer as exc:
+        print(f"several seats on PostgreSQL: skipped: {exc}", file=sys.stderr)
+        return []
+    name = f"{seats.SEATS} seats saving at once on PostgreSQL"
+    saves = int(together["saves"])
+    return [
+        Figure(f"{name}: saves per second", together["saves_per_s"], NOT_A_TARGET,
+               alone["saves_per_s"], "one seat saving alone", indicative=True, unit="/s"),
+        Figure(f"{name}: one save (95th percentile of {saves})", together["p95_s"],
+               seats.SEAT_P95_TARGET_S, alone["p95_s"], "one seat saving alone"),
+        Figure(f"{name}: calls lost (counted by idempotency key)", together["lost"], 0,
+               unit="calls"),
+        Figure(f"{name}: calls stored twice (a tenth saved again)", together["duplicated"], 0,
+               unit="calls"),
+    ]
+
+
+def measure_server_report(settings: Settings) -> list[Figure]:
+    """The one-year report on PostgreSQL beside SQLite, both filled by ``demo --calls N``."""
+    if not (settings.work_dir / "demo").exists():  # measure_demo has not filled it
+        subprocess.run(advice_desk_command(settings.work_dir / "demo", "demo", "--calls",
+                                           str(settings.calls)),
+                       check=True, stdout=subprocess.DEVNULL)
+    try:
+        with seats.local_server() as server:
+            url = seats.new_database(server, "report")
+            data_dir = settings.work_dir / "server"
+            fill = timed(lambda: subprocess.run(
+                [*advice_desk_command(data_dir, "--database-url", url), "demo", "--calls",
+                 str(settings.calls)], check=True, stdout=subprocess.DEVNULL))
+            on_sqlite, on_server = _demo_store(settings), open_store(resolve_location(
+                data_dir, url))
+            try:
+                day = _busiest_recent_day(on_sqlite)
+                first = day - timedelta(days=364)
+                timings = [_best_of(3, lambda s=store: Reports(
+                    s, command_line_actor(), SystemClock()).compute(first, day))
+                    for store in (on_sqlite, on_server)]
+            finally:
+                on_sqlite.close()
+                on_server.close()
+    except seats.NoServer as exc:
+        print(f"the year report on PostgreSQL: skipped: {exc}", file=sys.stderr)
+        return []
+    return [Figure(f"demo --calls {settings.calls} on PostgreSQL", fill, NOT_A_TARGET,
+                   indicative=True),
+            Figure(f"one-year report on PostgreSQL ({first} to {day})", timings[1],
+                   YEAR_REPORT_TARGET_S, timings[0], "the same report on SQLite",
+                   indicative=not settings.full_size)]
+
+
 # --- the table -------------------------------------------------------------------------------
 
 MEASUREMENTS: list[Measurement] = [measure_startup, measure_frozen_startup, measure_demo,
                                    measure_reports, measure_saving, measure_history,
                                    measure_search, measure_backups, measure_export,
-                                   measure_import]
-# Measurements that need no demo store, for ``--only``.
+                                   measure_import, measure_seats, measure_server_report]
+# Measurements that need no demo store, for ``--only`` (server-report fills its own).
 ONLY: dict[str, list[Measurement]] = {"startup": [measure_startup],
                                       "frozen": [measure_frozen_startup],
-                                      "import": [measure_import]}
+                                      "import": [measure_import],
+                                      "seats": [measure_seats],
+                                      "server-report": [measure_server_report]}
 # Work run in a child process of this script by ``run_child(name, args…)``.
 CHILDREN: dict[str, ChildWork] = {"import": import_child, "export": export_child}
 
 
 def _seconds(value: float | None, unit: str = "s") -> str:
-    if value is None:
+    if value is None or math.isnan(value):
         return ""
+    if unit == "calls":
+        return f"{value:.0f}"
+    if unit == "/s":
+        return f"{value:.0f}/s"
     if unit == "x":
         return f"{value:.2f}×"
     if unit == "MiB":
@@ -766,7 +840,7 @@ def print_table(figures: list[Figure]) -> None:
           f"{'peak RSS':>8}  {'RSS target':>10}  verdict")
     for f in figures:
         print(f"{f.name:<{width}}  {_seconds(f.measured_s, f.unit):>9}  "
-              f"{'≤ ' + _seconds(f.target_s, f.unit):>9}  "
+              f"{('≤ ' + _seconds(f.target_s, f.unit)).removesuffix('≤ '):>9}  "
               f"{_seconds(f.baseline_s, f.unit):>9}  {_megabytes(f.peak_rss_mb):>8}  "
               f"{_megabytes(f.rss_target_mb, bound=True):>10}  {f.verdict}"
               + (f"  (baseline: {f.baseline})" if f.baseline else ""))
@@ -783,6 +857,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--child", nargs=argparse.REMAINDER,
                         help=argparse.SUPPRESS)  # NAME ARGS…: the work run_child runs
     args = parser.parse_args(argv)
+    if args.child and args.child[0] == "seat":  # prints each save's seconds itself
+        seats.seat_child(args.child[1:])
+        return 0
     if args.child:
         print(json.dumps(CHILDREN[args.child[0]](args.child[1:])))
         return 0

@@ -89,6 +89,8 @@ class PostgresServer:
     folder: Path
     run_as: list[str]
     admin: psycopg.Connection[tuple[object, ...]] | None = None
+    # The bench starts one with the server's own durable defaults instead.
+    settings: dict[str, str] = field(default_factory=lambda: dict(SPEED_SETTINGS))
     _names: Iterator[int] = field(default_factory=lambda: itertools.count(1))
 
     @property
@@ -99,11 +101,13 @@ class PostgresServer:
         return f"postgresql+psycopg://{SERVER_USER}@/{database}?host={self.folder}"
 
     @classmethod
-    def start(cls) -> PostgresServer:
+    def start(cls, settings: dict[str, str] | None = None) -> PostgresServer:
         """Start a server in a new folder, waiting (``pg_ctl -w``) until it accepts connections;
         a failure here is an error, not a skip: the binaries are there but do not work."""
         bin_dir, run_as = requirements()
         server = cls(bin_dir, Path(tempfile.mkdtemp(prefix="advice-desk-pg-")), run_as)
+        if settings is not None:
+            server.settings = settings
         if run_as:
             shutil.chown(server.folder, SERVER_USER, SERVER_USER)
         try:
@@ -118,7 +122,7 @@ class PostgresServer:
     def _init_cluster(self) -> None:
         self._run("initdb", "-D", str(self.data_dir), "--auth=trust", f"--username={SERVER_USER}",
                   "--encoding=UTF8", "--locale=C.UTF-8", "--no-sync", "--no-instructions")
-        settings = {**SPEED_SETTINGS, "unix_socket_directories": f"'{self.folder}'"}
+        settings = {**self.settings, "unix_socket_directories": f"'{self.folder}'"}
         with (self.data_dir / "postgresql.conf").open("a", encoding="utf-8") as conf:
             conf.writelines(f"{name} = {value}\n" for name, value in settings.items())
 

@@ -140,6 +140,7 @@ def test_a_saved_store_upgrades_with_its_calls(saved: Path, location: Location,
             assert got.in_hours == want["in_hours"]
             assert got.review_note == want["review_note"]
             assert got.reviewed_at == _instant(want["reviewed_at"])
+            assert got.version == 1  # 0009: every call stored before starts at version 1
             assert details.started_at == _instant(want["started_at"])
             assert details.ended_at == _instant(want["ended_at"])
             assert details.follow_up_on == _day(want["follow_up_on"])

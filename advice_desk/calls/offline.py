@@ -78,10 +78,12 @@ class Offline:
         return stored if isinstance(stored, int) else None
 
     def update_call(self, desk: DeskLike, call_id: int, details: CallDetails, key: str,
-                    payload: JSONObject | None = None) -> list[str] | None:
-        """The fields changed, or None when the edit was kept on this PC."""
+                    payload: JSONObject | None = None, version: int | None = None
+                    ) -> list[str] | None:
+        """The fields changed, or None when the edit was kept on this PC. ``version``: the
+        call's when it was opened (an edit of a call changed since is refused)."""
         changed = self._save(desk, Entry(Path(), "update", key, self.clock.now(), details,
-                                         call_id, payload=payload))
+                                         call_id, payload=payload, opened_version=version))
         return changed if isinstance(changed, list) else None
 
     def log_non_data(self, desk: DeskLike, kind: str) -> int | None:

@@ -66,8 +66,8 @@ class DeskLike(Protocol):
     def drafts(self) -> DraftKeeper: ...
 
     def log_call(self, details: CallDetails, key: str | None = None) -> int: ...
-    def update_call(self, call_id: int, details: CallDetails, key: str | None = None
-                    ) -> list[str]: ...
+    def update_call(self, call_id: int, details: CallDetails, key: str | None = None,
+                    version: int | None = None) -> list[str]: ...
 
 
 class DraftKeeper(Protocol):
@@ -90,6 +90,7 @@ class Entry:
     started_at: datetime | None = None
     refused: str | None = None
     payload: JSONObject | None = None
+    opened_version: int | None = None  # an edit's: the call's version when it was opened
 
     def as_json(self) -> JSONObject:
         return {
@@ -99,6 +100,7 @@ class Entry:
             "call_id": self.call_id, "kind": self.kind,
             "started_at": None if self.started_at is None else self.started_at.isoformat(),
             "refused": self.refused, "payload": self.payload,
+            "opened_version": self.opened_version,
         }
 
     def send(self, desk: DeskLike) -> Result:
@@ -108,7 +110,7 @@ class Entry:
             return desk.log_call(self.details, self.key)
         if self.action == "update":
             assert self.details is not None and self.call_id is not None
-            return desk.update_call(self.call_id, self.details, self.key)
+            return desk.update_call(self.call_id, self.details, self.key, self.opened_version)
         assert self.kind is not None
         return desk.calls.log_non_data(self.kind, self.started_at, self.key)
 
@@ -120,13 +122,15 @@ def _entry_from(path: Path, data: JSONObject) -> Entry | None:
         return None
     details, call_id, kind = data.get("details"), data.get("call_id"), data.get("kind")
     started, refused, payload = data.get("started_at"), data.get("refused"), data.get("payload")
+    opened = data.get("opened_version")
     return Entry(path, action, key, datetime.fromisoformat(queued),
                  details_from_json(details) if isinstance(details, dict) else None,
                  call_id if isinstance(call_id, int) else None,
                  kind if isinstance(kind, str) else None,
                  datetime.fromisoformat(started) if isinstance(started, str) else None,
                  refused if isinstance(refused, str) else None,
-                 payload if isinstance(payload, dict) else None)
+                 payload if isinstance(payload, dict) else None,
+                 opened if isinstance(opened, int) else None)
 
 
 @dataclass(frozen=True)

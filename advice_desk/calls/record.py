@@ -68,6 +68,7 @@ class StoredCall:
     reviewed_at: datetime | None = None
     review_note: str | None = None
     withdrawn_at: datetime | None = None  # a non-data call logged by mistake, not counted
+    version: int = 1  # bumped by every change: a save names the version it read (store.versions)
 
 
 @dataclass(frozen=True)

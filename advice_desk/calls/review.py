@@ -21,6 +21,7 @@ from advice_desk.people import audit
 from advice_desk.people.manager import Manager
 from advice_desk.people.permissions import Action, PermissionDenied, require
 from advice_desk.store.models import Call, CallTopic, User
+from advice_desk.store.versions import require_version, touch
 from advice_desk.validation import FieldError, ValidationError
 
 UPCOMING_DAYS = 14
@@ -53,8 +54,9 @@ def _due(due_on: date, today: date) -> Due:
 class Review(Manager):
     """A supervisor's review of calls, and the follow-ups the actor may see and tick off."""
 
-    def call(self, call_id: int, note: str) -> None:
-        """Mark a call with content reviewed, with an optional note."""
+    def call(self, call_id: int, note: str, version: int | None = None) -> None:
+        """Mark a call with content reviewed, with an optional note; with ``version``, refused
+        (:class:`CallChanged`) when the call changed since it was read at that version."""
         actor, clock = self.actor, self.clock
         require(actor, Action.REVIEW)
         note = note.strip()
@@ -66,10 +68,12 @@ class Review(Manager):
             if call is None or call.kind != "data":
                 raise ValidationError([FieldError("id",
                                                   f"there is no call {call_id} to review")])
+            require_version(session, call, version)
             if call.reviewed_at is None and call.withdrawn_at is None:
                 rollup.reviewed(session.connection(), call.local_date)
             call.reviewed_by_id = actor.id
             call.reviewed_at = clock.now()
+            touch(call, actor.id, call.reviewed_at)
             call.review_note = note or None
             audit.record(session, clock, actor, "call-reviewed", f"call {call_id}",
                          {"with note": bool(note)})
@@ -109,4 +113,5 @@ class Review(Manager):
             if call.follow_up_done_at is None:
                 rollup.follow_up_done(session.connection(), call.follow_up_on)
             call.follow_up_done_at = clock.now()
+            touch(call, actor.id, call.follow_up_done_at)
             audit.record(session, clock, actor, "follow-up-done", f"call {call_id}")

@@ -47,6 +47,7 @@ from advice_desk.people.permissions import WORKER_WINDOW, Actor, require_call
 from advice_desk.reference import lists as reference
 from advice_desk.settings import hours_policy_in
 from advice_desk.store.models import Call, CallOutcome, CallTopic, User
+from advice_desk.store.versions import require_version, touch
 from advice_desk.validation import FieldError, ValidationError
 
 
@@ -141,17 +142,19 @@ class Calls(Manager):
             count_in_figures(session, None, facts_of(call))
             return call.id
 
-    def correct(self, call_id: int, kind: str | None) -> None:
+    def correct(self, call_id: int, kind: str | None, version: int | None = None) -> None:
         """Correct a non-data call logged by mistake: change it to another non-data ``kind``,
         or (``kind`` None) withdraw it. A withdrawn call is kept, marked with who withdrew it
         and when, and left out of every figure. Audited; workers may correct their own calls
         of the last seven days, supervisors any. Raises :class:`ValidationError` for a call
-        with content (edit it instead), one already withdrawn, or an unknown kind."""
+        with content (edit it instead), one already withdrawn, or an unknown kind, and
+        :class:`CallChanged` when ``version`` is given and the call has changed since."""
         if kind is not None:
             _require_non_data_kind(kind)
         clock = self.clock
         with self.store.write() as session:
             call = _call_for(session, self.actor, call_id, clock)
+            require_version(session, call, version)
             if call.kind == "data":
                 raise ValidationError([FieldError(
                     "kind", f"call {call_id} has content: edit it instead")])
@@ -161,30 +164,38 @@ class Calls(Manager):
             if kind == call.kind:
                 return
             now = clock.now()
-            call.updated_at = now
+            touch(call, self.actor.id, now)
             before = facts_of(call)
+            was = call.kind
             if kind is None:
                 call.withdrawn_at, call.withdrawn_by_id = now, self.actor.id
-                audit.record(session, clock, self.actor, "call-withdrawn", f"call {call_id}",
-                             {"kind": call.kind})
             else:
-                audit.record(session, clock, self.actor, "call-corrected", f"call {call_id}",
-                             {"from": call.kind, "to": kind})
                 call.kind = kind
             count_in_figures(session, before, facts_of(call))
+            # The call's row is written (its version bumped) once, before the audit's flush.
+            if kind is None:
+                audit.record(session, clock, self.actor, "call-withdrawn", f"call {call_id}",
+                             {"kind": was})
+            else:
+                audit.record(session, clock, self.actor, "call-corrected", f"call {call_id}",
+                             {"from": was, "to": kind})
 
     def update(self, call_id: int, details: CallDetails, key: str | None = None,
-               drafted: bool = False) -> builtins.list[str]:
+               drafted: bool = False, version: int | None = None) -> builtins.list[str]:
         """Replace what is recorded about a call; returns the names of the fields that changed.
 
         Topics retired since the call was logged may stay on it, and so may a retired (split)
         authority code; they cannot be newly added.
         The audit trail records which fields changed, never their values. With ``drafted``
         the actor's draft of the form with ``key`` is deleted in the same transaction.
+        ``version`` is the call's version when the form opened it (:meth:`get`): a call
+        changed since then (by another seat) is refused with :class:`CallChanged`, naming who
+        changed it and when, and nothing is saved.
         """
         clock = self.clock
         with self.store.write() as session:
             call = _call_for(session, self.actor, call_id, clock)
+            require_version(session, call, version)
             if call.withdrawn_at is not None:  # it would come back into the figures
                 raise ValidationError([FieldError(
                     "kind", f"call {call_id} was withdrawn: it cannot be edited")])
@@ -200,7 +211,7 @@ class Calls(Manager):
             counted = stored_facts(session, call)
             fill_call(call, details, hours_policy_in(session))
             call.kind = "data"
-            call.updated_at = clock.now()
+            touch(call, self.actor.id, clock.now())
             session.exec(delete(CallTopic).where(col(CallTopic.call_id) == call_id))
             session.exec(delete(CallOutcome).where(col(CallOutcome.call_id) == call_id))
             write_codes(session, call_id, details)
@@ -217,7 +228,7 @@ class Calls(Manager):
             return StoredCall(id=call.id, kind=call.kind, worker_id=call.worker_id,
                               in_hours=call.in_hours, details=details_of(session, call),
                               reviewed_at=call.reviewed_at, review_note=call.review_note,
-                              withdrawn_at=call.withdrawn_at)
+                              withdrawn_at=call.withdrawn_at, version=call.version)
 
     def _visible(self, query: CallQuery) -> CallQuery:
         """The query as the actor may ask it: a worker sees only their own calls of the last

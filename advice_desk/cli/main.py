@@ -18,6 +18,7 @@ from advice_desk.cli import (
     figure_commands,
     privacy_commands,
     settings_commands,
+    setup_commands,
 )
 from advice_desk.cli.common import (
     EXIT_FAILED,
@@ -64,6 +65,8 @@ COMMANDS: list[Callable[[Commands, list[Parser]], None]] = [
     backup_commands.register_restore,
     audit_commands.register_audit,
     check_commands.register_check,
+    setup_commands.register_setup,
+    setup_commands.register_connect,
 ]
 
 

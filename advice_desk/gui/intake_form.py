@@ -195,6 +195,7 @@ class IntakeForm(QWidget):
         self._duration_typed = False
         self._loaded: tuple[datetime, datetime | None, int] | None = None
         self._editing_call_id: int | None = None
+        self._editing_version: int | None = None  # the call's version when it was opened
         self._call_key: str | None = None  # made when first asked for: call_key
         self._dirty = False
         self._quiet = 0  # > 0 while the form itself sets widgets
@@ -345,6 +346,15 @@ class IntakeForm(QWidget):
         return self._editing_call_id
 
     @property
+    def editing_version(self) -> int | None:
+        """The version of the call being edited as it was read; a save names it."""
+        return self._editing_version
+
+    def edit_over(self, version: int) -> None:
+        """Keep editing a call changed elsewhere: the next save replaces that change."""
+        self._editing_version = version
+
+    @property
     def call_key(self) -> str:
         """The idempotency key of the call in the form, kept in its draft: made when first
         asked for (``uuid`` loads ``platform``, not needed for the window's first paint)."""
@@ -379,7 +389,7 @@ class IntakeForm(QWidget):
         self._timer_started = None
         self._duration_typed = False
         self._loaded = None
-        self._editing_call_id = None
+        self._editing_call_id = self._editing_version = None
         self._call_key = None  # a new one for this form's call: saved twice, stored once
         self._dirty = False
         self._refused = {}
@@ -746,7 +756,7 @@ class IntakeForm(QWidget):
         self._show_details(call.details)
         minutes = self.ui.duration_spin.value()
         self._loaded = (call.details.started_at, call.details.ended_at, minutes)
-        self._editing_call_id = call.id
+        self._editing_call_id, self._editing_version = call.id, call.version
         self.ui.scroll_area.verticalScrollBar().setValue(0)  # the call from its first field
         self.ui.mode_label.setText(self.tr("Editing call {0}").format(call.id))
         self.ui.timer_label.setText("")
@@ -792,6 +802,7 @@ class IntakeForm(QWidget):
         return {
             "version": PAYLOAD_VERSION,
             "editing_call_id": self._editing_call_id,
+            "editing_version": self._editing_version,
             CALL_KEY: self.call_key,
             "timer_started": self._timer_started.isoformat() if self._timer_started else None,
             "duration_typed": self._duration_typed,
@@ -818,6 +829,8 @@ class IntakeForm(QWidget):
                     getattr(self.ui, name).setValue(value)
         call_id = payload["editing_call_id"]
         self._editing_call_id = call_id if isinstance(call_id, int) else None
+        version = payload.get("editing_version")  # a draft from before versions: None
+        self._editing_version = version if isinstance(version, int) else None
         key = payload.get(CALL_KEY)
         if isinstance(key, str):  # a draft from before keys keeps the new one clear() made
             self._call_key = key

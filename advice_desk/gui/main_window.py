@@ -47,6 +47,7 @@ if TYPE_CHECKING:
     from advice_desk.gui.report_view import ReportWindow
     from advice_desk.gui.review_window import ReviewWindow
     from advice_desk.people.accounts import Worker
+    from advice_desk.store.versions import CallChanged
 
 DRAFT_DELAY_MS = 800  # save the draft this long after the last keystroke
 PERIODS = (("All dates", None), ("Today", 0), ("Last 7 days", 6), ("Last 30 days", 29))
@@ -411,6 +412,7 @@ class MainWindow(QMainWindow):
             return
         desk, call_id, key = self.desk, self.form.editing_call_id, self.form.call_key
         payload = self.form.payload()
+        version = self.form.editing_version
         self._saving = True
         self._draft_timer.stop()
         if call_id is None:
@@ -418,7 +420,7 @@ class MainWindow(QMainWindow):
                             ).success(self._saved).failure(self._save_failed)
         else:
             self.server.run(
-                lambda offline: offline.update_call(desk, call_id, details, key, payload)
+                lambda offline: offline.update_call(desk, call_id, details, key, payload, version)
             ).success(lambda changed: self._updated(call_id, changed)).failure(
                 self._save_failed)
 
@@ -487,10 +489,40 @@ class MainWindow(QMainWindow):
     def _save_failed(self, error: BaseException) -> None:
         """The core's objections to the call are shown beside its fields."""
         self._saving = False
+        from advice_desk.store.versions import CallChanged  # loaded: the store raised it
+
         if isinstance(error, ValidationError):
             self.form.show_errors(error.errors)
+        elif isinstance(error, CallChanged):
+            self._call_changed(error)
         else:
             errors.show_failure(self, error)
+
+    def _call_changed(self, error: CallChanged) -> None:
+        """Another seat changed the call since it was opened: reload it, or keep editing."""
+        from advice_desk.gui.call_changed import offer_reload
+
+        desk, call_id, version = self.desk, error.call_id, error.version
+
+        def reload() -> None:
+            if desk is None:
+                return
+            self.tasks.run(desk.drafts.discard)
+            self.tasks.run(lambda: desk.calls.get(call_id)).success(self._reloaded).failure(
+                lambda failure: errors.show_failure(self, failure))
+
+        def keep_editing() -> None:
+            self.form.edit_over(version)
+            self.statusBar().showMessage(self.tr(
+                "What you typed is kept: saving it replaces the other change."), 5000)
+
+        offer_reload(self, str(error), reload, keep_editing)
+
+    def _reloaded(self, call: StoredCall) -> None:
+        self.form.load_call(call)
+        self.history.reload()
+        self.statusBar().showMessage(self.tr("Call {0} reloaded as it is now.").format(call.id),
+                                     5000)
 
     def discard_call(self) -> None:
         self._draft_timer.stop()

@@ -87,6 +87,12 @@ def _check_new(username: str, display_name: str, password: str) -> None:
         raise ValidationError(errors)
 
 
+def check_new_account(username: str, display_name: str, password: str) -> None:
+    """Raise :class:`ValidationError` for an account that could not be made, before anything
+    is written (``advice-desk setup`` checks its first supervisor before building a store)."""
+    _check_new(username, display_name, password)
+
+
 def _password_problems(password: str) -> list[FieldError]:
     if len(password) < MIN_PASSWORD_LENGTH:
         return [FieldError("password", f"use at least {MIN_PASSWORD_LENGTH} characters")]

@@ -57,6 +57,8 @@ CALL_FIELDS: dict[str, Sensitivity] = {
     "withdrawn_at": Q,
     "withdrawn_by_id": S,
     "idempotency_key": N,  # a random UUID of the form the call was typed in
+    "version": N,  # how many times the row was written: a counter, no content
+    "updated_by_id": S,
 }
 
 # Fields the worker may only fill when the caller agrees to their details being stored.

@@ -24,6 +24,7 @@ from advice_desk.privacy.identity import PersonQuery
 from advice_desk.privacy.subject_access import calls_of
 from advice_desk.store import search_index
 from advice_desk.store.models import Call
+from advice_desk.store.versions import touch
 
 BATCH = 500  # ids per statement, well under every database's limit of bound parameters
 
@@ -35,11 +36,16 @@ def has_personal_data() -> sa.ColumnElement[bool]:
     return sa.or_(*(column.is_not(None) for column in _PERSONAL_COLUMNS))
 
 
-def erase_calls(session: Session, ids: Sequence[int], now: datetime) -> None:
-    """Set the personal fields of the calls ``ids`` to NULL, stamped as erased at ``now``.
+def erase_calls(session: Session, ids: Sequence[int], now: datetime,
+                by: int | None = None) -> None:
+    """Set the personal fields of the calls ``ids`` to NULL, stamped as erased at ``now``
+    and as changed by the user ``by`` (None: the app); each call's version goes up, so a form
+    that opened one before cannot write its details back.
     The search index's triggers take the erased words out of it; the index is then merged so
     that none of its pages keeps them either."""
-    values = {name: None for name in PERSONAL_CALL_FIELDS} | {"personal_erased_at": now}
+    values = {name: None for name in PERSONAL_CALL_FIELDS} | {
+        "personal_erased_at": now, "updated_at": now, "updated_by_id": by,
+        "version": Call.version + 1}
     for start in range(0, len(ids), BATCH):
         session.execute(sa.update(Call).where(col(Call.id).in_(ids[start:start + BATCH]))
                         .values(**values))
@@ -73,7 +79,7 @@ class Erasure(Manager):
             found = calls_of(session, query.by, key)
             ids = _unheld(session, found)
             if ids:
-                erase_calls(session, ids, self.clock.now())
+                erase_calls(session, ids, self.clock.now(), self.actor.id)
             audit.record(session, self.clock, self.actor, "erasure", None,
                          {"calls": len(ids), "held": len(found) - len(ids), "by": query.by})
         if ids:
@@ -89,7 +95,7 @@ class Erasure(Manager):
             wanted = list(dict.fromkeys(ids))
             ids = _unheld(session, wanted)
             if ids:
-                erase_calls(session, ids, self.clock.now())
+                erase_calls(session, ids, self.clock.now(), self.actor.id)
             audit.record(session, self.clock, self.actor, "erasure", None,
                          {"calls": len(ids), "held": len(wanted) - len(ids), "by": "ticked"})
         if ids:
@@ -113,6 +119,7 @@ class Erasure(Manager):
                 raise LookupError(f"there is no call {call_id}")
             if call.legal_hold != held:
                 call.legal_hold = held
+                touch(call, self.actor.id, self.clock.now())
                 session.add(call)
                 audit.record(session, self.clock, self.actor, "legal-hold", f"call {call_id}",
                              {"held": held})

@@ -37,7 +37,7 @@ def apply_retention(store: Store, actor: Actor, clock: Clock, months: int | None
     with store.write() as session:
         ids = [i for i in session.exec(due).all() if i is not None]
         if ids:
-            erase_calls(session, ids, now)
+            erase_calls(session, ids, now, actor.id)
         audit.record(session, clock, actor, "retention", None,
                      {"calls": len(ids), "months": months})
     if ids:

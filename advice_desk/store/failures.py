@@ -200,7 +200,8 @@ def _is_database_error(error: BaseException) -> bool:
 
 
 # The core's refusals (a field that is wrong, a role that may not, a wrong password, a store
-# that cannot be opened, a cancelled export, a person not described well enough), by module and
+# that cannot be opened, a cancelled export, a person not described well enough, a call another
+# seat changed since it was opened), by module and
 # class: their messages are written for the person and hold no stored value. The window must
 # not load the database layer before it paints, and an error can only be of one of these
 # classes once its module is loaded, so they are looked for among the modules loaded so far.
@@ -213,6 +214,7 @@ REFUSALS = (
     ("advice_desk.reports.extract", "ExportKeyError"),
     ("advice_desk.privacy.identity", "SearchError"),
     ("advice_desk.backups.copies", "BackupError"),
+    ("advice_desk.store.versions", "CallChanged"),
 )
 
 

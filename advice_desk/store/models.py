@@ -65,8 +65,12 @@ class Topic(SQLModel, table=True):
     retired: bool = False
 
 
+CALL_VERSION = sa.Column("version", sa.Integer(), nullable=False, server_default="1")
+
+
 class Call(SQLModel, table=True):
     __tablename__ = "call"
+    __mapper_args__ = {"version_id_col": CALL_VERSION}
     __table_args__ = (
         sa.Index("ix_call_worker_started", "worker_id", "started_at"),
         sa.Index("ix_call_follow_up_on", "follow_up_on"),
@@ -120,6 +124,12 @@ class Call(SQLModel, table=True):
     # The intake form's own UUID, made when the form starts and kept in its draft: saving the
     # same form again (a retry, a recovered draft, a second copy) finds this call, never adds one.
     idempotency_key: str | None = Field(default=None, max_length=36)
+    # Bumped by every change of the row (SQLAlchemy's version counter: each UPDATE says
+    # ``WHERE id = :id AND version = :v``), with who made it (``updated_at`` says when): an
+    # edit of a call another seat changed since it was opened is refused (store.versions).
+    # ``updated_by_id`` is NULL until the call is first changed after it was logged.
+    version: int = Field(default=1, sa_column=CALL_VERSION)
+    updated_by_id: int | None = Field(default=None, foreign_key="app_user.id")
 
 
 class CallTopic(SQLModel, table=True):
