@@ -22,6 +22,7 @@ from advice_desk.gui.call_summary import call_summary_html
 from advice_desk.gui.forms import load_form
 from advice_desk.gui.history_model import HistoryModel, fit_columns, set_up_view
 from advice_desk.gui.keys import CLOSE_KEYS, MARK_REVIEWED_KEYS
+from advice_desk.gui.sort_arrow import show_sort_arrow
 from advice_desk.gui.taskman import TaskManager
 
 if TYPE_CHECKING:
@@ -64,7 +65,8 @@ class ReviewWindow(QWidget):
         self.ui.review_view.setAccessibleName(self.tr("Calls to review"))
         self.ui.review_view.verticalHeader().hide()
         self.ui.review_view.setWordWrap(False)
-        set_up_view(self.ui.review_view)  # the history's columns and sort arrow, newest first
+        set_up_view(self.ui.review_view)  # the history's columns, newest first
+        show_sort_arrow(self.ui.review_view.horizontalHeader())  # opened after sign-in
         self.ui.review_splitter.setSizes([680, 470])
         self.model.loaded.connect(self._rows_loaded)
         self.model.refreshed.connect(self._rows_refreshed)
