@@ -184,6 +184,27 @@ def test_a_supervisor_puts_the_shown_call_on_legal_hold_and_lifts_it(qtbot, loca
     assert [json.loads(e[2])["held"] for e in events] == [True, False]
 
 
+def test_a_call_changed_elsewhere_since_it_was_shown_is_not_marked_reviewed(qtbot, location,
+                                                                             clock):
+    _, review, _ = open_review(qtbot, location, clock)
+    qtbot.waitUntil(lambda: review.current is not None)
+    call_id = review.current.id
+    store = open_store(location, clock)  # another seat puts the call on hold meanwhile
+    PersonalData(store, SUPERVISOR, ANY_TIME).set_legal_hold(call_id, True)
+    store.close()
+    review.ui.review_note_edit.setFocus()
+    qtbot.keyClick(review.ui.review_note_edit, Qt.Key.Key_Return,
+                   Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: "since you opened it" in review.ui.review_status.text())
+    assert review.ui.review_status.text().startswith(f"call {call_id} was changed")
+    qtbot.waitUntil(lambda: review.held)  # shown again as it is now
+    store = open_store(location, clock)
+    reviewed = store.engine.connect().execute(
+        sa.text("SELECT reviewed_at FROM call WHERE id = :id"), {"id": call_id}).scalar()
+    store.close()
+    assert reviewed is None
+
+
 def test_the_review_opens_on_the_first_call_and_moves_on_after_marking_it(qtbot, location,
                                                                           clock):
     _, review, (first, second) = open_review(qtbot, location, clock)

@@ -39,7 +39,7 @@ class ReviewWindow(QWidget):
     def __init__(self, tasks: TaskManager,
                  list_calls: Callable[[CallQuery, int, int], list[CallSummary]],
                  get_call: Callable[[int], StoredCall],
-                 review_call: Callable[[int, str], None],
+                 review_call: Callable[[int, str, int | None], None],
                  topics: list[TopicChoice], workers: list[Worker],
                  parent: QWidget | None = None, *,
                  held_calls: Callable[[Sequence[int]], list[int]],
@@ -173,7 +173,7 @@ class ReviewWindow(QWidget):
         call_id, set_hold = self.current.id, self._set_legal_hold
         self.ui.legal_hold_check.setEnabled(False)
         self.tasks.run(lambda: set_hold(call_id, held)).success(
-            lambda _: self._hold_set(call_id, held)).failure(self._hold_failed)
+            lambda _: self._hold_set(call_id, held)).failure(self._failed_then_reload)
 
     def _hold_set(self, call_id: int, held: bool) -> None:
         message = (self.tr("Call {0} is on legal hold: retention and erasure leave it alone.")
@@ -181,7 +181,8 @@ class ReviewWindow(QWidget):
         self.ui.review_status.setText(message.format(call_id))
         self._load(call_id)
 
-    def _hold_failed(self, error: BaseException) -> None:
+    def _failed_then_reload(self, error: BaseException) -> None:
+        """Said, and the call shown again as it is now (another seat may have changed it)."""
         self._failed(error)
         if self.current is not None:
             self._load(self.current.id)
@@ -190,9 +191,9 @@ class ReviewWindow(QWidget):
         if self.current is None or self.current.kind != "data":
             return
         call_id, note = self.current.id, self.ui.review_note_edit.toPlainText()
-        review = self._review_call
-        self.tasks.run(lambda: review(call_id, note)).success(
-            lambda _: self._reviewed(call_id)).failure(self._failed)
+        version, review = self.current.version, self._review_call
+        self.tasks.run(lambda: review(call_id, note, version)).success(  # refused if changed
+            lambda _: self._reviewed(call_id)).failure(self._failed_then_reload)
 
     def _reviewed(self, call_id: int) -> None:
         self.ui.review_status.setText(self.tr("Call {0} marked reviewed.").format(call_id))
