@@ -88,11 +88,13 @@ def test_setup_builds_a_server_store_and_its_first_supervisor_once(
 def test_setup_upgrades_a_store_that_already_has_its_supervisor(
         postgres_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str]) -> None:
-    """The template store of the tests (migrated, no supervisor yet) then one set back to 0008."""
+    """The template store of the tests (migrated, no supervisor yet) then one set back to 0008
+    (what 0009 and 0010 add taken out)."""
     store = ["--data-dir", str(tmp_path), "--database-url", postgres_url]
     assert run([*store, *SETUP], monkeypatch, PASSWORD) == EXIT_OK
     engine = sa.create_engine(postgres_url)
     with engine.begin() as connection:
+        connection.execute(sa.text("DROP FUNCTION advice_desk_notify_change() CASCADE"))
         connection.execute(sa.text('ALTER TABLE "call" DROP COLUMN version, '
                                    "DROP COLUMN updated_by_id"))
         connection.execute(sa.text("UPDATE alembic_version SET version_num = '0008'"))
