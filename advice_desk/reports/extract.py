@@ -19,10 +19,12 @@ import hmac
 import os
 import secrets
 import stat
-from collections import Counter
-from collections.abc import Callable, Iterable
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
+from functools import partial
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
@@ -40,6 +42,7 @@ from advice_desk.store.models import Call
 
 if TYPE_CHECKING:
     from advice_desk.reports.anonymise import Choice
+    from advice_desk.reports.call_numbers import Ints, Rows
 
 SUPPRESSED = STAR
 COLUMNS = ("month", "weekday", "in_hours", "duration_band", "caller_type", "arrangement",
@@ -230,34 +233,93 @@ CODED = (QUASI_COLUMNS.index("caller_type"), QUASI_COLUMNS.index("arrangement"))
 def write_rows(out: IO[str], store: Store, date_from: date, date_to: date, secret: bytes,
                k: int = EXPORT_K.default, cancelled: Cancelled | None = None) -> ExtractStats:
     """``calls.csv``: its header, then a row for each call with content in the period,
-    k-anonymous and l-diverse over the quasi columns, streamed: the generalisation is chosen
-    first from the counts of each combination."""
+    k-anonymous and l-diverse over the quasi columns. The calls are read once, as numbers
+    (:mod:`advice_desk.reports.call_numbers`), over two connections of one snapshot side by
+    side where the store allows: the keys on one, the topics and then the outcomes and contact
+    details on the other, the last while the search runs. The generalisation is chosen from
+    the classes of the keys and topics; the rows are then written from the numbers."""
+    from advice_desk.store.snapshots import paired_readers
+
+    stop = threading.Event()  # the helper's reads stop at their next chunk
+
+    def halted() -> bool:
+        return stop.is_set() or (cancelled is not None and cancelled())
+
+    with paired_readers(store) as readers, ThreadPoolExecutor(1) as helper:
+        try:
+            return _extract(out, readers.first, readers.second, helper, halted,
+                            (date_from, date_to), secret, k)
+        except BaseException:
+            stop.set()
+            raise
+
+
+def _extract(out: IO[str], first: sa.Connection, second: sa.Connection | None,
+             helper: ThreadPoolExecutor, halted: Cancelled, span: tuple[date, date],
+             secret: bytes, k: int) -> ExtractStats:
     # numpy: loaded when an extract is made, not with the app
+    from advice_desk.reports import call_numbers as numbers
     from advice_desk.reports import extract_table as tables
     from advice_desk.reports.anonymise import search
 
-    made = hierarchies(date_from, date_to)
-    period = (col(Call.local_date).between(date_from, date_to), col(Call.kind) == "data")
-    with store.read() as session:
-        connection = session.connection(
-            execution_options=passes.snapshot_options(store.engine.dialect.name))
-        bits = passes.topic_bits(connection)
-        columns = _columns(connection, period, date_from, date_to, discover=False)
-        number = passes.key(columns)
-        table = tables.counted(columns, passes.count(connection, period, columns, bits))
-        if tables.met_other_codes(columns, table, CODED):  # a code the lists do not know
-            columns = _columns(connection, period, date_from, date_to, discover=True)
-            number = passes.key(columns)
-            table = tables.counted(columns, passes.count(connection, period, columns, bits))
-        choice = search(made, table.classes, k, L_DIVERSITY, MAX_SUPPRESSED,
-                        row_cost=len(COLUMNS), budget=SEARCH_BUDGET)
-        assigned = tables.assign(choice, table)
-        stats = tables.stats(choice, table, assigned)
-        lines = tables.lines(choice, table, assigned)
-        del table, assigned
-        repeats = _repeated_contacts(connection, period, secret)
-        _write(out, passes.rows(connection, period, number, passes.shuffled(secret)), lines,
-               repeats, stats, cancelled, tables.cell)
+    period = (col(Call.local_date).between(*span), col(Call.kind) == "data")
+    months = passes.month_spans(*span)
+    other = second or first
+    topic_bits, top_topics = passes.topic_bits(first)
+
+    def read(connection: sa.Connection, value: sa.ColumnElement[int]) -> tuple[Ints, Ints]:
+        ids, (values,) = numbers.read_numbers(
+            passes.numbers(connection, period[1:], months, value), 1, halted)
+        return ids, values
+
+    def contacts() -> tuple[Ints, Ints, list[tuple[str | None, str | None]]]:
+        return numbers.read_contacts(passes.contacts(other, period[1:], months), halted)
+
+    listed = sorted({o.code for o in reference.helpline().outcomes})
+    topic_value = passes.topic_set(topic_bits)
+    outcome_value = passes.outcome_set(passes.code_bits(listed))
+    read_topics: Callable[[], tuple[Ints, Ints]]
+    read_outcomes: Callable[[], tuple[Ints, Ints]]
+    read_contacts: Callable[[], tuple[Ints, Ints, list[tuple[str | None, str | None]]]]
+    if second is not None:  # side by side: the helper's thread reads while this one works
+        read_topics = helper.submit(read, other, topic_value).result
+        read_outcomes = helper.submit(read, other, outcome_value).result
+        read_contacts = helper.submit(contacts).result
+    else:
+        read_topics, read_outcomes = partial(read, first, topic_value), partial(read, first,
+                                                                                 outcome_value)
+        read_contacts = contacts
+    columns = _columns(first, period, *span, discover=False)
+    ids, keys = read(first, passes.key(columns))
+    topics = numbers.bit_sets(numbers.in_order(ids, *read_topics())[0], top_topics)
+    table = tables.counted(columns, keys, topics.numbers)
+    if tables.met_other_codes(columns, table, CODED):  # a code the lists do not know
+        columns = _columns(first, period, *span, discover=True)
+        (keys,) = numbers.in_order(ids, *read(first, passes.key(columns)))
+        table = tables.counted(columns, keys, topics.numbers)
+    del keys
+    choice = search(hierarchies(*span), table.classes, k, L_DIVERSITY, MAX_SUPPRESSED,
+                    row_cost=len(COLUMNS), budget=SEARCH_BUDGET)
+    assigned = tables.assign(choice, table)
+    stats = tables.stats(choice, table, assigned)
+    classes = assigned[table.per_call]
+    del table, assigned
+    (outcome_bits,) = numbers.in_order(ids, *read_outcomes())
+    outcome_codes = listed
+    if (outcome_bits >> passes.BITS).any():  # a code the list does not know
+        outcome_codes = passes.outcome_codes(first, period)
+        (outcome_bits,) = numbers.in_order(ids, *read(
+            first, passes.outcome_set(passes.code_bits(outcome_codes))))
+    contact_ids, contact_numbers, contact_details = read_contacts()
+    (contact_numbers,) = numbers.in_order(ids, contact_ids, contact_numbers)
+    order = numbers.keyed_order(ids, secret)
+    order = order[~choice.failing[classes[order]]]
+    before, after = tables.lines(choice)
+    _write(out, numbers.Rows(classes, before, after, topics,
+                             numbers.bit_sets(outcome_bits, outcome_codes),
+                             numbers.repeat_flags(contact_numbers, contact_details, secret)),
+           order, halted, tables.cell)
+    stats.rows, stats.left_out = len(order), len(ids) - len(order)
     return stats
 
 
@@ -295,75 +357,25 @@ def _columns(connection: sa.Connection, period: passes.Period, date_from: date,
     ]
 
 
-Repeats = tuple[dict[str, str], dict[str, str]]  # stored phone, stored email → yes or no
+_WRITTEN = 10_000  # lines joined and written at a time
 
 
-def _repeated_contacts(connection: sa.Connection, period: passes.Period,
-                       secret: bytes) -> Repeats:
-    """Whether each caller called more than once in the period, by the phone (or, for a call
-    with no number, the email) as stored: counted by keyed hash, so the same number in two
-    formats is one caller. Contact details that name nobody (blank text) are in neither."""
-    phone, email = col(Call.caller_phone), col(Call.caller_email)
-    calls_by_key: Counter[str] = Counter()
-    phone_keys: dict[str, str] = {}
-    no_number: list[str] = []  # phones as stored with no digit in them: the email decides
-    for stored, calls in connection.execute(
-            sa.select(sa.func.coalesce(phone, ""), sa.func.count())
-            .where(*period, phone.is_not(None)).group_by(phone)):
-        key = caller_key(stored, None, secret)
-        if key is None:
-            no_number.append(stored)
-        else:
-            phone_keys[stored] = key
-            calls_by_key[key] += calls
-    email_calls: Counter[str] = Counter()
-    for chunk in [None, *(no_number[i:i + 500] for i in range(0, len(no_number), 500))]:
-        which = phone.is_(None) if chunk is None else phone.in_(chunk)
-        for stored, calls in connection.execute(
-                sa.select(sa.func.coalesce(email, ""), sa.func.count())
-                .where(*period, which, email.is_not(None)).group_by(email)):
-            email_calls[stored] += calls
-    email_keys: dict[str, str] = {}
-    for stored, calls in email_calls.items():
-        key = caller_key(None, stored, secret)
-        if key is not None:
-            email_keys[stored] = key
-            calls_by_key[key] += calls
-    return ({p: YES if calls_by_key[key] > 1 else NO for p, key in phone_keys.items()},
-            {e: YES if calls_by_key[key] > 1 else NO for e, key in email_keys.items()})
-
-
-def _write(out: IO[str], chunks: Iterable[list[passes.CallRow]],
-           lines: dict[int, tuple[str, str]], repeats: Repeats, stats: ExtractStats,
-           cancelled: Cancelled | None, cell: Callable[[str], str]) -> None:
-    """Pass two: each call's line, made from its class's cells; calls of a class that fails
-    are left out."""
+def _write(out: IO[str], rows: Rows, order: Ints, cancelled: Cancelled,
+           cell: Callable[[str], str]) -> None:
+    """The file: its header, then the calls of ``order``, each line made from its class's
+    cells and its topics', outcomes' and repeat flag's cells (each text made once)."""
     out.write(",".join(map(cell, COLUMNS)) + "\n")
-    by_phone, by_email = repeats
-    topic_cells: dict[str | None, str] = {}
-    outcome_cells: dict[str | None, str] = {}
-    seen = written = 0
-    for chunk in chunks:
-        if cancelled is not None and cancelled():
+    before, after = rows.before, rows.after
+    topic_cells = [cell(text) for text in rows.topics.texts]
+    outcome_cells = [cell(text) for text in rows.outcomes.texts]
+    repeat_cells = [cell(YES), cell(NO), cell(UNKNOWN)]  # REPEATED, NOT_REPEATED, NO_CONTACT
+    for start in range(0, len(order), _WRITTEN):
+        if cancelled():
             raise ExtractCancelled("the export was cancelled")
-        text = []
-        for key, topics, outcomes, phone, email in chunk:
-            line = lines.get(key)
-            if line is None:
-                continue
-            t = topic_cells.get(topics)
-            if t is None:
-                t = topic_cells[topics] = cell(";".join(sorted(
-                    {passes.top(code) for code in (topics or "").split(";") if code})))
-            o = outcome_cells.get(outcomes)
-            if o is None:
-                o = outcome_cells[outcomes] = cell(";".join(sorted(
-                    set((outcomes or "").split(";")) - {""})))
-            r = by_phone.get(phone) if phone is not None else None
-            if r is None:
-                r = by_email.get(email, UNKNOWN) if email is not None else UNKNOWN
-            text.append(f"{line[0]}{t},{o},{r},{line[1]}")
-        seen += len(chunk)
-        written += len(text)
-        out.write("".join(text))
-    stats.rows, stats.left_out = written, seen - written
+        part = order[start:start + _WRITTEN]
+        out.write("".join([
+            f"{before[c]}{topic_cells[t]},{outcome_cells[o]},{repeat_cells[r]},{after[c]}"
+            for c, t, o, r in zip(rows.classes[part].tolist(),
+                                  rows.topics.numbers[part].tolist(),
+                                  rows.outcomes.numbers[part].tolist(),
+                                  rows.repeats[part].tolist(), strict=True)]))

@@ -1,7 +1,7 @@
-"""Pass one's counts as the search's table, and what the chosen node makes of them.
+"""The calls' numbers as the search's table, and what the chosen node makes of them.
 
-From the counts of each key (a call's quasi values as one number, :mod:`advice_desk.reports.passes`)
-and topic set: the table of classes of the finest level; after the search, each of those classes'
+From each call's key (its quasi values as one number, :mod:`advice_desk.reports.passes`) and
+topic set: the table of classes of the finest level; after the search, each of those classes'
 class at the chosen node, what the data dictionary states (rows generalised and starred per
 column, the k and the distinct l that hold) and the cells of each kept class's lines.
 """
@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import io
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -26,41 +25,35 @@ from advice_desk.reports.output import text_cell
 
 @dataclass(frozen=True)
 class Counted:
-    """Pass one's counts: the classes of the finest level (``keys[j]`` is class ``j``'s key)
-    and, for the distinct l that holds, each key's class and topic set pair by pair."""
+    """The classes of the finest level (``keys[j]`` is class ``j``'s key), each call's class,
+    and, for the distinct l that holds, each class's topic sets pair by pair."""
 
     classes: Classes
     keys: Ints
-    pairs: Ints  # per (key, topic set) counted: the class it belongs to
-    topic_sets: Ints  # per (key, topic set): the topic set
+    per_call: Ints  # each call's class
+    pairs: Ints  # per (class, topic set) met: the class
+    topic_sets: Ints  # per (class, topic set) met: the topic set
 
 
-def counted(columns: list[passes.Column], pairs: tuple[Counter[int], int]) -> Counted:
-    """The table of pass one's counts (:func:`advice_desk.reports.passes.count`)."""
-    numbers, shift = pairs
-    size = len(numbers)
-    if passes.space(columns).bit_length() + shift <= 63:
-        both = np.fromiter(numbers, dtype=np.int64, count=size)
-        keys, masks = both >> shift, both & ((1 << shift) - 1)
-    else:
-        keys = np.fromiter((n >> shift for n in numbers), dtype=np.int64, count=size)
-        masks = np.fromiter((n & ((1 << shift) - 1) for n in numbers), dtype=np.int64,
-                            count=size)
-    counts = np.fromiter(numbers.values(), dtype=np.int64, count=size)
-    numbers.clear()  # a pair a call in the worst case: gone before the next peak
-    unique, inverse = np.unique(keys, return_inverse=True)
+def counted(columns: list[passes.Column], keys: Ints, topic_sets: Ints) -> Counted:
+    """The table of the calls' classes at the finest level (from each call's key and topic
+    set): their counts and topic sets."""
+    unique, per_call = np.unique(keys, return_inverse=True)
+    per_call = per_call.astype(np.int64).reshape(-1)
+    sets = int(topic_sets.max(initial=0)) + 1
+    pair_numbers = np.unique(per_call * sets + topic_sets)
+    pairs, pair_sets = pair_numbers // sets, pair_numbers % sets
     lows = np.full(len(unique), np.iinfo(np.int64).max, dtype=np.int64)
-    np.minimum.at(lows, inverse, masks)
+    np.minimum.at(lows, pairs, pair_sets)
     highs = np.full(len(unique), np.iinfo(np.int64).min, dtype=np.int64)
-    np.maximum.at(highs, inverse, masks)
+    np.maximum.at(highs, pairs, pair_sets)
     codes = np.stack([((unique // stride) % (len(column.leaves) + 1)).astype(np.int32)
                       for column, stride in zip(columns, passes.strides(columns), strict=True)],
                      axis=1)
     classes = Classes(tuple(column.leaves for column in columns),
                       codes.reshape(len(unique), len(columns)),
-                      np.bincount(inverse, weights=counts, minlength=len(unique))
-                      .astype(np.int64), lows, highs)
-    return Counted(classes, unique, inverse, masks)
+                      np.bincount(per_call, minlength=len(unique)).astype(np.int64), lows, highs)
+    return Counted(classes, unique, per_call, pairs, pair_sets)
 
 
 def met_other_codes(columns: list[passes.Column], counted: Counted, coded: Sequence[int]) -> bool:
@@ -114,18 +107,15 @@ _OUTPUT = [COLUMNS.index(c) for c in QUASI_COLUMNS]
 assert [*range(7), 10] == _OUTPUT, "calls.csv: seven quasi columns, three others, children"
 
 
-def lines(choice: Choice, counted: Counted, assigned: Ints) -> dict[int, tuple[str, str]]:
-    """Each key of a kept class: its line's cells before the topics, and after the repeat."""
+def lines(choice: Choice) -> tuple[list[str], list[str]]:
+    """Each class of the chosen node: its line's cells before the topics, and after the repeat
+    (empty for a class left out)."""
     names = choice.names()
-    kept = ~choice.failing
-    made: dict[int, tuple[str, str]] = {}
-    for j in map(int, np.flatnonzero(kept)):
+    before, after = [""] * len(choice.table), [""] * len(choice.table)
+    for j in map(int, np.flatnonzero(~choice.failing)):
         cells = [cell(names[i][int(choice.table.groups[i][j])]) for i in range(len(names))]
-        made[j] = (",".join(cells[:7]) + ",", cells[7] + "\n")
-    return {key: made[c] for key, c in zip(counted.keys.tolist(), assigned.tolist(),
-                                           strict=True) if c in made}
-
-
+        before[j], after[j] = ",".join(cells[:7]) + ",", cells[7] + "\n"
+    return before, after
 
 
 def cell(text: str) -> str:

@@ -1,26 +1,19 @@
-"""The SQL of the extract's two passes: each call's quasi values as one number.
+"""The SQL of the extract's one read of the calls: each call's quasi values as one number.
 
 Every quasi column's finest value is a small number computed by the database (the month by
 comparing the date with the months' first days, the region by the authority's membership of
 each region's list of codes, bands by comparisons), and the numbers are combined into one key
-per call, the same in both passes. Pass one counts the calls of each key and topic set; pass two
-streams, per call, the key, its topic and outcome codes and the contact details that tell a
-repeat caller. On PostgreSQL pass one's counting is a ``GROUP BY`` on the server; SQLite's
-``GROUP BY`` sorts every call first, so there the numbers (one pair per call) are counted as
-they are read, which costs a fraction of the sort; memory holds the counts, never the calls.
-Both passes read in one transaction that sees one snapshot of the store (PostgreSQL:
-repeatable read), so pass two meets exactly the calls pass one counted.
+per call. The read gives, per call, its id, that key, its topic and outcome codes and the contact
+details that tell a repeat caller; :mod:`advice_desk.reports.call_numbers` keeps them as numbers.
+On PostgreSQL the rows are streamed from a cursor on the server, in one repeatable-read
+transaction.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import date
-from typing import cast
+from datetime import date, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.ext.compiler import compiles
@@ -32,10 +25,6 @@ from sqlmodel import col
 from advice_desk.store.models import Call, CallOutcome, CallTopic, Topic
 
 Period = tuple[sa.ColumnElement[bool], ...]
-Row = tuple[object, ...]
-# pass two's: a call's key, topic codes, outcome codes, phone and email
-CallRow = tuple[int, str | None, str | None, str | None, str | None]
-_CHUNK = 10_000  # rows fetched at a time
 
 
 class weekday(FunctionElement[int]):
@@ -143,47 +132,8 @@ def other_codes(connection: sa.Connection, period: Period, stored: Mapped[str | 
                                      .distinct()).scalars())
 
 
-def topic_bits(connection: sa.Connection) -> dict[str, int]:
-    """A number for each topic's top-level code, summed over a call's distinct top-level
-    topics: one number per topic set (bits; beyond 62 top levels, 53-bit fingerprints)."""
-    codes = connection.execute(sa.select(col(Topic.code))).scalars().all()
-    tops = sorted({top(code) for code in codes})
-    if len(tops) <= 62:
-        value = {t: 1 << i for i, t in enumerate(tops)}
-    else:
-        value = {t: int.from_bytes(hashlib.sha256(t.encode()).digest()[:7]) >> 3 for t in tops}
-    return {code: value[top(code)] for code in codes}
-
-
 def top(code: str) -> str:
     return code.split(".")[0]
-
-
-def count(connection: sa.Connection, period: Period, columns: Sequence[Column],
-          bits: dict[str, int]) -> tuple[Counter[int], int]:
-    """Pass one: the calls of each key and topic set, as ``key << shift | topic set`` → calls,
-    and the shift (one number per pair: half the memory of pairs)."""
-    number = key(columns)
-    shift = max(1, sum(set(bits.values())).bit_length())
-    bit = sa.case(bits, value=col(CallTopic.topic_code), else_=0) if bits else sa.literal(0)
-    topics = (sa.select(sa.func.coalesce(sa.func.sum(sa.distinct(bit)), 0))
-              .where(col(CallTopic.call_id) == col(Call.id)).scalar_subquery())
-    counted: Counter[int] = Counter()
-    if connection.dialect.name == "sqlite":
-        if space(columns).bit_length() + shift <= 62:  # SQLite's integers have 64 bits
-            for chunk in _chunks(connection, sa.select(number * (1 << shift) + topics)
-                                 .where(*period)):
-                counted.update(value for (value,) in cast(list[tuple[int]], chunk))
-        else:
-            for chunk in _chunks(connection, sa.select(number, topics).where(*period)):
-                counted.update(k << shift | t for k, t in cast(list[tuple[int, int]], chunk))
-        return counted, shift
-    per_call = sa.select(number.label("key"), topics.label("topics")).where(*period).subquery()
-    for k, t, n in connection.execute(sa.select(per_call.c.key, per_call.c.topics,
-                                                sa.func.count())
-                                      .group_by(per_call.c.key, per_call.c.topics)):
-        counted[int(k) << shift | int(t)] = int(n)
-    return counted, shift
 
 
 def space(columns: Sequence[Column]) -> int:
@@ -194,54 +144,104 @@ def space(columns: Sequence[Column]) -> int:
     return made
 
 
-_PRIME = 4_294_967_291  # the largest prime below 2**32
+class TooManyCodes(ValueError):
+    """More codes than a set of them can hold as bits."""
 
 
-def shuffled(secret: bytes) -> sa.ColumnElement[int]:
-    """A keyed order of the calls, so that a row's place in ``calls.csv`` says nothing of when
-    its call was (in the order of the ids or days, a row's neighbours would give away the day,
-    and with it the weekday and month the file generalises): (a·id + b) mod p, one-to-one
-    over the ids, with a and b drawn from the export's secret."""
-    digest = hmac.new(secret, b"calls.csv row order", hashlib.sha256).digest()
-    a = 1 + int.from_bytes(digest[:4]) % (_PRIME - 1)
-    b = int.from_bytes(digest[4:8]) % _PRIME
-    ordered = (col(Call.id) * sa.literal(a, sa.BigInteger) + b) % _PRIME
-    return cast(sa.ColumnElement[int], ordered)
+BITS = 62  # a set of codes as the bits of one number (SQLite's integers have 64 bits)
 
 
-def rows(connection: sa.Connection, period: Period, number: sa.ColumnElement[int],
-         order: sa.ColumnElement[int]) -> Iterator[list[CallRow]]:
-    """Pass two: per call, in ``order`` (:func:`shuffled`), its key, its topic codes and
-    outcome codes (``;``-joined, in any order) and its phone and email as stored; a chunk at a
-    time."""
-    topics = (sa.select(sa.func.aggregate_strings(col(CallTopic.topic_code), ";"))
-              .where(col(CallTopic.call_id) == col(Call.id)).scalar_subquery())
-    outcomes = (sa.select(sa.func.aggregate_strings(col(CallOutcome.outcome), ";"))
-                .where(col(CallOutcome.call_id) == col(Call.id)).scalar_subquery())
-    query = (sa.select(number, topics, outcomes, col(Call.caller_phone), col(Call.caller_email))
-             .where(*period).order_by(order))
-    for chunk in _chunks(connection, query):
-        yield cast(list[CallRow], chunk)
+def code_bits(codes: Sequence[str], part: Callable[[str], str] = str) -> dict[str, int]:
+    """Each code's bit: one per distinct ``part`` of the codes (a topic's top-level code), in
+    sorted order, so a set's bits read in order give its parts sorted."""
+    parts = sorted({part(code) for code in codes})
+    if len(parts) > BITS:
+        raise TooManyCodes(f"the extract can tell at most {BITS} top-level topics or outcomes "
+                           f"apart, and this store has {len(parts)}")
+    bit = {name: 1 << n for n, name in enumerate(parts)}
+    return {code: bit[part(code)] for code in codes}
 
 
-def _chunks(connection: sa.Connection, query: sa.Executable) -> Iterator[list[Row]]:
-    """The rows of ``query``, a chunk at a time. On SQLite as the driver gives them: a million
-    calls' rows made into result rows cost more than the query (the columns are numbers and
-    text, which need no conversion). On PostgreSQL streamed from a cursor on the server."""
-    if connection.dialect.name != "sqlite":
-        streamed = connection.execution_options(stream_results=True, yield_per=_CHUNK)
-        for part in streamed.execute(query).partitions():
-            yield [tuple(row) for row in part]
-        return
-    result = connection.execute(query)
-    try:
-        while chunk := result.cursor.fetchmany(_CHUNK):
-            yield list(chunk)
-    finally:
-        result.close()
+def topic_bits(connection: sa.Connection) -> tuple[dict[str, int], list[str]]:
+    """Each topic code's bit (its top-level topic's) and the top-level topics in bit order."""
+    codes = list(connection.execute(sa.select(col(Topic.code))).scalars())
+    return code_bits(codes, top), sorted({top(code) for code in codes})
 
 
-def snapshot_options(dialect: str) -> dict[str, str]:
-    """The options of the connection for both passes: on PostgreSQL a repeatable-read
-    transaction (one snapshot for every statement); SQLite's transaction sees one already."""
-    return {"isolation_level": "REPEATABLE READ"} if dialect == "postgresql" else {}
+def topic_set(bits: dict[str, int]) -> sa.ColumnElement[int]:
+    """A call's top-level topics as bits (0 for none)."""
+    return _set_of(col(CallTopic.topic_code), col(CallTopic.call_id), bits)
+
+
+def outcome_set(bits: dict[str, int]) -> sa.ColumnElement[int]:
+    """A call's outcomes as bits (0 for none); a code ``bits`` lacks sets bit ``BITS``."""
+    return _set_of(col(CallOutcome.outcome), col(CallOutcome.call_id), bits)
+
+
+def _set_of(code: Mapped[str], call_id: Mapped[int], bits: dict[str, int]
+            ) -> sa.ColumnElement[int]:
+    bit = sa.case(bits, value=code, else_=1 << BITS) if bits else sa.literal(1 << BITS)
+    return sa.func.coalesce(sa.select(sa.func.sum(sa.distinct(bit))).where(call_id == col(Call.id))
+                            .scalar_subquery(), 0)
+
+
+def outcome_codes(connection: sa.Connection, period: Period) -> list[str]:
+    """The outcome codes of the period's calls."""
+    return sorted(connection.execute(
+        sa.select(col(CallOutcome.outcome)).distinct()
+        .where(col(CallOutcome.call_id).in_(sa.select(col(Call.id)).where(*period)))).scalars())
+
+
+_BETWEEN = "\x1f"  # the unit separator: in no phone number or email a form accepts
+_AFTER = "\x1e"  # the record separator: between one call's contact and the next
+
+
+def contact() -> sa.ColumnElement[str]:
+    """A call's phone and email as stored, in one text."""
+    return (sa.func.coalesce(col(Call.caller_phone), "") + _BETWEEN
+            + sa.func.coalesce(col(Call.caller_email), ""))
+
+
+def contact_pair(text: str) -> tuple[str | None, str | None]:
+    """The phone and email of :func:`contact`'s text (``None`` for none)."""
+    phone, _, email = text.partition(_BETWEEN)
+    return phone or None, email or None
+
+
+def numbers(connection: sa.Connection, period: Period, months: Sequence[Period],
+            *values: sa.ColumnElement[int]) -> Iterator[str]:
+    """Per month of the period, its calls' ids and ``values`` as one text of numbers
+    (``id,value,…,id,value,…``), made by the database in one statement. One text a month
+    costs a fraction of a row a call: no row objects are made, and the driver holds no lock
+    of Python's while the database works, so two reads on two threads run side by side."""
+    cells: sa.ColumnElement[str] = sa.cast(col(Call.id), sa.String)
+    for value in values:
+        cells = cells + "," + sa.cast(value, sa.String)
+    for month in months:
+        yield connection.execute(sa.select(sa.func.aggregate_strings(cells, ","))
+                                 .where(*period, *month)).scalar() or ""
+
+
+def contacts(connection: sa.Connection, period: Period, months: Sequence[Period]
+             ) -> Iterator[tuple[str, list[str]]]:
+    """Per month of the period, its calls' ids (as :func:`numbers` gives them) and their
+    :func:`contact` texts, in one order: two aggregates of one statement see the rows in
+    the same order."""
+    for month in months:
+        ids, texts = connection.execute(
+            sa.select(sa.func.aggregate_strings(sa.cast(col(Call.id), sa.String), ","),
+                      sa.func.aggregate_strings(contact(), _AFTER))
+            .where(*period, *month)).one()
+        yield ids or "", texts.split(_AFTER) if texts else []
+
+
+def month_spans(date_from: date, date_to: date) -> list[Period]:
+    """The period month by month, as conditions on the calls' local date."""
+    spans: list[Period] = []
+    first = date_from
+    while first <= date_to:
+        following = date(first.year + first.month // 12, first.month % 12 + 1, 1)
+        last = min(date_to, following - timedelta(days=1))
+        spans.append((col(Call.local_date).between(first, last),))
+        first = following
+    return spans

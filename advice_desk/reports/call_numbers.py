@@ -1,0 +1,163 @@
+"""The calls of the extract's period as numbers: what the file is made from, read once.
+
+The store is read once (:func:`advice_desk.reports.passes.scan`); each call is kept as a few
+numbers, never as a row: its id, its key (the quasi values, one number), its topic set, its
+outcome set and its contact (dense numbers for the texts, each distinct text held once). That
+is about 40 bytes a call (a million calls: some 40 MB), and the search, the repeat callers and
+the writing all work on these arrays. Reading once is what makes the extract quick: the read is
+most of its cost, and the file is written from the numbers in the order the export's secret
+decides, which no database sort has to make.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from advice_desk.privacy.identity import normalise_phone
+from advice_desk.reports import extract, passes
+from advice_desk.reports.extract import ExtractCancelled
+
+Ints = npt.NDArray[np.int64]
+Cancelled = Callable[[], bool]
+
+
+class Dense(dict[object, int]):
+    """Each distinct value its number, in the order first met (a miss numbers the value)."""
+
+    def __missing__(self, value: object) -> int:
+        number = self[value] = len(self)
+        return number
+
+
+@dataclass
+class Sets:
+    """Per call a set of codes (``numbers[i]``, into ``texts``: each a sorted ``;``-joined text
+    of the set's codes, or of their top-level codes)."""
+
+    numbers: Ints
+    texts: list[str]
+
+
+@dataclass
+class Rows:
+    """What each line of the file is made of, per call (index ``i`` of every array): its class
+    at the chosen node (into ``before`` and ``after``, the cells before its topics and after
+    its repeat flag), its topic set, outcome set and repeat flag."""
+
+    classes: Ints
+    before: list[str]
+    after: list[str]
+    topics: Sets
+    outcomes: Sets
+    repeats: npt.NDArray[np.int8]
+
+
+def read_numbers(texts: Iterable[str], width: int,
+                 cancelled: Cancelled | None) -> tuple[Ints, list[Ints]]:
+    """The ids and ``width`` numbers of each call, from the texts of
+    :func:`advice_desk.reports.passes.numbers` (parsed by numpy, a text at a time)."""
+    parts = []
+    for text in texts:
+        if cancelled is not None and cancelled():
+            raise ExtractCancelled("the export was cancelled")
+        parts.append(np.fromstring(text, dtype=np.int64, sep=",").reshape(-1, width + 1)
+                     if text else np.zeros((0, width + 1), dtype=np.int64))
+    table = np.concatenate(parts) if parts else np.zeros((0, width + 1), dtype=np.int64)
+    return table[:, 0].copy(), [table[:, i].copy() for i in range(1, width + 1)]
+
+
+def read_contacts(texts: Iterable[tuple[str, list[str]]], cancelled: Cancelled | None
+                  ) -> tuple[Ints, Ints, list[tuple[str | None, str | None]]]:
+    """The ids and contacts of :func:`advice_desk.reports.passes.contacts`' texts: each
+    call's contact as a number into the distinct (phone, email) pairs read."""
+    ids, contacts = [], []
+    details = Dense()
+    for id_text, month in texts:
+        if cancelled is not None and cancelled():
+            raise ExtractCancelled("the export was cancelled")
+        ids.append(np.fromstring(id_text, dtype=np.int64, sep=",") if id_text
+                   else np.zeros(0, dtype=np.int64))
+        contacts.append(np.array([details[text] for text in month], dtype=np.int64))
+    return (_joined(ids), _joined(contacts),
+            [passes.contact_pair(str(text)) for text in details])
+
+
+def bit_sets(bits: Ints, names: list[str]) -> Sets:
+    """Sets of codes held as bits (bit ``n`` for ``names[n]``) as numbers of their texts."""
+    masks, numbers = np.unique(bits, return_inverse=True)
+    texts = [";".join(name for n, name in enumerate(names) if mask >> n & 1)
+             for mask in masks.tolist()]
+    return Sets(numbers.astype(np.int64).reshape(-1), texts)
+
+
+def in_order(ids: Ints, read_ids: Ints, *read: Ints) -> list[Ints]:
+    """``read`` (arrays in the order of ``read_ids``) in the order of ``ids``: two reads of
+    one snapshot hold the same calls, in whatever order each gave them."""
+    if np.array_equal(ids, read_ids):
+        return list(read)
+    here, there = np.argsort(ids, kind="stable"), np.argsort(read_ids, kind="stable")
+    if len(ids) != len(read_ids) or not np.array_equal(ids[here], read_ids[there]):
+        raise RuntimeError("two reads of one snapshot met different calls")
+    made = []
+    for values in read:
+        ordered = np.empty_like(values)
+        ordered[here] = values[there]
+        made.append(ordered)
+    return made
+
+
+def _joined(parts: list[Ints]) -> Ints:
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+
+
+REPEATED, NOT_REPEATED, NO_CONTACT = 0, 1, 2  # a repeat flag; the cells are in this order
+
+
+def repeat_flags(contacts: Ints, details: list[tuple[str | None, str | None]],
+                 secret: bytes) -> npt.NDArray[np.int8]:
+    """Per call whether its caller called more than once in the period: contacts compared by
+    keyed hash of the number (the same number in two formats is one caller) or, with no
+    number, of the email, counted over every call read. A call with no contact detail that
+    names anyone is ``NO_CONTACT``. Each number is normalised and each identity hashed once."""
+    calls = np.bincount(contacts, minlength=len(details)).tolist()
+    numbers: dict[str, str] = {}
+    hashed: dict[tuple[str, str], str | None] = {}
+    keys: list[str | None] = []
+    for phone, email in details:
+        number = "" if phone is None else numbers.get(phone)
+        if number is None and phone is not None:
+            number = numbers[phone] = normalise_phone(phone)
+        identity = ("phone", number) if number else ("email", (email or "").strip().casefold())
+        if identity not in hashed:  # caller_key of one of the forms gives the same key
+            hashed[identity] = (extract.caller_key(number, None, secret) if number
+                                else extract.caller_key(None, identity[1], secret))
+        keys.append(hashed[identity])
+    per_key: dict[str, int] = {}
+    for key, n in zip(keys, calls, strict=True):
+        if key is not None:
+            per_key[key] = per_key.get(key, 0) + n
+    flag = np.array([NO_CONTACT if key is None else REPEATED if per_key[key] > 1
+                     else NOT_REPEATED for key in keys], dtype=np.int8)
+    return flag[contacts] if len(flag) else np.zeros(0, dtype=np.int8)
+
+
+_PRIME = 4_294_967_291  # the largest prime below 2**32
+
+
+def keyed_order(ids: Ints, secret: bytes) -> Ints:
+    """The order of the rows in ``calls.csv``: a row's place says nothing of when its call was
+    (in the order of the ids or days, a row's neighbours would give away the day, and with it
+    the weekday and month the file generalises). Sorted by (a·id + b) mod p, one-to-one over
+    the ids, with a and b drawn from the export's secret."""
+    digest = hmac.new(secret, b"calls.csv row order", hashlib.sha256).digest()
+    a = 1 + int.from_bytes(digest[:4]) % (_PRIME - 1)
+    b = int.from_bytes(digest[4:8]) % _PRIME
+    place = (ids.astype(np.uint64) % np.uint64(_PRIME) * np.uint64(a) + np.uint64(b)) \
+        % np.uint64(_PRIME)
+    return np.argsort(place, kind="stable").astype(np.int64)
