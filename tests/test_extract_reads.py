@@ -1,20 +1,17 @@
-"""The extract's reads: two connections of one snapshot, read side by side, agree call for call."""
+"""The extract's reads: numbers a month at a time, matched call for call by their ids."""
 
 from __future__ import annotations
 
 import csv
-import sqlite3
 from datetime import date
 from pathlib import Path
 
 import numpy as np
 import pytest
-import sqlalchemy as sa
 
 from advice_desk.calls.service import Calls
 from advice_desk.reports.extract import write_rows
-from advice_desk.store.models import Call, CallOutcome
-from advice_desk.store.snapshots import paired_readers
+from advice_desk.store.models import CallOutcome
 from tests.factories import a_call, uk
 
 SECRET = b"r" * 32
@@ -29,42 +26,11 @@ def log_calls(store, clock, amy, count: int) -> list[int]:
             for n in range(count)]
 
 
-def calls_in(connection: sa.Connection) -> int:
-    return connection.execute(sa.select(sa.func.count()).select_from(Call)).scalar_one()
-
-
-def test_two_readers_read_one_snapshot(store, clock, amy) -> None:
-    log_calls(store, clock, amy, 3)
-    with paired_readers(store) as readers:
-        assert readers.second is not None
-        log_calls(store, clock, amy, 2)  # committed while both read
-        assert calls_in(readers.first) == calls_in(readers.second) == 3
-    with store.read() as session:
-        assert calls_in(session.connection()) == 5
-
-
 def extract(store, tmp_path: Path, name: str) -> str:
     path = tmp_path / name
     with path.open("w", encoding="utf-8", newline="") as out:
         write_rows(out, store, date(2026, 10, 1), date(2026, 10, 31), SECRET, k=2)
     return path.read_text("utf-8")
-
-
-@pytest.mark.sqlite_only("SQLite's write lock, which a busy store holds")
-def test_a_busy_store_is_read_on_one_connection_to_the_same_file(store, clock, amy,
-                                                                  tmp_path: Path) -> None:
-    log_calls(store, clock, amy, 40)
-    side_by_side = extract(store, tmp_path, "side-by-side.csv")
-    writer = sqlite3.connect(store.location.sqlite_file, isolation_level=None)
-    writer.execute("BEGIN IMMEDIATE")  # an import writing
-    try:
-        with paired_readers(store) as readers:
-            assert readers.second is None
-        alone = extract(store, tmp_path, "alone.csv")
-    finally:
-        writer.execute("ROLLBACK")
-        writer.close()
-    assert alone == side_by_side and len(alone.splitlines()) == 41
 
 
 def test_an_outcome_code_the_list_does_not_hold_is_written(store, clock, amy,

@@ -62,14 +62,15 @@ def read_numbers(texts: Iterable[str], width: int,
                  cancelled: Cancelled | None) -> tuple[Ints, list[Ints]]:
     """The ids and ``width`` numbers of each call, from the texts of
     :func:`advice_desk.reports.passes.numbers` (parsed by numpy, a text at a time)."""
-    parts = []
+    columns: list[list[Ints]] = [[] for _ in range(width + 1)]
     for text in texts:
         if cancelled is not None and cancelled():
             raise ExtractCancelled("the export was cancelled")
-        parts.append(np.fromstring(text, dtype=np.int64, sep=",").reshape(-1, width + 1)
-                     if text else np.zeros((0, width + 1), dtype=np.int64))
-    table = np.concatenate(parts) if parts else np.zeros((0, width + 1), dtype=np.int64)
-    return table[:, 0].copy(), [table[:, i].copy() for i in range(1, width + 1)]
+        table = np.fromstring(text, dtype=np.int64, sep=",").reshape(-1, width + 1)
+        for i, column in enumerate(columns):
+            column.append(table[:, i].copy())  # the month's text and table go at once
+    ids, *values = (_joined(column) for column in columns)
+    return ids, values
 
 
 def read_contacts(texts: Iterable[tuple[str, list[str]]], cancelled: Cancelled | None

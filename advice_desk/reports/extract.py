@@ -19,12 +19,9 @@ import hmac
 import os
 import secrets
 import stat
-import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
-from functools import partial
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
@@ -234,90 +231,61 @@ def write_rows(out: IO[str], store: Store, date_from: date, date_to: date, secre
                k: int = EXPORT_K.default, cancelled: Cancelled | None = None) -> ExtractStats:
     """``calls.csv``: its header, then a row for each call with content in the period,
     k-anonymous and l-diverse over the quasi columns. The calls are read once, as numbers
-    (:mod:`advice_desk.reports.call_numbers`), over two connections of one snapshot side by
-    side where the store allows: the keys on one, the topics and then the outcomes and contact
-    details on the other, the last while the search runs. The generalisation is chosen from
-    the classes of the keys and topics; the rows are then written from the numbers."""
-    from advice_desk.store.snapshots import paired_readers
-
-    stop = threading.Event()  # the helper's reads stop at their next chunk
-
-    def halted() -> bool:
-        return stop.is_set() or (cancelled is not None and cancelled())
-
-    with paired_readers(store) as readers, ThreadPoolExecutor(1) as helper:
-        try:
-            return _extract(out, readers.first, readers.second, helper, halted,
-                            (date_from, date_to), secret, k)
-        except BaseException:
-            stop.set()
-            raise
-
-
-def _extract(out: IO[str], first: sa.Connection, second: sa.Connection | None,
-             helper: ThreadPoolExecutor, halted: Cancelled, span: tuple[date, date],
-             secret: bytes, k: int) -> ExtractStats:
+    (:mod:`advice_desk.reports.call_numbers`), by a few statements a month in one transaction
+    (one snapshot: PostgreSQL's repeatable read); the generalisation is chosen from the
+    classes of the keys and topics; the rows are then written from the numbers."""
     # numpy: loaded when an extract is made, not with the app
     from advice_desk.reports import call_numbers as numbers
     from advice_desk.reports import extract_table as tables
     from advice_desk.reports.anonymise import search
 
-    period = (col(Call.local_date).between(*span), col(Call.kind) == "data")
-    months = passes.month_spans(*span)
-    other = second or first
-    topic_bits, top_topics = passes.topic_bits(first)
+    def halted() -> bool:
+        return cancelled is not None and cancelled()
 
-    def read(connection: sa.Connection, value: sa.ColumnElement[int]) -> tuple[Ints, Ints]:
-        ids, (values,) = numbers.read_numbers(
-            passes.numbers(connection, period[1:], months, value), 1, halted)
-        return ids, values
+    period = (col(Call.local_date).between(date_from, date_to), col(Call.kind) == "data")
+    months = passes.month_spans(date_from, date_to)
+    with store.read() as session:
+        connection = session.connection(execution_options=passes.snapshot_options(
+            store.engine.dialect.name))
+        topic_bits, top_topics = passes.topic_bits(connection)
 
-    def contacts() -> tuple[Ints, Ints, list[tuple[str | None, str | None]]]:
-        return numbers.read_contacts(passes.contacts(other, period[1:], months), halted)
+        def read(value: sa.ColumnElement[int]) -> tuple[Ints, Ints]:
+            ids, (values,) = numbers.read_numbers(
+                passes.numbers(connection, period[1:], months, value), 1, halted)
+            return ids, values
 
-    listed = sorted({o.code for o in reference.helpline().outcomes})
-    topic_value = passes.topic_set(topic_bits)
-    outcome_value = passes.outcome_set(passes.code_bits(listed))
-    read_topics: Callable[[], tuple[Ints, Ints]]
-    read_outcomes: Callable[[], tuple[Ints, Ints]]
-    read_contacts: Callable[[], tuple[Ints, Ints, list[tuple[str | None, str | None]]]]
-    if second is not None:  # side by side: the helper's thread reads while this one works
-        read_topics = helper.submit(read, other, topic_value).result
-        read_outcomes = helper.submit(read, other, outcome_value).result
-        read_contacts = helper.submit(contacts).result
-    else:
-        read_topics, read_outcomes = partial(read, first, topic_value), partial(read, first,
-                                                                                 outcome_value)
-        read_contacts = contacts
-    columns = _columns(first, period, *span, discover=False)
-    ids, keys = read(first, passes.key(columns))
-    topics = numbers.bit_sets(numbers.in_order(ids, *read_topics())[0], top_topics)
-    table = tables.counted(columns, keys, topics.numbers)
-    if tables.met_other_codes(columns, table, CODED):  # a code the lists do not know
-        columns = _columns(first, period, *span, discover=True)
-        (keys,) = numbers.in_order(ids, *read(first, passes.key(columns)))
+        columns = _columns(connection, period, date_from, date_to, discover=False)
+        ids, keys = read(passes.key(columns))
+        topics = numbers.bit_sets(
+            numbers.in_order(ids, *read(passes.topic_set(topic_bits)))[0], top_topics)
         table = tables.counted(columns, keys, topics.numbers)
-    del keys
-    choice = search(hierarchies(*span), table.classes, k, L_DIVERSITY, MAX_SUPPRESSED,
-                    row_cost=len(COLUMNS), budget=SEARCH_BUDGET)
-    assigned = tables.assign(choice, table)
-    stats = tables.stats(choice, table, assigned)
-    classes = assigned[table.per_call]
-    del table, assigned
-    (outcome_bits,) = numbers.in_order(ids, *read_outcomes())
-    outcome_codes = listed
-    if (outcome_bits >> passes.BITS).any():  # a code the list does not know
-        outcome_codes = passes.outcome_codes(first, period)
-        (outcome_bits,) = numbers.in_order(ids, *read(
-            first, passes.outcome_set(passes.code_bits(outcome_codes))))
-    contact_ids, contact_numbers, contact_details = read_contacts()
-    (contact_numbers,) = numbers.in_order(ids, contact_ids, contact_numbers)
+        if tables.met_other_codes(columns, table, CODED):  # a code the lists do not know
+            columns = _columns(connection, period, date_from, date_to, discover=True)
+            (keys,) = numbers.in_order(ids, *read(passes.key(columns)))
+            table = tables.counted(columns, keys, topics.numbers)
+        del keys
+        choice = search(hierarchies(date_from, date_to), table.classes, k, L_DIVERSITY,
+                        MAX_SUPPRESSED, row_cost=len(COLUMNS), budget=SEARCH_BUDGET)
+        assigned = tables.assign(choice, table)
+        stats = tables.stats(choice, table, assigned)
+        classes = assigned[table.per_call]
+        del table, assigned
+        outcome_codes = sorted({o.code for o in reference.helpline().outcomes})
+        (outcome_bits,) = numbers.in_order(
+            ids, *read(passes.outcome_set(passes.code_bits(outcome_codes))))
+        if (outcome_bits >> passes.BITS).any():  # a code the list does not know
+            outcome_codes = passes.outcome_codes(connection, period)
+            (outcome_bits,) = numbers.in_order(
+                ids, *read(passes.outcome_set(passes.code_bits(outcome_codes))))
+        contact_ids, contacts, contact_details = numbers.read_contacts(
+            passes.contacts(connection, period[1:], months), halted)
+    (contacts,) = numbers.in_order(ids, contact_ids, contacts)
     order = numbers.keyed_order(ids, secret)
     order = order[~choice.failing[classes[order]]]
     before, after = tables.lines(choice)
     _write(out, numbers.Rows(classes, before, after, topics,
                              numbers.bit_sets(outcome_bits, outcome_codes),
-                             numbers.repeat_flags(contact_numbers, contact_details, secret)),
+                             numbers.repeat_flags(contacts, contact_details, secret)),
            order, halted, tables.cell)
     stats.rows, stats.left_out = len(order), len(ids) - len(order)
     return stats

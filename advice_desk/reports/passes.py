@@ -192,20 +192,40 @@ def outcome_codes(connection: sa.Connection, period: Period) -> list[str]:
         .where(col(CallOutcome.call_id).in_(sa.select(col(Call.id)).where(*period)))).scalars())
 
 
-_BETWEEN = "\x1f"  # the unit separator: in no phone number or email a form accepts
 _AFTER = "\x1e"  # the record separator: between one call's contact and the next
 
 
+class has_digit(FunctionElement[bool]):
+    """Whether a text holds a digit (a phone number that names someone), on every engine."""
+
+    type = sa.Boolean()
+    inherit_cache = True
+
+
+@compiles(has_digit)
+def _has_digit(element: has_digit, compiler: SQLCompiler, **kw: object) -> str:
+    (text,) = element.clauses
+    return f"({compiler.process(text, **kw)} ~ '[0-9]')"
+
+
+@compiles(has_digit, "sqlite")
+def _has_digit_sqlite(element: has_digit, compiler: SQLCompiler, **kw: object) -> str:
+    (text,) = element.clauses
+    return f"({compiler.process(text, **kw)} GLOB '*[0-9]*')"
+
+
 def contact() -> sa.ColumnElement[str]:
-    """A call's phone and email as stored, in one text."""
-    return (sa.func.coalesce(col(Call.caller_phone), "") + _BETWEEN
-            + sa.func.coalesce(col(Call.caller_email), ""))
+    """What tells a call's caller: ``p`` and the phone as stored when it holds a digit, else
+    ``e`` and the email as stored, else nothing (as
+    :func:`advice_desk.reports.extract.caller_key` decides). Callers' numbers repeat, so the
+    distinct texts are about as many as the callers."""
+    phone, email = col(Call.caller_phone), col(Call.caller_email)
+    return sa.case((has_digit(phone), "p" + phone), (email.is_not(None), "e" + email), else_="")
 
 
 def contact_pair(text: str) -> tuple[str | None, str | None]:
-    """The phone and email of :func:`contact`'s text (``None`` for none)."""
-    phone, _, email = text.partition(_BETWEEN)
-    return phone or None, email or None
+    """The phone or email of :func:`contact`'s text (``None`` for the other)."""
+    return (text[1:] or None, None) if text.startswith("p") else (None, text[1:] or None)
 
 
 def numbers(connection: sa.Connection, period: Period, months: Sequence[Period],
@@ -245,3 +265,9 @@ def month_spans(date_from: date, date_to: date) -> list[Period]:
         spans.append((col(Call.local_date).between(first, last),))
         first = following
     return spans
+
+
+def snapshot_options(dialect: str) -> dict[str, str]:
+    """The options of the connection for the extract's reads: on PostgreSQL a repeatable-read
+    transaction (one snapshot for every statement); SQLite's transaction sees one already."""
+    return {"isolation_level": "REPEATABLE READ"} if dialect == "postgresql" else {}
