@@ -704,7 +704,7 @@ def measure_export(settings: Settings) -> list[Figure]:
     with_rows, summary = figures
     return [Figure(f"one-year funder export with --rows ({first} to {day})",
                    with_rows["total_s"], EXPORT_TARGET_S, with_rows["extract_s"],
-                   "the row-level extract alone (its two passes and the search)",
+                   "the row-level extract alone (its read, the search and the writing)",
                    indicative=not settings.full_size, peak_rss_mb=with_rows["peak_rss_mb"],
                    rss_target_mb=EXPORT_MEMORY_TARGET_MB),
             Figure(f"one-year funder summary ({first} to {day})", summary["total_s"],

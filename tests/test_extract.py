@@ -20,7 +20,7 @@ from advice_desk.reports.extract import (
 
 
 def test_the_weekday_is_the_same_on_every_engine(store) -> None:
-    """Pass one's weekday is SQL of each engine's own (SQLite has no day of the week but its
+    """The read's weekday is SQL of each engine's own (SQLite has no day of the week but its
     Julian days): it must agree with Python's for every day of the week, across a year end."""
     days = [date(2025, 12, 25) + timedelta(days=n) for n in range(16)]
     with store.read() as session:

@@ -1,12 +1,12 @@
 """The calls of the extract's period as numbers: what the file is made from, read once.
 
-The store is read once (:func:`advice_desk.reports.passes.scan`); each call is kept as a few
-numbers, never as a row: its id, its key (the quasi values, one number), its topic set, its
-outcome set and its contact (dense numbers for the texts, each distinct text held once). That
-is about 40 bytes a call (a million calls: some 40 MB), and the search, the repeat callers and
-the writing all work on these arrays. Reading once is what makes the extract quick: the read is
-most of its cost, and the file is written from the numbers in the order the export's secret
-decides, which no database sort has to make.
+The store is read once (:func:`advice_desk.reports.passes.numbers`, a statement a month that
+gives one text of numbers); each call is kept as a few numbers, never as a row: its id, its
+key (the quasi values, one number), its topic and outcome sets (bits) and its contact (a
+number into the distinct contacts, each held once). That is about 40 bytes a call (a million
+calls: some 40 MB), and the search, the repeat callers and the writing all work on these
+arrays. The file is written from the numbers in the order the export's secret decides, which
+no database sort has to make.
 """
 
 from __future__ import annotations
@@ -58,35 +58,25 @@ class Rows:
     repeats: npt.NDArray[np.int8]
 
 
-def read_numbers(texts: Iterable[str], width: int,
-                 cancelled: Cancelled | None) -> tuple[Ints, list[Ints]]:
+Details = list[tuple[str | None, str | None]]  # the distinct (phone, email) pairs read
+
+
+def read_numbers(texts: Iterable[tuple[str, list[str]]], width: int,
+                 cancelled: Cancelled | None) -> tuple[Ints, list[Ints], Ints, Details]:
     """The ids and ``width`` numbers of each call, from the texts of
-    :func:`advice_desk.reports.passes.numbers` (parsed by numpy, a text at a time)."""
-    columns: list[list[Ints]] = [[] for _ in range(width + 1)]
-    for text in texts:
+    :func:`advice_desk.reports.passes.numbers` (parsed by numpy, a month at a time), and
+    each call's contact (if read) as a number into the distinct pairs read."""
+    columns: list[list[Ints]] = [[] for _ in range(width + 2)]
+    details = Dense()
+    for text, contacts in texts:
         if cancelled is not None and cancelled():
             raise ExtractCancelled("the export was cancelled")
         table = np.fromstring(text, dtype=np.int64, sep=",").reshape(-1, width + 1)
-        for i, column in enumerate(columns):
-            column.append(table[:, i].copy())  # the month's text and table go at once
-    ids, *values = (_joined(column) for column in columns)
-    return ids, values
-
-
-def read_contacts(texts: Iterable[tuple[str, list[str]]], cancelled: Cancelled | None
-                  ) -> tuple[Ints, Ints, list[tuple[str | None, str | None]]]:
-    """The ids and contacts of :func:`advice_desk.reports.passes.contacts`' texts: each
-    call's contact as a number into the distinct (phone, email) pairs read."""
-    ids, contacts = [], []
-    details = Dense()
-    for id_text, month in texts:
-        if cancelled is not None and cancelled():
-            raise ExtractCancelled("the export was cancelled")
-        ids.append(np.fromstring(id_text, dtype=np.int64, sep=",") if id_text
-                   else np.zeros(0, dtype=np.int64))
-        contacts.append(np.array([details[text] for text in month], dtype=np.int64))
-    return (_joined(ids), _joined(contacts),
-            [passes.contact_pair(str(text)) for text in details])
+        for i in range(width + 1):
+            columns[i].append(table[:, i].copy())  # the month's text and table go at once
+        columns[-1].append(np.array([details[c] for c in contacts], dtype=np.int64))
+    ids, *values, contact = (_joined(column) for column in columns)
+    return ids, values, contact, [passes.contact_pair(str(text)) for text in details]
 
 
 def bit_sets(bits: Ints, names: list[str]) -> Sets:

@@ -1,15 +1,17 @@
 """The row-level funder extract: one row per call with coarse fields only, k-anonymous and
-l-diverse, written in two passes that never hold the calls in memory.
+l-diverse, made from the calls read once as numbers, never as rows.
 
 Which fields may leave, and how coarsely, follows the personal-data classification: personal
 fields never; quasi-identifiers only coarsened (month not date, region not authority, bands not
-numbers); staff fields never. Pass one counts the calls of each combination of the quasi
-columns and topic set (:mod:`advice_desk.reports.passes`: one number per call); on that table
+numbers); staff fields never. The store is read once, a statement a month
+(:mod:`advice_desk.reports.passes`): each call's quasi values as one number, its topic and
+outcome sets as bits, and what tells its caller; :mod:`advice_desk.reports.call_numbers` keeps
+them as arrays (some 40 bytes a call). On the table of classes they make,
 :func:`advice_desk.reports.anonymise.search` chooses how coarsely each column is written and
-which classes are left out. Pass two streams the calls to the file, generalised: each
-combination's cells are made once, a call's line is a lookup. "Repeat caller" compares an HMAC
-of the caller's phone number or email, keyed with a secret kept outside the store, never the
-number itself.
+which classes are left out. The file is then written from the numbers, in an order the
+export's secret decides: each class's cells are made once, a call's line is a lookup. "Repeat
+caller" compares an HMAC of the caller's phone number or email, keyed with a secret kept
+outside the store, never the number itself.
 """
 
 from __future__ import annotations
@@ -197,7 +199,7 @@ def caller_key(phone: str | None, email: str | None, secret: bytes) -> str | Non
     return hmac.new(secret, identity.encode(), hashlib.sha256).hexdigest()
 
 
-# --- the two passes --------------------------------------------------------------------------
+# --- the read and the writing --------------------------------------------------------------------------
 
 @dataclass
 class ExtractStats:
@@ -248,38 +250,38 @@ def write_rows(out: IO[str], store: Store, date_from: date, date_to: date, secre
         connection = session.connection(execution_options=passes.snapshot_options(
             store.engine.dialect.name))
         topic_bits, top_topics = passes.topic_bits(connection)
-
-        def read(value: sa.ColumnElement[int]) -> tuple[Ints, Ints]:
-            ids, (values,) = numbers.read_numbers(
-                passes.numbers(connection, period[1:], months, value), 1, halted)
-            return ids, values
-
+        outcome_codes = sorted({o.code for o in reference.helpline().outcomes})
         columns = _columns(connection, period, date_from, date_to, discover=False)
-        ids, keys = read(passes.key(columns))
-        topics = numbers.bit_sets(
-            numbers.in_order(ids, *read(passes.topic_set(topic_bits)))[0], top_topics)
+        # each call's key, topic set and outcome set, and its contact: one read
+        ids, (keys, topic_bits_read, outcome_bits), contacts, contact_details = \
+            numbers.read_numbers(passes.numbers(
+                connection, period[1:], months,
+                lambda month: (passes.key(columns, month), passes.topic_set(topic_bits),
+                               passes.outcome_set(passes.code_bits(outcome_codes))),
+                contacts=True), 3, halted)
+
+        def again(value: Callable[[int], sa.ColumnElement[int]]) -> Ints:
+            """One of the numbers read again (with codes the lists did not know)."""
+            read_ids, (values,), _, _ = numbers.read_numbers(passes.numbers(
+                connection, period[1:], months, lambda month: (value(month),)), 1, halted)
+            return numbers.in_order(ids, read_ids, values)[0]
+
+        topics = numbers.bit_sets(topic_bits_read, top_topics)
         table = tables.counted(columns, keys, topics.numbers)
         if tables.met_other_codes(columns, table, CODED):  # a code the lists do not know
             columns = _columns(connection, period, date_from, date_to, discover=True)
-            (keys,) = numbers.in_order(ids, *read(passes.key(columns)))
-            table = tables.counted(columns, keys, topics.numbers)
-        del keys
-        choice = search(hierarchies(date_from, date_to), table.classes, k, L_DIVERSITY,
-                        MAX_SUPPRESSED, row_cost=len(COLUMNS), budget=SEARCH_BUDGET)
-        assigned = tables.assign(choice, table)
-        stats = tables.stats(choice, table, assigned)
-        classes = assigned[table.per_call]
-        del table, assigned
-        outcome_codes = sorted({o.code for o in reference.helpline().outcomes})
-        (outcome_bits,) = numbers.in_order(
-            ids, *read(passes.outcome_set(passes.code_bits(outcome_codes))))
-        if (outcome_bits >> passes.BITS).any():  # a code the list does not know
+            table = tables.counted(columns, again(lambda month: passes.key(columns, month)),
+                                   topics.numbers)
+        if (outcome_bits >> passes.BITS).any():  # an outcome code the list does not know
             outcome_codes = passes.outcome_codes(connection, period)
-            (outcome_bits,) = numbers.in_order(
-                ids, *read(passes.outcome_set(passes.code_bits(outcome_codes))))
-        contact_ids, contacts, contact_details = numbers.read_contacts(
-            passes.contacts(connection, period[1:], months), halted)
-    (contacts,) = numbers.in_order(ids, contact_ids, contacts)
+            outcome_bits = again(lambda _: passes.outcome_set(passes.code_bits(outcome_codes)))
+    del keys
+    choice = search(hierarchies(date_from, date_to), table.classes, k, L_DIVERSITY,
+                    MAX_SUPPRESSED, row_cost=len(COLUMNS), budget=SEARCH_BUDGET)
+    assigned = tables.assign(choice, table)
+    stats = tables.stats(choice, table, assigned)
+    classes = assigned[table.per_call]
+    del table, assigned
     order = numbers.keyed_order(ids, secret)
     order = order[~choice.failing[classes[order]]]
     before, after = tables.lines(choice)
@@ -310,7 +312,7 @@ def _columns(connection: sa.Connection, period: passes.Period, date_from: date,
     in_hours = sa.inspect(Call).columns["in_hours"]
     children = col(Call.children_count)
     return [
-        passes.month_column(months_of(date_from, date_to)),
+        passes.month_column([text for text, _ in months_of(date_from, date_to)]),
         passes.weekday_column(WEEKDAYS),
         passes.flag_column(in_hours, YES, NO, UNKNOWN),
         passes.banded_column(col(Call.duration_s), [(limit * 60, band) for limit, band

@@ -57,7 +57,7 @@ def counted(columns: list[passes.Column], keys: Ints, topic_sets: Ints) -> Count
 
 
 def met_other_codes(columns: list[passes.Column], counted: Counted, coded: Sequence[int]) -> bool:
-    """Whether a call of pass one had a code its column's list did not hold (columns
+    """Whether a call read had a code its column's list did not hold (columns
     ``coded`` are those that may)."""
     return any(bool((counted.classes.codes[:, i] == len(columns[i].leaves)).any())
                for i in coded)
@@ -80,7 +80,7 @@ def assign(choice: Choice, counted: Counted) -> Ints:
 
 def stats(choice: Choice, counted: Counted, assigned: Ints) -> ExtractStats:
     """What the chosen node keeps: per column the rows generalised and starred, the smallest
-    class and the fewest topic sets in a class (counted from pass one's pairs)."""
+    class and the fewest topic sets in a class (counted from the pairs of class and topic set)."""
     made = ExtractStats(choice)
     kept = ~choice.failing
     counts = choice.table.counts

@@ -1,12 +1,13 @@
 """The SQL of the extract's one read of the calls: each call's quasi values as one number.
 
-Every quasi column's finest value is a small number computed by the database (the month by
-comparing the date with the months' first days, the region by the authority's membership of
-each region's list of codes, bands by comparisons), and the numbers are combined into one key
-per call. The read gives, per call, its id, that key, its topic and outcome codes and the contact
-details that tell a repeat caller; :mod:`advice_desk.reports.call_numbers` keeps them as numbers.
-On PostgreSQL the rows are streamed from a cursor on the server, in one repeatable-read
-transaction.
+Every quasi column's finest value is a small number computed by the database (the region by
+the authority's membership of each region's list of codes, bands by comparisons; the month is
+the statement's, as the calls are read a month at a time), and the numbers are combined into
+one key per call. The read gives, per call, its id, that key, its topic and outcome sets as
+bits and what tells its caller, as texts the database makes in one statement a month (an
+aggregate over the month's calls): no row a call is ever made, which costs more than the
+query. :mod:`advice_desk.reports.call_numbers` keeps them as numbers. The statements run in
+one transaction, one snapshot of the store (PostgreSQL: repeatable read).
 """
 
 from __future__ import annotations
@@ -51,18 +52,16 @@ def _weekday_sqlite(element: weekday, compiler: SQLCompiler, **kw: object) -> st
 @dataclass(frozen=True)
 class Column:
     """A quasi column's finest values (their texts, in the order of their numbers) and the SQL
-    that gives a call's number."""
+    that gives a call's number (``None``: the month, the same for every call of one month's
+    statement, given to :func:`key`)."""
 
     leaves: tuple[str, ...]
-    number: sa.ColumnElement[int]
+    number: sa.ColumnElement[int] | None
 
 
-def month_column(months: Sequence[tuple[str, date]]) -> Column:
-    """``months``: each month's text and first day, in order."""
-    day = col(Call.local_date)
-    number = sa.case(*((day < first, n) for n, (_, first) in enumerate(months[1:])),
-                     else_=len(months) - 1) if len(months) > 1 else sa.literal(0)
-    return Column(tuple(text for text, _ in months), number)
+def month_column(months: Sequence[str]) -> Column:
+    """``months``: each month's text, in order (the statements read a month at a time)."""
+    return Column(tuple(months), None)
 
 
 def weekday_column(days: Sequence[str]) -> Column:
@@ -87,7 +86,7 @@ def banded_column(stored: sa.ColumnElement[int | None] | Mapped[int | None],
 
 def coded_column(stored: Mapped[str | None], codes: Sequence[str], unknown: str) -> Column:
     """A code column: each known code its number, NULL ``unknown``; any other code the number
-    after the last (pass one then asks which they are: :func:`other_codes`)."""
+    after the last (the extract then asks which they are: :func:`other_codes`)."""
     leaves = (*dict.fromkeys(c for c in codes if c != unknown), unknown)
     number = sa.case({code: n for n, code in enumerate(leaves)},
                      value=sa.func.coalesce(stored, unknown), else_=len(leaves))
@@ -99,19 +98,23 @@ def grouped_column(stored: Mapped[str | None], groups: dict[str, Sequence[str]],
     """A value named by the group its stored code belongs to (an authority's region): one
     list of codes per group, each looked up in the database's index of the list."""
     names = [name for name in groups if name != unknown]
-    number = sa.case(*((stored.in_(list(groups[name])), n) for n, name in enumerate(names)),
+    # the groups of most codes first: most calls stop at the first test or two
+    tested = sorted(enumerate(names), key=lambda named: -len(groups[named[1]]))
+    number = sa.case(*((stored.in_(list(groups[name])), n) for n, name in tested),
                      else_=len(names)) if names else sa.literal(0)
     return Column((*names, unknown), number)
 
 
-def key(columns: Sequence[Column]) -> sa.ColumnElement[int]:
-    """All columns' numbers as one: column 0 varies fastest."""
+def key(columns: Sequence[Column], month: int) -> sa.ColumnElement[int]:
+    """All columns' numbers as one (the month's number is ``month``): column 0 varies
+    fastest."""
     total: sa.ColumnElement[int] | None = None
     stride = 1
     for column in columns:
-        term = column.number if stride == 1 else column.number * stride
+        number = sa.literal(month) if column.number is None else column.number
+        term = number if stride == 1 else number * stride
         total = term if total is None else total + term
-        stride *= len(column.leaves) + 1  # the number after the last: a code pass one met
+        stride *= len(column.leaves) + 1  # the number after the last: a code the read met
     return total if total is not None else sa.literal(0)
 
 
@@ -228,31 +231,26 @@ def contact_pair(text: str) -> tuple[str | None, str | None]:
     return (text[1:] or None, None) if text.startswith("p") else (None, text[1:] or None)
 
 
+MonthValues = Callable[[int], Sequence[sa.ColumnElement[int]]]
+
+
 def numbers(connection: sa.Connection, period: Period, months: Sequence[Period],
-            *values: sa.ColumnElement[int]) -> Iterator[str]:
-    """Per month of the period, its calls' ids and ``values`` as one text of numbers
-    (``id,value,…,id,value,…``), made by the database in one statement. One text a month
-    costs a fraction of a row a call: no row objects are made, and the driver holds no lock
-    of Python's while the database works, so two reads on two threads run side by side."""
-    cells: sa.ColumnElement[str] = sa.cast(col(Call.id), sa.String)
-    for value in values:
-        cells = cells + "," + sa.cast(value, sa.String)
-    for month in months:
-        yield connection.execute(sa.select(sa.func.aggregate_strings(cells, ","))
-                                 .where(*period, *month)).scalar() or ""
-
-
-def contacts(connection: sa.Connection, period: Period, months: Sequence[Period]
-             ) -> Iterator[tuple[str, list[str]]]:
-    """Per month of the period, its calls' ids (as :func:`numbers` gives them) and their
-    :func:`contact` texts, in one order: two aggregates of one statement see the rows in
-    the same order."""
-    for month in months:
-        ids, texts = connection.execute(
-            sa.select(sa.func.aggregate_strings(sa.cast(col(Call.id), sa.String), ","),
-                      sa.func.aggregate_strings(contact(), _AFTER))
-            .where(*period, *month)).one()
-        yield ids or "", texts.split(_AFTER) if texts else []
+            values: MonthValues, contacts: bool = False) -> Iterator[tuple[str, list[str]]]:
+    """Per month of the period (``months[j]``), its calls' ids and ``values(j)`` as one text
+    of numbers (``id,value,…,id,value,…``), and with ``contacts`` their :func:`contact`
+    texts in the same order (two aggregates of one statement see the rows in one order): one
+    statement a month, made by the database. A text a month costs a fraction of a row a
+    call: no row objects are made."""
+    for j, month in enumerate(months):
+        cells: sa.ColumnElement[str] = sa.cast(col(Call.id), sa.String)
+        for value in values(j):
+            cells = cells + "," + sa.cast(value, sa.String)
+        made = [sa.func.aggregate_strings(cells, ",")]
+        if contacts:
+            made.append(sa.func.aggregate_strings(contact(), _AFTER))
+        row = connection.execute(sa.select(*made).where(*period, *month)).one()
+        texts = row[1] if contacts else None
+        yield row[0] or "", texts.split(_AFTER) if texts else []
 
 
 def month_spans(date_from: date, date_to: date) -> list[Period]:
