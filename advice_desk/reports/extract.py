@@ -199,7 +199,7 @@ def caller_key(phone: str | None, email: str | None, secret: bytes) -> str | Non
     return hmac.new(secret, identity.encode(), hashlib.sha256).hexdigest()
 
 
-# --- the read and the writing --------------------------------------------------------------------------
+# --- the read and the writing ------------------------------------------------------------
 
 @dataclass
 class ExtractStats:
