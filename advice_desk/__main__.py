@@ -9,8 +9,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-from advice_desk.cli.main import main as cli_main
-from advice_desk.paths import Location
+from advice_desk.paths import Location, resolve_location
 
 # The modules the main window needs that do not need Qt, imported before it: PySide6 wraps
 # Python's import machinery, and every module imported after it costs more (~20 ms in all
@@ -41,7 +40,48 @@ def main(argv: list[str] | None = None) -> int:
         import multiprocessing  # only then: 10 ms before the window's first paint
 
         multiprocessing.freeze_support()
-    return cli_main(sys.argv[1:] if argv is None else argv, start_gui=_start_gui, smoke=_smoke)
+    args = sys.argv[1:] if argv is None else argv
+    store = _store_options_only(args)
+    if store is not None:
+        location = resolve_location(*store)
+        if not location.url_has_password:  # (the command line says what is wrong with it)
+            # started as an app is (a shortcut, `make run`): no command to parse, so the
+            # command line's modules are not loaded before the window (~15 ms, PRODUCT.md §11)
+            return _start_gui_alone(location)
+    from advice_desk.cli.main import main as cli_main
+
+    return cli_main(args, start_gui=_start_gui, smoke=_smoke)
+
+
+STORE_OPTIONS = ("--data-dir", "--database-url")
+
+
+def _store_options_only(args: list[str]) -> tuple[str | None, str | None] | None:
+    """The folder and URL of a command line that holds nothing but the store's options (each
+    at most once, as ``--option VALUE`` or ``--option=VALUE``); None for any other."""
+    given: dict[str, str] = {}
+    rest = list(args)
+    while rest:
+        name, equals, value = rest.pop(0).partition("=")
+        if name not in STORE_OPTIONS or name in given:
+            return None
+        if not equals:
+            if not rest or rest[0].startswith("-"):
+                return None
+            value = rest.pop(0)
+        given[name] = value
+    return given.get("--data-dir"), given.get("--database-url")
+
+
+def _start_gui_alone(location: Location) -> int:
+    """The app on ``location``, a failure to start told as the command line tells it."""
+    try:
+        return _start_gui(location)
+    except Exception as exc:
+        from advice_desk.cli.common import EXIT_FAILED, failure_message
+
+        print(f"advice-desk: error: {failure_message(exc)}", file=sys.stderr)
+        return EXIT_FAILED
 
 
 if __name__ == "__main__":

@@ -39,6 +39,19 @@ def test_the_command_line_loads_no_database_code_until_a_command_runs() -> None:
     assert done.stdout.strip() == "[]"
 
 
+@pytest.mark.parametrize("argv, store", [
+    ([], (None, None)),
+    (["--data-dir", "/d"], ("/d", None)),
+    (["--data-dir=/d", "--database-url", "postgresql://h/x"], ("/d", "postgresql://h/x")),
+    (["--data-dir"], None), (["--data-dir", "--smoke"], None), (["--smoke"], None),
+    (["--data-dir", "/d", "--data-dir", "/e"], None), (["report", "--day", "2026-01-01"], None),
+    (["--version"], None)])
+def test_the_app_starts_without_the_command_line_when_only_the_store_is_named(argv, store) -> None:
+    """Started as an app is (no command), the command line's parser and modules are not
+    loaded before the window; anything else goes to the command line."""
+    assert entry_point._store_options_only(argv) == store
+
+
 def test_demo_fills_the_store(cli_location: list[str], location: Location,
                               capsys: pytest.CaptureFixture[str]) -> None:
     code = main(["demo", *cli_location, "--calls", "300", "--seed", "4", "--days", "30"])

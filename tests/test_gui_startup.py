@@ -25,7 +25,9 @@ SLOW_OR_LATER = ("sqlmodel", "sqlalchemy", "alembic", "holidays", "reportlab", "
                  "advice_desk.gui.help_window",
                  # after the first paint too, though quick: the sort arrow's style classes, the
                  # backup thread, uuid (with platform)
-                 "advice_desk.gui.sort_arrow", "advice_desk.gui.backups_dialog", "uuid")
+                 "advice_desk.gui.sort_arrow", "advice_desk.gui.backups_dialog", "uuid",
+                 # started as an app (no command): the command line is not parsed at all
+                 "advice_desk.cli.main", "advice_desk.cli.call_commands")
 
 
 def _first_paint_env(tmp_path) -> dict[str, str]:
