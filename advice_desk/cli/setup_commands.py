@@ -23,7 +23,6 @@ import argparse
 import getpass
 import os
 import sys
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, TextIO
 
 from advice_desk.cli.common import EXIT_FAILED, EXIT_OK, CommandError, Commands, Parser, location_of
@@ -39,6 +38,8 @@ from advice_desk.paths import (
 
 if TYPE_CHECKING:
     import sqlalchemy as sa
+
+    from advice_desk.store.inspection import Found
 
 OUR_TABLES = frozenset({"call", "app_user", "topic", "audit_event"})
 
@@ -70,55 +71,21 @@ def register_connect(commands: Commands, parents: list[Parser]) -> None:
 
 # --- what the database holds, read without changing it -------------------------------------
 
-@dataclass(frozen=True)
-class Found:
-    revision: str | None
-    tables: frozenset[str]
-    supervisors: tuple[str, ...]  # user names of the supervisors who can sign in
-
-
 def look_at(location: Location) -> Found | None:
-    """What the store holds now; None for a SQLite file that cannot be read here (opening it
-    says why). A server that cannot be reached is a :class:`CommandError`."""
+    """What the store holds now (:func:`advice_desk.store.inspection.look_at`); a driver not
+    known or a server that cannot be reached is a :class:`CommandError`."""
     import sqlalchemy as sa
 
-    sqlite_file = location.sqlite_file
-    if sqlite_file is not None:
-        if not sqlite_file.exists():
-            return Found(None, frozenset(), ())
-        url = f"sqlite:///{sqlite_file.resolve().as_uri()}?mode=ro&uri=true"
-    else:
-        url = location.database_url
+    from advice_desk.store import inspection
+
     try:
-        engine = sa.create_engine(url, hide_parameters=True)
-    except (ImportError, sa.exc.ArgumentError) as error:  # e.g. +psycopg2, not installed
+        return inspection.look_at(location)
+    except inspection.UnknownDriver as error:
         raise CommandError(f"the database URL {location.shown} names a driver that is not "
                            "installed or not known (use postgresql+psycopg://USER@HOST/DATABASE)"
                            ) from error
-    try:
-        with engine.connect() as connection:
-            return _found_in(connection)
     except sa.exc.DBAPIError as error:
-        if sqlite_file is not None:
-            return None
         raise cannot_reach(location, error) from None
-    finally:
-        engine.dispose()
-
-
-def _found_in(connection: sa.Connection) -> Found:
-    import sqlalchemy as sa
-
-    from advice_desk.store.schema import current_revision
-
-    tables = frozenset(sa.inspect(connection).get_table_names())
-    revision = current_revision(connection) if "alembic_version" in tables else None
-    supervisors: tuple[str, ...] = ()
-    if "app_user" in tables:
-        supervisors = tuple(connection.execute(sa.text(
-            "SELECT username FROM app_user WHERE role = 'supervisor' AND active = :yes "
-            "AND password_hash IS NOT NULL ORDER BY id"), {"yes": True}).scalars())
-    return Found(revision, tables, supervisors)
 
 
 def cannot_reach(location: Location, error: sa.exc.DBAPIError) -> CommandError:
