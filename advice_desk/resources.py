@@ -7,7 +7,6 @@ top of the repository) and a PyInstaller build (they live under ``sys._MEIPASS``
 
 from __future__ import annotations
 
-import sys
 from functools import cache
 from pathlib import Path
 
@@ -16,11 +15,8 @@ _PACKAGE_DIR = Path(__file__).resolve().parent
 
 @cache
 def _folder(name: str) -> Path:
-    candidates = [_PACKAGE_DIR / name, _PACKAGE_DIR.parent / name]
-    frozen_root = getattr(sys, "_MEIPASS", None)
-    if frozen_root:
-        candidates.insert(0, Path(frozen_root) / "advice_desk" / name)
-    for candidate in candidates:
+    # a PyInstaller build keeps the package under sys._MEIPASS: the first candidate is it
+    for candidate in (_PACKAGE_DIR / name, _PACKAGE_DIR.parent / name):
         if candidate.is_dir():
             return candidate
     raise FileNotFoundError(f"Advice Desk is incomplete: its {name!r} folder is missing")
