@@ -46,9 +46,10 @@ def test_the_command_line_loads_no_database_code_until_a_command_runs() -> None:
     (["--data-dir"], None), (["--data-dir", "--smoke"], None), (["--smoke"], None),
     (["--data-dir", "/d", "--data-dir", "/e"], None), (["report", "--day", "2026-01-01"], None),
     (["--version"], None)])
-def test_the_app_starts_without_the_command_line_when_only_the_store_is_named(argv, store) -> None:
-    """Started as an app is (no command), the command line's parser and modules are not
-    loaded before the window; anything else goes to the command line."""
+def test_a_command_line_of_store_options_alone_is_told_apart(argv, store) -> None:
+    """What starts the app without the command line's parser (that its modules then stay
+    unloaded before the first paint, tests/test_gui_startup.py checks); anything else goes
+    to the command line."""
     assert entry_point._store_options_only(argv) == store
 
 

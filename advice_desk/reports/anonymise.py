@@ -99,18 +99,6 @@ class Choice:
         """Each column's written texts, by group number at the node's level."""
         return [h.names(level) for h, level in zip(self.hierarchies, self.node, strict=True)]
 
-    def classes(self, kept: bool = True) -> frozenset[tuple[str, ...]]:
-        """The written values of the classes kept (or of those left out)."""
-        names = self.names()
-        chosen = ~self.failing if kept else self.failing
-        columns = [[names[i][g] for g in groups[chosen].tolist()]
-                   for i, groups in enumerate(self.table.groups)]
-        return frozenset(zip(*columns, strict=True))
-
-    def generalise(self, values: Sequence[str]) -> tuple[str, ...]:
-        return tuple(h.levels[level][v] for h, level, v in zip(self.hierarchies, self.node,
-                                                                values, strict=True))
-
 
 def _lattice(hierarchies: Sequence[Hierarchy], table: Iterable[BaseClass] | Classes, k: int,
              l_diversity: int, max_suppressed: float, row_cost: float | None
@@ -193,9 +181,6 @@ class _Search:
 
     def proven_infeasible(self, node: Node) -> bool:
         return int(self.left_out[self.index(node)]) > self.lattice.cap
-
-    def least_left_out(self, node: Node) -> int:
-        return int(self.left_out[self.index(node)])
 
     def evaluate(self, node: Node, source: Table | None = None) -> tuple[Outcome, Table]:
         table = self.lattice.classes(node, source, keep=source is None)

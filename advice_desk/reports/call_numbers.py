@@ -13,18 +13,16 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
-from advice_desk.privacy.identity import normalise_phone
 from advice_desk.reports import extract, passes
-from advice_desk.reports.extract import ExtractCancelled
+from advice_desk.reports.extract import Cancelled, ExtractCancelled
 
 Ints = npt.NDArray[np.int64]
-Cancelled = Callable[[], bool]
 
 
 class Dense(dict[object, int]):
@@ -110,25 +108,13 @@ def _joined(parts: list[Ints]) -> Ints:
 REPEATED, NOT_REPEATED, NO_CONTACT = 0, 1, 2  # a repeat flag; the cells are in this order
 
 
-def repeat_flags(contacts: Ints, details: list[tuple[str | None, str | None]],
-                 secret: bytes) -> npt.NDArray[np.int8]:
+def repeat_flags(contacts: Ints, details: Details, secret: bytes) -> npt.NDArray[np.int8]:
     """Per call whether its caller called more than once in the period: contacts compared by
-    keyed hash of the number (the same number in two formats is one caller) or, with no
-    number, of the email, counted over every call read. A call with no contact detail that
-    names anyone is ``NO_CONTACT``. Each number is normalised and each identity hashed once."""
+    keyed hash (:func:`advice_desk.reports.extract.caller_key`: the same number in two formats
+    is one caller), counted over every call read; each distinct contact hashed once. A call
+    with no contact detail that names anyone is ``NO_CONTACT``."""
     calls = np.bincount(contacts, minlength=len(details)).tolist()
-    numbers: dict[str, str] = {}
-    hashed: dict[tuple[str, str], str | None] = {}
-    keys: list[str | None] = []
-    for phone, email in details:
-        number = "" if phone is None else numbers.get(phone)
-        if number is None and phone is not None:
-            number = numbers[phone] = normalise_phone(phone)
-        identity = ("phone", number) if number else ("email", (email or "").strip().casefold())
-        if identity not in hashed:  # caller_key of one of the forms gives the same key
-            hashed[identity] = (extract.caller_key(number, None, secret) if number
-                                else extract.caller_key(None, identity[1], secret))
-        keys.append(hashed[identity])
+    keys = [extract.caller_key(phone, email, secret) for phone, email in details]
     per_key: dict[str, int] = {}
     for key, n in zip(keys, calls, strict=True):
         if key is not None:

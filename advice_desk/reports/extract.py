@@ -34,7 +34,7 @@ from advice_desk.privacy.classification import CALL_FIELDS, Sensitivity
 from advice_desk.privacy.identity import normalise_phone
 from advice_desk.reference import lists as reference
 from advice_desk.reports import passes
-from advice_desk.reports.hierarchy import STAR, Hierarchy
+from advice_desk.reports.hierarchy import Hierarchy
 from advice_desk.settings import EXPORT_K
 from advice_desk.store.engine import Store
 from advice_desk.store.models import Call
@@ -43,7 +43,6 @@ if TYPE_CHECKING:
     from advice_desk.reports.anonymise import Choice
     from advice_desk.reports.call_numbers import Ints, Rows
 
-SUPPRESSED = STAR
 COLUMNS = ("month", "weekday", "in_hours", "duration_band", "caller_type", "arrangement",
            "region", "topics", "outcomes", "repeat_caller", "children_band")
 # The stored field each column is made from. The classification (privacy/classification.py)
@@ -98,28 +97,15 @@ ARRANGEMENT_GROUPS = {"sgo": "court order", "cao": "court order", "adoption": "c
 NATIONS = {"E": "England", "W": "Wales", "S": "Scotland", "N": "Northern Ireland"}
 
 
-def duration_band(seconds: int | None) -> str:
-    if seconds is None:
-        return UNKNOWN
-    minutes = seconds // 60
-    return next((band for limit, band in DURATION_BANDS if minutes < limit), DURATION_LONGEST)
-
-
-def children_band(count: int | None) -> str:
-    if count is None:
-        return UNKNOWN
-    return CHILDREN_BANDS[min(count, 3)]
-
-
 def caller_family(code: str) -> str:
     if code.startswith("professional"):
         return PROFESSIONAL
     return OTHER if code in ("other", UNKNOWN) else FAMILY
 
 
-def months_of(date_from: date, date_to: date) -> list[tuple[str, date]]:
-    """Each month the period touches: its text and its first day."""
-    return [(_month(year * 100 + month), date(year, month, 1))
+def months_of(date_from: date, date_to: date) -> list[str]:
+    """Each month the period touches, as its text."""
+    return [_month(year * 100 + month)
             for year in range(date_from.year, date_to.year + 1) for month in range(1, 13)
             if (date_from.year, date_from.month) <= (year, month)
             <= (date_to.year, date_to.month)]
@@ -127,7 +113,7 @@ def months_of(date_from: date, date_to: date) -> list[tuple[str, date]]:
 
 def hierarchies(date_from: date, date_to: date) -> tuple[Hierarchy, ...]:
     """Each quasi column's generalisations, in the order of ``QUASI_COLUMNS``."""
-    months = [text for text, _ in months_of(date_from, date_to)]
+    months = months_of(date_from, date_to)
     caller_types = [c.code for c in reference.helpline().caller_types]
     arrangements = [c.code for c in reference.helpline().arrangements]
     regions = {la.region: NATIONS.get(la.code[:1], OTHER) for la in reference.local_authorities()}
@@ -233,7 +219,7 @@ def write_rows(out: IO[str], store: Store, date_from: date, date_to: date, secre
                k: int = EXPORT_K.default, cancelled: Cancelled | None = None) -> ExtractStats:
     """``calls.csv``: its header, then a row for each call with content in the period,
     k-anonymous and l-diverse over the quasi columns. The calls are read once, as numbers
-    (:mod:`advice_desk.reports.call_numbers`), by a few statements a month in one transaction
+    (:mod:`advice_desk.reports.call_numbers`), by one statement a month in one transaction
     (one snapshot: PostgreSQL's repeatable read); the generalisation is chosen from the
     classes of the keys and topics; the rows are then written from the numbers."""
     # numpy: loaded when an extract is made, not with the app
@@ -312,7 +298,7 @@ def _columns(connection: sa.Connection, period: passes.Period, date_from: date,
     in_hours = sa.inspect(Call).columns["in_hours"]
     children = col(Call.children_count)
     return [
-        passes.month_column([text for text, _ in months_of(date_from, date_to)]),
+        passes.month_column(months_of(date_from, date_to)),
         passes.weekday_column(WEEKDAYS),
         passes.flag_column(in_hours, YES, NO, UNKNOWN),
         passes.banded_column(col(Call.duration_s), [(limit * 60, band) for limit, band

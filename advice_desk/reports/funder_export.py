@@ -146,8 +146,8 @@ class FunderExport(Manager):
         names = [SUMMARY_FILE, DICTIONARY_FILE] + ([ROWS_FILE] if rows_secret is not None else [])
         paths = [Path(out_dir) / name for name in names]
         # Every file is written under a temporary name first: a failure in any leaves none.
-        # The rows are streamed from the store to their file; the dictionary, which says how
-        # they were generalised, is written last.
+        # The rows' file is written from the calls read as numbers; the dictionary, which
+        # says how they were generalised, is written last.
         with made_folder(Path(out_dir)), atomic_files(*paths) as handles:
             _write_csv(handles[0], SUMMARY_COLUMNS,
                        (row for name, report in periods

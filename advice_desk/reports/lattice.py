@@ -103,7 +103,6 @@ class Lattice:
                 for level in range(self.levels[i])])
         self.tables: dict[Node, Table] = {}
         self.work = 0  # classes rolled up so far
-        self.evaluated = 0
 
     def nodes(self) -> list[Node]:
         return list(itertools.product(*(range(n) for n in self.levels)))
@@ -129,7 +128,7 @@ class Lattice:
         table = self.roll(source, node)
         if keep and node not in self.tables and len(table) < len(self.base):
             self.tables[node] = table
-            # the largest go first (the finest table is always there to roll from): four
+            # the largest go first (the finest table is always there to roll from): _HELD
             # times the finest table at most
             held_rows = sum(map(len, self.tables.values()))
             while held_rows > _HELD * len(self.base):
@@ -176,7 +175,6 @@ class Lattice:
 
     def evaluate(self, table: Table) -> Outcome:
         """The node's loss, rows left out and failing classes."""
-        self.evaluated += 1
         fails = self.failing(table)
         left_out = table.counts[fails]
         suppressed = int(left_out.sum())

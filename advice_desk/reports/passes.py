@@ -139,14 +139,6 @@ def top(code: str) -> str:
     return code.split(".")[0]
 
 
-def space(columns: Sequence[Column]) -> int:
-    """How many keys there may be."""
-    made = 1
-    for column in columns:
-        made *= len(column.leaves) + 1
-    return made
-
-
 class TooManyCodes(ValueError):
     """More codes than a set of them can hold as bits."""
 
