@@ -507,7 +507,7 @@ class MainWindow(QMainWindow):
         def reload() -> None:
             if desk is None:
                 return
-            self.tasks.run(desk.drafts.discard)
+            self.server.run(lambda offline: offline.discard_draft(desk))  # this PC's too
             self.tasks.run(lambda: desk.calls.get(call_id)).success(self._reloaded).failure(
                 lambda failure: errors.show_failure(self, failure))
 
