@@ -77,10 +77,7 @@ def keys_text(keys: tuple[str, ...] | list[str]) -> str:
 
 def mnemonic(text: str) -> str:
     """The Alt+letter of a button's text ("&Back up now": Alt+B), or "" when it has none."""
-    at = text.replace("&&", "").find("&")
-    if at < 0 or at + 1 >= len(text.replace("&&", "")):
-        return ""
-    return keys_text([f"Alt+{text.replace('&&', '')[at + 1].upper()}"])
+    return keys_text([QKeySequence.mnemonic(text).toString()])
 
 
 def ui_buttons(form: str) -> KeyRows:
