@@ -25,7 +25,7 @@ class CallChanged(Exception):
     """The call was changed since the form read it; the message says by whom and when (UK
     time). ``version`` is the call's version now."""
 
-    def __init__(self, message: str, call_id: int, version: int) -> None:
+    def __init__(self, message: str, call_id: int = 0, version: int = 0) -> None:
         super().__init__(message)
         self.call_id, self.version = call_id, version
 
