@@ -83,16 +83,18 @@ def demo_with_producer(program: Path, home: Path, data: Path) -> str:
     demo = subprocess.Popen([*bare(home), str(program), "--data-dir", str(data), "demo",
                              "--calls", str(DEMO_CALLS)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    seen: dict[int, str] = {}
+    seen: dict[int, set[str]] = {}
     while demo.poll() is None:
+        # Every command line a child showed: between its fork and its exec a spawned child
+        # still shows its parent's, and one that has ended reads as ''.
         for pid, cmd in children(demo.pid).items():
-            seen[pid] = seen.get(pid) or cmd  # a child that has ended reads as ''
+            seen.setdefault(pid, set()).add(cmd)
 
         time.sleep(0.02)  # polling another process: nothing to wait on instead
     out, err = demo.communicate()
     if demo.returncode != 0:
         raise Failed(f"demo: exit {demo.returncode}\n{out}{err}")
-    producers = [cmd for cmd in seen.values() if "multiprocessing" in cmd
+    producers = [cmd for cmds in seen.values() for cmd in cmds if "multiprocessing" in cmd
                  and "resource_tracker" not in cmd]
     if not producers:
         raise Failed(f"demo: no producer process was seen (children: {seen or 'none'})")
