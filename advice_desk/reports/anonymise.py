@@ -127,7 +127,8 @@ def _lattice(hierarchies: Sequence[Hierarchy], table: Iterable[BaseClass] | Clas
     # topic-set codes as dense numbers: equal stays equal, order is kept
     _, dense = np.unique(np.concatenate([classes.lows, classes.highs]), return_inverse=True)
     n = len(classes.counts)
-    base = Table(tuple(0 for _ in made), leaves, classes.counts, dense[:n], dense[n:])
+    base = Table.of_groups(tuple(0 for _ in made), leaves, [len(steps[0][0]) for steps in up],
+                           classes.counts, dense[:n], dense[n:])
     cost = Fraction(width if row_cost is None else row_cost)
     return Lattice(up, base, k, l_diversity, max_suppressed, cost), made
 

@@ -15,9 +15,10 @@ kept exact: integers over a common denominator, so that ties are ties.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -32,18 +33,87 @@ _DENSE = 4  # a table's keys are counted in a dense array while it is at most th
 _HELD = 2  # the tables kept to roll up from hold at most this × the finest table's classes
 
 
+_PART = 4096  # a run of a table's columns spans at most this many codes (or its classes)
+
+
 @dataclass
 class Table:
-    """A node's classes: ``groups[:, i]`` their group in column ``i`` at the node's level."""
+    """A node's classes: each class's groups as one key, ``Σ group_i × stride_i`` with column
+    0 fastest (``sizes[i]``: column ``i``'s groups at the node's level). A key per class, not a
+    column of groups, is what a roll-up reads: contiguous columns of it (a part) are looked up
+    at once (:meth:`parts`)."""
 
     node: Node
-    groups: tuple[Groups, ...]  # each column's, one per class
+    keys: Ints
+    sizes: tuple[int, ...]
     counts: Ints
     lows: Ints
     highs: Ints
 
+    @classmethod
+    def of_groups(cls, node: Node, groups: Sequence[Groups], sizes: Sequence[int],
+                  counts: Ints, lows: Ints, highs: Ints) -> Table:
+        keys = np.zeros(len(counts), dtype=np.int64)
+        for group, stride in zip(groups, _strides(sizes), strict=True):
+            keys += group.astype(np.int64) * stride
+        return cls(node, keys, tuple(sizes), counts, lows, highs)
+
     def __len__(self) -> int:
         return len(self.counts)
+
+    def column(self, i: int, where: npt.NDArray[np.bool_] | None = None) -> Groups:
+        """Column ``i``'s group of each class (of those ``where`` holds)."""
+        keys = self.keys if where is None else self.keys[where]
+        return (keys // _strides(self.sizes)[i] % self.sizes[i]).astype(np.int32)
+
+    @functools.cached_property
+    def groups(self) -> tuple[Groups, ...]:
+        return tuple(self.column(i) for i in range(len(self.sizes)))
+
+    @functools.cached_property
+    def cuts(self) -> list[tuple[int, int]]:
+        """The columns cut into runs ``[first, last)`` whose codes (their groups as one
+        number) span few values: at most ``_PART``, or the classes when fewer, so that a
+        table over a run's codes is cheap. A roll-up then looks each run up once instead of
+        each column."""
+        limit = max(1024, min(_PART, len(self)))
+        made, first, span = [], 0, 1
+        for i, size in enumerate(self.sizes):
+            if span * size > limit and i > first:
+                made.append((first, i))
+                first, span = i, 1
+            span *= size
+        return [*made, (first, len(self.sizes))]
+
+    def codes(self, first: int, last: int, where: npt.NDArray[np.bool_] | None = None) -> Ints:
+        """Each class's code of the run of columns ``[first, last)`` (of those ``where``
+        holds)."""
+        keys = self.keys if where is None else self.keys[where]
+        return keys // _strides(self.sizes)[first] % int(np.prod(self.sizes[first:last]))
+
+    @functools.cached_property
+    def parts(self) -> list[tuple[int, int, Ints]]:
+        """Each run of :attr:`cuts` with its codes (kept: a table is often rolled from
+        again)."""
+        return [(first, last, self.codes(first, last)) for first, last in self.cuts]
+
+    def per_code(self, first: int, last: int, value: Callable[[int, Ints], Ints]) -> Ints:
+        """For each code of the run ``[first, last)``, the sum over its columns ``i`` of
+        ``value(i, groups)`` (``groups``: column ``i``'s group of each code)."""
+        made = np.zeros(int(np.prod(self.sizes[first:last])), dtype=np.int64)
+        run = np.arange(len(made), dtype=np.int64)
+        for i in range(first, last):
+            made += value(i, run % self.sizes[i])
+            run //= self.sizes[i]
+        return made
+
+
+def _strides(sizes: Sequence[int]) -> list[int]:
+    made, stride = [], 1
+    for size in sizes:
+        made.append(stride)
+        stride *= size
+    return made
 
 
 @dataclass(frozen=True)
@@ -140,15 +210,16 @@ class Lattice:
         if source.node == node:
             return source
         self.work += len(source)
-        key = np.zeros(len(source), dtype=np.int64)
-        strides = []
-        space = 1
-        for i, (a, b) in enumerate(zip(source.node, node, strict=True)):
-            column = source.groups[i] if a == b else self.up[i][a][b][source.groups[i]]
-            key += column * np.int64(space)
-            strides.append(space)
-            space *= self.sizes[i][node[i]]
+        sizes = tuple(self.sizes[i][level] for i, level in enumerate(node))
+        strides = _strides(sizes)
+        space = strides[-1] * sizes[-1]
         assert space < 2**62, "a node's keys fit in 64 bits"
+        key = np.zeros(len(source), dtype=np.int64)
+        for first, last, codes in source.parts:
+            # each code of the run → its part of the key at the node
+            key += source.per_code(first, last, lambda i, group: strides[i] * (
+                group if source.node[i] == node[i]
+                else self.up[i][source.node[i]][node[i]][group]))[codes]
         if space <= _DENSE * len(source) + 1024:
             counts = np.bincount(key, weights=source.counts, minlength=space)
             present = np.flatnonzero(counts)
@@ -163,9 +234,7 @@ class Lattice:
         np.minimum.at(lows, inverse, source.lows)
         highs = np.full(len(present), -1, dtype=np.int64)
         np.maximum.at(highs, inverse, source.highs)
-        groups = tuple((present // stride % self.sizes[i][node[i]]).astype(np.int32)
-                       for i, stride in enumerate(strides))
-        return Table(node, groups, sums, lows, highs)
+        return Table(node, present.astype(np.int64), sizes, sums, lows, highs)
 
     def failing(self, table: Table) -> npt.NDArray[np.bool_]:
         fails = table.counts < self.k
@@ -180,10 +249,11 @@ class Lattice:
         suppressed = int(left_out.sum())
         loss = self.bound(table.node) + self.row_cost * suppressed
         if suppressed:
-            for i, level in enumerate(table.node):
-                # the rows left out lose their whole row instead of their generalisation
-                cells = self.covered[i][level][table.groups[i][fails]]
-                loss -= int(left_out @ cells) * self.scale[i]
+            # the rows left out lose their whole row instead of their generalisation
+            for first, last in table.cuts:
+                cells = table.per_code(first, last, lambda i, group: self.scale[i] * (
+                    self.covered[i][table.node[i]][group]))
+                loss -= int(left_out @ cells[table.codes(first, last, fails)])
         return Outcome(table.node, loss, suppressed, fails)
 
     def fraction(self, loss: int) -> Fraction:
