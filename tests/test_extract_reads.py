@@ -51,3 +51,36 @@ def test_reads_in_another_order_are_put_in_the_order_of_the_ids() -> None:
     assert values.tolist() == [50, 30, 90]
     with pytest.raises(RuntimeError, match="different calls"):
         in_order(ids, np.array([9, 5, 4], dtype=np.int64), np.zeros(3, dtype=np.int64))
+
+
+def test_every_authority_is_read_as_its_region_and_any_other_code_as_unknown(
+        store, clock, amy) -> None:
+    """The region is found by halving the sorted codes: each code must reach its own region
+    on both engines (PostgreSQL compares in byte order, as Python sorts)."""
+    import sqlalchemy as sa
+    from sqlmodel import col
+
+    from advice_desk.reference import lists as reference
+    from advice_desk.reports.passes import grouped_column
+    from advice_desk.store.models import Call
+
+    regions: dict[str, list[str]] = {}
+    for la in reference.local_authorities():
+        regions.setdefault(la.region, []).append(la.code)
+    calls = Calls(store, amy, clock)
+    logged = {calls.log(a_call(uk(2026, 10, 1, 10, 0), local_authority=code)): code
+              for codes in regions.values() for code in codes}
+    stray, missing = (calls.log(a_call(uk(2026, 10, 2, 10, 0))) for _ in range(2))
+    with store.write() as session:
+        session.execute(sa.update(Call).where(col(Call.id) == stray)
+                        .values(local_authority="E99999999"))
+        session.execute(sa.update(Call).where(col(Call.id) == missing)
+                        .values(local_authority=None))
+    column = grouped_column(col(Call.local_authority), dict(sorted(regions.items())), "unknown")
+    with store.read() as session:
+        read = dict(session.execute(sa.select(col(Call.id), column.number)).all())
+    names = column.leaves
+    assert {i: names[read[i]] for i in logged} == {
+        i: la.region for i, code in logged.items()
+        for la in reference.local_authorities() if la.code == code}
+    assert names[read[stray]] == names[read[missing]] == "unknown"

@@ -77,6 +77,25 @@ def read_numbers(texts: Iterable[tuple[str, list[str]]], width: int,
     return ids, values, contact, [passes.contact_pair(str(text)) for text in details]
 
 
+def bits_by_call(ids: Ints, texts: Iterable[str], cancelled: Cancelled | None) -> Ints:
+    """Per call of ``ids``, the bits of its pairs (the texts of
+    :func:`advice_desk.reports.passes.code_pairs`) or'ed together: a call with two topics
+    under one top-level topic has its bit once. Pairs of other calls are dropped."""
+    order = np.argsort(ids, kind="stable")
+    sorted_ids = ids[order]
+    made = np.zeros(len(ids), dtype=np.int64)
+    for text in texts:
+        if cancelled is not None and cancelled():
+            raise ExtractCancelled("the export was cancelled")
+        pairs = np.fromstring(text, dtype=np.int64, sep=",").reshape(-1, 2)
+        at = np.minimum(np.searchsorted(sorted_ids, pairs[:, 0]), max(len(ids) - 1, 0))
+        ours = sorted_ids[at] == pairs[:, 0] if len(ids) else np.zeros(len(pairs), bool)
+        np.bitwise_or.at(made, at[ours], pairs[ours, 1])
+    result = np.empty_like(made)
+    result[order] = made
+    return result
+
+
 def bit_sets(bits: Ints, names: list[str]) -> Sets:
     """Sets of codes held as bits (bit ``n`` for ``names[n]``) as numbers of their texts."""
     masks, numbers = np.unique(bits, return_inverse=True)

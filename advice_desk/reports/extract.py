@@ -21,7 +21,7 @@ import hmac
 import os
 import secrets
 import stat
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -215,6 +215,9 @@ Cancelled = Callable[[], bool]
 CODED = (QUASI_COLUMNS.index("caller_type"), QUASI_COLUMNS.index("arrangement"))
 
 
+Pairs = Callable[[sa.Connection, dict[str, int], int, int], Iterator[str]]
+
+
 def write_rows(out: IO[str], store: Store, date_from: date, date_to: date, secret: bytes,
                k: int = EXPORT_K.default, cancelled: Cancelled | None = None) -> ExtractStats:
     """``calls.csv``: its header, then a row for each call with content in the period,
@@ -238,29 +241,29 @@ def write_rows(out: IO[str], store: Store, date_from: date, date_to: date, secre
         topic_bits, top_topics = passes.topic_bits(connection)
         outcome_codes = sorted({o.code for o in reference.helpline().outcomes})
         columns = _columns(connection, period, date_from, date_to, discover=False)
-        # each call's key, topic set and outcome set, and its contact: one read
-        ids, (keys, topic_bits_read, outcome_bits), contacts, contact_details = \
-            numbers.read_numbers(passes.numbers(
-                connection, period[1:], months,
-                lambda month: (passes.key(columns, month), passes.topic_set(topic_bits),
-                               passes.outcome_set(passes.code_bits(outcome_codes))),
-                contacts=True), 3, halted)
+        # each call's key and its contact: one read; its topic and outcome sets: a read of
+        # each link table
+        ids, (keys,), contacts, contact_details = numbers.read_numbers(passes.numbers(
+            connection, period[1:], months, lambda month: (passes.key(columns, month),),
+            contacts=True), 1, halted)
+        first, last = (int(ids.min()), int(ids.max())) if len(ids) else (0, -1)
 
-        def again(value: Callable[[int], sa.ColumnElement[int]]) -> Ints:
-            """One of the numbers read again (with codes the lists did not know)."""
-            read_ids, (values,), _, _ = numbers.read_numbers(passes.numbers(
-                connection, period[1:], months, lambda month: (value(month),)), 1, halted)
-            return numbers.in_order(ids, read_ids, values)[0]
+        def code_sets(pairs: Pairs, bits: dict[str, int]) -> Ints:
+            return numbers.bits_by_call(ids, pairs(connection, bits, first, last), halted)
 
-        topics = numbers.bit_sets(topic_bits_read, top_topics)
+        topics = numbers.bit_sets(code_sets(passes.topic_pairs, topic_bits), top_topics)
         table = tables.counted(columns, keys, topics.numbers)
         if tables.met_other_codes(columns, table, CODED):  # a code the lists do not know
             columns = _columns(connection, period, date_from, date_to, discover=True)
-            table = tables.counted(columns, again(lambda month: passes.key(columns, month)),
+            read_ids, (keys,), _, _ = numbers.read_numbers(passes.numbers(
+                connection, period[1:], months, lambda month: (passes.key(columns, month),)),
+                1, halted)
+            table = tables.counted(columns, numbers.in_order(ids, read_ids, keys)[0],
                                    topics.numbers)
+        outcome_bits = code_sets(passes.outcome_pairs, passes.code_bits(outcome_codes))
         if (outcome_bits >> passes.BITS).any():  # an outcome code the list does not know
             outcome_codes = passes.outcome_codes(connection, period)
-            outcome_bits = again(lambda _: passes.outcome_set(passes.code_bits(outcome_codes)))
+            outcome_bits = code_sets(passes.outcome_pairs, passes.code_bits(outcome_codes))
     del keys
     choice = search(hierarchies(date_from, date_to), table.classes, k, L_DIVERSITY,
                     MAX_SUPPRESSED, row_cost=len(COLUMNS), budget=SEARCH_BUDGET)
