@@ -110,11 +110,13 @@ assert [*range(7), 10] == _OUTPUT, "calls.csv: seven quasi columns, three others
 def lines(choice: Choice) -> tuple[list[str], list[str]]:
     """Each class of the chosen node: its line's cells before the topics, and after the repeat
     (empty for a class left out)."""
-    names = choice.names()
+    cells = [[cell(name) for name in names] for names in choice.names()]  # each text once
     before, after = [""] * len(choice.table), [""] * len(choice.table)
-    for j in map(int, np.flatnonzero(~choice.failing)):
-        cells = [cell(names[i][int(choice.table.groups[i][j])]) for i in range(len(names))]
-        before[j], after[j] = ",".join(cells[:7]) + ",", cells[7] + "\n"
+    kept = np.flatnonzero(~choice.failing)
+    groups = [choice.table.column(i, ~choice.failing).tolist() for i in range(len(cells))]
+    for at, j in enumerate(kept.tolist()):
+        row = [cells[i][groups[i][at]] for i in range(len(cells))]
+        before[j], after[j] = ",".join(row[:7]) + ",", row[7] + "\n"
     return before, after
 
 

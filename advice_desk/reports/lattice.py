@@ -163,6 +163,9 @@ class Lattice:
                 per_level.append(np.bincount(up[i][0][level], minlength=self.sizes[i][level])
                                  .astype(np.int64) - 1)
             self.covered.append(per_level)
+        # column i, level → the most a cell of it loses, scaled
+        self.widest = [[int(covered.max(initial=0)) * self.scale[i] for covered in per_level]
+                       for i, per_level in enumerate(self.covered)]
         # column i, level → the loss of that column over every row (none left out), scaled
         self.column_loss: list[list[int]] = []
         for i in range(self.width):
@@ -261,8 +264,7 @@ class Lattice:
 
     def widest_row(self, node: Node) -> int:
         """The most a row can lose at the node."""
-        return sum(int(self.covered[i][level].max(initial=0)) * self.scale[i]
-                   for i, level in enumerate(node))
+        return sum(self.widest[i][level] for i, level in enumerate(node))
 
     def pair_bounds(self, nodes: Ints) -> Ints:
         """For each of ``nodes``, a lower bound of the rows it leaves out: for each pair of

@@ -223,7 +223,7 @@ def code_pairs(connection: sa.Connection, code: Mapped[str], call_id: Mapped[int
     read along its primary key (which starts with the call), not looked up call by call: a
     lookup per call costs several times the scan. Calls outside the extract's period that
     fall in the range are read too, and dropped by :func:`call_numbers.bits_by_call`."""
-    bit = sa.case(bits, value=code, else_=1 << BITS) if bits else sa.literal(1 << BITS)
+    bit = _code_tree(binary_text(code), sorted(bits), bits, 1 << BITS)
     cells = sa.cast(call_id, sa.String) + "," + sa.cast(bit, sa.String)
     for first in range(first_id, last_id + 1, _IDS_A_STATEMENT):
         last = min(last_id, first + _IDS_A_STATEMENT - 1)
