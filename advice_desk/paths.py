@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import re
-import shlex
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -137,9 +136,15 @@ def store_options(location: Location) -> str:
         words += ["--data-dir", str(location.data_dir)]
     if location.database_url != f"sqlite:///{location.data_dir / DATABASE_FILE}":
         words += ["--database-url", _URL_PASSWORD.sub(_hidden, location.database_url)]
-    return "".join(f" {shlex.quote(word)}" for word in words)
+    return "".join(f" {_quoted(word)}" for word in words)
 
 
 def restore_command(location: Location, backup: Path | str) -> str:
     """``advice-desk restore BACKUP`` with the options that name this store."""
-    return f"advice-desk restore {shlex.quote(str(backup))}{store_options(location)}"
+    return f"advice-desk restore {_quoted(str(backup))}{store_options(location)}"
+
+
+def _quoted(word: str) -> str:
+    import shlex  # here: not needed before the window's first paint
+
+    return shlex.quote(word)

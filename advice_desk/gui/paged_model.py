@@ -14,7 +14,6 @@ removed, and the rest, the scroll position and the selection stay as they were.
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable
-from difflib import SequenceMatcher
 from typing import Generic, TypeVar, cast
 
 from PySide6.QtCore import (
@@ -195,6 +194,8 @@ class PagedTableModel(QAbstractTableModel, Generic[Query, Row]):
     def _apply(self, held: list[Hashable], rows: list[Row], keys: list[Hashable]) -> None:
         """Turn the rows held into ``rows`` by inserting, removing and repainting rows, from
         the bottom up so that each step's row numbers still hold."""
+        from difflib import SequenceMatcher  # here: rows arrive after the first paint
+
         steps = SequenceMatcher(None, held, keys, autojunk=False).get_opcodes()
         last = len(self.headers) - 1
         for tag, i1, i2, j1, j2 in reversed(steps):

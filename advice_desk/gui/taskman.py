@@ -11,8 +11,7 @@ the history reload that follows it. Job functions never touch a widget.
 from __future__ import annotations
 
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QWidget
@@ -20,6 +19,9 @@ from PySide6.QtWidgets import QWidget
 from advice_desk.gui import errors
 from advice_desk.people.permissions import AccountDisabled
 from advice_desk.store.failures import unreachable
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future, ThreadPoolExecutor
 
 T = TypeVar("T")
 Failure = Callable[[BaseException], None]
@@ -67,7 +69,7 @@ class TaskManager(QObject):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._window = parent
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="store")
+        self._thread: ThreadPoolExecutor | None = None  # made by the first job
         self._pending = 0
         self.keeps_work_offline = False
         # Queued even when a job is already done as it is handed over: the op's handlers are
@@ -80,6 +82,16 @@ class TaskManager(QObject):
         future = self._executor.submit(job)
         future.add_done_callback(lambda done: self._finished.emit((op, done)))
         return op
+
+    @property
+    def _executor(self) -> ThreadPoolExecutor:
+        """The store thread, started by the first job: the first one comes after the window's
+        first paint, and ``concurrent.futures`` (with ``logging``, ~10 ms) waits till then."""
+        if self._thread is None:
+            from concurrent.futures import ThreadPoolExecutor
+
+            self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="store")
+        return self._thread
 
     @property
     def busy(self) -> bool:
@@ -106,4 +118,5 @@ class TaskManager(QObject):
         return self._executor.submit(job).result()
 
     def shutdown(self) -> None:
-        self._executor.shutdown(wait=True)
+        if self._thread is not None:
+            self._thread.shutdown(wait=True)
