@@ -1,7 +1,8 @@
 """The calls of the extract's period as numbers: what the file is made from, read once.
 
 The store is read once (:func:`advice_desk.reports.passes.numbers`, a statement a month that
-gives one text of numbers); each call is kept as a few numbers, never as a row: its id, its
+gives one text of numbers, and :func:`advice_desk.reports.passes.code_pairs` for the topic
+and outcome sets); each call is kept as a few numbers, never as a row: its id, its
 key (the quasi values, one number), its topic and outcome sets (bits) and its contact (a
 number into the distinct contacts, each held once). That is about 40 bytes a call (a million
 calls: some 40 MB), and the search, the repeat callers and the writing all work on these

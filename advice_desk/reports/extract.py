@@ -3,15 +3,15 @@ l-diverse, made from the calls read once as numbers, never as rows.
 
 Which fields may leave, and how coarsely, follows the personal-data classification: personal
 fields never; quasi-identifiers only coarsened (month not date, region not authority, bands not
-numbers); staff fields never. The store is read once, a statement a month
-(:mod:`advice_desk.reports.passes`): each call's quasi values as one number, its topic and
-outcome sets as bits, and what tells its caller; :mod:`advice_desk.reports.call_numbers` keeps
-them as arrays (some 40 bytes a call). On the table of classes they make,
-:func:`advice_desk.reports.anonymise.search` chooses how coarsely each column is written and
-which classes are left out. The file is then written from the numbers, in an order the
-export's secret decides: each class's cells are made once, a call's line is a lookup. "Repeat
-caller" compares an HMAC of the caller's phone number or email, keyed with a secret kept
-outside the store, never the number itself.
+numbers); staff fields never. The store is read once (:mod:`advice_desk.reports.passes`): the
+calls a statement a month, each call's quasi values as one number and what tells its caller;
+the topic and outcome link tables along the call id, each (call, code) as a bit.
+:mod:`advice_desk.reports.call_numbers` keeps them as arrays (some 40 bytes a call). On the
+table of classes they make, :func:`advice_desk.reports.anonymise.search` chooses how coarsely
+each column is written and which classes are left out. The file is then written from the
+numbers, in an order the export's secret decides: each class's cells are made once, a call's
+line is a lookup. "Repeat caller" compares an HMAC of the caller's phone number or email, keyed
+with a secret kept outside the store, never the number itself.
 """
 
 from __future__ import annotations

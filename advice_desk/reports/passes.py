@@ -1,13 +1,14 @@
 """The SQL of the extract's one read of the calls: each call's quasi values as one number.
 
 Every quasi column's finest value is a small number computed by the database (the region by
-the authority's membership of each region's list of codes, bands by comparisons; the month is
-the statement's, as the calls are read a month at a time), and the numbers are combined into
-one key per call. The read gives, per call, its id, that key, its topic and outcome sets as
-bits and what tells its caller, as texts the database makes in one statement a month (an
-aggregate over the month's calls): no row a call is ever made, which costs more than the
-query. :mod:`advice_desk.reports.call_numbers` keeps them as numbers. The statements run in
-one transaction, one snapshot of the store (PostgreSQL: repeatable read).
+halving the sorted authority codes, bands by comparisons; the month is the statement's, as
+the calls are read a month at a time), and the numbers are combined into one key per call.
+The read gives, per call, its id, that key and what tells its caller, as texts the database
+makes in one statement a month (an aggregate over the month's calls): no row a call is ever
+made, which costs more than the query. The topic and outcome sets come from their link
+tables, scanned along the call id (a lookup per call costs several times the scan), as
+(call, bit) pairs. :mod:`advice_desk.reports.call_numbers` keeps them as numbers. The
+statements run in one transaction, one snapshot of the store (PostgreSQL: repeatable read).
 """
 
 from __future__ import annotations
