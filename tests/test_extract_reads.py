@@ -84,3 +84,30 @@ def test_every_authority_is_read_as_its_region_and_any_other_code_as_unknown(
         i: la.region for i, code in logged.items()
         for la in reference.local_authorities() if la.code == code}
     assert names[read[stray]] == names[read[missing]] == "unknown"
+
+
+def test_a_calls_topic_set_holds_each_top_level_topic_once_and_only_its_own_calls(
+        store, clock, amy) -> None:
+    """The pairs are read along the ids, a range at a time: calls outside the period that
+    fall in the range are dropped, and two topics under one top-level topic are one bit."""
+    from sqlmodel import col
+
+    from advice_desk.reports import call_numbers, passes
+    from advice_desk.store.models import CallTopic
+
+    calls = Calls(store, amy, clock)
+    ours = [calls.log(a_call(uk(2026, 10, 5, 10, 0), topics=("legal.sgo", "legal.cao"))),
+            calls.log(a_call(uk(2026, 10, 6, 10, 0), topics=("legal.sgo", "education.send")))]
+    calls.log(a_call(uk(2026, 9, 7, 10, 0), topics=("family.identity",)))  # between and after
+    ours.append(calls.log(a_call(uk(2026, 10, 8, 10, 0), topics=("education.send",))))
+    ids = np.array(ours, dtype=np.int64)
+    with store.read() as session:
+        connection = session.connection()
+        bits, tops = passes.topic_bits(connection)
+        sets = {size: call_numbers.bit_sets(call_numbers.bits_by_call(ids, passes.code_pairs(
+            connection, col(CallTopic.topic_code), col(CallTopic.call_id), bits,
+            int(ids.min()), int(ids.max()), ids_a_statement=size), None), tops)
+            for size in (1, 2, 1000)}
+    for made in sets.values():
+        assert [made.texts[n] for n in made.numbers] == ["legal", "education;legal",
+                                                         "education"]

@@ -218,7 +218,8 @@ _IDS_A_STATEMENT = 250_000  # the ids a statement of pairs covers: its text stay
 
 
 def code_pairs(connection: sa.Connection, code: Mapped[str], call_id: Mapped[int],
-               bits: dict[str, int], first_id: int, last_id: int) -> Iterator[str]:
+               bits: dict[str, int], first_id: int, last_id: int,
+               ids_a_statement: int = _IDS_A_STATEMENT) -> Iterator[str]:
     """A link table's rows (a call's topic, its outcome) as texts ``call,bit,call,bit,…``,
     for the calls of ids ``first_id`` to ``last_id``, a range of ids a statement. The table is
     read along its primary key (which starts with the call), not looked up call by call: a
@@ -226,8 +227,8 @@ def code_pairs(connection: sa.Connection, code: Mapped[str], call_id: Mapped[int
     fall in the range are read too, and dropped by :func:`call_numbers.bits_by_call`."""
     bit = _code_tree(binary_text(code), sorted(bits), bits, 1 << BITS)
     cells = sa.cast(call_id, sa.String) + "," + sa.cast(bit, sa.String)
-    for first in range(first_id, last_id + 1, _IDS_A_STATEMENT):
-        last = min(last_id, first + _IDS_A_STATEMENT - 1)
+    for first in range(first_id, last_id + 1, ids_a_statement):
+        last = min(last_id, first + ids_a_statement - 1)
         yield connection.execute(sa.select(sa.func.aggregate_strings(cells, ","))
                                  .where(call_id.between(first, last))).scalar() or ""
 
