@@ -62,6 +62,21 @@ def test_a_chosen_range_is_counted_again(qtbot, location, clock):
     assert view.report.total_calls == 0
 
 
+def test_a_day_without_calls_says_so_in_each_chart_instead_of_blank_axes(qtbot, location,
+                                                                         clock):
+    _, view = open_report(qtbot, location, clock)
+    view.ui.report_period_combo.setCurrentIndex(1)  # yesterday: nothing
+    qtbot.waitUntil(lambda: view.report.date_from.isoformat() == "2026-11-22")
+    _at_1366(qtbot, view)
+    assert [v.chart().title() for v in view.chart_views] == [
+        "Calls by topic", "Calls per 30 minutes", "Outcomes"]
+    for chart_view in view.chart_views:
+        assert chart_view.chart().axes() == [], chart_view.chart().title()
+        (said,) = chart_view.findChildren(QLabel)
+        assert said.text() == said.accessibleName() == "No calls on this day"
+        assert not said.visibleRegion().isEmpty()
+
+
 def test_the_report_prints_and_saves_as_pdf_with_its_charts(qtbot, location, clock,
                                                              tmp_path: Path):
     _, view = open_report(qtbot, location, clock)

@@ -50,7 +50,7 @@ from advice_desk.gui.keys import CLOSE_KEYS
 from advice_desk.gui.taskman import TaskManager
 from advice_desk.reports.figures import Report
 from advice_desk.reports.measures import Measure, Unit, breakdowns, charts, single_figures
-from advice_desk.reports.output import labeller, period
+from advice_desk.reports.output import labeller, nothing_to_chart, period
 
 Compute = Callable[[date, date], tuple[Report, dict[str, str]]]
 SavePdf = Callable[[Report, dict[str, str], Path], None]
@@ -240,10 +240,14 @@ class ReportWindow(QWidget):
         row, column = 0, 0
         for measure, chart in ordered:
             counts = report.counts(measure.key)
-            view = QChartView(_bar_chart(self.tr(chart.title), counts,
-                                         partial(name, measure.key), chart.vertical))
+            if any(counts.values()):
+                view = QChartView(_bar_chart(self.tr(chart.title), counts,
+                                             partial(name, measure.key), chart.vertical))
+                rows = 1 if chart.vertical else len(counts)
+            else:  # no bars: blank axes would look like a chart that failed to draw
+                view = _empty_chart(self.tr(chart.title), self.tr(nothing_to_chart(report)))
+                rows = 1
             view.setRenderHint(QPainter.RenderHint.Antialiasing)
-            rows = 1 if chart.vertical else len(counts)
             view.setMinimumSize(CHART_MIN_WIDTH, max(CHART_MIN_HEIGHT, 90 + 24 * rows))
             view.setAccessibleName(self.tr(chart.title))
             _style_chart(view.chart(), self.palette())
@@ -331,6 +335,19 @@ def _chart_cell(view: QChartView, note: str | None) -> QWidget:
         label.setFont(italic)
         layout.addWidget(label)
     return cell
+
+
+def _empty_chart(title: str, nothing: str) -> QChartView:
+    """A chart's title and, where its bars would be, what it has none of."""
+    chart = QChart()
+    chart.setTitle(title)
+    chart.legend().hide()
+    view = QChartView(chart)
+    label = QLabel(nothing)
+    label.setAccessibleName(nothing)
+    label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+    QVBoxLayout(view).addWidget(label)
+    return view
 
 
 def _style_chart(chart: QChart, palette: QPalette) -> None:

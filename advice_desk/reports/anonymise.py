@@ -166,6 +166,9 @@ class _Search:
         self.all = np.array(self.nodes, dtype=np.int64).reshape(-1, lattice.width)
         self.radix = np.cumprod([1, *lattice.levels[:0:-1]])[::-1]
         self.left_out = lattice.pair_bounds(self.all)
+        # column i, level → which nodes have column i at that level or below
+        self.at_most = [[self.all[:, i] <= level for level in range(n)]
+                        for i, n in enumerate(lattice.levels)]
         self.known: dict[Node, Outcome] = {}  # nodes evaluated
         self.last = [i for i, h in enumerate(hierarchies) if h.last]
         # columns generalised as a last step are climbed last: the nodes met on the way
@@ -191,8 +194,10 @@ class _Search:
 
     def learn(self, node: Node, left_out: int) -> None:
         """Every node below ``node`` leaves out at least ``left_out`` rows."""
-        below = np.all(self.all <= np.array(node), axis=1)
-        np.maximum(self.left_out, np.where(below, left_out, 0), out=self.left_out)
+        below = self.at_most[0][node[0]].copy()
+        for i, level in enumerate(node[1:], start=1):
+            below &= self.at_most[i][level]
+        self.left_out[below] = np.maximum(self.left_out[below], left_out)
 
     def climb(self, node: Node, table: Table) -> None:
         """From an infeasible node, each column in turn as high as the node stays infeasible:

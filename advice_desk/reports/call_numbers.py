@@ -22,6 +22,7 @@ import numpy.typing as npt
 
 from advice_desk.reports import extract, passes
 from advice_desk.reports.extract import Cancelled, ExtractCancelled
+from advice_desk.reports.lattice import numbered
 
 Ints = npt.NDArray[np.int64]
 
@@ -99,7 +100,7 @@ def bits_by_call(ids: Ints, texts: Iterable[str], cancelled: Cancelled | None) -
 
 def bit_sets(bits: Ints, names: list[str]) -> Sets:
     """Sets of codes held as bits (bit ``n`` for ``names[n]``) as numbers of their texts."""
-    masks, numbers = np.unique(bits, return_inverse=True)
+    masks, numbers, _ = numbered(bits)
     texts = [";".join(name for n, name in enumerate(names) if mask >> n & 1)
              for mask in masks.tolist()]
     return Sets(numbers.astype(np.int64).reshape(-1), texts)

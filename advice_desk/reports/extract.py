@@ -322,19 +322,26 @@ _WRITTEN = 10_000  # lines joined and written at a time
 def _write(out: IO[str], rows: Rows, order: Ints, cancelled: Cancelled,
            cell: Callable[[str], str]) -> None:
     """The file: its header, then the calls of ``order``, each line made from its class's
-    cells and its topics', outcomes' and repeat flag's cells (each text made once)."""
+    cells and the cells of its topics, outcomes and repeat flag: those three as one text per
+    combination met (a few thousand), each made once."""
+    from advice_desk.reports.lattice import numbered
+
     out.write(",".join(map(cell, COLUMNS)) + "\n")
     before, after = rows.before, rows.after
     topic_cells = [cell(text) for text in rows.topics.texts]
     outcome_cells = [cell(text) for text in rows.outcomes.texts]
     repeat_cells = [cell(YES), cell(NO), cell(UNKNOWN)]  # REPEATED, NOT_REPEATED, NO_CONTACT
+    combined = (rows.topics.numbers * len(outcome_cells) + rows.outcomes.numbers) \
+        * len(repeat_cells) + rows.repeats
+    combinations, middle, _ = numbered(combined)
+    middles = []
+    for number in combinations.tolist():
+        rest, repeat = divmod(number, len(repeat_cells))
+        topics, outcomes = divmod(rest, len(outcome_cells))
+        middles.append(f"{topic_cells[topics]},{outcome_cells[outcomes]},{repeat_cells[repeat]},")
     for start in range(0, len(order), _WRITTEN):
         if cancelled():
             raise ExtractCancelled("the export was cancelled")
         part = order[start:start + _WRITTEN]
-        out.write("".join([
-            f"{before[c]}{topic_cells[t]},{outcome_cells[o]},{repeat_cells[r]},{after[c]}"
-            for c, t, o, r in zip(rows.classes[part].tolist(),
-                                  rows.topics.numbers[part].tolist(),
-                                  rows.outcomes.numbers[part].tolist(),
-                                  rows.repeats[part].tolist(), strict=True)]))
+        out.write("".join([f"{before[c]}{middles[m]}{after[c]}" for c, m in zip(
+            rows.classes[part].tolist(), middle[part].tolist(), strict=True)]))

@@ -19,7 +19,7 @@ from advice_desk.reports import passes
 from advice_desk.reports.anonymise import Choice, Classes
 from advice_desk.reports.extract import COLUMNS, QUASI_COLUMNS, ExtractStats
 from advice_desk.reports.hierarchy import STAR
-from advice_desk.reports.lattice import Ints
+from advice_desk.reports.lattice import Ints, numbered
 from advice_desk.reports.output import text_cell
 
 
@@ -85,7 +85,7 @@ def stats(choice: Choice, counted: Counted, assigned: Ints) -> ExtractStats:
     kept = ~choice.failing
     counts = choice.table.counts
     made.smallest_class = int(counts[kept].min()) if kept.any() else 0
-    _, topic_set = np.unique(counted.topic_sets, return_inverse=True)
+    _, topic_set, _ = numbered(counted.topic_sets)
     pairs = np.unique(assigned[counted.pairs] * (int(topic_set.max(initial=0)) + 1) + topic_set)
     sets = np.bincount(pairs // (int(topic_set.max(initial=0)) + 1), minlength=len(counts))
     made.fewest_topic_sets = int(sets[kept].min()) if kept.any() else 0

@@ -89,7 +89,9 @@ class Table:
         """Each class's code of the run of columns ``[first, last)`` (of those ``where``
         holds)."""
         keys = self.keys if where is None else self.keys[where]
-        return keys // _strides(self.sizes)[first] % int(np.prod(self.sizes[first:last]))
+        if first:  # (a division costs: none for the first run, no remainder for the last)
+            keys = keys // _strides(self.sizes)[first]
+        return keys if last == len(self.sizes) else keys % int(np.prod(self.sizes[first:last]))
 
     @functools.cached_property
     def parts(self) -> list[tuple[int, int, Ints]]:
@@ -106,6 +108,26 @@ class Table:
             made += value(i, run % self.sizes[i])
             run //= self.sizes[i]
         return made
+
+
+def numbered(values: Ints, space: int | None = None,
+             weights: Ints | None = None) -> tuple[Ints, Ints, Ints]:
+    """The distinct values, sorted; each value's number among them (``np.unique`` with
+    ``return_inverse``); and each distinct value's count (or sum of positive ``weights``).
+    In linear time when the values (all below ``space``, if known) span few numbers: counted
+    in an array, not sorted."""
+    values = values.reshape(-1)
+    top = int(values.max(initial=-1)) + 1 if space is None else space
+    if top <= _DENSE * len(values) + 1024 and int(values.min(initial=0)) >= 0:
+        counts = np.bincount(values, weights=weights, minlength=top)
+        present = np.flatnonzero(counts)
+        index = np.zeros(top, dtype=np.int64)
+        index[present] = np.arange(len(present))
+        return present.astype(np.int64, copy=False), index[values], counts[present].astype(np.int64)
+    distinct, inverse = np.unique(values, return_inverse=True)
+    inverse = inverse.reshape(-1).astype(np.int64)
+    return distinct, inverse, np.bincount(inverse, weights=weights,
+                                          minlength=len(distinct)).astype(np.int64)
 
 
 def _strides(sizes: Sequence[int]) -> list[int]:
@@ -223,16 +245,7 @@ class Lattice:
             key += source.per_code(first, last, lambda i, group: strides[i] * (
                 group if source.node[i] == node[i]
                 else self.up[i][source.node[i]][node[i]][group]))[codes]
-        if space <= _DENSE * len(source) + 1024:
-            counts = np.bincount(key, weights=source.counts, minlength=space)
-            present = np.flatnonzero(counts)
-            index = np.zeros(space, dtype=np.int64)
-            index[present] = np.arange(len(present))
-            inverse = index[key]
-            sums = counts[present].astype(np.int64)
-        else:
-            present, inverse = np.unique(key, return_inverse=True)
-            sums = np.bincount(inverse, weights=source.counts).astype(np.int64)
+        present, inverse, sums = numbered(key, space, source.counts)
         lows = np.full(len(present), np.iinfo(np.int64).max, dtype=np.int64)
         np.minimum.at(lows, inverse, source.lows)
         highs = np.full(len(present), -1, dtype=np.int64)

@@ -109,6 +109,12 @@ def text_cell(text: str) -> str:
     return "'" + text if looks_like_a_value(text) else spreadsheet_safe(text)
 
 
+def nothing_to_chart(report: Report) -> str:
+    """What a chart with no bars says instead (the PDF's and the report window's)."""
+    when = "on this day" if report.date_from == report.date_to else "in this period"
+    return f"No calls {when}" if report.total_calls == 0 else f"None {when}"
+
+
 def period(report: Report) -> str:
     if report.date_from == report.date_to:
         return report.date_from.strftime("%A %d %B %Y")

@@ -26,7 +26,7 @@ from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Spacer, T
 from advice_desk.reference import lists as reference
 from advice_desk.reports.figures import Report
 from advice_desk.reports.measures import Chart, breakdowns, charts
-from advice_desk.reports.output import Labeller, headline, period
+from advice_desk.reports.output import Labeller, headline, nothing_to_chart, period
 
 WIDTH = A4[0] - 40 * mm
 MARGIN = 20 * mm
@@ -107,12 +107,6 @@ def _table(rows: list[tuple[str, str]]) -> Table:
     return table
 
 
-def _nothing(report: Report) -> str:
-    """What an empty chart says."""
-    when = "on this day" if report.date_from == report.date_to else "in this period"
-    return f"No calls {when}" if report.total_calls == 0 else f"None {when}"
-
-
 def report_flowables(report: Report, name: Labeller) -> list[Flowable]:
     styles = getSampleStyleSheet()
     story: list[Flowable] = [
@@ -121,7 +115,7 @@ def report_flowables(report: Report, name: Labeller) -> list[Flowable]:
         _table(headline(report)), Spacer(1, 6 * mm)]
     for measure, chart in charts():
         story += [_bar_chart(chart, report.counts(measure.key),
-                             functools.partial(name, measure.key), _nothing(report)),
+                             functools.partial(name, measure.key), nothing_to_chart(report)),
                   Spacer(1, 4 * mm)]
     for measure in breakdowns():
         counts = report.counts(measure.key)
