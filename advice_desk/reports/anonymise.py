@@ -170,6 +170,8 @@ class _Search:
         self.at_most = [[self.all[:, i] <= level for level in range(n)]
                         for i, n in enumerate(lattice.levels)]
         self.known: dict[Node, Outcome] = {}  # nodes evaluated
+        self.feasible = np.zeros_like(self.all)  # the first ``found`` rows: nodes found so
+        self.found = 0
         self.last = [i for i, h in enumerate(hierarchies) if h.last]
         # columns generalised as a last step are climbed last: the nodes met on the way
         # keep them whole
@@ -186,10 +188,17 @@ class _Search:
     def proven_infeasible(self, node: Node) -> bool:
         return int(self.left_out[self.index(node)]) > self.lattice.cap
 
+    def proven_feasible(self, node: Node) -> bool:
+        """Whether ``node`` is at or above a node evaluated feasible."""
+        return bool(np.all(self.feasible[:self.found] <= np.array(node), axis=1).any())
+
     def evaluate(self, node: Node, source: Table | None = None) -> tuple[Outcome, Table]:
         table = self.lattice.classes(node, source, keep=source is None)
         outcome = self.known[node] = self.lattice.evaluate(table)
         self.learn(node, outcome.suppressed)
+        if outcome.suppressed <= self.lattice.cap:
+            self.feasible[self.found] = node
+            self.found += 1
         return outcome, table
 
     def learn(self, node: Node, left_out: int) -> None:
@@ -207,8 +216,7 @@ class _Search:
         for i in self.climbing:
             while node[i] < self.top[i]:
                 up = (*node[:i], node[i] + 1, *node[i + 1:])
-                known = self.known.get(up)
-                if known is not None and known.suppressed <= cap:
+                if self.proven_feasible(up):
                     break
                 if self.proven_infeasible(up):
                     table = self.lattice.classes(up, table, keep=False)
