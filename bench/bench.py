@@ -11,7 +11,7 @@ Helpers for measurements:
 - ``timed(work)``, ``_best_of(runs, work)``: seconds of a callable; the best of several runs.
 - ``_demo_store(settings)``: the store ``measure_demo`` filled (measurements after it use it).
 - ``run_measured(command)``: run a command (``advice_desk_command(...)`` for ``advice-desk``)
-  in a child process: its seconds, its peak RSS in MB and its standard output.
+  in a child process: its seconds and its standard output.
 - ``run_child(settings, name, *args)``: run ``CHILDREN[name](args)`` in a child process of this
   script (for work timed inside, such as the import's write transaction): the figures it
   returns as JSON, with its peak RSS in MB as ``peak_rss_mb``.
@@ -33,7 +33,6 @@ import json
 import math
 import os
 import random
-import resource
 import sqlite3
 import subprocess
 import sys
@@ -117,7 +116,6 @@ def timed(work: Callable[[], object]) -> float:
 @dataclass(frozen=True)
 class Run:
     seconds: float
-    peak_rss_mb: float  # the child's own peak resident memory
     stdout: str
 
 
@@ -127,19 +125,18 @@ def advice_desk_command(data_dir: Path, *args: str) -> list[str]:
 
 
 def run_measured(command: list[str], env: dict[str, str] | None = None) -> Run:
-    """Run ``command`` to its end; fails if it fails. Its peak RSS is its own (``wait4``), not
-    this script's nor another child's."""
+    """Run ``command`` to its end; fails if it fails."""
     with tempfile.TemporaryFile() as out:
         started = time.perf_counter()
         process = subprocess.Popen(command, stdout=out, env=env)
-        _, status, usage = os.wait4(process.pid, 0)
+        _, status = os.waitpid(process.pid, 0)
         seconds = time.perf_counter() - started
         process.returncode = os.waitstatus_to_exitcode(status)
         if process.returncode != 0:
             raise subprocess.CalledProcessError(process.returncode, command)
         out.seek(0)
         text = out.read().decode()
-    return Run(seconds, usage.ru_maxrss / 1024, text)  # ru_maxrss is in KiB on Linux
+    return Run(seconds, text)
 
 
 ChildWork = Callable[[list[str]], dict[str, float]]
@@ -147,9 +144,20 @@ ChildWork = Callable[[list[str]], dict[str, float]]
 
 def run_child(name: str, *args: str) -> dict[str, float]:
     """``CHILDREN[name](args)`` run in a process of its own: what it returned, and its peak
-    RSS in MB as ``peak_rss_mb``."""
+    RSS in MB as ``peak_rss_mb`` (its own, as it measured it: see :func:`own_memory`)."""
     run = run_measured([sys.executable, __file__, "--child", name, *args])
-    return {**json.loads(run.stdout), "peak_rss_mb": run.peak_rss_mb}
+    figures: dict[str, float] = json.loads(run.stdout)
+    return figures
+
+
+def own_memory(field: str) -> int:
+    """This process's ``VmRSS`` (now) or ``VmHWM`` (its peak) in bytes, from Linux's
+    /proc/self/status. Not ``ru_maxrss``: a child inherits its parent's (the bench's, some
+    hundreds of MB after the demo) across fork and exec, which hid most of a child's growth."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(f"{field}:"):
+            return int(line.split()[1]) * 1024
+    raise RuntimeError(f"/proc/self/status has no {field}")
 
 
 # --- demo ------------------------------------------------------------------------------------
@@ -533,10 +541,10 @@ def import_child(args: list[str]) -> dict[str, float]:
 
     watch = Watch()
     store = open_store(resolve_location(data_dir))
-    idle = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # KiB on Linux
+    idle = own_memory("VmRSS")
     total = timed(lambda: import_calls(store, CsvSource.of_file(path), SystemClock(),
                                        watch=watch))
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    peak = own_memory("VmHWM")
     store.close()
     return {"total_s": total, "write_s": watch.write_s, "growth": peak - idle}
 
@@ -861,7 +869,8 @@ def main(argv: list[str] | None = None) -> int:
         seats.seat_child(args.child[1:])
         return 0
     if args.child:
-        print(json.dumps(CHILDREN[args.child[0]](args.child[1:])))
+        figures = CHILDREN[args.child[0]](args.child[1:])
+        print(json.dumps({**figures, "peak_rss_mb": own_memory("VmHWM") / 2**20}))
         return 0
     measurements = ONLY[args.only] if args.only else MEASUREMENTS
     with tempfile.TemporaryDirectory(prefix="advice-desk-bench-") as work_dir:

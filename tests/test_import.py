@@ -432,6 +432,25 @@ def test_a_topic_retired_while_the_file_is_checked_imports_nothing(
             AuditEvent.action == "calls-imported")).first() is None
 
 
+def test_a_topic_moved_under_another_while_the_file_is_checked_imports_nothing(
+        monkeypatch: pytest.MonkeyPatch, store: Store, clock: FixedClock) -> None:
+    """The figures are counted as the file is checked, each topic under its top-level topic
+    then: the write refuses if that no longer holds."""
+    monkeypatch.setattr(import_check, "CHUNK_ROWS", 10)
+
+    def move() -> None:
+        with store.write() as session:
+            topic = session.get(Topic, "legal.sgo")
+            assert topic is not None
+            topic.parent_code = "financial"
+
+    rows = _many(30).replace("legal;education", "legal.sgo;education")
+    with pytest.raises(ImportRejected, match=r"^the topics were rearranged while the file "
+                                             r"was being checked; nothing was imported"):
+        import_calls(store, rows, clock, watch=_Watch(move))
+    assert _call_count(store) == 0
+
+
 def _fail_on_signposted(store: Store) -> None:
     """A database that refuses one outcome row, as a full disk or a damaged page would fail
     an insert half-way through the write."""

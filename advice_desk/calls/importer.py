@@ -35,6 +35,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import cast
 
@@ -48,7 +49,6 @@ from advice_desk.calls.import_source import CsvSource, ImportRejected
 from advice_desk.calls.topics import topics_in_order
 from advice_desk.clock import Clock
 from advice_desk.figures import rollup
-from advice_desk.figures.recount import recount
 from advice_desk.people import audit
 from advice_desk.people.accounts import find_user, user_named
 from advice_desk.people.permissions import Actor, Role, command_line_actor
@@ -57,7 +57,7 @@ from advice_desk.settings import hours_policy_in
 from advice_desk.store import bulk, search_index
 from advice_desk.store.bulk import CellValue
 from advice_desk.store.engine import Store
-from advice_desk.store.models import Call, Topic, User
+from advice_desk.store.models import Topic, User
 
 DEFAULT_WORKER = "imported"
 AUDIT_ACTION = "calls-imported"
@@ -98,13 +98,23 @@ def import_calls(store: Store, source: CsvSource | str, clock: Clock,
     topics = topics_in_order(store, include_retired=False)
     with store.read() as session:
         policy = hours_policy_in(session)
+    tops = {code: topic.parent_code or code for code, topic in topics.items()}
     pack = pack_sqlite if store.is_sqlite else pack_rows
+    change = rollup.Change()
+
+    def pack_and_count(rows: list[CompactRow], first_index: int) -> bytes:
+        """Each chunk's figures counted as it is packed, with no lock held: the write then
+        only adds them to the rollup."""
+        change.add(_change_of(rows, tops))
+        return pack(rows, first_index)
+
     checked = check_file(source, Vocabulary.of(topics), policy, clock, watch.checking,
-                         pack)
+                         pack_and_count)
     watch.writing(checked.calls)
     started = time.perf_counter()
     with store.raw_write() as connection:
-        _write(connection, checked, policy, clock, worker, actor or command_line_actor())
+        _write(connection, checked, Counted(change, tops, policy), clock, worker,
+               actor or command_line_actor())
     watch.written(checked.calls, time.perf_counter() - started)
     return checked.calls
 
@@ -124,14 +134,44 @@ def _no_user(username: str) -> ImportRejected:
 
 
 # --- writing: one short transaction ----------------------------------------------------------
-def _write(connection: sa.Connection, checked: Checked, policy: HoursPolicy, clock: Clock,
+@dataclass(frozen=True)
+class Counted:
+    """What the checked calls add to the figures, and what that counting relied on: each
+    topic's top-level topic, the opening hours (each call's in-hours flag)."""
+
+    change: rollup.Change
+    tops: dict[str, str]
+    policy: HoursPolicy
+
+
+_WORKER_TO_COME = 0  # the importing worker's id, in the counts made before it is known
+
+
+def _change_of(rows: list[CompactRow], tops: dict[str, str]) -> rollup.Change:
+    chunk = as_chunk(rows)
+    chunk.calls["worker_id"] = [_WORKER_TO_COME] * len(rows)
+    return rollup.change_of_chunk(chunk, tops)
+
+
+def _for_worker(change: rollup.Change, worker_id: int) -> rollup.Change:
+    """The counts with the importing worker's id in place of the one to come."""
+    made = rollup.Change(durations=change.durations)
+    for (day, measure, category), n in change.counts.items():
+        if measure == rollup.WORKER and category == str(_WORKER_TO_COME):
+            category = str(worker_id)
+        made.counts[day, measure, category] += n
+    return made
+
+
+def _write(connection: sa.Connection, checked: Checked, counted: Counted, clock: Clock,
            username: str, actor: Actor) -> None:
     """Insert the checked calls in bulk, in the open write transaction, with the worker made
-    if need be and one audit event; the search index is brought up to date in it too."""
+    if need be and one audit event; the search index and the rollup are brought up to date
+    in it too."""
     if not checked.calls:
         return
     with Session(bind=connection) as session:
-        _require_unchanged(session, checked.topics, policy)
+        _require_unchanged(session, checked.topics, counted)
         worker_id = _worker_in(session, username, clock)
         audit.record(session, clock, actor, AUDIT_ACTION, f"user {username}",
                      {"calls": checked.calls})
@@ -139,9 +179,6 @@ def _write(connection: sa.Connection, checked: Checked, policy: HoursPolicy, clo
     now = clock.now()
     deferred: dict[str, CellValue] = {"worker_id": worker_id, "created_at": now,
                                       "updated_at": now}
-    # The write transaction holds the only write lock: every call after the last one now is
-    # this import's, and the rollup counts them set-wise once they are in.
-    last_id = connection.execute(sa.select(sa.func.max(col(Call.id)))).scalar() or 0
     with search_index.bulk_insert(connection):
         if connection.dialect.name == "sqlite":
             least, most = WRITE_CACHE_KIB
@@ -156,7 +193,7 @@ def _write(connection: sa.Connection, checked: Checked, policy: HoursPolicy, clo
                 chunk.calls.update({name: [value] * len(chunk)
                                     for name, value in deferred.items()})
                 writer(writer.prepare(chunk, None))
-    rollup.apply(connection, recount(connection, col(Call.id) > last_id))
+    rollup.apply(connection, _for_worker(counted.change, worker_id))
 
 
 @contextmanager
@@ -173,17 +210,21 @@ def _page_cache(connection: sa.Connection, kib: int) -> Iterator[None]:
         connection.exec_driver_sql(f"PRAGMA cache_size={int(before or -2000)}")
 
 
-def _require_unchanged(session: Session, used: set[str], policy: HoursPolicy) -> None:
-    """What the checked rows rely on is still so: their topics in use, the same opening hours
-    (which set each call's in-hours flag)."""
-    active = set(session.exec(select(Topic.code).where(col(Topic.retired).is_(False))))
-    gone = sorted(used - active)
+def _require_unchanged(session: Session, used: set[str], counted: Counted) -> None:
+    """What the checked rows rely on is still so: their topics in use, under the same
+    top-level topics, the same opening hours (which set each call's in-hours flag)."""
+    active = {code: parent or code for code, parent in session.exec(
+        select(Topic.code, Topic.parent_code).where(col(Topic.retired).is_(False)))}
+    gone = sorted(used - set(active))
     if gone:
         raise ImportRejected(
             f"{'topics' if len(gone) > 1 else 'topic'} {', '.join(gone)} "
             "stopped being in use while the file was being checked; nothing was imported, "
             "try again")
-    if hours_policy_in(session) != policy:
+    if any(active[code] != counted.tops.get(code, code) for code in used):
+        raise ImportRejected("the topics were rearranged while the file was being checked; "
+                             "nothing was imported, try again")
+    if hours_policy_in(session) != counted.policy:
         raise ImportRejected("the opening hours changed while the file was being checked; "
                              "nothing was imported, try again")
 
