@@ -29,7 +29,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from itertools import compress, repeat
+from itertools import compress, islice, repeat
 from operator import itemgetter
 from typing import cast
 
@@ -185,22 +185,23 @@ def apply(connection: sa.Connection, change: Change) -> None:
     counts before the durations, so two seats writing at once on PostgreSQL take the rows'
     locks in the same order and cannot deadlock."""
     counts, durations = spread(change)
-    _upsert(connection, False,
-            [{"span": s, "period": p, "measure": m, "category": c, "calls": n}
-             for (s, p, m, c), n in sorted(counts.items())])
-    _upsert(connection, True,
-            [{"span": s, "period": p, "seconds": sec, "calls": n}
-             for (s, p, sec), n in sorted(durations.items())])
+    _upsert(connection, False, ((*key, n) for key, n in sorted(counts.items())))
+    _upsert(connection, True, ((*key, n) for key, n in sorted(durations.items())))
 
 
-def _upsert(connection: sa.Connection, durations: bool, rows: list[dict[str, object]]
+_UPSERTED = 10_000
+
+
+def _upsert(connection: sa.Connection, durations: bool, rows: Iterable[tuple[object, ...]]
             ) -> None:
     """INSERT … ON CONFLICT DO UPDATE calls = calls + the new calls, as each engine spells it,
-    into the counts or (``durations``) the histogram."""
-    if not rows:
-        return
+    into the counts or (``durations``) the histogram: ``rows`` in the table's column order,
+    ``calls`` last.
+    On SQLite they go to the driver ``_UPSERTED`` at a time (an import's or the demo's
+    hundreds of thousands of rows are never all held at once)."""
     table = DURATION if durations else FIGURE
     keys = [column.name for column in table.primary_key.columns]
+    names = [column.name for column in table.columns]
     name = connection.dialect.name
     if name == "sqlite":
         lite = sqlite.insert(table)
@@ -215,11 +216,14 @@ def _upsert(connection: sa.Connection, durations: bool, rows: list[dict[str, obj
     if name == "sqlite" and connection.dialect.paramstyle == "qmark":
         # The same statement through the driver: SQLAlchemy's per-value processing would take
         # seconds for the demo's hundreds of thousands of rows. Dates as SQLAlchemy stores them.
-        names = [column.name for column in table.columns]
-        connection.exec_driver_sql(str(statement.compile(dialect=connection.dialect)), [
-            tuple(_plain(row[column]) for column in names) for row in rows])
+        sql = str(statement.compile(dialect=connection.dialect))
+        pending = iter(rows)
+        while part := [tuple(map(_plain, row)) for row in islice(pending, _UPSERTED)]:
+            connection.exec_driver_sql(sql, part)
         return
-    connection.execute(statement, rows)
+    named = [dict(zip(names, row, strict=True)) for row in rows]
+    if named:
+        connection.execute(statement, named)
 
 
 def _plain(value: object) -> object:
