@@ -70,6 +70,7 @@ class TaskManager(QObject):
         super().__init__(parent)
         self._window = parent
         self._thread: ThreadPoolExecutor | None = None  # made by the first job
+        self._closed = False
         self._pending = 0
         self.keeps_work_offline = False
         # Queued even when a job is already done as it is handed over: the op's handlers are
@@ -87,6 +88,8 @@ class TaskManager(QObject):
     def _executor(self) -> ThreadPoolExecutor:
         """The store thread, started by the first job: the first one comes after the window's
         first paint, and ``concurrent.futures`` (with ``logging``, ~10 ms) waits till then."""
+        if self._closed:
+            raise RuntimeError("the store thread was shut down: no job can run any more")
         if self._thread is None:
             from concurrent.futures import ThreadPoolExecutor
 
@@ -118,5 +121,6 @@ class TaskManager(QObject):
         return self._executor.submit(job).result()
 
     def shutdown(self) -> None:
+        self._closed = True
         if self._thread is not None:
             self._thread.shutdown(wait=True)
