@@ -88,6 +88,35 @@ def test_a_worker_ticks_off_a_follow_up(qtbot, location, clock):
     assert done == [ticked] and ticked in calls
 
 
+def test_what_to_do_shows_without_scrolling_sideways_in_a_narrow_window(qtbot, location,
+                                                                         clock):
+    """A long topic gives way (cut short, whole in its tooltip) so that the promise shows."""
+    make_account(location, clock)
+    store = open_store(location, clock)
+    amy = get_or_create_user(store, "amy", clock)
+    Calls(store, actor_of(amy), clock).log(a_call(
+        uk(2026, 11, 23, 9, 45), 300, topics=("financial.allowances",),
+        follow_up_on=date(2026, 11, 23),
+        follow_up_note="Ring back with the kinship allowance rates for Leeds"))
+    store.close()
+    window = open_window(qtbot, location, clock)
+    qtbot.keyClick(window, Qt.Key.Key_U, Qt.KeyboardModifier.ControlModifier)
+    dialog = window.findChild(FollowUpsDialog)
+    tree = dialog.ui.follow_ups_tree
+    qtbot.waitUntil(lambda: tree.topLevelItem(1) is not None
+                    and tree.topLevelItem(1).childCount() == 1)
+    dialog.resize(700, 460)
+    qtbot.waitUntil(lambda: dialog.width() == 700)
+    item = tree.topLevelItem(1).child(0)
+    assert item.toolTip(3) == item.text(3) == (
+        "Allowances (kinship, SGO, fostering) (Financial support)")
+    assert item.toolTip(4) == item.text(4)
+    viewport = tree.viewport().width()
+    shown = viewport - tree.header().sectionViewportPosition(4)
+    assert shown >= 240, f"'What to do' shows {shown} px of {viewport}"
+    assert not tree.horizontalScrollBar().isVisible()
+
+
 def open_review(qtbot, location, clock):
     ids = seed(location, clock)
     window = open_window(qtbot, location, clock, username="sam", role=Role.SUPERVISOR)

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QDialog, QTreeWidgetItem, QWidget
 
 from advice_desk.gui import errors
@@ -23,6 +24,8 @@ if TYPE_CHECKING:
 
 GROUPS = (("overdue", "Overdue"), ("today", "Due today"), ("upcoming", "Coming up"))
 CALL_ID = Qt.ItemDataRole.UserRole
+NOTE_ROOM = 240  # pixels "What to do" keeps at least, before the topic column gives way
+TOPIC_LEAST = 120
 
 
 class FollowUpsDialog(QDialog):
@@ -87,6 +90,8 @@ class FollowUpsDialog(QDialog):
                     self._topic_labels.get(follow_up.primary_topic or "", ""),
                     follow_up.note or ""])
                 item.setData(0, CALL_ID, follow_up.call_id)
+                for column in (3, 4):
+                    item.setToolTip(column, item.text(column))
                 item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
                 item.setCheckState(0, Qt.CheckState.Unchecked)
                 if current_id is not None and follow_up.call_id == current_id:
@@ -94,10 +99,24 @@ class FollowUpsDialog(QDialog):
             group.setExpanded(True)
         tree.blockSignals(False)
         tree.verticalScrollBar().setValue(scrolled)
-        for column in range(4):
-            tree.resizeColumnToContents(column)
+        self._fit_columns()
         self.ui.follow_ups_status.setText(
             self.tr("{0} follow-ups open.").format(len(follow_ups)))
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit_columns()
+
+    def _fit_columns(self) -> None:
+        """Each column as wide as its texts, but the topic no wider than leaves "What to do"
+        room: what was promised must show without scrolling sideways (a longer text is cut
+        short with "…", and its tooltip holds it whole)."""
+        tree = self.ui.follow_ups_tree
+        for column in range(4):
+            tree.resizeColumnToContents(column)
+        room = tree.viewport().width() - sum(tree.columnWidth(c) for c in range(3)) - NOTE_ROOM
+        if tree.columnWidth(3) > room:
+            tree.setColumnWidth(3, max(room, TOPIC_LEAST))
 
     def _ticked(self, item: QTreeWidgetItem, column: int) -> None:
         call_id = item.data(0, CALL_ID)
