@@ -106,7 +106,7 @@ def test_a_calls_topic_set_holds_each_top_level_topic_once_and_only_its_own_call
         bits, tops = passes.topic_bits(connection)
         sets = {size: call_numbers.bit_sets(call_numbers.bits_by_call(ids, passes.code_pairs(
             connection, col(CallTopic.topic_code), col(CallTopic.call_id), bits,
-            int(ids.min()), int(ids.max()), ids_a_statement=size), None), tops)
+            int(ids.min()), int(ids.max()), ids_a_statement=size), lambda: False), tops)
             for size in (1, 2, 1000)}
     for made in sets.values():
         assert [made.texts[n] for n in made.numbers] == ["legal", "education;legal",

@@ -21,7 +21,7 @@ import numpy as np
 import numpy.typing as npt
 
 from advice_desk.reports import extract, passes
-from advice_desk.reports.extract import Cancelled, ExtractCancelled
+from advice_desk.reports.extract import Cancelled, stop_if
 from advice_desk.reports.lattice import numbered
 
 Ints = npt.NDArray[np.int64]
@@ -62,15 +62,14 @@ Details = list[tuple[str | None, str | None]]  # the distinct (phone, email) pai
 
 
 def read_numbers(texts: Iterable[tuple[str, list[str]]], width: int,
-                 cancelled: Cancelled | None) -> tuple[Ints, list[Ints], Ints, Details]:
+                 cancelled: Cancelled) -> tuple[Ints, list[Ints], Ints, Details]:
     """The ids and ``width`` numbers of each call, from the texts of
     :func:`advice_desk.reports.passes.numbers` (parsed by numpy, a month at a time), and
     each call's contact (if read) as a number into the distinct pairs read."""
     columns: list[list[Ints]] = [[] for _ in range(width + 2)]
     details = Dense()
     for text, contacts in texts:
-        if cancelled is not None and cancelled():
-            raise ExtractCancelled("the export was cancelled")
+        stop_if(cancelled)
         table = np.fromstring(text, dtype=np.int64, sep=",").reshape(-1, width + 1)
         for i in range(width + 1):
             columns[i].append(table[:, i].copy())  # the month's text and table go at once
@@ -79,7 +78,7 @@ def read_numbers(texts: Iterable[tuple[str, list[str]]], width: int,
     return ids, values, contact, [passes.contact_pair(str(text)) for text in details]
 
 
-def bits_by_call(ids: Ints, texts: Iterable[str], cancelled: Cancelled | None) -> Ints:
+def bits_by_call(ids: Ints, texts: Iterable[str], cancelled: Cancelled) -> Ints:
     """Per call of ``ids``, the bits of its pairs (the texts of
     :func:`advice_desk.reports.passes.code_pairs`) or'ed together: a call with two topics
     under one top-level topic has its bit once. Pairs of other calls are dropped."""
@@ -87,8 +86,7 @@ def bits_by_call(ids: Ints, texts: Iterable[str], cancelled: Cancelled | None) -
     sorted_ids = ids[order]
     made = np.zeros(len(ids), dtype=np.int64)
     for text in texts:
-        if cancelled is not None and cancelled():
-            raise ExtractCancelled("the export was cancelled")
+        stop_if(cancelled)
         pairs = np.fromstring(text, dtype=np.int64, sep=",").reshape(-1, 2)
         at = np.minimum(np.searchsorted(sorted_ids, pairs[:, 0]), max(len(ids) - 1, 0))
         ours = sorted_ids[at] == pairs[:, 0] if len(ids) else np.zeros(len(pairs), bool)
@@ -103,7 +101,7 @@ def bit_sets(bits: Ints, names: list[str]) -> Sets:
     masks, numbers, _ = numbered(bits)
     texts = [";".join(name for n, name in enumerate(names) if mask >> n & 1)
              for mask in masks.tolist()]
-    return Sets(numbers.astype(np.int64).reshape(-1), texts)
+    return Sets(numbers, texts)
 
 
 def in_order(ids: Ints, read_ids: Ints, *read: Ints) -> list[Ints]:

@@ -212,6 +212,13 @@ class ExtractCancelled(Exception):
 
 
 Cancelled = Callable[[], bool]
+
+
+def stop_if(cancelled: Cancelled) -> None:
+    """Raise :class:`ExtractCancelled` if the user cancelled: asked between the parts of the
+    work."""
+    if cancelled():
+        raise ExtractCancelled("the export was cancelled")
 CODED = (QUASI_COLUMNS.index("caller_type"), QUASI_COLUMNS.index("arrangement"))
 
 
@@ -340,8 +347,7 @@ def _write(out: IO[str], rows: Rows, order: Ints, cancelled: Cancelled,
         topics, outcomes = divmod(rest, len(outcome_cells))
         middles.append(f"{topic_cells[topics]},{outcome_cells[outcomes]},{repeat_cells[repeat]},")
     for start in range(0, len(order), _WRITTEN):
-        if cancelled():
-            raise ExtractCancelled("the export was cancelled")
+        stop_if(cancelled)
         part = order[start:start + _WRITTEN]
         out.write("".join([f"{before[c]}{middles[m]}{after[c]}" for c, m in zip(
             rows.classes[part].tolist(), middle[part].tolist(), strict=True)]))
