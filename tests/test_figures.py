@@ -11,7 +11,7 @@ from __future__ import annotations
 import shutil
 from collections import Counter
 from dataclasses import replace
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -29,6 +29,7 @@ from advice_desk.cli.common import EXIT_FAILED, EXIT_OK
 from advice_desk.cli.main import main
 from advice_desk.clock import UK, FixedClock
 from advice_desk.demo.synthetic import add_demo_calls
+from advice_desk.figures import rollup
 from advice_desk.paths import Location
 from advice_desk.people.permissions import Actor
 from advice_desk.privacy.erasure import Erasure
@@ -282,6 +283,17 @@ def test_erasure_leaves_every_figure_as_it_was(store: Store, clock: FixedClock, 
     Erasure(store, sam, clock).erase_calls([call_id])
     assert kept_figures(store) == before
     assert_figures_agree(store)
+
+
+def test_a_change_by_day_is_written_as_day_and_month_rows_in_key_order() -> None:
+    """Every day, then every month, in key order (two seats lock the rows in the same order);
+    a day or a month that adds nothing is no row."""
+    jan_5, jan_31, feb_3 = date(2026, 1, 5), date(2026, 1, 31), date(2026, 2, 3)
+    by_day = Counter({(feb_3, "kind", "data"): 2, (jan_31, "kind", "data"): 1,
+                      (jan_5, "kind", "data"): -1, (jan_5, "topic", "money"): 0})
+    assert list(rollup.span_rows(by_day)) == [
+        ("d", jan_5, "kind", "data", -1), ("d", jan_31, "kind", "data", 1),
+        ("d", feb_3, "kind", "data", 2), ("m", date(2026, 2, 1), "kind", "data", 2)]
 
 
 def test_the_demo_and_its_rollup_agree(store: Store, clock: FixedClock) -> None:

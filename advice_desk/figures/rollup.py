@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from itertools import compress, islice, repeat
 from operator import itemgetter
-from typing import cast
+from typing import TypeVar, cast
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -161,32 +161,43 @@ def month_of(day: date) -> date:
     return day.replace(day=1)
 
 
+K = TypeVar("K", Key, DurationKey)
 SpanKey = tuple[str, date, str, str]  # span, period, measure, category
 SpanDurationKey = tuple[str, date, int]  # span, period, seconds
 
 
+def span_rows(by_day: Mapping[K, int]) -> Iterator[tuple[object, ...]]:
+    """Counts by day as rows of both spans, ``(span, period, …, calls)``, in key order (every
+    day, then every month), without the rows they leave as they are. Only the months are
+    summed into a new table: an import's hundreds of thousands of day rows are never copied."""
+    months: Counter[K] = Counter()
+    month_of_day: dict[date, date] = {}  # a few hundred days, met a thousand times each
+    for key, n in by_day.items():
+        if n:
+            day = key[0]
+            month = month_of_day.get(day) or month_of_day.setdefault(day, month_of(day))
+            months[(month,) + key[1:]] += n  # noqa: RUF005 (as below)
+    for span, counts in ((DAY, by_day), (MONTH, months)):
+        for period_key in sorted(counts):
+            if counts[period_key]:
+                # mypy cannot type a constrained TypeVar starred in a tuple
+                yield (span,) + period_key + (counts[period_key],)  # noqa: RUF005
+
+
 def spread(change: Change) -> tuple[dict[SpanKey, int], dict[SpanDurationKey, int]]:
     """A change by day as rows of both spans, without the rows it leaves as they are."""
-    counts: Counter[SpanKey] = Counter()
-    for (day, measure, category), n in change.counts.items():
-        if n:
-            counts[DAY, day, measure, category] += n
-            counts[MONTH, month_of(day), measure, category] += n
-    durations: Counter[SpanDurationKey] = Counter()
-    for (day, seconds), n in change.durations.items():
-        if n:
-            durations[DAY, day, seconds] += n
-            durations[MONTH, month_of(day), seconds] += n
-    return ({k: n for k, n in counts.items() if n}, {k: n for k, n in durations.items() if n})
+    counts = {cast(SpanKey, row[:-1]): cast(int, row[-1]) for row in span_rows(change.counts)}
+    durations = {cast(SpanDurationKey, row[:-1]): cast(int, row[-1])
+                 for row in span_rows(change.durations)}
+    return counts, durations
 
 
 def apply(connection: sa.Connection, change: Change) -> None:
     """Add ``change`` to the rollup, in the caller's transaction. Rows go in key order, the
     counts before the durations, so two seats writing at once on PostgreSQL take the rows'
     locks in the same order and cannot deadlock."""
-    counts, durations = spread(change)
-    _upsert(connection, False, ((*key, n) for key, n in sorted(counts.items())))
-    _upsert(connection, True, ((*key, n) for key, n in sorted(durations.items())))
+    _upsert(connection, False, span_rows(change.counts))
+    _upsert(connection, True, span_rows(change.durations))
 
 
 _UPSERTED = 10_000
@@ -196,9 +207,8 @@ def _upsert(connection: sa.Connection, durations: bool, rows: Iterable[tuple[obj
             ) -> None:
     """INSERT … ON CONFLICT DO UPDATE calls = calls + the new calls, as each engine spells it,
     into the counts or (``durations``) the histogram: ``rows`` in the table's column order,
-    ``calls`` last.
-    On SQLite they go to the driver ``_UPSERTED`` at a time (an import's or the demo's
-    hundreds of thousands of rows are never all held at once)."""
+    ``calls`` last. They go ``_UPSERTED`` at a time: an import's or the demo's hundreds of
+    thousands of rows are never all held at once."""
     table = DURATION if durations else FIGURE
     keys = [column.name for column in table.primary_key.columns]
     names = [column.name for column in table.columns]
@@ -213,17 +223,17 @@ def _upsert(connection: sa.Connection, durations: bool, rows: Iterable[tuple[obj
             index_elements=list(keys), set_={"calls": table.c.calls + server.excluded.calls})
     else:
         raise NotImplementedError(f"the rollup has no upsert for {name}")
-    if name == "sqlite" and connection.dialect.paramstyle == "qmark":
-        # The same statement through the driver: SQLAlchemy's per-value processing would take
-        # seconds for the demo's hundreds of thousands of rows. Dates as SQLAlchemy stores them.
-        sql = str(statement.compile(dialect=connection.dialect))
-        pending = iter(rows)
-        while part := [tuple(map(_plain, row)) for row in islice(pending, _UPSERTED)]:
-            connection.exec_driver_sql(sql, part)
-        return
-    named = [dict(zip(names, row, strict=True)) for row in rows]
-    if named:
-        connection.execute(statement, named)
+    # On SQLite, the same statement through the driver: SQLAlchemy's per-value processing
+    # would take seconds for the demo's rows. Dates as SQLAlchemy stores them.
+    through_driver = name == "sqlite" and connection.dialect.paramstyle == "qmark"
+    sql = str(statement.compile(dialect=connection.dialect)) if through_driver else ""
+    pending = iter(rows)
+    while part := list(islice(pending, _UPSERTED)):
+        if through_driver:
+            connection.exec_driver_sql(sql, [(row[0], _plain(row[1]), *row[2:])  # the period
+                                             for row in part])
+        else:
+            connection.execute(statement, [dict(zip(names, row, strict=True)) for row in part])
 
 
 def _plain(value: object) -> object:
