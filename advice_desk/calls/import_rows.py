@@ -7,7 +7,7 @@ import zlib
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
-from typing import cast
+from typing import TypeVar, cast
 
 from advice_desk.calls.record import CallDetails
 from advice_desk.clock import uk_day_and_minute
@@ -15,6 +15,7 @@ from advice_desk.reference.hours import HoursPolicy
 from advice_desk.store import bulk
 from advice_desk.store.bulk import CellValue, Chunk
 
+T = TypeVar("T")
 CompactRow = tuple[object, ...]
 Pack = Callable[[list[CompactRow], int], bytes]  # checked rows, index of the first: kept
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -63,12 +64,16 @@ DEFERRED = ("worker_id", "created_at", "updated_at")  # known only in the write 
 
 
 def pack_sqlite(rows: list[CompactRow], first_index: int) -> bytes:
-    return zlib.compress(marshal.dumps(bulk.deferred_statements(as_chunk(rows), first_index,
-                                                                DEFERRED)), 1)
+    return packed(bulk.deferred_statements(as_chunk(rows), first_index, DEFERRED))
 
 
 def pack_rows(rows: list[CompactRow], first_index: int) -> bytes:
-    return zlib.compress(marshal.dumps(rows), 1)
+    return packed(rows)
+
+
+def packed(values: list[T]) -> bytes:
+    """Plain values (numbers, text, tuples and lists of them) made small until needed."""
+    return zlib.compress(marshal.dumps(values), 1)
 
 
 def unpack(blob: bytes) -> object:
@@ -76,7 +81,7 @@ def unpack(blob: bytes) -> object:
 
 
 @lru_cache(maxsize=1 << 14)
-def _day(ordinal: int) -> date:
+def day_of(ordinal: int) -> date:
     """One date object a day, however many rows fall on it: an import's figures are counted
     by day, and a key a day and category would otherwise each hold a date of its own."""
     return date.fromordinal(ordinal)
@@ -94,7 +99,7 @@ def as_chunk(rows: list[CompactRow]) -> Chunk:
         columns[name] = [None if v is None else _EPOCH + cast(int, v) * _MICROSECOND
                          for v in columns[name]]
     for name in _DAYS:
-        columns[name] = [None if v is None else _day(cast(int, v)) for v in columns[name]]
+        columns[name] = [None if v is None else day_of(cast(int, v)) for v in columns[name]]
     columns["kind"] = ["data"] * n
     chunk = Chunk(columns)
     chunk.topics.extend((i, code, position == 0)

@@ -196,18 +196,18 @@ def apply(connection: sa.Connection, change: Change) -> None:
     """Add ``change`` to the rollup, in the caller's transaction. Rows go in key order, the
     counts before the durations, so two seats writing at once on PostgreSQL take the rows'
     locks in the same order and cannot deadlock."""
-    _upsert(connection, False, span_rows(change.counts))
-    _upsert(connection, True, span_rows(change.durations))
+    upsert(connection, False, span_rows(change.counts))
+    upsert(connection, True, span_rows(change.durations))
 
 
-_UPSERTED = 10_000
+UPSERTED = 10_000
 
 
-def _upsert(connection: sa.Connection, durations: bool, rows: Iterable[tuple[object, ...]]
-            ) -> None:
+def upsert(connection: sa.Connection, durations: bool, rows: Iterable[tuple[object, ...]]
+           ) -> None:
     """INSERT … ON CONFLICT DO UPDATE calls = calls + the new calls, as each engine spells it,
     into the counts or (``durations``) the histogram: ``rows`` in the table's column order,
-    ``calls`` last. They go ``_UPSERTED`` at a time: an import's or the demo's hundreds of
+    ``calls`` last. They go :data:`UPSERTED` at a time: an import's or the demo's hundreds of
     thousands of rows are never all held at once."""
     table = DURATION if durations else FIGURE
     keys = [column.name for column in table.primary_key.columns]
@@ -228,7 +228,7 @@ def _upsert(connection: sa.Connection, durations: bool, rows: Iterable[tuple[obj
     through_driver = name == "sqlite" and connection.dialect.paramstyle == "qmark"
     sql = str(statement.compile(dialect=connection.dialect)) if through_driver else ""
     pending = iter(rows)
-    while part := list(islice(pending, _UPSERTED)):
+    while part := list(islice(pending, UPSERTED)):
         if through_driver:
             connection.exec_driver_sql(sql, [(row[0], _plain(row[1]), *row[2:])  # the period
                                              for row in part])
