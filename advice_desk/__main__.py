@@ -17,7 +17,8 @@ from advice_desk.paths import Location, resolve_location
 BEFORE_QT = ("advice_desk.calls.record", "advice_desk.calls.history",
              "advice_desk.calls.topic_views", "advice_desk.reference.lists",
              "advice_desk.reference.hours", "advice_desk.clock", "advice_desk.people.permissions",
-             "advice_desk.store.errors", "advice_desk.validation", "getpass")
+             "advice_desk.store.errors", "advice_desk.store.failures", "advice_desk.validation",
+             "getpass")
 
 
 def _start_gui(location: Location) -> int:
