@@ -142,7 +142,12 @@ def test_a_supervisor_changes_the_settings_in_a_dialog(qtbot, location, clock):
     assert fields["k (k-anonymity)"].minimum() == 3  # k = 1 would turn k-anonymity off
     assert fields["Disclosure threshold"].minimum() == 3
     assert fields["k (k-anonymity)"].toolTip() == "Default: 5; from 3 to 1000"
-    retention.setValue(18)
+    retention.setFocus()
+    retention.selectAll()
+    qtbot.keyClicks(retention, "1")  # one month, said so as it is typed
+    assert (retention.value(), retention.text()) == (1, "1 month")
+    qtbot.keyClicks(retention, "8")
+    assert (retention.value(), retention.text()) == (18, "18 months")
     fields["Lock after no use for"].setValue(3)
     fields["Helpline's name"].setText("Kinship Line")
     with qtbot.waitSignal(dialog.saved):

@@ -18,7 +18,7 @@ from advice_desk.validation import ValidationError
 if TYPE_CHECKING:
     from advice_desk.settings import Settings, SettingValue, Shown
 
-UNITS = {"minute": "minutes", "month": "months"}
+UNITS = {"minute": ("minute", "minutes"), "month": ("month", "months")}  # one, many
 
 
 def _sentences(error: ValidationError) -> str:
@@ -44,7 +44,7 @@ class SettingsDialog(QDialog):
                 edit.setRange(setting.minimum, setting.maximum)
                 edit.setAccelerated(True)
                 if setting.unit:
-                    edit.setSuffix(" " + self.tr(UNITS[setting.unit]))
+                    self._follow_unit(edit, setting.unit)
             elif isinstance(setting, OneLine) and isinstance(edit, QLineEdit):
                 edit.setMaxLength(setting.longest)
         buttons = self.ui.settings_buttons
@@ -56,6 +56,16 @@ class SettingsDialog(QDialog):
         buttons.accepted.connect(self.save)
         buttons.rejected.connect(self.reject)
         tasks.run(settings.shown).success(self._show).failure(self._failed)
+
+    def _follow_unit(self, edit: QSpinBox, unit: str) -> None:
+        """The unit after the number as it changes, typed or stepped: "1 minute", "2 minutes"."""
+        one, many = (self.tr(word) for word in UNITS[unit])
+
+        def show(value: int) -> None:
+            edit.setSuffix(" " + (one if value == 1 else many))
+
+        edit.valueChanged.connect(show)
+        show(edit.value())
 
     def edit(self, key: str) -> QWidget:
         return getattr(self.ui, f"{key}_edit")
