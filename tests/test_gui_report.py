@@ -8,7 +8,7 @@ from pathlib import Path
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtPrintSupport import QPrinter
-from PySide6.QtWidgets import QLabel
+from PySide6.QtWidgets import QApplication, QLabel
 
 from advice_desk.calls.service import Calls
 from advice_desk.people.accounts import actor_of, get_or_create_user
@@ -75,6 +75,18 @@ def test_a_day_without_calls_says_so_in_each_chart_instead_of_blank_axes(qtbot, 
         (said,) = chart_view.findChildren(QLabel)
         assert said.text() == said.accessibleName() == "No calls on this day"
         assert not said.visibleRegion().isEmpty()
+    # The charts and their notes fit the area, which does not scroll (an empty chart's view
+    # asked for two thirds of the screen, and the area scrolled by a few pixels), once the
+    # layout requests the new charts posted are done.
+    QApplication.sendPostedEvents()
+    QApplication.processEvents()
+    assert not view.ui.charts_area.verticalScrollBar().isVisible()
+    viewport = view.ui.charts_area.viewport()
+    notes = [label for label in view.ui.charts_widget.findChildren(QLabel)
+             if label.text().startswith("A call can")]
+    assert len(notes) == 2
+    for note in notes:
+        assert note.mapTo(viewport, note.rect().bottomRight()).y() <= viewport.height()
 
 
 def test_the_report_prints_and_saves_as_pdf_with_its_charts(qtbot, location, clock,

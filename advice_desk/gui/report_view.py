@@ -37,6 +37,7 @@ from PySide6.QtWidgets import (
     QApplication,
     QFileDialog,
     QLabel,
+    QSizePolicy,
     QTreeWidgetItem,
     QVBoxLayout,
     QWidget,
@@ -249,6 +250,9 @@ class ReportWindow(QWidget):
                 rows = 1
             view.setRenderHint(QPainter.RenderHint.Antialiasing)
             view.setMinimumSize(CHART_MIN_WIDTH, max(CHART_MIN_HEIGHT, 90 + 24 * rows))
+            # Its height is what the area spares beyond that: a chart view asks for two
+            # thirds of the screen (its scene's size), and the charts' area then scrolled.
+            view.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Ignored)
             view.setAccessibleName(self.tr(chart.title))
             _style_chart(view.chart(), self.palette())
             placed.append((chart.position, view))
