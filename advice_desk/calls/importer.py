@@ -23,11 +23,12 @@ naming the row (and the column, where there is one).
 
 A good citizen of a shared store: the file is read once, streaming, and checked without
 holding the write lock; each checked row is kept as a compact tuple (instants as UTC
-microseconds, days as ordinals), a few thousand rows marshalled into one bytes object, so
-memory stays near the file's size. Only then does one short transaction write them all in bulk
-(:mod:`advice_desk.store.bulk`, as the demo does), after checking that nothing the rows rely on
-(active topics, opening hours, the worker) changed meanwhile. Workers go on saving calls while
-a big file is being checked.
+microseconds, days as ordinals), a thousand rows marshalled into one bytes object, and what
+they add to the figures is counted and made into the rollup's rows, packed too, so the
+import's memory grows by less than twice the file's size. Only then does one short
+transaction write them all in bulk (:mod:`advice_desk.store.bulk`, as the demo does), after
+checking that nothing the rows rely on (active topics, opening hours, the worker) changed
+meanwhile. Workers go on saving calls while a big file is being checked.
 """
 
 from __future__ import annotations

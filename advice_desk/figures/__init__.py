@@ -4,5 +4,5 @@ instead of rescanning a million calls (PRODUCT.md §11).
 
 :mod:`advice_desk.figures.rollup` says what a call adds to the figures and writes the changes;
 :mod:`advice_desk.figures.recount` counts the same figures set-wise from the calls (to build the
-rollup of an existing store, after a bulk insert, and to check or repair it).
+rollup of an existing store, and to check or repair it).
 """

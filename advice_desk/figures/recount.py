@@ -1,8 +1,8 @@
 """The rollup counted afresh from the calls, set-wise: a few GROUP BY queries.
 
-For building the rollup of a store that has none (the migration), after a bulk insert (the
-import), and for ``advice-desk check --figures``, which compares it with the rollup kept and
-repairs the rollup if asked.
+For building the rollup of a store that has none (the migration) and for
+``advice-desk check --figures``, which compares it with the rollup kept and repairs the rollup
+if asked. (An import counts its calls as it checks them: :mod:`advice_desk.calls.importer`.)
 """
 
 from __future__ import annotations
