@@ -91,6 +91,9 @@ def test_calls_fall_on_open_days_up_to_now(demo: Store, clock: FixedClock) -> No
     days = {to_uk(call.started_at).date() for call in calls}
     assert len(calls) == CALLS
     assert all(day.weekday() < 5 and day not in BANK_HOLIDAYS for day in days)
+    # and a follow-up is due on a day the line is open too
+    due = {call.follow_up_on for call in calls if call.follow_up_on is not None}
+    assert due and all(day.weekday() < 5 and day not in BANK_HOLIDAYS for day in due)
     assert min(days) >= first_day
     assert len(days) > 200  # spread over the year
     assert all(call.started_at <= now for call in calls)

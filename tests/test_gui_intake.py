@@ -479,3 +479,23 @@ def test_a_palette_switched_while_the_desk_is_open_is_followed(qtbot, window):
     finally:
         app.setPalette(before)
         QApplication.processEvents()
+
+
+def test_a_follow_up_is_first_offered_a_week_on_or_the_next_day_the_line_opens(
+        qtbot, location):
+    from datetime import date
+
+    from PySide6.QtWidgets import QDateEdit
+
+    from advice_desk.clock import FixedClock
+    from advice_desk.gui.dates import from_qdate
+    from tests.factories import uk
+
+    before_christmas = FixedClock(uk(2026, 12, 18, 10))  # a Friday: a week on is Christmas Day
+    window = open_window(qtbot, location, before_christmas)
+    (due,) = [edit for edit in window.form.findChildren(QDateEdit)
+              if edit.accessibleName() == "Follow-up by"]
+    qtbot.waitUntil(lambda: from_qdate(due.date()) != date(2026, 12, 25))
+    # Christmas, the weekend, the bank holiday for Boxing Day: the Tuesday after
+    assert from_qdate(due.date()) == date(2026, 12, 29)
+    assert not window.form.is_dirty  # nobody has typed: no call has begun

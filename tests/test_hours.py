@@ -431,6 +431,16 @@ def test_supervisor_closure_on_christmas_eve() -> None:
     assert default_policy().is_open(uk(2026, 12, 24, 10))
 
 
+def test_a_day_is_moved_to_the_next_day_the_line_opens() -> None:
+    policy = default_policy()
+    assert policy.open_day_from(date(2026, 11, 25)) == date(2026, 11, 25)  # a Wednesday
+    assert policy.open_day_from(date(2026, 11, 28)) == date(2026, 11, 30)  # Saturday: Monday
+    # Christmas Day, a weekend, Boxing Day's holiday on the Monday after it
+    assert policy.open_day_from(date(2026, 12, 25)) == date(2026, 12, 29)
+    never = replace(policy, sessions=())
+    assert never.open_day_from(date(2026, 12, 25)) == date(2026, 12, 25)
+
+
 def test_closure_on_a_bank_holiday_reports_the_closure() -> None:
     policy = replace(default_policy(), closures=(Closure(date(2026, 12, 25), "Office move"),))
     assert policy.status(uk(2026, 12, 25, 10)).reason == "Office move"

@@ -269,8 +269,9 @@ class Generator:
     def _add_follow_ups(self, columns: Columns, local: list[datetime]) -> None:
         wanted = [r < FOLLOW_UP_SHARE for r in self._randoms(len(local))]
         delays = iter(self.follow_up_days.draw(sum(wanted)))
-        columns["follow_up_on"] = [t.date() + timedelta(days=next(delays)) if w else None
-                                   for t, w in zip(local, wanted, strict=True)]
+        open_day = self.policy.open_day_from  # a worker calls back on a day the line is open
+        columns["follow_up_on"] = [open_day(t.date() + timedelta(days=next(delays))) if w
+                                   else None for t, w in zip(local, wanted, strict=True)]
 
     def _add_topics(self, chunk: Chunk, data: list[int]) -> None:
         """One to three different topics per call; the first is the primary."""

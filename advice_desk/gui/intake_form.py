@@ -319,6 +319,9 @@ class IntakeForm(QWidget):
     def set_hours_policy(self, policy: HoursPolicy) -> None:
         self._policy = policy
         self._show_hours()
+        if not self.ui.follow_up_check.isChecked():  # the date no one has chosen yet
+            with self._setting():
+                self.ui.follow_up_date.setDate(self._default_follow_up())
 
     def _show_hours(self) -> None:
         """Say while the form is filled in whether the call will count as out of hours."""
@@ -385,7 +388,7 @@ class IntakeForm(QWidget):
             _set_checked(ui.referral_list, ())
             ui.safeguarding_check.setChecked(False)
             ui.follow_up_check.setChecked(False)
-            ui.follow_up_date.setDate(self._today().addDays(7))
+            ui.follow_up_date.setDate(self._default_follow_up())
         self._timer_started = None
         self._duration_typed = False
         self._loaded = None
@@ -423,6 +426,12 @@ class IntakeForm(QWidget):
     def _today(self) -> QDate:
         today = uk_today(self.clock)
         return to_qdate(today)
+
+    def _default_follow_up(self) -> QDate:
+        """A week from today, or the next day after it that the line is open (once the hours
+        are known: they come with the store, after the first paint)."""
+        week = uk_today(self.clock) + timedelta(days=7)
+        return to_qdate(week if self._policy is None else self._policy.open_day_from(week))
 
     def _setting(self) -> _Quiet:
         return _Quiet(self)

@@ -118,6 +118,15 @@ class HoursPolicy:
             cached = self._openings[day] = self._compute_openings(day)
         return cached
 
+    def open_day_from(self, day: date) -> date:
+        """The first day from ``day`` on which the line opens (``day`` itself if it does): a
+        follow-up promised for a Saturday or a bank holiday is made on the next open day.
+        ``day`` when the line does not open within a year."""
+        for offset in range(LOOK_AHEAD_DAYS):
+            if self.openings_on(later := day + timedelta(days=offset)):
+                return later
+        return day
+
     def _compute_openings(self, day: date) -> list[tuple[datetime, datetime]]:
         if self.closed_reason(day) is not None:
             return []
