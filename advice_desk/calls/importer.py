@@ -172,11 +172,11 @@ def _packed_figures(change: rollup.Change) -> tuple[list[bytes], list[bytes]]:
     durations, in key order: sorting and spreading them took a tenth of the write transaction.
     The change is emptied once they are made, so the import's largest table is gone before
     the write begins."""
-    made = _packed_rows(rollup.span_rows(change.counts)), _packed_rows(
-        rollup.span_rows(change.durations))
+    counts = _packed_rows(rollup.span_rows(change.counts))
+    durations = _packed_rows(rollup.span_rows(change.durations))
     change.counts.clear()
     change.durations.clear()
-    return made
+    return counts, durations
 
 
 def _packed_rows(rows: Iterator[tuple[object, ...]]) -> list[bytes]:

@@ -423,10 +423,6 @@ class IntakeForm(QWidget):
         self._show_elapsed()
         self.call_started.emit()
 
-    def _today(self) -> QDate:
-        today = uk_today(self.clock)
-        return to_qdate(today)
-
     def _default_follow_up(self) -> QDate:
         """A week from today, or the next day after it that the line is open (once the hours
         are known: they come with the store, after the first paint)."""
