@@ -3,6 +3,7 @@ store opens only once it has painted. How long it takes is for ``make bench``, n
 
 from __future__ import annotations
 
+import gc
 import os
 import subprocess
 import sys
@@ -51,6 +52,43 @@ def test_the_first_paint_hook_says_when_the_window_painted_and_closes(tmp_path):
     word, wall, processor = result.stdout.split()
     assert word == "first-paint"
     assert float(wall) > 0 and 0 < float(processor) < 60
+
+
+def test_the_collector_is_off_while_the_app_starts(tmp_path):
+    """Started as an app, the cyclic garbage collector waits for the window (PRODUCT.md §11);
+    the window turns it back on (the next test)."""
+    code = (f"import gc, os; os.environ.update({_first_paint_env(tmp_path)!r}); "
+            "from advice_desk.gui import app; shown = app.show_main_window; "
+            "app.show_main_window = lambda *a: print('collecting', gc.isenabled()) or shown(*a); "
+            "from advice_desk.__main__ import main; "
+            f"main(['--data-dir', {str(tmp_path / 'data')!r}]); print('after', gc.isenabled())")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=60, check=True)
+    lines = result.stdout.splitlines()
+    assert "collecting False" in lines and lines[-1] == "after True"
+
+
+def test_the_window_turns_the_collector_back_on_once_it_has_painted(qtbot, location, clock):
+    gc.disable()
+    try:
+        window = show_main_window(location, clock)
+        qtbot.addWidget(window)
+        assert not gc.isenabled()
+        qtbot.waitUntil(lambda: window.sign_in_dialog is not None)  # painted, store open
+        assert window.findChild(FirstPaint).painted and gc.isenabled()
+    finally:
+        gc.enable()
+
+
+def test_the_gui_is_imported_with_pythons_own_import_and_pysides_is_put_back():
+    code = ("import builtins; from advice_desk.__main__ import _python_import; "
+            "python_import = builtins.__import__\n"
+            "with _python_import(): inside = builtins.__import__\n"
+            "import PySide6.QtCore; print(inside is python_import, "
+            "builtins.__import__ is not python_import)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=60, check=True)
+    assert result.stdout.split() == ["True", "True"]
 
 
 class PaintWatch(QObject):

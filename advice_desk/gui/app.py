@@ -11,6 +11,7 @@ monotonic clock is the machine's, so another process can time from its own start
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 import time
@@ -126,6 +127,7 @@ def show_main_window(location: Location, clock: Clock,
     # Combo and spin boxes take the wheel only with the focus. The guard watches every event
     # of the app: installed before the window, it made its building ~25 ms slower.
     first_paint.done.connect(_guard_the_wheel)
+    first_paint.done.connect(gc.enable)  # started as an app, it is off until now (__main__)
     window.show()
     return window
 
