@@ -17,6 +17,10 @@ from tests.factories import modules_loaded_by
 # Not needed to paint the window: the store's layer and what only a supervisor or a dialog uses.
 SLOW_OR_LATER = ("sqlmodel", "sqlalchemy", "alembic", "holidays", "reportlab", "PySide6.QtCharts",
                  "multiprocessing", "advice_desk.desk", "advice_desk.store.engine",
+                 # the call's record and rules, and the opening hours: used once the store
+                 # is open (the form sizes its boxes by calls.limits)
+                 "advice_desk.calls.record", "advice_desk.calls.topic_views",
+                 "advice_desk.reference.hours", "advice_desk.gui.line_status",
                  "advice_desk.reports.compute", "advice_desk.gui.report_view",
                  "advice_desk.gui.review_window", "advice_desk.gui.hours_dialog",
                  "advice_desk.gui.taxonomy_dialog", "advice_desk.gui.users_dialog",

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from advice_desk.calls.record import MAX_CALL_LENGTH
+from advice_desk.calls.limits import MAX_CALL_LENGTH
 from advice_desk.clock import parse_instant
 from advice_desk.reference import lists as reference
 from advice_desk.store.models import Topic

@@ -11,15 +11,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass, fields, replace
 from datetime import date, datetime, timedelta
 
+from advice_desk.calls.limits import MAX_CALL_LENGTH, MAX_CHILDREN
 from advice_desk.clock import Clock
 from advice_desk.json_value import JSONObject
 from advice_desk.privacy.classification import CONSENT_GATED_FIELDS
 from advice_desk.reference import lists as reference
 from advice_desk.validation import FieldError
 
-MAX_CALL_LENGTH = timedelta(hours=12)
 MAX_FUTURE_START = timedelta(minutes=5)
-MAX_CHILDREN = 20
 MAX_TEXT = 10_000
 # Where a draft's payload keeps the idempotency key of the form it was typed in: a UUID made
 # when the form starts, saved with the call, so saving the same form twice stores one call.

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import (
     QDate,
@@ -40,23 +41,18 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from advice_desk.calls.record import (
-    CALL_KEY,
-    MAX_CALL_LENGTH,
-    MAX_CHILDREN,
-    CallDetails,
-    StoredCall,
-    details_as_json,
-    details_from_json,
-)
-from advice_desk.calls.topic_views import TopicChoice
+from advice_desk.calls.limits import MAX_CALL_LENGTH, MAX_CHILDREN
 from advice_desk.clock import UK, Clock, to_uk, uk_today
 from advice_desk.gui.dates import to_qdate
 from advice_desk.gui.forms import load_form, plain_label
 from advice_desk.json_value import JSONObject
 from advice_desk.reference import lists as reference
-from advice_desk.reference.hours import HoursPolicy, default_policy
 from advice_desk.validation import FieldError, ValidationError
+
+if TYPE_CHECKING:  # the call's record and the hours load after the window's first paint
+    from advice_desk.calls.record import CallDetails, StoredCall
+    from advice_desk.calls.topic_views import TopicChoice
+    from advice_desk.reference.hours import HoursPolicy
 
 CODE = Qt.ItemDataRole.UserRole
 BAND_SPINS = ("band_0_4_spin", "band_5_10_spin", "band_11_15_spin", "band_16_17_spin",
@@ -336,6 +332,8 @@ class IntakeForm(QWidget):
 
     @property
     def out_of_hours(self) -> bool:
+        from advice_desk.reference.hours import default_policy
+
         return not (self._policy or default_policy()).is_open(self._started())
 
     # --- state ----------------------------------------------------------------------------
@@ -721,6 +719,8 @@ class IntakeForm(QWidget):
     def read_details(self, lenient: bool = False) -> CallDetails:
         """The call as typed. Raises ValidationError for what the form itself cannot read,
         unless ``lenient`` (for a draft, which must be saved whatever state the form is in)."""
+        from advice_desk.calls.record import CallDetails
+
         ui = self.ui
         if not lenient:
             problems = self._number_problems()
@@ -803,6 +803,8 @@ class IntakeForm(QWidget):
 
     def payload(self) -> JSONObject:
         """Everything needed to put the form back as it is, as JSON-ready values."""
+        from advice_desk.calls.record import CALL_KEY, details_as_json
+
         details = self.read_details(lenient=True)
         return {
             "version": PAYLOAD_VERSION,
@@ -820,6 +822,8 @@ class IntakeForm(QWidget):
 
     def restore(self, payload: JSONObject) -> None:
         """Put back a form saved by :meth:`payload` (a recovered draft)."""
+        from advice_desk.calls.record import CALL_KEY, details_from_json
+
         saved = payload["details"]
         details = details_from_json(saved if isinstance(saved, dict) else {})
         self.clear()

@@ -19,14 +19,12 @@ from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QComboBox, QMainWindow, QSplitter, QWidget
 
 from advice_desk.calls.history import CallQuery
-from advice_desk.calls.record import StoredCall
 from advice_desk.clock import Clock, to_uk, uk_today
 from advice_desk.gui import errors
 from advice_desk.gui.forms import load_form
 from advice_desk.gui.history_model import HistoryModel, HistorySearch, set_up_view
 from advice_desk.gui.idle_lock import IdleWatch, ScreenLock
 from advice_desk.gui.intake_form import IntakeForm
-from advice_desk.gui.line_status import LineStatusLabel
 from advice_desk.gui.live import LiveDesk, SeatsLabel
 from advice_desk.gui.opening import DeskOpening
 from advice_desk.gui.repeat_callers import RepeatCallersPanel
@@ -36,24 +34,25 @@ from advice_desk.gui.taskman import TaskManager
 from advice_desk.paths import Location, config_dir
 from advice_desk.people.permissions import AccountDisabled
 from advice_desk.reference import lists as reference
-from advice_desk.reference.hours import HoursPolicy, default_policy
 from advice_desk.validation import ValidationError
 
-if TYPE_CHECKING:
-    from advice_desk.calls.record import SavedDraft
+if TYPE_CHECKING:  # (the call's record and the hours load after the first paint)
+    from advice_desk.calls.record import SavedDraft, StoredCall
     from advice_desk.calls.topic_views import TopicChoice
     from advice_desk.desk import Desk
     from advice_desk.gui.backups_dialog import AutoBackups
+    from advice_desk.gui.line_status import LineStatusLabel
     from advice_desk.gui.report_view import ReportWindow
     from advice_desk.gui.review_window import ReviewWindow
     from advice_desk.people.accounts import Worker
+    from advice_desk.reference.hours import HoursPolicy
     from advice_desk.store.versions import CallChanged
 
 DRAFT_DELAY_MS = 800  # save the draft this long after the last keystroke
 PERIODS = (("All dates", None), ("Today", 0), ("Last 7 days", 6), ("Last 30 days", 29))
 # What the window needs once someone has signed in, read in one go on the store thread.
-Loaded = tuple[list["TopicChoice"], list["Worker"], "SavedDraft | None", HoursPolicy, timedelta,
-               str]
+Loaded = tuple[list["TopicChoice"], list["Worker"], "SavedDraft | None", "HoursPolicy",
+               timedelta, str]
 WINDOW_STATE_FILE = "window.ini"  # sizes and splitters, in the config folder: never the store
 
 
@@ -320,7 +319,9 @@ class MainWindow(QMainWindow):
         arrow, the line's status (the bank holidays take ~100 ms to load) and the store
         (SQLAlchemy ~300 ms)."""
         if self.line_status is None:
+            from advice_desk.gui.line_status import LineStatusLabel
             from advice_desk.gui.sort_arrow import show_sort_arrow
+            from advice_desk.reference.hours import default_policy
 
             show_sort_arrow(self.ui.history_view.horizontalHeader())
             policy = default_policy()  # until the store's own arrives
