@@ -13,6 +13,7 @@ from advice_desk.gui.audit_view import AuditWindow
 from advice_desk.gui.paged_model import PAGE_SIZE
 from advice_desk.people import accounts, audit
 from advice_desk.people.audit import AuditTrail
+from advice_desk.people.permissions import app_actor
 from tests.factories import add_account, modules_loaded_by, uk
 from tests.gui_support import unnamed_controls
 from tests.support import ANY_TIME, PASSWORD
@@ -68,6 +69,13 @@ def test_the_trail_lists_sign_ins_and_users_newest_first(qtbot, store, clock, sa
     assert window.ui.audit_status.text() == "5 events."
     assert window.ui.audit_from_date.date() == QDate(2026, 10, 25)  # the last 30 days
     assert window.ui.audit_to_date.date() == QDate(2026, 11, 23)
+
+
+def test_what_the_app_did_itself_shows_its_whole_name(qtbot, store, clock, sam, tasks):
+    window = open_window(qtbot, tasks, store, sam, clock)
+    view = window.ui.audit_table
+    name = app_actor().name  # retention at start-up is signed by the app
+    assert view.columnWidth(1) > view.fontMetrics().horizontalAdvance(name) + 2 * 3
 
 
 def test_the_times_are_uk_time(qtbot, store, clock, sam, tasks):

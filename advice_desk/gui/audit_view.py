@@ -23,6 +23,7 @@ from advice_desk.gui.dates import from_qdate, to_qdate
 from advice_desk.gui.forms import load_form
 from advice_desk.gui.paged_model import PagedTableModel
 from advice_desk.gui.taskman import TaskManager
+from advice_desk.people.permissions import app_actor
 
 if TYPE_CHECKING:  # the database layer: loaded with the desk, on the store thread
     from advice_desk.people.audit import AuditQuery, AuditTrail
@@ -96,7 +97,8 @@ class AuditWindow(QDialog):
         table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         table.horizontalHeader().setStretchLastSection(True)
         metrics = table.fontMetrics()  # When, Who, What and About fit their usual text
-        for column, sample in enumerate(("Mon 23 Nov 2026 10:19:00", "Sam Supervisor-Smith",
+        who = max("Sam Supervisor-Smith", app_actor().name, key=metrics.horizontalAdvance)
+        for column, sample in enumerate(("Mon 23 Nov 2026 10:19:00", who,
                                          "Repeat caller lookup", "user hannah.k")):
             table.setColumnWidth(column, metrics.horizontalAdvance(sample) + 16)
         today = uk_today(clock)
