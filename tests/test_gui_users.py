@@ -53,6 +53,23 @@ def user_id(store, sam, username: str) -> int:
     return {a.username: a.id for a in Users(store, sam, ANY_TIME).accounts()}[username]
 
 
+def test_a_message_moves_no_button(qtbot, store, clock, sam, tasks):
+    dialog = open_dialog(qtbot, tasks, store, sam, clock)
+    qtbot.waitExposed(dialog)
+    buttons = (dialog.ui.add_button, dialog.ui.toggle_active_button)
+
+    def places() -> list[tuple[int, int]]:
+        return [b.mapTo(dialog, b.rect().topLeft()).toTuple() for b in buttons]
+
+    before = places()
+    fill_new_user(qtbot, dialog, "amy", "Amy Adviser", "short")
+    click(qtbot, dialog.ui.add_button)
+    wait_idle(qtbot, tasks)
+    qtbot.waitUntil(lambda: dialog.ui.users_error.text() != "")
+    QApplication.processEvents()  # the layout it asked for
+    assert places() == before
+
+
 def test_a_supervisor_adds_a_worker_by_typing(qtbot, store, clock, sam, tasks):
     dialog = open_dialog(qtbot, tasks, store, sam, clock)
     assert rows(dialog) == [["Sam Supervisor", "sam", "Supervisor", "Active"]]

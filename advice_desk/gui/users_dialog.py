@@ -67,6 +67,8 @@ class UsersDialog(QDialog):
         layout = ui.users_table.parentWidget().layout()
         if layout is not None:
             layout.setStretchFactor(ui.users_table, 1)  # extra height to the list, not a band
+        for line in (ui.users_error, ui.users_status):  # a line each, kept while empty: a
+            line.setMinimumHeight(line.fontMetrics().lineSpacing())  # message moves nothing
         header = ui.users_table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setStretchLastSection(True)
