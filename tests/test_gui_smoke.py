@@ -15,10 +15,10 @@ from advice_desk.demo.synthetic import add_demo_calls
 from advice_desk.people.accounts import Users
 from tests.factories import first_supervisor, opened_store
 
-# The two entry points: advice-desk, and advice-desk-gui (the same options).
+# The two entry points: advice-desk, and advice-desk-gui (the same options), as installed.
 ADVICE_DESK = [sys.executable, "-m", "advice_desk"]
-ADVICE_DESK_GUI = [sys.executable, "-c", "import sys; from advice_desk.gui.app import main; "
-                                         "sys.exit(main())"]
+ADVICE_DESK_GUI = [sys.executable, "-c", "import sys; from importlib.metadata import entry_points;"
+                   " sys.exit(entry_points(group='gui_scripts')['advice-desk-gui'].load()())"]
 
 
 def smoke(data_dir: Path, program: list[str] = ADVICE_DESK) -> subprocess.CompletedProcess[str]:

@@ -14,7 +14,7 @@ import pytest
 
 from advice_desk.gui.single_instance import LOCK_FILE
 
-START = "import sys; from advice_desk.gui.app import main; sys.exit(main())"
+START = "import sys; from advice_desk.__main__ import main; sys.exit(main())"
 
 
 class Copy:

@@ -64,6 +64,7 @@ def follow_system_palette(app: QApplication) -> None:
 
 
 FIRST_PAINT_ENV = "ADVICE_DESK_FIRST_PAINT"
+GC_AT_THE_LATEST_MS = 5000
 
 
 class FirstPaint(QObject):
@@ -120,6 +121,10 @@ def show_main_window(location: Location, clock: Clock,
     reporting = bool(os.environ.get(FIRST_PAINT_ENV))
     if reporting:  # first: what follows is not timed
         first_paint.done.connect(lambda: report_first_paint(window))
+    # Started as an app, the garbage collector is off until now (__main__); a window started
+    # minimised may not paint for a while, so it comes back on after GC_AT_THE_LATEST_MS too.
+    first_paint.done.connect(gc.enable)
+    QTimer.singleShot(GC_AT_THE_LATEST_MS, gc.enable)
     for work in after_paint:
         first_paint.done.connect(work)
     if not reporting:
@@ -127,7 +132,6 @@ def show_main_window(location: Location, clock: Clock,
     # Combo and spin boxes take the wheel only with the focus. The guard watches every event
     # of the app: installed before the window, it made its building ~25 ms slower.
     first_paint.done.connect(_guard_the_wheel)
-    first_paint.done.connect(gc.enable)  # started as an app, it is off until now (__main__)
     window.show()
     return window
 
@@ -157,10 +161,3 @@ def run(location: Location, clock: Clock | None = None) -> int:
     finally:
         instance.release()
 
-
-def main() -> int:
-    """The ``advice-desk-gui`` entry point: the same options as ``advice-desk``."""
-    from advice_desk.cli.main import main as cli_main
-    from advice_desk.gui.smoke import run_smoke
-
-    return cli_main(sys.argv[1:], start_gui=run, smoke=run_smoke)

@@ -315,7 +315,8 @@ class MainWindow(QMainWindow):
     # --- signing in -----------------------------------------------------------------------
 
     def open_store(self) -> None:
-        """What waits for the first paint (:func:`advice_desk.gui.app.run`): the history's sort
+        """What waits for the first paint (:func:`advice_desk.gui.app.show_main_window`): the
+        history's sort
         arrow, the line's status (the bank holidays take ~100 ms to load) and the store
         (SQLAlchemy ~300 ms)."""
         if self.line_status is None:
