@@ -6,12 +6,9 @@ imported only when it is started, so commands never load Qt.
 
 from __future__ import annotations
 
-import builtins
 import gc
 import importlib
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 from advice_desk.paths import Location, resolve_location
 
@@ -34,34 +31,13 @@ def _start_gui(location: Location) -> int:
     try:
         for name in BEFORE_QT:
             importlib.import_module(name)
-        with _python_import():
+        from advice_desk.gui.plain_import import python_import  # (Qt-free until entered)
+
+        with python_import():
             from advice_desk.gui.app import run
         return run(location)
     finally:
         gc.enable()
-
-
-@contextmanager
-def _python_import() -> Iterator[None]:
-    """Imports made with Python's own ``__import__``, not PySide6's. PySide6 replaces it
-    with a hook that, among other things, reads the source of every module imported after
-    it, to see whether the module may switch on PySide's ``__feature__`` options
-    (snake_case, true_property); the GUI switches on none, and the hook cost ~8 ms before
-    the window's first paint. Modules imported after the block go through the hook as
-    usual. Once PySide6 is imported, Python's own ``__import__`` is no longer at hand: then
-    the block changes nothing."""
-    if "PySide6" in sys.modules:
-        yield
-        return
-    python_import = builtins.__import__
-    import PySide6.QtCore  # noqa: F401  (this puts PySide's hook in place)
-
-    pyside_import = builtins.__import__
-    builtins.__import__ = python_import
-    try:
-        yield
-    finally:
-        builtins.__import__ = pyside_import
 
 
 def _smoke(location: Location) -> int:

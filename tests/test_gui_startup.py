@@ -98,11 +98,10 @@ def test_started_as_an_app_no_gui_module_goes_through_pysides_import_hook(tmp_pa
 
 
 def test_the_gui_is_imported_with_pythons_own_import_and_pysides_is_put_back():
-    code = ("import builtins; from advice_desk.__main__ import _python_import; "
-            "python_import = builtins.__import__\n"
-            "with _python_import(): inside = builtins.__import__\n"
-            "import PySide6.QtCore; print(inside is python_import, "
-            "builtins.__import__ is not python_import)")
+    code = ("import builtins; from advice_desk.gui.plain_import import python_import; "
+            "plain = builtins.__import__\n"
+            "with python_import(): inside = builtins.__import__\n"
+            "import PySide6.QtCore; print(inside is plain, builtins.__import__ is not plain)")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             timeout=60, check=True)
     assert result.stdout.split() == ["True", "True"]

@@ -316,9 +316,8 @@ class MainWindow(QMainWindow):
 
     def open_store(self) -> None:
         """What waits for the first paint (:func:`advice_desk.gui.app.show_main_window`): the
-        history's sort
-        arrow, the line's status (the bank holidays take ~100 ms to load) and the store
-        (SQLAlchemy ~300 ms)."""
+        history's sort arrow, the line's status (the bank holidays take ~100 ms to load) and
+        the store (SQLAlchemy ~300 ms)."""
         if self.line_status is None:
             from advice_desk.gui.line_status import LineStatusLabel
             from advice_desk.gui.sort_arrow import show_sort_arrow
